@@ -1,0 +1,40 @@
+import { env } from '@huggingface/transformers';
+import { findGpu } from '../backend/gpu-adapter.ts';
+import type { FeedbackReport } from '../workers/protocol.ts';
+import { ortWasmFiles } from './ort-assets.ts';
+
+/**
+ * transformers.js set-up inside the feedback worker: models from this origin's /models/
+ * folder only (the Hub is reached only by code paths a user starts by hand), ONNX Runtime's
+ * WASM from this origin, one thread per core. Then the same honest device choice as the
+ * engine: WebGPU only on a real GPU adapter, never on a software one.
+ */
+export async function initFeedbackRuntime(): Promise<FeedbackReport> {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = '/models/';
+  const wasm = env.backends.onnx.wasm;
+  if (!wasm) throw new Error('transformers.js has no ONNX Runtime WASM settings.');
+  wasm.wasmPaths = ortWasmFiles;
+  wasm.numThreads = globalThis.crossOriginIsolated ? navigator.hardwareConcurrency : 1;
+
+  const gpu = await findGpu();
+  let device: FeedbackReport['device'] = 'wasm';
+  let reason: string;
+  if (typeof gpu === 'string') reason = `WASM: ${gpu}`;
+  else if (gpu.info.isFallbackAdapter)
+    reason = `WASM: the WebGPU adapter (${gpu.info.vendor} ${gpu.info.architecture}) is a software fallback, slower than WASM`;
+  else {
+    device = 'webgpu';
+    reason = `WebGPU on ${gpu.info.vendor} ${gpu.info.architecture}`.trim();
+  }
+  return {
+    device,
+    reason,
+    adapter: typeof gpu === 'string' ? null : gpu.info,
+    transformersVersion: env.version,
+    wasmUrls: [new URL(ortWasmFiles.wasm, self.location.href).href, new URL(ortWasmFiles.mjs, self.location.href).href],
+    wasmThreads: wasm.numThreads ?? 1,
+    crossOriginIsolated: globalThis.crossOriginIsolated,
+  };
+}

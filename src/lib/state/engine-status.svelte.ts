@@ -1,0 +1,81 @@
+import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
+import type {
+  BackendPreference,
+  BackendReport,
+  CrossCheckResult,
+  FeedbackReport,
+} from '../workers/protocol.ts';
+
+export type EnginePhase = 'starting' | 'ready' | 'failed';
+
+/** Tolerances the CPU cross-check is judged by (float32 on both sides). */
+export const crossCheckTolerance = { matmulAbs: 1e-3, lossRel: 1e-4, weightAbs: 1e-4 };
+
+export function crossCheckPasses(r: CrossCheckResult): boolean {
+  return (
+    r.matmulMaxAbsDiff <= crossCheckTolerance.matmulAbs &&
+    r.lossMaxRelDiff <= crossCheckTolerance.lossRel &&
+    r.weightMaxAbsDiff <= crossCheckTolerance.weightAbs
+  );
+}
+
+/**
+ * What the page knows about its two workers: the engine's backend (with the reasons), the
+ * feedback runtime, and the optional check against the CPU backend. The UI reads it; only
+ * this class talks to the worker clients.
+ */
+export class EngineStatus {
+  phase = $state<EnginePhase>('starting');
+  message = $state('Starting the engine…');
+  error = $state<string | null>(null);
+  report = $state.raw<BackendReport | null>(null);
+  feedback = $state.raw<FeedbackReport | null>(null);
+  feedbackError = $state<string | null>(null);
+  check = $state.raw<CrossCheckResult | null>(null);
+  checking = $state(false);
+  checkError = $state<string | null>(null);
+
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly feedbackClient: FeedbackClient,
+  ) {
+    engine.onNotice((event) => {
+      if (event.status === 'ready') this.report = event.backend;
+    });
+  }
+
+  async start(preference: BackendPreference): Promise<void> {
+    const engineReady = this.engine
+      .request({ type: 'init', backend: preference }, (event) => {
+        if (event.status === 'loading') this.message = event.message;
+      })
+      .then((report) => {
+        this.report = report;
+        this.phase = 'ready';
+      })
+      .catch((error: unknown) => {
+        this.phase = 'failed';
+        this.error = error instanceof Error ? error.message : String(error);
+      });
+    const feedbackReady = this.feedbackClient
+      .request({ type: 'init' })
+      .then((report) => (this.feedback = report))
+      .catch((error: unknown) => {
+        this.feedbackError = error instanceof Error ? error.message : String(error);
+      });
+    await Promise.all([engineReady, feedbackReady]);
+  }
+
+  /** Runs a seeded matmul and three Adam steps on the active backend and on CPU. */
+  async crossCheck(): Promise<void> {
+    this.checking = true;
+    this.checkError = null;
+    try {
+      this.check = await this.engine.request({ type: 'crossCheck', size: 64, steps: 3, seed: 1 });
+    } catch (error) {
+      this.checkError = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.checking = false;
+    }
+  }
+}

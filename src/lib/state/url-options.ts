@@ -1,0 +1,26 @@
+import type { BackendPreference } from '../workers/protocol.ts';
+
+const backendValues: BackendPreference[] = ['auto', 'webgpu', 'wasm', 'cpu'];
+
+/** Options read from the page URL's query string (not the experiment, which lives in the hash). */
+export interface UrlOptions {
+  /** `?backend=webgpu|wasm|cpu` forces the engine's tfjs backend; default `auto`. */
+  backend: BackendPreference;
+  /** A note for the user when a parameter was present but not understood. */
+  warnings: string[];
+}
+
+export function parseUrlOptions(search: string): UrlOptions {
+  const params = new URLSearchParams(search);
+  const warnings: string[] = [];
+  let backend: BackendPreference = 'auto';
+  const asked = params.get('backend');
+  if (asked !== null) {
+    if ((backendValues as string[]).includes(asked)) backend = asked as BackendPreference;
+    else
+      warnings.push(
+        `Ignored ?backend=${asked}: use one of ${backendValues.join(', ')}. Choosing automatically.`,
+      );
+  }
+  return { backend, warnings };
+}

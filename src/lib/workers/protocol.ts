@@ -1,0 +1,151 @@
+/**
+ * The typed message protocol between the main thread and the two workers.
+ *
+ * Every request carries a numeric `id` and a `type`; every reply carries the request's `id`
+ * and a `status`. A request ends with exactly one `done` or `error` reply; before that it may
+ * send any number of `loading`, `progress`, `token` and `metrics` replies. Replies with
+ * `id: 0` are unsolicited notices (a backend change after a GPU device loss).
+ * Any long request can be stopped with `{ type: 'cancel', target: id }`; it then ends with an
+ * `error` reply whose `cancelled` is true.
+ */
+
+export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+export type BackendPreference = BackendName | 'auto';
+
+/** What the browser tells about its WebGPU adapter (GPUAdapterInfo plus limits we use). */
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for software adapters such as SwiftShader: correct but slow. */
+  isFallbackAdapter: boolean;
+  features: string[];
+  maxBufferSize: number;
+}
+
+/** One backend's result in the start-up micro-benchmark. */
+export interface CandidateReport {
+  backend: BackendName;
+  /** Whether the backend could be initialised at all. */
+  available: boolean;
+  /** Whether its results matched the float64 reference; null when not tested. */
+  correct: boolean | null;
+  /** Largest relative error against the reference (matmul and training losses). */
+  maxRelError: number | null;
+  /** Milliseconds for one timed matmul (after a warm-up run). */
+  matmulMs: number | null;
+  /** Milliseconds for one timed training step of a small MLP with Adam (after a warm-up). */
+  trainStepMs: number | null;
+  /** Wall time of the whole probe of this backend, warm-up and shader compilation included. */
+  probeMs: number | null;
+  verdict: 'chosen' | 'rejected' | 'not tested';
+  /** Plain words: why this backend was chosen, rejected or not tested. */
+  reason: string;
+}
+
+export interface BackendReport {
+  backend: BackendName;
+  mode: 'auto' | 'forced';
+  /** Plain words: why this backend runs the models. */
+  reason: string;
+  adapter: AdapterInfo | null;
+  candidates: CandidateReport[];
+  /** Threads of the WASM backend's pool (null when WASM was never initialised). */
+  wasmThreads: number | null;
+  crossOriginIsolated: boolean;
+  /** Set when the worker switched backends after a failure at run time. */
+  fallbackFrom?: { backend: BackendName; error: string };
+}
+
+/** Result of running the same matmul and Adam steps on the active backend and on CPU. */
+export interface CrossCheckSide {
+  backend: BackendName;
+  /** Row-major matmul product [size, size]. */
+  matmul: number[];
+  /** Loss before each Adam step. */
+  losses: number[];
+  /** Every weight after the last step, flattened in a fixed order. */
+  weights: number[];
+}
+
+export interface CrossCheckResult {
+  active: CrossCheckSide;
+  cpu: CrossCheckSide;
+  matmulMaxAbsDiff: number;
+  lossMaxRelDiff: number;
+  weightMaxAbsDiff: number;
+}
+
+export interface MatmulBenchRow {
+  backend: BackendName;
+  size: number;
+  /** Median milliseconds of one size x size matmul, readback of one element included. */
+  medianMs: number;
+  gflops: number;
+  reps: number;
+}
+
+export interface MatmulBenchResult {
+  rows: MatmulBenchRow[];
+  /** The start-up micro-benchmark re-run on each backend, as the choice saw it. */
+  probes: CandidateReport[];
+  /** Backends asked for that could not run, with the reason. */
+  skipped: { backend: BackendName; reason: string }[];
+}
+
+export interface MemoryInfo {
+  backend: BackendName;
+  numTensors: number;
+  numBytes: number;
+}
+
+export type EngineRequest =
+  | { type: 'init'; backend: BackendPreference }
+  | { type: 'crossCheck'; size: number; steps: number; seed: number }
+  | { type: 'matmulBench'; sizes: number[]; reps: number; backends: BackendName[] }
+  | { type: 'memory' }
+  | { type: 'loseDevice' };
+
+/** What each engine request resolves to. */
+export interface EngineResults {
+  init: BackendReport;
+  crossCheck: CrossCheckResult;
+  matmulBench: MatmulBenchResult;
+  memory: MemoryInfo;
+  loseDevice: { destroyed: boolean };
+}
+
+export type FeedbackDevice = 'webgpu' | 'wasm';
+
+export interface FeedbackReport {
+  device: FeedbackDevice;
+  reason: string;
+  adapter: AdapterInfo | null;
+  transformersVersion: string;
+  /** Where ONNX Runtime's WASM files are fetched from (must be this origin). */
+  wasmUrls: string[];
+  wasmThreads: number;
+  crossOriginIsolated: boolean;
+}
+
+export type FeedbackRequest = { type: 'init' };
+
+export interface FeedbackResults {
+  init: FeedbackReport;
+}
+
+/** A request as it travels: the payload plus its id, or a cancellation. */
+export type Envelope<Req> = (Req & { id: number }) | { type: 'cancel'; id: number; target: number };
+
+export type Reply<Result> =
+  | { id: number; status: 'loading'; message: string }
+  | { id: number; status: 'ready'; backend: BackendReport }
+  | { id: number; status: 'progress'; done: number; total: number; message: string }
+  | { id: number; status: 'token'; text: string; index: number }
+  | { id: number; status: 'metrics'; step: number; values: Record<string, number> }
+  | { id: number; status: 'done'; result: Result }
+  | { id: number; status: 'error'; message: string; cancelled: boolean };
+
+/** Replies other than the final `done`/`error`: the event stream of a request. */
+export type ReplyEvent = Exclude<Reply<unknown>, { status: 'done' } | { status: 'error' }>;

@@ -1,0 +1,91 @@
+import type { Envelope, Reply, ReplyEvent } from './protocol.ts';
+
+/** What a request handler gets besides its request: cancellation and an event channel. */
+export interface RequestContext {
+  signal: AbortSignal;
+  emit: (event: DistributiveOmit<ReplyEvent, 'id'>) => void;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export type Handlers<Req extends { type: string }, Results extends Record<Req['type'], unknown>> = {
+  [K in Req['type']]: (
+    request: Extract<Req, { type: K }>,
+    ctx: RequestContext,
+  ) => Promise<Results[K]>;
+};
+
+/** The part of a worker's global scope that the protocol uses. */
+export interface Port {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+}
+
+/** Turns any thrown value into a sentence a student can read. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === 'string') return error;
+  return 'Unknown error: ' + JSON.stringify(error);
+}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('Cancelled.');
+    this.name = 'CancelledError';
+  }
+}
+
+/** Throws CancelledError when the request was cancelled; call it between steps. */
+export function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new CancelledError();
+}
+
+/**
+ * Serves requests on a worker's port: one `switch` over `type` (the handlers table), one
+ * AbortController per request, and exactly one final `done` or `error` reply per request.
+ * Requests run one after another (a worker owns one runtime whose state they share); a
+ * cancellation is handled at once, also for a request still waiting its turn.
+ */
+export function serveRequests<
+  Req extends { type: string },
+  Results extends Record<Req['type'], unknown>,
+>(port: Port, handlers: Handlers<Req, Results>): void {
+  const running = new Map<number, AbortController>();
+  let queue: Promise<unknown> = Promise.resolve();
+  const post = (reply: Reply<unknown>) => port.postMessage(reply);
+
+  port.addEventListener('message', (event: MessageEvent) => {
+    const message = event.data as Envelope<Req>;
+    if (message.type === 'cancel') {
+      running.get((message as { target: number }).target)?.abort();
+      return;
+    }
+    const request = message as Req & { id: number };
+    const controller = new AbortController();
+    running.set(request.id, controller);
+    const ctx: RequestContext = {
+      signal: controller.signal,
+      emit: (e) => post({ ...e, id: request.id } as Reply<unknown>),
+    };
+    const handler = handlers[request.type as Req['type']] as (
+      r: Req,
+      c: RequestContext,
+    ) => Promise<unknown>;
+    queue = queue
+      .then(() => {
+        throwIfCancelled(controller.signal);
+        return handler(request, ctx);
+      })
+      .then(
+        (result) => post({ id: request.id, status: 'done', result }),
+        (error: unknown) =>
+          post({
+            id: request.id,
+            status: 'error',
+            message: describeError(error),
+            cancelled: error instanceof CancelledError || controller.signal.aborted,
+          }),
+      )
+      .finally(() => running.delete(request.id));
+  });
+}

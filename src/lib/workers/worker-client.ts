@@ -1,0 +1,114 @@
+import type { Envelope, Reply, ReplyEvent } from './protocol.ts';
+
+/** A request in flight: its final result, its id, and a way to stop it. */
+export interface Call<Result> {
+  id: number;
+  result: Promise<Result>;
+  cancel(): void;
+}
+
+/** The error a request's promise rejects with; `cancelled` tells a Stop from a failure. */
+export class WorkerRequestError extends Error {
+  constructor(
+    message: string,
+    readonly cancelled: boolean,
+  ) {
+    super(message);
+    this.name = 'WorkerRequestError';
+  }
+}
+
+/** The part of a Worker the client needs (a real Worker, or a test double). */
+export interface WorkerLike {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  addEventListener(type: 'error', listener: (event: ErrorEvent) => void): void;
+  terminate(): void;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  onEvent: ((event: ReplyEvent) => void) | undefined;
+}
+
+/**
+ * Main-thread side of the protocol: numbers requests, routes replies to their caller,
+ * returns promises for results and calls back for each streamed event.
+ */
+export class WorkerClient<Req extends { type: string }, Results extends Record<Req['type'], unknown>> {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly noticeListeners = new Set<(event: ReplyEvent) => void>();
+
+  constructor(
+    private readonly worker: WorkerLike,
+    private readonly name: string,
+  ) {
+    worker.addEventListener('message', (event: MessageEvent) =>
+      this.receive(event.data as Reply<unknown>),
+    );
+    worker.addEventListener('error', (event: ErrorEvent) => {
+      const message = `The ${name} worker crashed: ${event.message || 'unknown error'}`;
+      for (const p of this.pending.values()) p.reject(new WorkerRequestError(message, false));
+      this.pending.clear();
+    });
+  }
+
+  /** Sends a request; `onEvent` receives its loading/progress/token/metrics events. */
+  call<T extends Req['type']>(
+    request: Extract<Req, { type: T }>,
+    onEvent?: (event: ReplyEvent) => void,
+  ): Call<Results[T]> {
+    const id = this.nextId++;
+    const result = new Promise<Results[T]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onEvent });
+    });
+    this.worker.postMessage({ ...request, id } satisfies Envelope<Req>);
+    return { id, result, cancel: () => this.cancel(id) };
+  }
+
+  /** Shorthand for `call(...).result`. */
+  request<T extends Req['type']>(
+    request: Extract<Req, { type: T }>,
+    onEvent?: (event: ReplyEvent) => void,
+  ): Promise<Results[T]> {
+    return this.call(request, onEvent).result;
+  }
+
+  cancel(target: number): void {
+    if (this.pending.has(target)) this.worker.postMessage({ type: 'cancel', id: 0, target });
+  }
+
+  /** Listens to unsolicited notices (id 0), e.g. a backend switch after a device loss. */
+  onNotice(listener: (event: ReplyEvent) => void): () => void {
+    this.noticeListeners.add(listener);
+    return () => this.noticeListeners.delete(listener);
+  }
+
+  terminate(): void {
+    this.worker.terminate();
+    for (const p of this.pending.values())
+      p.reject(new WorkerRequestError(`The ${this.name} worker was stopped.`, true));
+    this.pending.clear();
+  }
+
+  private receive(reply: Reply<unknown>): void {
+    if (reply.id === 0) {
+      if (reply.status !== 'done' && reply.status !== 'error')
+        for (const listener of this.noticeListeners) listener(reply);
+      return;
+    }
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    if (reply.status === 'done') {
+      this.pending.delete(reply.id);
+      pending.resolve(reply.result);
+    } else if (reply.status === 'error') {
+      this.pending.delete(reply.id);
+      pending.reject(new WorkerRequestError(reply.message, reply.cancelled));
+    } else {
+      pending.onEvent?.(reply);
+    }
+  }
+}

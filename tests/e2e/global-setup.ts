@@ -1,0 +1,16 @@
+import type { TestProject } from 'vitest/node';
+import { buildApp, servePreview } from '../../scripts/lib/serve.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+  }
+}
+
+/** Builds the app once and serves it with the production headers for every browser test. */
+export default async function setup(project: TestProject) {
+  await buildApp();
+  const server = await servePreview();
+  project.provide('baseUrl', server.url);
+  return () => server.stop();
+}
