@@ -45,7 +45,8 @@ export function watchPage(page: Page): PageProblems {
     problems.failedRequests.push(`${request.url()}: ${request.failure()?.errorText ?? 'failed'}`),
   );
   page.on('response', (response) => {
-    if (response.status() >= 400) problems.failedRequests.push(`${response.url()}: HTTP ${response.status()}`);
+    if (response.status() >= 400)
+      problems.failedRequests.push(`${response.url()}: HTTP ${response.status()}`);
   });
   return problems;
 }

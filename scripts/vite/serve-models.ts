@@ -28,7 +28,8 @@ export function serveModels(modelsDir: string): Plugin {
     const url = req.url?.split('?')[0] ?? '';
     if (!url.startsWith('/models/')) return next();
     const file = normalize(join(root, decodeURIComponent(url.slice('/models/'.length))));
-    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) return next();
+    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile())
+      return next();
     res.setHeader('Content-Type', contentType(file));
     res.setHeader('Content-Length', statSync(file).size);
     createReadStream(file).pipe(res);

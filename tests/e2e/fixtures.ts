@@ -1,10 +1,17 @@
 import type { Browser, Page } from 'playwright-core';
 import { inject } from 'vitest';
 import { launchChromium, watchPage, type PageProblems } from '../../scripts/lib/browser.ts';
+import type { EngineClient } from '../../src/lib/workers/clients.ts';
 
 export const baseUrl = () => inject('baseUrl');
 
-/** Opens the app at `query` in a fresh page and waits until the engine has chosen a backend. */
+/** The handle main.ts exposes for the devtools console, as page.evaluate sees it. */
+export type PlaygroundHandle = { engine: EngineClient };
+
+/**
+ * Opens the app at `query` in a fresh page and waits until the engine has chosen a backend
+ * (or failed, which fails the test with the page's own message).
+ */
 export async function openApp(
   browser: Browser,
   query = '',
@@ -12,8 +19,24 @@ export async function openApp(
   const page = await browser.newPage();
   const problems = watchPage(page);
   await page.goto(baseUrl() + query);
-  await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
+  const badge = page.getByTestId('backend-badge');
+  await page
+    .getByTestId('backend-name')
+    .or(page.getByText('Engine failed to start'))
+    .waitFor({ timeout: 90_000 });
+  if (await page.getByText('Engine failed to start').count()) {
+    await badge.click();
+    throw new Error(await page.getByTestId('engine-panel').innerText());
+  }
   return { page, problems };
+}
+
+/** Parses a number the UI shows in exponent form ("3.8e-6"). */
+export async function shownNumber(page: Page, testId: string): Promise<number> {
+  const text = (await page.getByTestId(testId).textContent())?.trim() ?? '';
+  const value = Number(text);
+  if (!Number.isFinite(value)) throw new Error(`${testId} shows "${text}", not a number`);
+  return value;
 }
 
 export { launchChromium };

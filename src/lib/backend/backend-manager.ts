@@ -12,6 +12,11 @@ import { activate, activeGpuDevice, forget, registerWebGpu, wasmThreads } from '
 
 const allBackends: BackendName[] = ['webgpu', 'wasm', 'cpu'];
 
+/** How long a failed WebGPU task waits to learn whether the device was lost. */
+const lossGraceMs = 1000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 function notTested(backend: BackendName, reason: string, available = true): CandidateReport {
   return {
     backend,
@@ -37,7 +42,7 @@ export class BackendManager {
   private adapter: AdapterInfo | null = null;
   /** Why the GPU device was lost, once it has been. */
   private lostReason: string | null = null;
-  /** Rejects when the GPU device is lost, so a running task stops waiting on it. */
+  /** Rejects when the GPU device is lost. */
   private deviceLost: Promise<never> = new Promise<never>(() => {});
   private busy = false;
   /** A switch to the next backend started while no task was running. */
@@ -51,7 +56,10 @@ export class BackendManager {
   }
 
   /** Probes the candidates (or the forced one), picks one and activates it. */
-  async init(preference: BackendPreference, onStep: (message: string) => void): Promise<BackendReport> {
+  async init(
+    preference: BackendPreference,
+    onStep: (message: string) => void,
+  ): Promise<BackendReport> {
     const gpu = await findGpu();
     if (typeof gpu !== 'string') this.useGpu(gpu);
     else forget('webgpu');
@@ -71,7 +79,8 @@ export class BackendManager {
     const forcedWorks = forced && measured.get(forced)?.correct === true;
     for (const name of allBackends) {
       if (measured.has(name)) continue;
-      if (forcedWorks) measured.set(name, notTested(name, `not tested: ${forced} was forced by the URL`));
+      if (forcedWorks)
+        measured.set(name, notTested(name, `not tested: ${forced} was forced by the URL`));
       else await probe(name);
     }
 
@@ -103,9 +112,13 @@ export class BackendManager {
     if (this.lostReason) await this.fallback(this.lostReason);
     this.busy = true;
     try {
-      const attempt = task();
-      return await (this.current.backend === 'webgpu' ? Promise.race([attempt, this.deviceLost]) : attempt);
+      // Not raced against the loss: a task still running on its own would share tfjs's
+      // global backend with the retry. Readbacks on a destroyed device reject promptly.
+      return await task();
     } catch (error) {
+      // A failed readback can come a moment before the device's `lost` promise settles.
+      if (this.current.backend === 'webgpu' && !this.lostReason)
+        await Promise.race([this.deviceLost.catch(() => {}), sleep(lossGraceMs)]);
       if (!this.lostReason) throw error;
       await this.fallback(this.lostReason);
       return await task();
@@ -114,10 +127,13 @@ export class BackendManager {
     }
   }
 
-  /** Destroys the active WebGPU device, as a driver reset would: for tests and curious users. */
-  loseDevice(): boolean {
+  /**
+   * Destroys the active WebGPU device after `delayMs`, as a driver reset would, so the
+   * fallback path can be seen working (tests, and curious users from the console).
+   */
+  loseDevice(delayMs: number): boolean {
     const device = activeGpuDevice();
-    device?.destroy();
+    if (device) setTimeout(() => device.destroy(), delayMs);
     return device !== null;
   }
 

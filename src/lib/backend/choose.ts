@@ -70,7 +70,11 @@ function rejection(c: CandidateReport, best: CandidateReport, adapter: AdapterIn
   return `slower: ${measured}`;
 }
 
-function chosenReason(best: CandidateReport, ranked: CandidateReport[], adapter: AdapterInfo | null): string {
+function chosenReason(
+  best: CandidateReport,
+  ranked: CandidateReport[],
+  adapter: AdapterInfo | null,
+): string {
   const gpu = best.backend === 'webgpu' ? ` on ${adapterName(adapter)}` : '';
   const others = ranked.slice(1).map((c) => `${c.backend} ${formatMs(score(c))}`);
   const versus = others.length ? ` (vs ${others.join(', ')})` : '';
@@ -87,7 +91,8 @@ export function chooseBackend(
   const forcedOk = forced && usable.includes(forced);
   const ranked = rank(usable, adapter);
   const best = forcedOk ? forced : ranked[0];
-  if (!best) throw new Error('No tfjs backend works in this browser: ' + describeFailures(measured));
+  if (!best)
+    throw new Error('No tfjs backend works in this browser: ' + describeFailures(measured));
   const ranking = [best, ...ranked.filter((c) => c !== best)].map((c) => c.backend);
 
   let reason: string;
@@ -101,7 +106,8 @@ export function chooseBackend(
     const bad = unusableReason(c);
     if (bad) return { ...c, verdict: 'rejected', reason: bad };
     if (c.matmulMs === null) return { ...c, verdict: 'not tested', reason: c.reason };
-    if (forcedOk) return { ...c, verdict: 'rejected', reason: `not used: ${preference} was forced by the URL` };
+    if (forcedOk)
+      return { ...c, verdict: 'rejected', reason: `not used: ${preference} was forced by the URL` };
     return { ...c, verdict: 'rejected', reason: rejection(c, best, adapter) };
   });
   return { backend: best.backend, reason, candidates, ranking };

@@ -29,14 +29,14 @@ export async function benchMatmul(
   backend: BackendName,
   n: number,
   reps: number,
-  shouldStop: () => void,
+  shouldStop: () => Promise<void>,
 ): Promise<MatmulBenchRow> {
   const rand = mulberry32(n);
   const a = tf.tensor2d(uniformArray(rand, n * n), [n, n]);
   const b = tf.tensor2d(uniformArray(rand, n * n), [n, n]);
   const once = async () => {
     const start = performance.now();
-    const corner = tf.tidy(() => tf.matMul(a, b).slice([0, 0], [1, 1])); // [1, 1]
+    const corner = tf.tidy(() => tf.slice(tf.matMul(a, b), [0, 0], [1, 1])); // [1, 1]
     await corner.data();
     corner.dispose();
     return performance.now() - start;
@@ -45,7 +45,7 @@ export async function benchMatmul(
     await once(); // warm-up: shader compilation, buffer allocation
     const times: number[] = [];
     for (let r = 0; r < reps; r++) {
-      shouldStop();
+      await shouldStop();
       times.push(await once());
     }
     const ms = median(times);
@@ -58,8 +58,8 @@ export async function benchMatmul(
 export interface BenchHooks {
   activate: (name: BackendName) => Promise<void>;
   onProgress: (done: number, total: number, message: string) => void;
-  /** Throws to stop the benchmark (cancellation). */
-  shouldStop: () => void;
+  /** Resolves between steps, or rejects to stop the benchmark (cancellation). */
+  shouldStop: () => Promise<void>;
 }
 
 /**
@@ -76,7 +76,7 @@ export async function runMatmulBench(
   let done = 0;
   try {
     for (const backend of request.backends) {
-      hooks.shouldStop();
+      await hooks.shouldStop();
       hooks.onProgress(done, total, `probing ${backend}`);
       const probe = await probeBackend(backend, hooks.activate);
       result.probes.push(probe);

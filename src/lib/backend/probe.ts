@@ -66,7 +66,10 @@ export async function probeBackend(
   try {
     await activate(name);
   } catch (error) {
-    return { ...base, reason: `failed to start: ${String(error instanceof Error ? error.message : error)}` };
+    return {
+      ...base,
+      reason: `failed to start: ${String(error instanceof Error ? error.message : error)}`,
+    };
   }
   const { a, b, product, mlp, trained } = probeInputs();
   const n = probeShape.matmul;

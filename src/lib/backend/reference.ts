@@ -88,7 +88,12 @@ export interface AdamConfig {
   epsilon: number;
 }
 
-export const checkAdam: AdamConfig = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+export const checkAdam: AdamConfig = {
+  learningRate: 0.01,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-7,
+};
 
 export interface MlpParams {
   w1: Float64Array;
@@ -98,7 +103,10 @@ export interface MlpParams {
 }
 
 /** Loss and gradients of the MLP's mean squared error at `p`. */
-export function mlpLossAndGrads(prob: MlpProblem, p: MlpParams): { loss: number; grads: MlpParams } {
+export function mlpLossAndGrads(
+  prob: MlpProblem,
+  p: MlpParams,
+): { loss: number; grads: MlpParams } {
   const { n, d, h, x, t } = prob;
   const z = matmulRef(x, p.w1, n, d, h); // [n, h]
   const a = z.map((v, i) => Math.tanh(v + p.b1[i % h]!)); // [n, h]

@@ -35,12 +35,13 @@ export class TfMlp {
   constructor(prob: MlpProblem, cfg: AdamConfig = checkAdam) {
     this.x = tf.tensor2d(prob.x, [prob.n, prob.d]);
     this.t = tf.tensor2d(prob.t, [prob.n, 1]);
-    this.vars = {
+    // tidy disposes the initial tensors; the variables (copies) survive it.
+    this.vars = tf.tidy(() => ({
       w1: tf.variable(tf.tensor2d(prob.w1, [prob.d, prob.h])),
       b1: tf.variable(tf.tensor1d(prob.b1)),
       w2: tf.variable(tf.tensor2d(prob.w2, [prob.h, 1])),
       b2: tf.variable(tf.tensor1d(prob.b2)),
-    };
+    }));
     this.optimizer = tf.train.adam(cfg.learningRate, cfg.beta1, cfg.beta2, cfg.epsilon);
   }
 

@@ -31,16 +31,20 @@ function configureWasm(): void {
   // tfjs's WASM core caps its XNNPACK pool at half of `hardwareConcurrency` whatever it is
   // asked for, so a 2-core laptop would get one thread. It reads the value once, while the
   // backend starts; reporting twice the cores to it then lets the pool have one per core.
-  Object.defineProperty(navigator, 'hardwareConcurrency', { configurable: true, get: () => cores * 2 });
+  Object.defineProperty(navigator, 'hardwareConcurrency', {
+    configurable: true,
+    get: () => cores * 2,
+  });
   wasmCores = cores;
 }
 
 /** Threads in the WASM backend's pool, or null before it is initialised. */
 export function wasmThreads(): number | null {
+  // Not tf.findBackend('wasm'): it would initialise the backend, before its paths are set.
   try {
-    return tf.findBackend('wasm') ? getThreadsCount() : null;
+    return getThreadsCount();
   } catch {
-    return null;
+    return null; // "WASM backend not initialized"
   }
 }
 
@@ -50,21 +54,25 @@ export function wasmThreads(): number | null {
  */
 export function registerWebGpu(gpu: GpuHandle, onLost: DeviceLostListener): void {
   tf.removeBackend('webgpu');
-  tf.registerBackend('webgpu', async () => {
-    const limits = gpu.adapter.limits;
-    const device = await gpu.adapter.requestDevice({
-      requiredLimits: {
-        maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
-        maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
-        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-        maxBufferSize: limits.maxBufferSize,
-        maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
-        maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
-      },
-    });
-    void device.lost.then((info) => onLost(info.message || info.reason || 'unknown reason'));
-    return new WebGPUBackend(device, gpu.adapter.info);
-  }, 3);
+  tf.registerBackend(
+    'webgpu',
+    async () => {
+      const limits = gpu.adapter.limits;
+      const device = await gpu.adapter.requestDevice({
+        requiredLimits: {
+          maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+          maxComputeWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
+          maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+          maxBufferSize: limits.maxBufferSize,
+          maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
+          maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+        },
+      });
+      void device.lost.then((info) => onLost(info.message || info.reason || 'unknown reason'));
+      return new WebGPUBackend(device, gpu.adapter.info);
+    },
+    3,
+  );
 }
 
 /** The active WebGPU device, when webgpu is the active backend. */
@@ -93,5 +101,9 @@ export async function activate(name: BackendName): Promise<void> {
 
 /** Forgets a broken backend so tfjs never hands it out again. */
 export function forget(name: BackendName): void {
-  if (tf.findBackend(name)) tf.removeBackend(name);
+  try {
+    tf.removeBackend(name);
+  } catch {
+    // never registered: nothing to forget
+  }
 }

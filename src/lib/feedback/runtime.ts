@@ -33,7 +33,10 @@ export async function initFeedbackRuntime(): Promise<FeedbackReport> {
     reason,
     adapter: typeof gpu === 'string' ? null : gpu.info,
     transformersVersion: env.version,
-    wasmUrls: [new URL(ortWasmFiles.wasm, self.location.href).href, new URL(ortWasmFiles.mjs, self.location.href).href],
+    wasmUrls: [
+      new URL(ortWasmFiles.wasm, self.location.href).href,
+      new URL(ortWasmFiles.mjs, self.location.href).href,
+    ],
     wasmThreads: wasm.numThreads ?? 1,
     crossOriginIsolated: globalThis.crossOriginIsolated,
   };

@@ -8,7 +8,7 @@ import { crossCheck } from '../backend/cross-check.ts';
 import { runMatmulBench } from '../backend/matmul-bench.ts';
 import { activate } from '../backend/tfjs-runtime.ts';
 import type { EngineRequest, EngineResults } from './protocol.ts';
-import { serveRequests, throwIfCancelled, type Port } from './serve.ts';
+import { cancellationPoint, serveRequests, type Port } from './serve.ts';
 
 const port = self as unknown as Port;
 const backends = new BackendManager((report) =>
@@ -20,23 +20,17 @@ serveRequests<EngineRequest, EngineResults>(port, {
     backends.init(request.backend, (message) => ctx.emit({ status: 'loading', message })),
   crossCheck: (request) =>
     backends.run(() =>
-      crossCheck(
-        backends.current.backend,
-        activate,
-        request.size,
-        request.steps,
-        request.seed,
-      ),
+      crossCheck(backends.current.backend, activate, request.size, request.steps, request.seed),
     ),
   matmulBench: (request, ctx) =>
     runMatmulBench(request, backends.current.backend, {
       activate,
       onProgress: (done, total, message) => ctx.emit({ status: 'progress', done, total, message }),
-      shouldStop: () => throwIfCancelled(ctx.signal),
+      shouldStop: () => cancellationPoint(ctx.signal),
     }),
   memory: async () => {
     const { numTensors, numBytes } = tf.memory();
     return { backend: backends.current.backend, numTensors, numBytes };
   },
-  loseDevice: async () => ({ destroyed: backends.loseDevice() }),
+  loseDevice: async (request) => ({ hadDevice: backends.loseDevice(request.delayMs) }),
 });

@@ -105,7 +105,8 @@ export type EngineRequest =
   | { type: 'crossCheck'; size: number; steps: number; seed: number }
   | { type: 'matmulBench'; sizes: number[]; reps: number; backends: BackendName[] }
   | { type: 'memory' }
-  | { type: 'loseDevice' };
+  /** Destroys the WebGPU device after `delayMs` (0: now), as a driver reset would. */
+  | { type: 'loseDevice'; delayMs: number };
 
 /** What each engine request resolves to. */
 export interface EngineResults {
@@ -113,7 +114,8 @@ export interface EngineResults {
   crossCheck: CrossCheckResult;
   matmulBench: MatmulBenchResult;
   memory: MemoryInfo;
-  loseDevice: { destroyed: boolean };
+  /** Whether there was an active WebGPU device to destroy. */
+  loseDevice: { hadDevice: boolean };
 }
 
 export type FeedbackDevice = 'webgpu' | 'wasm';

@@ -35,9 +35,26 @@ export class CancelledError extends Error {
   }
 }
 
-/** Throws CancelledError when the request was cancelled; call it between steps. */
+/** Throws CancelledError when the request was cancelled. */
 export function throwIfCancelled(signal: AbortSignal): void {
   if (signal.aborted) throw new CancelledError();
+}
+
+/**
+ * Lets the worker's event loop run once (so a waiting `cancel` message is delivered), then
+ * throws CancelledError if the request was cancelled. Call it between steps: tfjs's CPU and
+ * WASM reads resolve without ever yielding, so without this a cancel would wait for the end.
+ */
+export async function cancellationPoint(signal: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+  throwIfCancelled(signal);
 }
 
 /**

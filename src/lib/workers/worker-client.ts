@@ -36,7 +36,10 @@ interface Pending {
  * Main-thread side of the protocol: numbers requests, routes replies to their caller,
  * returns promises for results and calls back for each streamed event.
  */
-export class WorkerClient<Req extends { type: string }, Results extends Record<Req['type'], unknown>> {
+export class WorkerClient<
+  Req extends { type: string },
+  Results extends Record<Req['type'], unknown>,
+> {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly noticeListeners = new Set<(event: ReplyEvent) => void>();

@@ -18,7 +18,8 @@ export function adapterLabel(adapter: AdapterInfo | null): string {
 
 /** The badge's one line: what runs, and on what. */
 export function badgeText(report: BackendReport): string {
-  const threads = report.backend === 'wasm' && report.wasmThreads ? ` · ${report.wasmThreads} threads` : '';
+  const threads =
+    report.backend === 'wasm' && report.wasmThreads ? ` · ${report.wasmThreads} threads` : '';
   const where = report.backend === 'webgpu' ? ` · ${adapterLabel(report.adapter)}` : threads;
   return `${backendLabel[report.backend]}${where}`;
 }

@@ -1,0 +1,52 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { baseUrl, launchChromium, openApp } from './fixtures.ts';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => browser?.close());
+
+test('the app loads cross-origin isolated, with no console errors and no failed requests', async () => {
+  const { page, problems } = await openApp(browser);
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  await page.getByTestId('backend-badge').click();
+  // The feedback worker (transformers.js) is up too, with its WASM from this origin.
+  await expect
+    .poll(() => page.getByTestId('feedback-runtime').textContent())
+    .toMatch(/transformers\.js \d+\.\d+\.\d+ on WASM/);
+  await page.getByRole('heading', { name: 'The recipe' }).waitFor();
+  expect(problems).toEqual({ consoleErrors: [], pageErrors: [], failedRequests: [] });
+  await page.close();
+});
+
+test('the server sends isolation headers and a same-origin CSP, and serves every asset itself', async () => {
+  const response = await fetch(baseUrl());
+  const headers = response.headers;
+  expect(headers.get('cross-origin-opener-policy')).toBe('same-origin');
+  expect(headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+  const csp = headers.get('content-security-policy') ?? '';
+  expect(csp).toContain("default-src 'self'");
+  expect(csp).toContain("connect-src 'self'");
+  expect(csp).not.toMatch(/https?:/); // no other origin anywhere in the policy
+
+  const page = await browser.newPage();
+  const urls: string[] = [];
+  page.on('request', (request) => urls.push(request.url()));
+  await page.goto(baseUrl());
+  await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
+  const origin = new URL(baseUrl()).origin;
+  const foreign = urls.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:'));
+  expect(foreign).toEqual([]);
+  // Both runtimes' WASM binaries were fetched, from this origin.
+  expect(urls.some((u) => /tfjs-backend-wasm-threaded-simd.*\.wasm$/.test(u))).toBe(true);
+  await page.close();
+});
+
+test('an unknown ?backend= value is reported and the choice stays automatic', async () => {
+  const { page } = await openApp(browser, '?backend=tpu');
+  await page.getByText('Ignored ?backend=tpu').waitFor();
+  expect(await page.getByTestId('backend-why').textContent()).not.toContain('forced');
+  await page.close();
+});

@@ -1,0 +1,71 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { baseUrl, launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => browser?.close());
+
+test('the main thread has no long task (> 50 ms) while the engine worker computes', async () => {
+  const page = await browser.newPage();
+  await page.addInitScript(() => {
+    const entries: { start: number; duration: number }[] = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) entries.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+    Object.assign(globalThis, { longTasks: entries });
+  });
+  await page.goto(baseUrl());
+  await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
+  const result = await page.evaluate(async () => {
+    const { engine } = (globalThis as unknown as { caiPlayground: PlaygroundHandle }).caiPlayground;
+    const start = performance.now();
+    let events = 0;
+    const bench = await engine.request(
+      { type: 'matmulBench', sizes: [256, 512], reps: 5, backends: ['wasm', 'cpu'] },
+      () => events++,
+    );
+    const seconds = (performance.now() - start) / 1000;
+    await new Promise((r) => setTimeout(r, 100)); // let the observer deliver
+    const longTasks = (globalThis as unknown as { longTasks: { start: number }[] }).longTasks;
+    return {
+      seconds,
+      events,
+      rows: bench.rows.length,
+      during: longTasks.filter((t) => t.start >= start),
+    };
+  });
+  expect(result.rows).toBe(4);
+  expect(result.events).toBeGreaterThan(0);
+  expect(result.seconds).toBeGreaterThan(0.5); // the worker really was busy for a while
+  expect(result.during).toEqual([]);
+  await page.close();
+});
+
+test('a cancelled request stops between steps, restores the backend and leaks no tensor', async () => {
+  const { page } = await openApp(browser);
+  const result = await page.evaluate(async () => {
+    const { engine } = (globalThis as unknown as { caiPlayground: PlaygroundHandle }).caiPlayground;
+    const before = await engine.request({ type: 'memory' });
+    let call: { cancel(): void } | null = null;
+    call = engine.call(
+      { type: 'matmulBench', sizes: [256, 256, 256], reps: 50, backends: ['cpu'] },
+      (event) => {
+        if (event.status === 'progress' && event.done === 1) call?.cancel();
+      },
+    );
+    const outcome = await (call as unknown as { result: Promise<unknown> }).result.then(
+      () => 'finished',
+      (error: { cancelled: boolean; message: string }) => `${error.cancelled}: ${error.message}`,
+    );
+    const after = await engine.request({ type: 'memory' });
+    return { outcome, before, after };
+  });
+  expect(result.outcome).toBe('true: Cancelled.');
+  expect(result.after.backend).toBe('wasm');
+  expect(result.before.numTensors).toBe(0); // the start-up probes left nothing behind
+  expect(result.after.numTensors).toBe(0);
+  await page.close();
+});

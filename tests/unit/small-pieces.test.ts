@@ -1,0 +1,42 @@
+import { expect, test } from 'vitest';
+import { matmulGflops, median } from '../../src/lib/backend/matmul-bench.ts';
+import { parseUrlOptions } from '../../src/lib/state/url-options.ts';
+import { badgeText, badgeWhy } from '../../src/lib/ui/engine/describe.ts';
+import type { BackendReport } from '../../src/lib/workers/protocol.ts';
+
+test('median and GFLOP/s', () => {
+  expect(median([5, 1, 3])).toBe(3);
+  expect(median([4, 1, 3, 2])).toBe(2.5);
+  // 2 * 512³ flops in 10 ms = 26.8435456 GFLOP/s
+  expect(matmulGflops(512, 10)).toBeCloseTo(26.8435456, 9);
+});
+
+test('?backend= is read, and an unknown value is reported and ignored', () => {
+  expect(parseUrlOptions('?backend=webgpu')).toEqual({ backend: 'webgpu', warnings: [] });
+  expect(parseUrlOptions('')).toEqual({ backend: 'auto', warnings: [] });
+  const bad = parseUrlOptions('?backend=<img src=x>');
+  expect(bad.backend).toBe('auto');
+  expect(bad.warnings[0]).toMatch(
+    /^Ignored \?backend=<img src=x>: use one of auto, webgpu, wasm, cpu/,
+  );
+});
+
+const report = (patch: Partial<BackendReport>): BackendReport => ({
+  backend: 'wasm',
+  mode: 'auto',
+  reason: '',
+  adapter: null,
+  candidates: [],
+  wasmThreads: 2,
+  crossOriginIsolated: true,
+  ...patch,
+});
+
+test('the badge says what runs and why', () => {
+  expect(badgeText(report({}))).toBe('WASM · 2 threads');
+  expect(badgeWhy(report({}))).toBe('no WebGPU adapter here');
+  expect(badgeWhy(report({ mode: 'forced', backend: 'cpu' }))).toBe('forced by ?backend=cpu');
+  expect(badgeWhy(report({ fallbackFrom: { backend: 'webgpu', error: 'lost' } }))).toBe(
+    'WebGPU failed at run time',
+  );
+});

@@ -1,0 +1,127 @@
+import { describe, expect, test } from 'vitest';
+import type { ReplyEvent } from '../../src/lib/workers/protocol.ts';
+import {
+  cancellationPoint,
+  describeError,
+  serveRequests,
+  type Port,
+} from '../../src/lib/workers/serve.ts';
+import {
+  WorkerClient,
+  WorkerRequestError,
+  type WorkerLike,
+} from '../../src/lib/workers/worker-client.ts';
+
+type Req = { type: 'add'; a: number; b: number } | { type: 'count'; to: number } | { type: 'fail' };
+type Results = { add: number; count: number; fail: never };
+
+/** A worker and its port, wired in memory with structured cloning, as postMessage does. */
+function pair(): { worker: WorkerLike; port: Port } {
+  const toWorker: ((e: MessageEvent) => void)[] = [];
+  const toPage: ((e: MessageEvent) => void)[] = [];
+  const send = (listeners: ((e: MessageEvent) => void)[], data: unknown) =>
+    setTimeout(
+      () => listeners.forEach((l) => l({ data: structuredClone(data) } as MessageEvent)),
+      0,
+    );
+  return {
+    worker: {
+      postMessage: (m) => send(toWorker, m),
+      addEventListener: ((type: string, l: (e: MessageEvent) => void) => {
+        if (type === 'message') toPage.push(l);
+      }) as WorkerLike['addEventListener'],
+      terminate: () => {},
+    },
+    port: {
+      postMessage: (m) => send(toPage, m),
+      addEventListener: (_type, l) => toWorker.push(l),
+    },
+  };
+}
+
+function start() {
+  const { worker, port } = pair();
+  const order: string[] = [];
+  serveRequests<Req, Results>(port, {
+    add: async (r) => {
+      order.push('add');
+      return r.a + r.b;
+    },
+    count: async (r, ctx) => {
+      order.push('count');
+      for (let i = 1; i <= r.to; i++) {
+        await cancellationPoint(ctx.signal);
+        ctx.emit({ status: 'progress', done: i, total: r.to, message: `step ${i}` });
+      }
+      return r.to;
+    },
+    fail: async () => {
+      throw new Error('The model file is corrupt.');
+    },
+  });
+  return { client: new WorkerClient<Req, Results>(worker, 'test'), order, port };
+}
+
+describe('worker protocol', () => {
+  test('a request resolves with its result and streams its events first', async () => {
+    const { client } = start();
+    const events: ReplyEvent[] = [];
+    expect(await client.request({ type: 'count', to: 3 }, (e) => events.push(e))).toBe(3);
+    expect(events.map((e) => e.status === 'progress' && e.message)).toEqual([
+      'step 1',
+      'step 2',
+      'step 3',
+    ]);
+    expect(await client.request({ type: 'add', a: 2, b: 3 })).toBe(5);
+  });
+
+  test('an error reaches the caller as a readable message, not a crash', async () => {
+    const { client } = start();
+    const error = await client.request({ type: 'fail' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerRequestError);
+    expect((error as WorkerRequestError).message).toBe('The model file is corrupt.');
+    expect((error as WorkerRequestError).cancelled).toBe(false);
+  });
+
+  test('cancel stops a running request between steps', async () => {
+    const { client } = start();
+    const seen: number[] = [];
+    const call = client.call({ type: 'count', to: 1000 }, (e) => {
+      if (e.status === 'progress') {
+        seen.push(e.done);
+        if (e.done === 2) call.cancel();
+      }
+    });
+    const error = (await call.result.catch((e: unknown) => e)) as WorkerRequestError;
+    expect(error.cancelled).toBe(true);
+    expect(error.message).toBe('Cancelled.');
+    expect(seen.length).toBeLessThan(200); // stopped long before the 1000th step
+  });
+
+  test('requests run one at a time, in order; a queued cancelled one never starts', async () => {
+    const { client, order } = start();
+    const first = client.call({ type: 'count', to: 5 });
+    const second = client.call({ type: 'add', a: 1, b: 1 });
+    second.cancel();
+    const third = client.call({ type: 'add', a: 2, b: 2 });
+    expect(await first.result).toBe(5);
+    expect(await second.result.catch((e: WorkerRequestError) => e.cancelled)).toBe(true);
+    expect(await third.result).toBe(4);
+    expect(order).toEqual(['count', 'add']);
+  });
+
+  test('unsolicited notices (id 0) go to notice listeners', async () => {
+    const { client, port } = start();
+    const notices: ReplyEvent[] = [];
+    client.onNotice((e) => notices.push(e));
+    port.postMessage({ id: 0, status: 'loading', message: 'switching backend' });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(notices).toEqual([{ id: 0, status: 'loading', message: 'switching backend' }]);
+  });
+
+  test('describeError turns anything thrown into a sentence', () => {
+    expect(describeError(new Error('boom'))).toBe('boom');
+    expect(describeError('plain')).toBe('plain');
+    expect(describeError({ code: 3 })).toBe('Unknown error: {"code":3}');
+  });
+});
