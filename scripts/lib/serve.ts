@@ -39,34 +39,36 @@ export interface Server {
 }
 
 /**
- * Serves the built app with `vite preview` (the production headers) on 127.0.0.1. Started as
- * `node vite.js` so the PID held is the server's own and stopping it stops the server.
+ * Serves the app on 127.0.0.1 with Vite: `preview` serves the build (the production headers,
+ * as `npm start` does), `dev` the sources. Started as `node vite.js` so the PID held is the
+ * server's own and stopping it stops the server.
  */
-export async function servePreview(): Promise<Server> {
+export async function serveVite(mode: 'preview' | 'dev' = 'preview'): Promise<Server> {
   const port = await freePort();
+  const command = mode === 'dev' ? [] : ['preview'];
   const child: ChildProcess = spawn(
     process.execPath,
     [
       'node_modules/vite/bin/vite.js',
-      'preview',
+      ...command,
       '--host',
       '127.0.0.1',
       '--port',
       String(port),
       '--strictPort',
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}/`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`vite preview exited with ${child.exitCode}`);
+    if (child.exitCode !== null) throw new Error(`vite ${mode} exited with ${child.exitCode}`);
     try {
       if ((await fetch(url)).ok) break;
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error('vite preview did not start within 30 s');
+    if (Date.now() > deadline) throw new Error(`vite ${mode} did not start within 30 s`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return {

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { buildApp, servePreview } from '../../scripts/lib/serve.ts';
+import { buildApp, serveVite } from '../../scripts/lib/serve.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,7 +10,7 @@ declare module 'vitest' {
 /** Builds the app once and serves it with the production headers for every browser test. */
 export default async function setup(project: TestProject) {
   await buildApp();
-  const server = await servePreview();
+  const server = await serveVite();
   project.provide('baseUrl', server.url);
   return () => server.stop();
 }

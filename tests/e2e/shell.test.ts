@@ -1,5 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { serveVite } from '../../scripts/lib/serve.ts';
 import { baseUrl, launchChromium, openApp } from './fixtures.ts';
 
 let browser: Browser;
@@ -49,4 +50,20 @@ test('an unknown ?backend= value is reported and the choice stays automatic', as
   await page.getByText('Ignored ?backend=tpu').waitFor();
   expect(await page.getByTestId('backend-why').textContent()).not.toContain('forced');
   await page.close();
+});
+
+test('the dev server sends the same isolation and CSP headers', async () => {
+  const dev = await serveVite('dev');
+  try {
+    const preview = (await fetch(baseUrl())).headers;
+    const headers = (await fetch(dev.url)).headers;
+    for (const name of [
+      'cross-origin-opener-policy',
+      'cross-origin-embedder-policy',
+      'content-security-policy',
+    ])
+      expect(headers.get(name)).toBe(preview.get(name));
+  } finally {
+    await dev.stop();
+  }
 });
