@@ -1,3 +1,4 @@
+import { formatMs as formatChoiceMs } from '../../backend/choose.ts';
 import type { AdapterInfo, BackendName, BackendReport } from '../../workers/protocol.ts';
 
 /** Display names of the backends, as students meet them in docs. */
@@ -24,9 +25,9 @@ export function badgeText(report: BackendReport): string {
   return `${backendLabel[report.backend]}${where}`;
 }
 
+/** Milliseconds as the backend choice words them, or a dash when not measured. */
 export function formatMs(ms: number | null): string {
-  if (ms === null) return '–';
-  return ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toPrecision(2)} ms`;
+  return ms === null ? '–' : formatChoiceMs(ms);
 }
 
 export function formatSci(value: number | null): string {
