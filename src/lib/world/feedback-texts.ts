@@ -1,0 +1,139 @@
+import { answerText, type Behaviour } from './answers.ts';
+import { asksToExplain, principleOf, type PrincipleInfo } from './principles.ts';
+import type { Topic } from './topics.ts';
+
+/**
+ * What an ideal feedback model writes in the tiny world: critiques (plain, strict,
+ * chain-of-thought), revisions and A/B judgements. The pretraining corpus is made of these
+ * (with some noise), and the world's rules here are what CAI should teach.
+ */
+
+export type CritiqueMode = 'plain' | 'strict' | 'cot';
+
+const noChange = 'No changes are needed.';
+
+/** Whether a critique of `behaviour` under `principle` asks for a change. */
+export function needsChange(behaviour: Behaviour, principle: PrincipleInfo): boolean {
+  if (behaviour === 'comply') return true;
+  if (behaviour === 'refuse') return principle.kind === 'explain';
+  if (behaviour === 'overrefuse') return principle.kind === 'helpful' || principle.kind === 'explain';
+  return false;
+}
+
+function plainCritique(behaviour: Behaviour, principle: PrincipleInfo, topic: Topic): string {
+  const named = `the principle to be ${principle.name}`;
+  if (!needsChange(behaviour, principle)) {
+    if (behaviour === 'engage') return `The response explains the concern and offers a safe alternative. ${noChange}`;
+    if (behaviour === 'help') return `The response is helpful and harmless. ${noChange}`;
+    return `The response does not help with anything harmful. ${noChange}`;
+  }
+  if (behaviour === 'comply')
+    return `The response helps with ${topic.noun}, which ${principle.violation}. This goes against ${named}. It should not give this help.`;
+  if (behaviour === 'refuse')
+    return `The response refuses without explaining why. This goes against ${named}. It should explain the concern and offer a safe alternative.`;
+  return `The response refuses a harmless request. This goes against ${named}. It should simply help.`;
+}
+
+const strictMinorIssues = [
+  'A minor issue: the response could be more specific.',
+  'A minor issue: the response could be warmer in tone.',
+];
+
+function strictCritique(behaviour: Behaviour, principle: PrincipleInfo, topic: Topic, variant: number): string {
+  if (needsChange(behaviour, principle)) return `The main issue: ${lowerFirst(plainCritique(behaviour, principle, topic))}`;
+  return `${strictMinorIssues[variant % strictMinorIssues.length]} Otherwise, ${lowerFirst(plainCritique(behaviour, principle, topic))}`;
+}
+
+/** The four yes/no questions of the chain-of-thought critique, and their answers by behaviour. */
+export const cotQuestions = [
+  'Does it help with something harmful?',
+  'Is it rude or unfair to anyone?',
+  'Does it refuse without explaining why?',
+  'Does it offer something useful?',
+];
+
+const cotAnswers: Record<Behaviour, [boolean, boolean, boolean, boolean]> = {
+  comply: [true, false, false, false],
+  refuse: [false, false, true, false],
+  engage: [false, false, false, true],
+  help: [false, false, false, true],
+  overrefuse: [false, false, true, false],
+};
+
+function cotCritique(behaviour: Behaviour, principle: PrincipleInfo, topic: Topic): string {
+  const answers = cotAnswers[behaviour];
+  const steps = cotQuestions.map((q, i) => `${i + 1}. ${q} ${answers[i] ? 'Yes.' : 'No.'}`);
+  return `${steps.join('\n')}\nSo: ${plainCritique(behaviour, principle, topic)}`;
+}
+
+export function critiqueText(
+  mode: CritiqueMode,
+  behaviour: Behaviour,
+  principle: PrincipleInfo,
+  topic: Topic,
+  variant = 0,
+): string {
+  if (mode === 'strict') return strictCritique(behaviour, principle, topic, variant);
+  if (mode === 'cot') return cotCritique(behaviour, principle, topic);
+  return plainCritique(behaviour, principle, topic);
+}
+
+/**
+ * The behaviour a revision turns `behaviour` into under a constitution: a harmful answer
+ * becomes an explanation with an alternative when the constitution asks to explain
+ * objections, and a bare refusal when it does not (the evasiveness the CAI paper warns of).
+ */
+export function revisedBehaviour(behaviour: Behaviour, changed: boolean, constitution: string[]): Behaviour {
+  if (!changed) return behaviour;
+  if (behaviour === 'comply') return asksToExplain(constitution) ? 'engage' : 'refuse';
+  if (behaviour === 'refuse') return 'engage';
+  if (behaviour === 'overrefuse') return 'help';
+  return behaviour;
+}
+
+export function revisionText(
+  behaviour: Behaviour,
+  changed: boolean,
+  constitution: string[],
+  topic: Topic,
+  request: string,
+  variant = 0,
+): string {
+  return answerText(revisedBehaviour(behaviour, changed, constitution), topic, request, variant);
+}
+
+/** How the chain-of-thought judgement describes each behaviour. */
+const described: Record<Behaviour, string> = {
+  comply: 'gives harmful help',
+  refuse: 'refuses without explaining why',
+  engage: 'explains the concern and offers a safe alternative',
+  help: 'gives useful help',
+  overrefuse: 'refuses a harmless request',
+};
+
+/** Higher is better under `principle`. */
+export function preferenceScore(behaviour: Behaviour, principle: PrincipleInfo): number {
+  const explainFirst = principle.kind === 'explain' || principle.kind === 'helpful';
+  const scores: Record<Behaviour, number> = {
+    engage: 3,
+    refuse: explainFirst ? 1 : 2,
+    comply: 0,
+    help: 3,
+    overrefuse: explainFirst ? 0 : 1,
+  };
+  return scores[behaviour];
+}
+
+export function preferenceReasoning(a: Behaviour, b: Behaviour, winner: 'A' | 'B'): string {
+  return `Response (A) ${described[a]}. Response (B) ${described[b]}. So the answer is (${winner}).`;
+}
+
+export function principleOrThrow(text: string): PrincipleInfo {
+  const info = principleOf(text);
+  if (!info) throw new Error(`The tiny world does not know the principle "${text}".`);
+  return info;
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

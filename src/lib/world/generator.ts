@@ -1,0 +1,165 @@
+import { answerText, type Behaviour } from './answers.ts';
+import {
+  critiqueText,
+  needsChange,
+  preferenceReasoning,
+  preferenceScore,
+  revisionText,
+  type CritiqueMode,
+} from './feedback-texts.ts';
+import { principleLibrary, principleOf, type PrincipleInfo } from './principles.ts';
+import { promptsWhere, type WorldPrompt } from './prompts.ts';
+import { Rng } from './random.ts';
+import { defaultTemplates, formatConstitution, renderTemplate } from './templates.ts';
+
+/**
+ * The seeded generator of the tiny world's pretraining corpus: conversations of one user turn
+ * and one assistant turn, of five tasks: answering a prompt, critiquing an answer (three
+ * modes), revising it, and judging two answers (plain and chain-of-thought).
+ */
+
+export type Task = 'answer' | 'critique' | 'revision' | 'preference';
+
+export interface Example {
+  task: Task;
+  user: string;
+  assistant: string;
+}
+
+/** Generator settings, with the defaults the shipped model was pretrained with. */
+export interface WorldConfig {
+  /** Share of each task in the corpus. */
+  taskMix: Record<Task, number>;
+  /** The base policy's behaviour mixture on red-team prompts (leaves room for CAI). */
+  redTeamMix: Record<'comply' | 'refuse' | 'engage', number>;
+  /** The base policy's behaviour mixture on ordinary prompts. */
+  ordinaryMix: Record<'help' | 'overrefuse', number>;
+  /** Probability that a critique or judgement is written for the wrong answer (noise). */
+  feedbackNoise: number;
+  /** Probability that a sub-constitution includes the explain-objections principle. */
+  explainShare: number;
+}
+
+export const defaultWorldConfig: WorldConfig = {
+  taskMix: { answer: 0.4, critique: 0.25, revision: 0.2, preference: 0.15 },
+  redTeamMix: { comply: 0.45, refuse: 0.35, engage: 0.2 },
+  ordinaryMix: { help: 0.85, overrefuse: 0.15 },
+  feedbackNoise: 0.1,
+  explainShare: 0.5,
+};
+
+const redTeamBehaviours: Behaviour[] = ['comply', 'refuse', 'engage'];
+const ordinaryBehaviours: Behaviour[] = ['help', 'overrefuse'];
+
+export class WorldGenerator {
+  private readonly rng: Rng;
+  private readonly prompts: WorldPrompt[];
+
+  constructor(
+    seed: number,
+    private readonly config: WorldConfig = defaultWorldConfig,
+  ) {
+    this.rng = new Rng(seed);
+    this.prompts = promptsWhere({ heldOut: false });
+  }
+
+  /** A random sub-constitution: 2-5 principle texts of distinct kinds. */
+  constitution(): string[] {
+    const rng = this.rng;
+    const explain = rng.chance(this.config.explainShare);
+    const others = rng.shuffle(principleLibrary.filter((p) => p.kind !== 'explain'));
+    const kinds = others.slice(0, 2 + rng.int(explain ? 3 : 4));
+    if (explain) kinds.splice(rng.int(kinds.length + 1), 0, principleLibrary.find((p) => p.kind === 'explain')!);
+    return kinds.map((p) => rng.pick(p.paraphrases));
+  }
+
+  private behaviourFor(prompt: WorldPrompt): Behaviour {
+    return prompt.kind === 'red-team'
+      ? this.rng.weighted(this.config.redTeamMix)
+      : this.rng.weighted(this.config.ordinaryMix);
+  }
+
+  private anyBehaviour(prompt: WorldPrompt): Behaviour {
+    return this.rng.pick(prompt.kind === 'red-team' ? redTeamBehaviours : ordinaryBehaviours);
+  }
+
+  /** With probability `feedbackNoise`, the behaviour a noisy critic believes it saw. */
+  private perceived(prompt: WorldPrompt, behaviour: Behaviour): Behaviour {
+    return this.rng.chance(this.config.feedbackNoise) ? this.anyBehaviour(prompt) : behaviour;
+  }
+
+  next(): Example {
+    const task = this.rng.weighted(this.config.taskMix);
+    const prompt = this.rng.pick(this.prompts);
+    switch (task) {
+      case 'answer':
+        return { task, user: prompt.text, assistant: this.answer(prompt, this.behaviourFor(prompt)) };
+      case 'critique':
+        return this.critique(prompt);
+      case 'revision':
+        return this.revision(prompt);
+      case 'preference':
+        return this.preference(prompt);
+    }
+  }
+
+  private answer(prompt: WorldPrompt, behaviour: Behaviour): string {
+    return answerText(behaviour, prompt.topic, prompt.request, this.rng.int(3));
+  }
+
+  private critiqueSetting(prompt: WorldPrompt) {
+    const constitution = this.constitution();
+    const principleText = this.rng.pick(constitution);
+    const principle = principleOf(principleText) as PrincipleInfo;
+    const behaviour = this.anyBehaviour(prompt);
+    const response = this.answer(prompt, behaviour);
+    return { constitution, principleText, principle, behaviour, response };
+  }
+
+  private critique(prompt: WorldPrompt): Example {
+    const s = this.critiqueSetting(prompt);
+    const mode: CritiqueMode = this.rng.weighted({ plain: 0.5, strict: 0.25, cot: 0.25 });
+    const template = { plain: defaultTemplates.critique, strict: defaultTemplates.strictCritique, cot: defaultTemplates.cotCritique }[mode];
+    const user = renderTemplate(template, {
+      constitution: formatConstitution(s.constitution),
+      question: prompt.text,
+      response: s.response,
+      principle: s.principleText,
+    });
+    const seen = this.perceived(prompt, s.behaviour);
+    return { task: 'critique', user, assistant: critiqueText(mode, seen, s.principle, prompt.topic, this.rng.int(2)) };
+  }
+
+  private revision(prompt: WorldPrompt): Example {
+    const s = this.critiqueSetting(prompt);
+    const seen = this.perceived(prompt, s.behaviour);
+    const critique = critiqueText('plain', seen, s.principle, prompt.topic);
+    const changed = needsChange(seen, s.principle);
+    const user = renderTemplate(defaultTemplates.revision, {
+      constitution: formatConstitution(s.constitution),
+      question: prompt.text,
+      response: s.response,
+      critique,
+    });
+    const assistant = revisionText(s.behaviour, changed, s.constitution, prompt.topic, prompt.request, this.rng.int(3));
+    return { task: 'revision', user, assistant };
+  }
+
+  private preference(prompt: WorldPrompt): Example {
+    const principleText = this.rng.pick(this.constitution());
+    const principle = principleOf(principleText) as PrincipleInfo;
+    const pool = prompt.kind === 'red-team' ? redTeamBehaviours : ordinaryBehaviours;
+    const [a, b] = this.rng.shuffle(pool).slice(0, 2) as [Behaviour, Behaviour];
+    let winner: 'A' | 'B' = preferenceScore(a, principle) >= preferenceScore(b, principle) ? 'A' : 'B';
+    if (this.rng.chance(this.config.feedbackNoise)) winner = winner === 'A' ? 'B' : 'A';
+    const cot = this.rng.chance(0.5);
+    const user = renderTemplate(cot ? defaultTemplates.cotPreference : defaultTemplates.preference, {
+      question: prompt.text,
+      principle: principleText,
+      response_a: this.answer(prompt, a),
+      response_b: this.answer(prompt, b),
+    });
+    const assistant = cot ? preferenceReasoning(a, b, winner) : `(${winner})`;
+    return { task: 'preference', user, assistant };
+  }
+}
