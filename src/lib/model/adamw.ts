@@ -1,0 +1,82 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * AdamW (decoupled weight decay) with global-norm gradient clipping, on tfjs variables.
+ * Written out rather than tf.train.adam so the learning rate can follow a schedule and the
+ * gradient norm is reported, as trainers log it.
+ */
+export interface AdamWConfig {
+  beta1: number; // default 0.9
+  beta2: number; // default 0.95 (language-model training)
+  epsilon: number; // default 1e-8
+  /** Decoupled weight decay per unit learning rate; applied to matrices only. */
+  weightDecay: number; // default 0.01
+  /** Gradients are scaled down when their global L2 norm exceeds this. */
+  maxGradNorm: number; // default 1.0
+}
+
+export const defaultAdamW: AdamWConfig = {
+  beta1: 0.9,
+  beta2: 0.95,
+  epsilon: 1e-8,
+  weightDecay: 0.01,
+  maxGradNorm: 1.0,
+};
+
+export class AdamW {
+  private step = 0;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(
+    private readonly params: Map<string, tf.Variable>,
+    readonly config: AdamWConfig = defaultAdamW,
+  ) {
+    for (const [name, p] of params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /**
+   * Applies one update from `grads` (disposed here) at learning rate `lr`; returns the global
+   * gradient norm before clipping, as a scalar tensor the caller reads and disposes.
+   */
+  apply(grads: Map<string, tf.Tensor>, lr: number): tf.Scalar {
+    this.step++;
+    const { beta1, beta2, epsilon, weightDecay, maxGradNorm } = this.config;
+    const c1 = 1 - beta1 ** this.step;
+    const c2 = 1 - beta2 ** this.step;
+    const norm = tf.tidy(() =>
+      tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))),
+    ) as tf.Scalar;
+    tf.tidy(() => {
+      const scale = tf.minimum(1, tf.div(maxGradNorm, tf.add(norm, 1e-6))); // clip factor
+      for (const [name, p] of this.params) {
+        const grad = grads.get(name);
+        if (!grad) continue;
+        const g = tf.mul(grad, scale);
+        const m = this.m.get(name)!;
+        const v = this.v.get(name)!;
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        const update = tf.div(tf.div(m, c1), tf.add(tf.sqrt(tf.div(v, c2)), epsilon));
+        const decay = p.rank > 1 ? tf.mul(p, weightDecay) : tf.zerosLike(p);
+        p.assign(tf.sub(p, tf.mul(tf.add(update, decay), lr)));
+      }
+    });
+    tf.dispose([...grads.values()]);
+    return norm;
+  }
+
+  dispose(): void {
+    tf.dispose([...this.m.values(), ...this.v.values()]);
+  }
+}
+
+/** Linear warm-up to `peak`, then cosine decay to `peak * floor` at `total` steps. */
+export function warmupCosine(step: number, total: number, warmup: number, peak: number, floor = 0.1): number {
+  if (step < warmup) return (peak * (step + 1)) / warmup;
+  const progress = Math.min(1, (step - warmup) / Math.max(1, total - warmup));
+  return peak * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}

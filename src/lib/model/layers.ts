@@ -1,0 +1,134 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The building blocks of a Llama decoder, as pure functions of tensors. Shapes:
+ * B batch, T new tokens, S all key positions (past + new), d hidden, H query heads,
+ * kvH key/value heads, hd head size, V vocabulary.
+ */
+
+/** y = x W^T for a weight stored as HF does, [out, in]. */
+export function linear(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor {
+  const shape = x.shape;
+  const flat = tf.reshape(x, [-1, shape[shape.length - 1]!]); // [N, in]
+  const y = tf.matMul(flat, weight, false, true); // [N, out]
+  return tf.reshape(y, [...shape.slice(0, -1), weight.shape[0]]);
+}
+
+/** RMSNorm: x / sqrt(mean(x²) + eps) * weight, over the last axis. */
+export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
+  const meanSquare = tf.mean(tf.square(x), -1, true); // [..., 1]
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, eps))), weight);
+}
+
+/** SwiGLU feed-forward: down(silu(gate(x)) * up(x)). */
+export function swiGlu(x: tf.Tensor, gate: tf.Tensor2D, up: tf.Tensor2D, down: tf.Tensor2D): tf.Tensor {
+  const g = linear(x, gate);
+  return linear(tf.mul(tf.mul(g, tf.sigmoid(g)), linear(x, up)), down);
+}
+
+/**
+ * Rotary tables: cos and sin of position * theta^(-2i/hd), duplicated to the full head size
+ * as HF's `rotate_half` convention expects. Both [maxPositions, hd].
+ */
+export function ropeTables(maxPositions: number, headDim: number, theta: number) {
+  const half = headDim / 2;
+  const cos = new Float32Array(maxPositions * headDim);
+  const sin = new Float32Array(maxPositions * headDim);
+  for (let p = 0; p < maxPositions; p++)
+    for (let i = 0; i < half; i++) {
+      const angle = p * theta ** (-(2 * i) / headDim);
+      for (const j of [i, i + half]) {
+        cos[p * headDim + j] = Math.cos(angle);
+        sin[p * headDim + j] = Math.sin(angle);
+      }
+    }
+  return {
+    cos: tf.tensor2d(cos, [maxPositions, headDim]),
+    sin: tf.tensor2d(sin, [maxPositions, headDim]),
+  };
+}
+
+/** concat(-x2, x1) for x = concat(x1, x2) on the last axis. */
+function rotateHalf(x: tf.Tensor4D): tf.Tensor4D {
+  const half = x.shape[3] / 2;
+  const [x1, x2] = tf.split(x, [half, half], 3);
+  return tf.concat([tf.neg(x2!), x1!], 3) as tf.Tensor4D;
+}
+
+/**
+ * Applies rotary position embeddings to x [B, heads, T, hd] at `positions` [B, T].
+ * Each row has its own positions, so left-padded batches get the right angles.
+ */
+export function applyRope(
+  x: tf.Tensor4D,
+  positions: tf.Tensor2D,
+  tables: { cos: tf.Tensor2D; sin: tf.Tensor2D },
+): tf.Tensor4D {
+  const cos = tf.expandDims(tf.gather(tables.cos, positions), 1); // [B, 1, T, hd]
+  const sin = tf.expandDims(tf.gather(tables.sin, positions), 1); // [B, 1, T, hd]
+  return tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin)) as tf.Tensor4D;
+}
+
+/** [B, T, heads * hd] -> [B, heads, T, hd] */
+export function splitHeads(x: tf.Tensor, heads: number, headDim: number): tf.Tensor4D {
+  const [b, t] = x.shape as [number, number, number];
+  return tf.transpose(tf.reshape(x, [b, t, heads, headDim]), [0, 2, 1, 3]);
+}
+
+/** [B, heads, T, hd] -> [B, T, heads * hd] */
+export function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
+  const [b, h, t, hd] = x.shape;
+  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b, t, h * hd]);
+}
+
+/** Repeats key/value heads [B, kvH, S, hd] -> [B, kvH * groups, S, hd] for grouped-query attention. */
+export function repeatKv(x: tf.Tensor4D, groups: number): tf.Tensor4D {
+  if (groups === 1) return x;
+  const [b, kvh, s, hd] = x.shape;
+  // Rank-4 tile: tfjs has no tile gradient for rank 5.
+  const flat = tf.reshape(x, [b, kvh, 1, s * hd]);
+  return tf.reshape(tf.tile(flat, [1, 1, groups, 1]), [b, kvh * groups, s, hd]);
+}
+
+/**
+ * Additive attention bias [B, 1, T, S]: 0 where query t (absolute position past + t) may see
+ * key s (causal, and the key is not padding), a large negative number elsewhere.
+ */
+export function attentionBias(keyMask: tf.Tensor2D, past: number, newTokens: number): tf.Tensor4D {
+  const s = keyMask.shape[1];
+  const query = tf.reshape(tf.range(past, past + newTokens, 1, 'int32'), [newTokens, 1]); // [T, 1]
+  const key = tf.reshape(tf.range(0, s, 1, 'int32'), [1, s]); // [1, S]
+  const causal = tf.lessEqual(key, query); // [T, S]
+  const visible = tf.logicalAnd(
+    tf.expandDims(causal, 0), // [1, T, S]
+    tf.expandDims(tf.cast(keyMask, 'bool'), 1), // [B, 1, S]
+  ); // [B, T, S]
+  return tf.expandDims(tf.where(visible, tf.scalar(0), tf.scalar(-1e9)), 1) as tf.Tensor4D;
+}
+
+/** softmax(q k^T / sqrt(hd) + bias) v, with q [B, H, T, hd], k and v [B, H, S, hd]. */
+export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: tf.Tensor4D): tf.Tensor4D {
+  const scale = 1 / Math.sqrt(q.shape[3]);
+  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias); // [B, H, T, S]
+  return tf.matMul(tf.softmax(scores), v); // [B, H, T, hd]
+}
+
+/**
+ * Embedding lookup whose gradient is a one-hot matmul instead of tfjs's gather gradient,
+ * which needs UnsortedSegmentSum, a kernel the WASM backend lacks.
+ */
+export function embed(table: tf.Tensor2D, ids: tf.Tensor2D): tf.Tensor3D {
+  const [b, t] = ids.shape;
+  const flatIds = tf.reshape(ids, [-1]) as tf.Tensor1D; // [N]
+  const lookup = tf.customGrad((tableIn: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([flatIds]);
+    return {
+      value: tf.gather(tableIn as tf.Tensor2D, flatIds), // [N, d]
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const oneHot = tf.oneHot(saved[0] as tf.Tensor1D, table.shape[0], 1, 0, 'float32'); // [N, V]
+        return [tf.matMul(oneHot, dy as tf.Tensor2D, true, false)]; // [V, d]
+      },
+    };
+  });
+  return tf.reshape(lookup(table), [b, t, table.shape[1]]);
+}
