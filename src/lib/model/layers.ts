@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { matMul } from '../ops/matmul.ts';
 
 /**
  * The building blocks of a Llama decoder, as pure functions of tensors. Shapes:
@@ -10,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 export function linear(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor {
   const shape = x.shape;
   const flat = tf.reshape(x, [-1, shape[shape.length - 1]!]); // [N, in]
-  const y = tf.matMul(flat, weight, false, true); // [N, out]
+  const y = matMul(flat as tf.Tensor2D, weight, false, true); // [N, out]
   return tf.reshape(y, [...shape.slice(0, -1), weight.shape[0]]);
 }
 
@@ -85,6 +86,7 @@ export function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
 export function repeatKv(x: tf.Tensor4D, groups: number): tf.Tensor4D {
   if (groups === 1) return x;
   const [b, kvh, s, hd] = x.shape;
+  if (kvh === 1) return tf.concat(new Array<tf.Tensor4D>(groups).fill(x), 1); // one shared head
   // Rank-4 tile: tfjs has no tile gradient for rank 5.
   const flat = tf.reshape(x, [b, kvh, 1, s * hd]);
   return tf.reshape(tf.tile(flat, [1, 1, groups, 1]), [b, kvh * groups, s, hd]);
@@ -109,8 +111,8 @@ export function attentionBias(keyMask: tf.Tensor2D, past: number, newTokens: num
 /** softmax(q k^T / sqrt(hd) + bias) v, with q [B, H, T, hd], k and v [B, H, S, hd]. */
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: tf.Tensor4D): tf.Tensor4D {
   const scale = 1 / Math.sqrt(q.shape[3]);
-  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias); // [B, H, T, S]
-  return tf.matMul(tf.softmax(scores), v); // [B, H, T, hd]
+  const scores = tf.add(tf.mul(matMul(q, k, false, true), scale), bias); // [B, H, T, S]
+  return matMul(tf.softmax(scores) as tf.Tensor4D, v); // [B, H, T, hd]
 }
 
 /**
@@ -125,8 +127,9 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor2D): tf.Tensor3D {
     return {
       value: tf.gather(tableIn as tf.Tensor2D, flatIds), // [N, d]
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const oneHot = tf.oneHot(saved[0] as tf.Tensor1D, table.shape[0], 1, 0, 'float32'); // [N, V]
-        return [tf.matMul(oneHot, dy as tf.Tensor2D, true, false)]; // [V, d]
+        // int32 one-hot, then cast: the WASM backend's float32 oneHot returns integer bits.
+        const oneHot = tf.cast(tf.oneHot(saved[0] as tf.Tensor1D, table.shape[0]), 'float32'); // [N, V]
+        return [matMul(oneHot as tf.Tensor2D, dy as tf.Tensor2D, true, false)]; // [V, d]
       },
     };
   });

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 /** log softmax(logits)[target] for each position: logits [B, T, V], targets [B, T] -> [B, T]. */
 export function tokenLogprobs(logits: tf.Tensor3D, targets: tf.Tensor2D): tf.Tensor2D {
   const logp = tf.logSoftmax(logits); // [B, T, V]
-  const oneHot = tf.oneHot(targets, logits.shape[2], 1, 0, 'float32'); // [B, T, V]
+  // int32 one-hot, then cast: the WASM backend's float32 oneHot returns integer bits.
+  const oneHot = tf.cast(tf.oneHot(targets, logits.shape[2]), 'float32'); // [B, T, V]
   return tf.sum(tf.mul(logp, oneHot), -1) as tf.Tensor2D;
 }
 
