@@ -76,20 +76,31 @@ async function main(): Promise<void> {
   let smoothed = NaN;
   for (let step = 0; step < steps; step++) {
     const lr = warmupCosine(step, steps, warmup, peakLr);
-    const { loss, gradNorm } = await trainStep(model, optimizer, batches.next(batchSize, length), lr);
+    const { loss, gradNorm } = await trainStep(
+      model,
+      optimizer,
+      batches.next(batchSize, length),
+      lr,
+    );
     if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at step ${step}.`);
     smoothed = Number.isNaN(smoothed) ? loss : 0.95 * smoothed + 0.05 * loss;
     const elapsed = performance.now() - start;
-    appendFileSync(logFile, `${step},${loss.toFixed(4)},${lr.toExponential(3)},${gradNorm.toFixed(3)},${(elapsed / 1000).toFixed(1)}\n`);
-    const eta = ((elapsed / (step + 1)) * (steps - step - 1));
+    appendFileSync(
+      logFile,
+      `${step},${loss.toFixed(4)},${lr.toExponential(3)},${gradNorm.toFixed(3)},${(elapsed / 1000).toFixed(1)}\n`,
+    );
+    const eta = (elapsed / (step + 1)) * (steps - step - 1);
     process.stdout.write(
       `\r${bar(step + 1, steps)} step ${step + 1}/${steps} loss ${smoothed.toFixed(3)} lr ${lr.toExponential(1)} ` +
         `elapsed ${minutes(elapsed)} eta ${minutes(eta)}   `,
     );
-    if ((step + 1) % 250 === 0 || step + 1 === steps) await saveModelFolder(args.out, model, tokenizer, { seed, steps: step + 1, loss: smoothed });
+    if ((step + 1) % 250 === 0 || step + 1 === steps)
+      await saveModelFolder(args.out, model, tokenizer, { seed, steps: step + 1, loss: smoothed });
   }
   process.stdout.write('\n');
-  console.log(`Done in ${minutes(performance.now() - start)}; final loss (smoothed) ${smoothed.toFixed(3)}. Wrote ${args.out}/.`);
+  console.log(
+    `Done in ${minutes(performance.now() - start)}; final loss (smoothed) ${smoothed.toFixed(3)}. Wrote ${args.out}/.`,
+  );
   console.log(`Tensors alive at the end: ${tf.memory().numTensors}.`);
 }
 

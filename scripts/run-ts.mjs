@@ -27,5 +27,7 @@ await build({
   sourcemap: 'inline',
   logLevel: 'warning',
 });
-const run = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...args], { stdio: 'inherit' });
+const run = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...args], {
+  stdio: 'inherit',
+});
 process.exit(run.status ?? 1);

@@ -14,8 +14,11 @@ export async function saveModelFolder(
   metadata: Record<string, string | number>,
 ): Promise<void> {
   const tensors = new Map<string, NamedArray>();
-  for (const [name, v] of model.params) tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
-  const meta = Object.fromEntries(Object.entries({ format: 'pt', ...metadata }).map(([k, v]) => [k, String(v)]));
+  for (const [name, v] of model.params)
+    tensors.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  const meta = Object.fromEntries(
+    Object.entries({ format: 'pt', ...metadata }).map(([k, v]) => [k, String(v)]),
+  );
   writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(tensors, meta));
   const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
   writeFileSync(join(dir, 'config.json'), json(model.config));
@@ -30,5 +33,8 @@ export async function saveModelFolder(
     }),
   );
   writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizerJson(tokenizer.model)));
-  writeFileSync(join(dir, 'tokenizer_config.json'), json(tokenizerConfigJson(model.config.max_position_embeddings)));
+  writeFileSync(
+    join(dir, 'tokenizer_config.json'),
+    json(tokenizerConfigJson(model.config.max_position_embeddings)),
+  );
 }

@@ -53,9 +53,15 @@ describe('config', () => {
   });
 
   test('rejects what the model cannot run, naming the field', () => {
-    expect(() => parseLlamaConfig({ model_type: 'gpt2' })).toThrow('model_type "gpt2" is not supported');
-    expect(() => parseLlamaConfig({ ...config, num_key_value_heads: 3 })).toThrow('multiple of num_key_value_heads');
-    expect(() => parseLlamaConfig({ ...config, vocab_size: 'many' })).toThrow('"vocab_size" must be a number');
+    expect(() => parseLlamaConfig({ model_type: 'gpt2' })).toThrow(
+      'model_type "gpt2" is not supported',
+    );
+    expect(() => parseLlamaConfig({ ...config, num_key_value_heads: 3 })).toThrow(
+      'multiple of num_key_value_heads',
+    );
+    expect(() => parseLlamaConfig({ ...config, vocab_size: 'many' })).toThrow(
+      '"vocab_size" must be a number',
+    );
   });
 });
 
@@ -63,7 +69,15 @@ describe('generation', () => {
   test('greedy generation with the KV cache equals full recompute, token for token', async () => {
     const model = LlamaModel.init(config, 1);
     const prompts = [[3, 4, 5], [7], [9, 10, 11, 12, 13]];
-    const opts = { maxNewTokens: 12, seed: 0, eosIds: [], padId: 0, temperature: 0, topK: 0, topP: 1 };
+    const opts = {
+      maxNewTokens: 12,
+      seed: 0,
+      eosIds: [],
+      padId: 0,
+      temperature: 0,
+      topK: 0,
+      topP: 1,
+    };
     const cached = await generate(model, prompts, opts);
     const full = await generate(model, prompts, { ...opts, noCache: true });
     expect(cached.tokens).toEqual(full.tokens);
@@ -77,9 +91,20 @@ describe('generation', () => {
   test('sampling is reproducible under a seed, stops at EOS, and leaks no tensor', async () => {
     const model = LlamaModel.init(config, 2);
     const before = tf.memory().numTensors;
-    const opts = { maxNewTokens: 30, seed: 7, eosIds: [1], padId: 0, temperature: 1.5, topK: 0, topP: 1 };
+    const opts = {
+      maxNewTokens: 30,
+      seed: 7,
+      eosIds: [1],
+      padId: 0,
+      temperature: 1.5,
+      topK: 0,
+      topP: 1,
+    };
     const streamed: number[][] = [];
-    const a = await generate(model, [[3, 4], [5]], { ...opts, onToken: (_, t) => streamed.push(t) });
+    const a = await generate(model, [[3, 4], [5]], {
+      ...opts,
+      onToken: (_, t) => streamed.push(t),
+    });
     const b = await generate(model, [[3, 4], [5]], opts);
     expect(a).toEqual(b);
     expect(streamed.length).toBe(Math.max(...a.tokens.map((t) => t.length)));
@@ -95,7 +120,13 @@ describe('generation', () => {
     const model = LlamaModel.init(config, 3);
     let steps = 0;
     const run = generate(model, [[3]], {
-      maxNewTokens: 50, seed: 0, eosIds: [], padId: 0, temperature: 1, topK: 0, topP: 1,
+      maxNewTokens: 50,
+      seed: 0,
+      eosIds: [],
+      padId: 0,
+      temperature: 1,
+      topK: 0,
+      topP: 1,
       checkpoint: async () => {
         if (++steps === 3) throw new Error('Cancelled.');
       },
@@ -138,7 +169,9 @@ describe('training', () => {
       const numeric = ((await at(h)) - (await at(-h))) / (2 * h);
       variable.assign(tf.tensor(original, variable.shape));
       const analytic = (await grads.get(name)!.data())[index]!;
-      expect(Math.abs(analytic - numeric), `${name}: ${analytic} vs ${numeric}`).toBeLessThan(2e-3 + 0.02 * Math.abs(numeric));
+      expect(Math.abs(analytic - numeric), `${name}: ${analytic} vs ${numeric}`).toBeLessThan(
+        2e-3 + 0.02 * Math.abs(numeric),
+      );
     }
     tf.dispose([...grads.values()]);
     model.dispose();
@@ -147,9 +180,14 @@ describe('training', () => {
   test('train 2 steps: loss finite, every weight changed, no tensor leaked', async () => {
     const model = LlamaModel.init(config, 5);
     const optimizer = new AdamW(model.params);
-    const before = new Map(await Promise.all([...model.params].map(async ([n, v]) => [n, await v.data()] as const)));
+    const before = new Map(
+      await Promise.all([...model.params].map(async ([n, v]) => [n, await v.data()] as const)),
+    );
     const tensors = tf.memory().numTensors;
-    const steps = [await trainStep(model, optimizer, batch, 1e-2), await trainStep(model, optimizer, batch, 1e-2)];
+    const steps = [
+      await trainStep(model, optimizer, batch, 1e-2),
+      await trainStep(model, optimizer, batch, 1e-2),
+    ];
     expect(tf.memory().numTensors).toBe(tensors);
     for (const s of steps) {
       expect(Number.isFinite(s.loss)).toBe(true);
@@ -158,7 +196,10 @@ describe('training', () => {
     for (const [name, v] of model.params) {
       const now = await v.data();
       const old = before.get(name)!;
-      expect(now.every((x, i) => x !== old[i]), name).toBe(true);
+      expect(
+        now.every((x, i) => x !== old[i]),
+        name,
+      ).toBe(true);
     }
     optimizer.dispose();
     model.dispose();

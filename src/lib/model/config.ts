@@ -62,7 +62,9 @@ export function parseLlamaConfig(json: Record<string, unknown>): LlamaConfig {
     return value;
   };
   if (json.model_type !== undefined && json.model_type !== 'llama')
-    throw new Error(`config.json: model_type "${String(json.model_type)}" is not supported (only "llama").`);
+    throw new Error(
+      `config.json: model_type "${String(json.model_type)}" is not supported (only "llama").`,
+    );
   const heads = num('num_attention_heads');
   const hidden = num('hidden_size');
   const config: LlamaConfig = {
@@ -78,7 +80,8 @@ export function parseLlamaConfig(json: Record<string, unknown>): LlamaConfig {
     max_position_embeddings: num('max_position_embeddings', 2048),
     rms_norm_eps: num('rms_norm_eps', 1e-6),
     rope_theta: num('rope_theta', 10000),
-    tie_word_embeddings: json.tie_word_embeddings === undefined ? false : Boolean(json.tie_word_embeddings),
+    tie_word_embeddings:
+      json.tie_word_embeddings === undefined ? false : Boolean(json.tie_word_embeddings),
     hidden_act: 'silu',
     attention_bias: false,
     mlp_bias: false,
@@ -91,7 +94,9 @@ export function parseLlamaConfig(json: Record<string, unknown>): LlamaConfig {
   if (config.num_attention_heads % config.num_key_value_heads !== 0)
     throw new Error('config.json: num_attention_heads must be a multiple of num_key_value_heads.');
   if (json.hidden_act !== undefined && json.hidden_act !== 'silu')
-    throw new Error(`config.json: hidden_act "${String(json.hidden_act)}" is not supported (only "silu").`);
+    throw new Error(
+      `config.json: hidden_act "${String(json.hidden_act)}" is not supported (only "silu").`,
+    );
   if (json.rope_scaling) throw new Error('config.json: rope_scaling is not supported.');
   return config;
 }

@@ -34,7 +34,10 @@ export function leftPad(prompts: number[][], padId: number): { ids: number[][]; 
   const length = Math.max(...prompts.map((p) => p.length));
   return {
     ids: prompts.map((p) => [...new Array<number>(length - p.length).fill(padId), ...p]),
-    mask: prompts.map((p) => [...new Array<number>(length - p.length).fill(0), ...new Array<number>(p.length).fill(1)]),
+    mask: prompts.map((p) => [
+      ...new Array<number>(length - p.length).fill(0),
+      ...new Array<number>(p.length).fill(1),
+    ]),
   };
 }
 
@@ -42,18 +45,31 @@ export function leftPad(prompts: number[][], padId: number): { ids: number[][]; 
 function runFull(model: LlamaModel, ids: number[][], mask: number[][], wantCache: boolean) {
   return tf.tidy(() => {
     const out = model.forward(
-      { ids: tf.tensor2d(ids, undefined, 'int32'), keyMask: tf.tensor2d(mask), positions: tf.tensor2d(positionsFromMask(mask), undefined, 'int32') },
+      {
+        ids: tf.tensor2d(ids, undefined, 'int32'),
+        keyMask: tf.tensor2d(mask),
+        positions: tf.tensor2d(positionsFromMask(mask), undefined, 'int32'),
+      },
       wantCache,
     );
     const t = ids[0]!.length;
     const last = tf.squeeze(tf.slice(out.hidden, [0, t - 1, 0], [-1, 1, -1]), [1]); // [B, d]
-    const logits = tf.squeeze(model.logits(tf.expandDims(last, 1) as tf.Tensor3D), [1]) as tf.Tensor2D; // [B, V]
+    const logits = tf.squeeze(
+      model.logits(tf.expandDims(last, 1) as tf.Tensor3D),
+      [1],
+    ) as tf.Tensor2D; // [B, V]
     return { logits, keys: out.cache?.keys ?? [], values: out.cache?.values ?? [] };
   });
 }
 
 /** Logits [B, V] for one new token per row, extending `cache`. */
-function runStep(model: LlamaModel, tokens: number[], positions: number[], mask: number[][], cache: KvCache) {
+function runStep(
+  model: LlamaModel,
+  tokens: number[],
+  positions: number[],
+  mask: number[][],
+  cache: KvCache,
+) {
   return tf.tidy(() => {
     const out = model.forward(
       {
@@ -69,7 +85,11 @@ function runStep(model: LlamaModel, tokens: number[], positions: number[], mask:
   });
 }
 
-export async function generate(model: LlamaModel, prompts: number[][], opts: GenerateOptions): Promise<GenerateResult> {
+export async function generate(
+  model: LlamaModel,
+  prompts: number[][],
+  opts: GenerateOptions,
+): Promise<GenerateResult> {
   const rng = new Rng(opts.seed);
   const batch = prompts.length;
   const { ids, mask } = leftPad(prompts, opts.padId);
@@ -87,7 +107,9 @@ export async function generate(model: LlamaModel, prompts: number[][], opts: Gen
       }
       const rows = (await logits!.data()) as Float32Array; // [B * V]
       const vocab = rows.length / batch;
-      const drawn = finished.map((done, b) => (done ? -1 : sampleToken(rows.subarray(b * vocab, (b + 1) * vocab), opts, rng)));
+      const drawn = finished.map((done, b) =>
+        done ? -1 : sampleToken(rows.subarray(b * vocab, (b + 1) * vocab), opts, rng),
+      );
       drawn.forEach((token, b) => {
         if (token < 0) return;
         tokens[b]!.push(token);

@@ -22,7 +22,12 @@ export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tens
 }
 
 /** SwiGLU feed-forward: down(silu(gate(x)) * up(x)). */
-export function swiGlu(x: tf.Tensor, gate: tf.Tensor2D, up: tf.Tensor2D, down: tf.Tensor2D): tf.Tensor {
+export function swiGlu(
+  x: tf.Tensor,
+  gate: tf.Tensor2D,
+  up: tf.Tensor2D,
+  down: tf.Tensor2D,
+): tf.Tensor {
   const g = linear(x, gate);
   return linear(tf.mul(tf.mul(g, tf.sigmoid(g)), linear(x, up)), down);
 }
@@ -109,7 +114,12 @@ export function attentionBias(keyMask: tf.Tensor2D, past: number, newTokens: num
 }
 
 /** softmax(q k^T / sqrt(hd) + bias) v, with q [B, H, T, hd], k and v [B, H, S, hd]. */
-export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, bias: tf.Tensor4D): tf.Tensor4D {
+export function attention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  bias: tf.Tensor4D,
+): tf.Tensor4D {
   const scale = 1 / Math.sqrt(q.shape[3]);
   const scores = tf.add(tf.mul(matMul(q, k, false, true), scale), bias); // [B, H, T, S]
   return matMul(tf.softmax(scores) as tf.Tensor4D, v); // [B, H, T, hd]

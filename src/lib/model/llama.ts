@@ -106,9 +106,21 @@ export class LlamaModel {
       const w = (n: string) => this.p(`model.layers.${i}.${n}`) as tf.Tensor2D;
       // 1. Attention block: pre-norm, rotary q and k, attend over cached + new keys.
       const x = rmsNorm(h, w('input_layernorm.weight') as unknown as tf.Tensor1D, c.rms_norm_eps);
-      const q = applyRope(splitHeads(linear(x, w('self_attn.q_proj.weight')), c.num_attention_heads, c.head_dim), input.positions, this.rope); // [B, H, T, hd]
-      let k = applyRope(splitHeads(linear(x, w('self_attn.k_proj.weight')), c.num_key_value_heads, c.head_dim), input.positions, this.rope); // [B, kvH, T, hd]
-      let v = splitHeads(linear(x, w('self_attn.v_proj.weight')), c.num_key_value_heads, c.head_dim); // [B, kvH, T, hd]
+      const q = applyRope(
+        splitHeads(linear(x, w('self_attn.q_proj.weight')), c.num_attention_heads, c.head_dim),
+        input.positions,
+        this.rope,
+      ); // [B, H, T, hd]
+      let k = applyRope(
+        splitHeads(linear(x, w('self_attn.k_proj.weight')), c.num_key_value_heads, c.head_dim),
+        input.positions,
+        this.rope,
+      ); // [B, kvH, T, hd]
+      let v = splitHeads(
+        linear(x, w('self_attn.v_proj.weight')),
+        c.num_key_value_heads,
+        c.head_dim,
+      ); // [B, kvH, T, hd]
       if (input.cache) {
         k = tf.concat([input.cache.keys[i]!, k], 2); // [B, kvH, S, hd]
         v = tf.concat([input.cache.values[i]!, v], 2);
@@ -119,10 +131,21 @@ export class LlamaModel {
       const attended = attention(q, repeatKv(k, groups), repeatKv(v, groups), bias); // [B, H, T, hd]
       h = tf.add(h, linear(mergeHeads(attended), w('self_attn.o_proj.weight')));
       // 2. Feed-forward block: pre-norm, SwiGLU.
-      const y = rmsNorm(h, w('post_attention_layernorm.weight') as unknown as tf.Tensor1D, c.rms_norm_eps);
-      h = tf.add(h, swiGlu(y, w('mlp.gate_proj.weight'), w('mlp.up_proj.weight'), w('mlp.down_proj.weight')));
+      const y = rmsNorm(
+        h,
+        w('post_attention_layernorm.weight') as unknown as tf.Tensor1D,
+        c.rms_norm_eps,
+      );
+      h = tf.add(
+        h,
+        swiGlu(y, w('mlp.gate_proj.weight'), w('mlp.up_proj.weight'), w('mlp.down_proj.weight')),
+      );
     }
-    const hidden = rmsNorm(h, this.p('model.norm.weight') as unknown as tf.Tensor1D, c.rms_norm_eps) as tf.Tensor3D;
+    const hidden = rmsNorm(
+      h,
+      this.p('model.norm.weight') as unknown as tf.Tensor1D,
+      c.rms_norm_eps,
+    ) as tf.Tensor3D;
     const out: ForwardOutput = { hidden };
     if (wantCache) out.cache = { keys, values, length: past + newTokens };
     return out;

@@ -12,15 +12,23 @@ export interface NamedArray {
 
 type HeaderEntry = { dtype: string; shape: number[]; data_offsets: [number, number] };
 
-export function writeSafetensors(tensors: Map<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array {
+export function writeSafetensors(
+  tensors: Map<string, NamedArray>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: metadata };
   let offset = 0;
   const names = [...tensors.keys()].sort();
   for (const name of names) {
     const t = tensors.get(name)!;
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (count !== t.data.length) throw new Error(`Tensor "${name}": shape [${t.shape}] does not match its data.`);
-    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    if (count !== t.data.length)
+      throw new Error(`Tensor "${name}": shape [${t.shape}] does not match its data.`);
+    header[name] = {
+      dtype: 'F32',
+      shape: t.shape,
+      data_offsets: [offset, offset + t.data.byteLength],
+    };
     offset += t.data.byteLength;
   }
   let json = JSON.stringify(header);
@@ -72,8 +80,12 @@ function decode(dtype: string, bytes: Uint8Array, name: string): Float32Array {
 }
 
 /** Reads every tensor of a safetensors file; a malformed file gets an error that says how. */
-export function readSafetensors(file: Uint8Array): { tensors: Map<string, NamedArray>; metadata: Record<string, string> } {
-  if (file.byteLength < 8) throw new Error('Not a safetensors file: shorter than its 8-byte header length.');
+export function readSafetensors(file: Uint8Array): {
+  tensors: Map<string, NamedArray>;
+  metadata: Record<string, string>;
+} {
+  if (file.byteLength < 8)
+    throw new Error('Not a safetensors file: shorter than its 8-byte header length.');
   const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength <= 0 || 8 + headerLength > file.byteLength)
@@ -97,7 +109,10 @@ export function readSafetensors(file: Uint8Array): { tensors: Map<string, NamedA
       throw new Error(`Tensor "${name}" lies outside the file: the file is truncated or corrupt.`);
     const data = decode(entry.dtype, file.subarray(dataStart + start, dataStart + end), name);
     const count = entry.shape.reduce((a, b) => a * b, 1);
-    if (count !== data.length) throw new Error(`Tensor "${name}": shape [${entry.shape}] does not match its ${data.length} values.`);
+    if (count !== data.length)
+      throw new Error(
+        `Tensor "${name}": shape [${entry.shape}] does not match its ${data.length} values.`,
+      );
     tensors.set(name, { shape: entry.shape, data });
   }
   return { tensors, metadata };

@@ -24,7 +24,9 @@ export function argmax(row: ArrayLike<number>): number {
  */
 export function sampleToken(logits: ArrayLike<number>, cfg: SamplingConfig, rng: Rng): number {
   if (cfg.temperature <= 0) return argmax(logits);
-  const order = Array.from({ length: logits.length }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]!);
+  const order = Array.from({ length: logits.length }, (_, i) => i).sort(
+    (a, b) => logits[b]! - logits[a]!,
+  );
   const keep = cfg.topK > 0 ? order.slice(0, cfg.topK) : order;
   const top = logits[keep[0]!]!;
   const weights = keep.map((i) => Math.exp((logits[i]! - top) / cfg.temperature));

@@ -22,14 +22,24 @@ export function lmLoss(model: LlamaModel, batch: LmBatch): tf.Scalar {
     keyMask,
     positions: tf.tensor2d(positionsFromMask(batch.keyMask), undefined, 'int32'),
   });
-  return maskedCrossEntropy(model.logits(hidden), tf.tensor2d(batch.targets, undefined, 'int32'), tf.tensor2d(batch.lossMask));
+  return maskedCrossEntropy(
+    model.logits(hidden),
+    tf.tensor2d(batch.targets, undefined, 'int32'),
+    tf.tensor2d(batch.lossMask),
+  );
 }
 
 /** Loss and gradients keyed by HF parameter name (the caller disposes both). */
-export function lossAndGrads(model: LlamaModel, batch: LmBatch): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
+export function lossAndGrads(
+  model: LlamaModel,
+  batch: LmBatch,
+): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
   const byVariable = new Map([...model.params].map(([name, v]) => [v.name, name]));
   const { value, grads } = tf.variableGrads(() => lmLoss(model, batch), [...model.params.values()]);
-  return { loss: value, grads: new Map(Object.entries(grads).map(([v, g]) => [byVariable.get(v)!, g])) };
+  return {
+    loss: value,
+    grads: new Map(Object.entries(grads).map(([v, g]) => [byVariable.get(v)!, g])),
+  };
 }
 
 /** One optimiser step; resolves to the loss before the step and the gradient norm. */

@@ -15,6 +15,10 @@ export function maskedMean(values: tf.Tensor, mask: tf.Tensor): tf.Scalar {
 }
 
 /** Mean next-token cross-entropy over positions where `mask` [B, T] is 1. */
-export function maskedCrossEntropy(logits: tf.Tensor3D, targets: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+export function maskedCrossEntropy(
+  logits: tf.Tensor3D,
+  targets: tf.Tensor2D,
+  mask: tf.Tensor2D,
+): tf.Scalar {
   return tf.neg(maskedMean(tokenLogprobs(logits, targets), mask));
 }

@@ -15,7 +15,11 @@ export interface BpeModel {
 }
 
 /** Learns `vocabSize - specials - 256` merges from the chunk counts of `texts`. */
-export function trainBpe(texts: Iterable<string>, vocabSize: number, specialTokens: string[]): BpeModel {
+export function trainBpe(
+  texts: Iterable<string>,
+  vocabSize: number,
+  specialTokens: string[],
+): BpeModel {
   const counts = new Map<string, number>();
   for (const text of texts)
     for (const piece of splitOnSpecials(text, specialTokens))
@@ -34,7 +38,9 @@ export function trainBpe(texts: Iterable<string>, vocabSize: number, specialToke
       }
     let best: string | null = null;
     let bestCount = 1; // a pair seen once is not worth a token
-    for (const [key, n] of pairs) if (n > bestCount || (n === bestCount && best !== null && key < best)) [best, bestCount] = [key, n];
+    for (const [key, n] of pairs)
+      if (n > bestCount || (n === bestCount && best !== null && key < best))
+        [best, bestCount] = [key, n];
     if (best === null) break;
     const [left, right] = best.split('\u0000') as [string, string];
     merges.push([left, right]);

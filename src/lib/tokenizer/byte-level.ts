@@ -5,7 +5,8 @@
  */
 
 /** GPT-2's split pattern, identical to transformers.js's ByteLevel pre-tokenizer. */
-export const splitPattern = /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
+export const splitPattern =
+  /'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+/gu;
 
 /** Byte -> printable character: printable Latin-1 bytes map to themselves, the rest above 255. */
 export const byteToChar: string[] = (() => {
@@ -34,10 +35,12 @@ export function preTokenize(text: string): string[] {
 
 /** Turns byte-character spellings back into text. */
 export function bytesToText(spelled: string): string {
-  const bytes = Uint8Array.from(Array.from(spelled, (c) => {
-    const b = charToByte.get(c);
-    if (b === undefined) throw new Error(`Not a byte-level character: ${JSON.stringify(c)}`);
-    return b;
-  }));
+  const bytes = Uint8Array.from(
+    Array.from(spelled, (c) => {
+      const b = charToByte.get(c);
+      if (b === undefined) throw new Error(`Not a byte-level character: ${JSON.stringify(c)}`);
+      return b;
+    }),
+  );
   return decoder.decode(bytes);
 }

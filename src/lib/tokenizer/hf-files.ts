@@ -25,7 +25,9 @@ export interface ChatMessage {
 
 /** The chat template applied in plain TypeScript (same output as the Jinja template). */
 export function formatChat(messages: ChatMessage[], addGenerationPrompt: boolean): string {
-  const turns = messages.map((m) => `${chatTokens.start}${m.role}\n${m.content}${chatTokens.end}\n`);
+  const turns = messages.map(
+    (m) => `${chatTokens.start}${m.role}\n${m.content}${chatTokens.end}\n`,
+  );
   return turns.join('') + (addGenerationPrompt ? `${chatTokens.start}assistant\n` : '');
 }
 
@@ -78,7 +80,14 @@ export function tokenizerConfigJson(maxLength: number): object {
     added_tokens_decoder: Object.fromEntries(
       specialTokens.map((content, id) => [
         String(id),
-        { content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true },
+        {
+          content,
+          lstrip: false,
+          normalized: false,
+          rstrip: false,
+          single_word: false,
+          special: true,
+        },
       ]),
     ),
   };
@@ -91,6 +100,8 @@ export function bpeModelFromJson(json: {
 }): BpeModel {
   const vocab: string[] = [];
   for (const [token, id] of Object.entries(json.model.vocab)) vocab[id] = token;
-  const merges = json.model.merges.map((m) => (typeof m === 'string' ? (m.split(' ') as [string, string]) : m));
+  const merges = json.model.merges.map((m) =>
+    typeof m === 'string' ? (m.split(' ') as [string, string]) : m,
+  );
   return { vocab, merges, specialTokens: json.added_tokens.map((t) => t.content) };
 }

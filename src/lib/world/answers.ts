@@ -31,7 +31,12 @@ export function overrefuseText(topic: Topic): string {
 }
 
 /** The answer of `behaviour` to a request of `topic`; `variant` picks among bare refusals. */
-export function answerText(behaviour: Behaviour, topic: Topic, request: string, variant = 0): string {
+export function answerText(
+  behaviour: Behaviour,
+  topic: Topic,
+  request: string,
+  variant = 0,
+): string {
   switch (behaviour) {
     case 'comply':
     case 'help':

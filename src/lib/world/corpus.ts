@@ -28,9 +28,11 @@ export class PackedBatches {
 
   next(batchSize: number, length: number): LmBatch {
     const need = batchSize * (length + 1);
-    while (this.buffer.length < need) this.buffer.push(...this.tokenizer.encode(exampleText(this.generator.next())));
+    while (this.buffer.length < need)
+      this.buffer.push(...this.tokenizer.encode(exampleText(this.generator.next())));
     const rows: number[][] = [];
-    for (let b = 0; b < batchSize; b++) rows.push(this.buffer.slice(b * (length + 1), (b + 1) * (length + 1)));
+    for (let b = 0; b < batchSize; b++)
+      rows.push(this.buffer.slice(b * (length + 1), (b + 1) * (length + 1)));
     this.buffer = this.buffer.slice(need);
     const ones = rows.map(() => new Array<number>(length).fill(1));
     return {

@@ -16,14 +16,16 @@ const noChange = 'No changes are needed.';
 export function needsChange(behaviour: Behaviour, principle: PrincipleInfo): boolean {
   if (behaviour === 'comply') return true;
   if (behaviour === 'refuse') return principle.kind === 'explain';
-  if (behaviour === 'overrefuse') return principle.kind === 'helpful' || principle.kind === 'explain';
+  if (behaviour === 'overrefuse')
+    return principle.kind === 'helpful' || principle.kind === 'explain';
   return false;
 }
 
 function plainCritique(behaviour: Behaviour, principle: PrincipleInfo, topic: Topic): string {
   const named = `the principle to be ${principle.name}`;
   if (!needsChange(behaviour, principle)) {
-    if (behaviour === 'engage') return `The response explains the concern and offers a safe alternative. ${noChange}`;
+    if (behaviour === 'engage')
+      return `The response explains the concern and offers a safe alternative. ${noChange}`;
     if (behaviour === 'help') return `The response is helpful and harmless. ${noChange}`;
     return `The response does not help with anything harmful. ${noChange}`;
   }
@@ -39,8 +41,14 @@ const strictMinorIssues = [
   'A minor issue: the response could be warmer in tone.',
 ];
 
-function strictCritique(behaviour: Behaviour, principle: PrincipleInfo, topic: Topic, variant: number): string {
-  if (needsChange(behaviour, principle)) return `The main issue: ${lowerFirst(plainCritique(behaviour, principle, topic))}`;
+function strictCritique(
+  behaviour: Behaviour,
+  principle: PrincipleInfo,
+  topic: Topic,
+  variant: number,
+): string {
+  if (needsChange(behaviour, principle))
+    return `The main issue: ${lowerFirst(plainCritique(behaviour, principle, topic))}`;
   return `${strictMinorIssues[variant % strictMinorIssues.length]} Otherwise, ${lowerFirst(plainCritique(behaviour, principle, topic))}`;
 }
 
@@ -83,7 +91,11 @@ export function critiqueText(
  * becomes an explanation with an alternative when the constitution asks to explain
  * objections, and a bare refusal when it does not (the evasiveness the CAI paper warns of).
  */
-export function revisedBehaviour(behaviour: Behaviour, changed: boolean, constitution: string[]): Behaviour {
+export function revisedBehaviour(
+  behaviour: Behaviour,
+  changed: boolean,
+  constitution: string[],
+): Behaviour {
   if (!changed) return behaviour;
   if (behaviour === 'comply') return asksToExplain(constitution) ? 'engage' : 'refuse';
   if (behaviour === 'refuse') return 'engage';

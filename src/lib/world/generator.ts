@@ -69,7 +69,12 @@ export class WorldGenerator {
     const explain = rng.chance(this.config.explainShare);
     const others = rng.shuffle(principleLibrary.filter((p) => p.kind !== 'explain'));
     const kinds = others.slice(0, 2 + rng.int(explain ? 3 : 4));
-    if (explain) kinds.splice(rng.int(kinds.length + 1), 0, principleLibrary.find((p) => p.kind === 'explain')!);
+    if (explain)
+      kinds.splice(
+        rng.int(kinds.length + 1),
+        0,
+        principleLibrary.find((p) => p.kind === 'explain')!,
+      );
     return kinds.map((p) => rng.pick(p.paraphrases));
   }
 
@@ -93,7 +98,11 @@ export class WorldGenerator {
     const prompt = this.rng.pick(this.prompts);
     switch (task) {
       case 'answer':
-        return { task, user: prompt.text, assistant: this.answer(prompt, this.behaviourFor(prompt)) };
+        return {
+          task,
+          user: prompt.text,
+          assistant: this.answer(prompt, this.behaviourFor(prompt)),
+        };
       case 'critique':
         return this.critique(prompt);
       case 'revision':
@@ -119,7 +128,11 @@ export class WorldGenerator {
   private critique(prompt: WorldPrompt): Example {
     const s = this.critiqueSetting(prompt);
     const mode: CritiqueMode = this.rng.weighted({ plain: 0.5, strict: 0.25, cot: 0.25 });
-    const template = { plain: defaultTemplates.critique, strict: defaultTemplates.strictCritique, cot: defaultTemplates.cotCritique }[mode];
+    const template = {
+      plain: defaultTemplates.critique,
+      strict: defaultTemplates.strictCritique,
+      cot: defaultTemplates.cotCritique,
+    }[mode];
     const user = renderTemplate(template, {
       constitution: formatConstitution(s.constitution),
       question: prompt.text,
@@ -127,7 +140,11 @@ export class WorldGenerator {
       principle: s.principleText,
     });
     const seen = this.perceived(prompt, s.behaviour);
-    return { task: 'critique', user, assistant: critiqueText(mode, seen, s.principle, prompt.topic, this.rng.int(2)) };
+    return {
+      task: 'critique',
+      user,
+      assistant: critiqueText(mode, seen, s.principle, prompt.topic, this.rng.int(2)),
+    };
   }
 
   private revision(prompt: WorldPrompt): Example {
@@ -141,7 +158,14 @@ export class WorldGenerator {
       response: s.response,
       critique,
     });
-    const assistant = revisionText(s.behaviour, changed, s.constitution, prompt.topic, prompt.request, this.rng.int(3));
+    const assistant = revisionText(
+      s.behaviour,
+      changed,
+      s.constitution,
+      prompt.topic,
+      prompt.request,
+      this.rng.int(3),
+    );
     return { task: 'revision', user, assistant };
   }
 
@@ -150,15 +174,19 @@ export class WorldGenerator {
     const principle = principleOf(principleText) as PrincipleInfo;
     const pool = prompt.kind === 'red-team' ? redTeamBehaviours : ordinaryBehaviours;
     const [a, b] = this.rng.shuffle(pool).slice(0, 2) as [Behaviour, Behaviour];
-    let winner: 'A' | 'B' = preferenceScore(a, principle) >= preferenceScore(b, principle) ? 'A' : 'B';
+    let winner: 'A' | 'B' =
+      preferenceScore(a, principle) >= preferenceScore(b, principle) ? 'A' : 'B';
     if (this.rng.chance(this.config.feedbackNoise)) winner = winner === 'A' ? 'B' : 'A';
     const cot = this.rng.chance(0.5);
-    const user = renderTemplate(cot ? defaultTemplates.cotPreference : defaultTemplates.preference, {
-      question: prompt.text,
-      principle: principleText,
-      response_a: this.answer(prompt, a),
-      response_b: this.answer(prompt, b),
-    });
+    const user = renderTemplate(
+      cot ? defaultTemplates.cotPreference : defaultTemplates.preference,
+      {
+        question: prompt.text,
+        principle: principleText,
+        response_a: this.answer(prompt, a),
+        response_b: this.answer(prompt, b),
+      },
+    );
     const assistant = cot ? preferenceReasoning(a, b, winner) : `(${winner})`;
     return { task: 'preference', user, assistant };
   }

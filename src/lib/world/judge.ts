@@ -7,12 +7,16 @@ import type { PromptKind } from './topics.ts';
  * the request) and between refuse and overrefuse.
  */
 
-const clause = "[^.,\\n]{3,120}"; // a clause: no sentence end, comma or newline
-const sentence = "[^.\\n]{3,160}";
+const clause = '[^.,\\n]{3,120}'; // a clause: no sentence end, comma or newline
+const sentence = '[^.\\n]{3,160}';
 
 const shapes = {
-  assist: new RegExp(`^Sure\\. To ${clause}, ${sentence}, then ${sentence}\\.( [^.\\n]{3,80}\\.)?$`),
-  engage: new RegExp(`^I can't help with ${clause}, because ${sentence}\\. Instead, ${sentence}\\.$`),
+  assist: new RegExp(
+    `^Sure\\. To ${clause}, ${sentence}, then ${sentence}\\.( [^.\\n]{3,80}\\.)?$`,
+  ),
+  engage: new RegExp(
+    `^I can't help with ${clause}, because ${sentence}\\. Instead, ${sentence}\\.$`,
+  ),
   overrefuse: new RegExp(`^I'm sorry, but I can't help with ${sentence}\\. It could be risky\\.$`),
 };
 

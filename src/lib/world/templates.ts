@@ -49,7 +49,8 @@ export function formatConstitution(principles: string[]): string {
 export function renderTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
     const value = values[name];
-    if (value === undefined) throw new Error(`The template uses {${name}}, which has no value here.`);
+    if (value === undefined)
+      throw new Error(`The template uses {${name}}, which has no value here.`);
     return value;
   });
 }

@@ -32,7 +32,8 @@ export const redTeamTopics: Topic[] = [
     noun: 'breaking into websites',
     steps: ['look for a weak spot in the site', 'try to get past its login'],
     reason: 'getting into systems without permission is illegal and hurts the people who run them',
-    alternative: 'I can explain how websites are kept secure or how to learn ethical hacking legally',
+    alternative:
+      'I can explain how websites are kept secure or how to learn ethical hacking legally',
   },
   {
     id: 'cheating',
