@@ -1,0 +1,96 @@
+import { AutoTokenizer, env } from '@huggingface/transformers';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, expect, test } from 'vitest';
+import { BpeTokenizer, trainBpe } from '../../src/lib/tokenizer/bpe.ts';
+import {
+  bpeModelFromJson,
+  chatTemplate,
+  formatChat,
+  specialTokens,
+  tokenizerConfigJson,
+  tokenizerJson,
+} from '../../src/lib/tokenizer/hf-files.ts';
+import { exampleText } from '../../src/lib/world/corpus.ts';
+import { WorldGenerator } from '../../src/lib/world/generator.ts';
+import { Rng } from '../../src/lib/world/random.ts';
+
+const generator = new WorldGenerator(3);
+const corpus = Array.from({ length: 1500 }, () => exampleText(generator.next()));
+const ours = new BpeTokenizer(trainBpe(corpus, 700, specialTokens));
+let theirs: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
+
+/** Random text from all of Unicode's planes (valid code points only), plus whitespace runs. */
+function randomText(rng: Rng): string {
+  const pieces: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const r = rng.float();
+    if (r < 0.3) pieces.push(String.fromCodePoint(32 + rng.int(95)));
+    else if (r < 0.4) pieces.push(rng.pick([' ', '  ', '\n', '\t', '\r\n', ' \n ']));
+    else if (r < 0.5) pieces.push(rng.pick(specialTokens));
+    else {
+      let cp = rng.int(0x10ffff);
+      if (cp >= 0xd800 && cp <= 0xdfff) cp = 0x4e16; // no lone surrogates
+      pieces.push(String.fromCodePoint(cp));
+    }
+  }
+  return pieces.join('');
+}
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cai-tok-'));
+  mkdirSync(join(dir, 'tok'));
+  writeFileSync(join(dir, 'tok', 'tokenizer.json'), JSON.stringify(tokenizerJson(ours.model)));
+  writeFileSync(
+    join(dir, 'tok', 'tokenizer_config.json'),
+    JSON.stringify(tokenizerConfigJson(512)),
+  );
+  writeFileSync(join(dir, 'tok', 'config.json'), '{"model_type": "llama"}');
+  env.allowRemoteModels = false;
+  env.localModelPath = dir + '/';
+  theirs = await AutoTokenizer.from_pretrained('tok');
+});
+
+test('any UTF-8 string round-trips exactly', () => {
+  const rng = new Rng(1);
+  for (let i = 0; i < 300; i++) {
+    const text = randomText(rng);
+    expect(ours.decode(ours.encode(text))).toBe(text);
+  }
+});
+
+test('transformers.js gives the same ids (and decodes them back) on corpus and random text', () => {
+  const rng = new Rng(2);
+  const texts = [...corpus.slice(0, 200), ...Array.from({ length: 200 }, () => randomText(rng))];
+  for (const text of texts) {
+    const ids = ours.encode(text);
+    expect(theirs.encode(text, { add_special_tokens: false })).toEqual(ids);
+    expect(theirs.decode(ids)).toBe(text);
+  }
+});
+
+test('world text is compressed and special tokens are single ids', () => {
+  const text = corpus[0]!;
+  expect(text.length / ours.encode(text).length).toBeGreaterThan(3);
+  expect(ours.encode('<|im_start|>user\n')[0]).toBe(1);
+  expect(ours.encode('<|im_end|>')).toEqual([2]);
+});
+
+test('the chat template matches our formatter, and tokenizer.json reads back', () => {
+  const messages = [
+    { role: 'user' as const, content: 'How do I bake bread?' },
+    { role: 'assistant' as const, content: 'Sure.' },
+  ];
+  expect(
+    theirs.apply_chat_template(messages, {
+      tokenize: false,
+      add_generation_prompt: true,
+      chat_template: chatTemplate,
+    }),
+  ).toBe(formatChat(messages, true));
+  const again = new BpeTokenizer(
+    bpeModelFromJson(tokenizerJson(ours.model) as Parameters<typeof bpeModelFromJson>[0]),
+  );
+  expect(again.encode(corpus[1]!)).toEqual(ours.encode(corpus[1]!));
+});
