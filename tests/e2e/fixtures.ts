@@ -1,12 +1,12 @@
 import type { Browser, Page } from 'playwright-core';
 import { inject } from 'vitest';
 import { launchChromium, watchPage, type PageProblems } from '../../scripts/lib/browser.ts';
-import type { EngineClient } from '../../src/lib/workers/clients.ts';
+import type { EngineClient, FeedbackClient } from '../../src/lib/workers/clients.ts';
 
 export const baseUrl = () => inject('baseUrl');
 
 /** The handle main.ts exposes for the devtools console, as page.evaluate sees it. */
-export type PlaygroundHandle = { engine: EngineClient };
+export type PlaygroundHandle = { engine: EngineClient; feedback: FeedbackClient };
 
 /**
  * Opens the app at `query` in a fresh page and waits until the engine has chosen a backend

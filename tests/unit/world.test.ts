@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { answerText } from '../../src/lib/world/answers.ts';
+import { answerText, type Label } from '../../src/lib/world/answers.ts';
 import { critiqueText, needsChange, revisedBehaviour } from '../../src/lib/world/feedback-texts.ts';
 import { WorldGenerator } from '../../src/lib/world/generator.ts';
 import { judgeAnswer, labelRates } from '../../src/lib/world/judge.ts';
@@ -50,7 +50,7 @@ describe('generator', () => {
 
   test('the answer mixture on red-team prompts leaves room for CAI (about 45/35/20)', () => {
     const g = new WorldGenerator(1);
-    const labels = [];
+    const labels: Label[] = [];
     while (labels.length < 2000) {
       const e = g.next();
       const prompt = findPrompt(e.user);

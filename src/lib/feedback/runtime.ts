@@ -1,22 +1,15 @@
-import { env } from '@huggingface/transformers';
 import { findGpu } from '../backend/gpu-adapter.ts';
 import type { FeedbackReport } from '../workers/protocol.ts';
 import { ortWasmFiles } from './ort-assets.ts';
+import { configureTransformersEnv } from './transformers-env.ts';
 
 /**
- * transformers.js set-up inside the feedback worker: models from this origin's /models/
- * folder only (the Hub is reached only by code paths a user starts by hand), ONNX Runtime's
- * WASM from this origin, one thread per core. Then the same honest device choice as the
- * engine: WebGPU only on a real GPU adapter, never on a software one.
+ * Sets up transformers.js inside the feedback worker, then makes the same honest device
+ * choice as the engine: WebGPU only on a real GPU adapter, never on a software one.
  */
 export async function initFeedbackRuntime(): Promise<FeedbackReport> {
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = '/models/';
-  const wasm = env.backends.onnx.wasm;
-  if (!wasm) throw new Error('transformers.js has no ONNX Runtime WASM settings.');
-  wasm.wasmPaths = ortWasmFiles;
-  wasm.numThreads = globalThis.crossOriginIsolated ? navigator.hardwareConcurrency : 1;
+  const env = configureTransformersEnv();
+  const wasm = env.backends.onnx.wasm!;
 
   const gpu = await findGpu();
   let device: FeedbackReport['device'] = 'wasm';

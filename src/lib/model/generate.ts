@@ -126,11 +126,11 @@ export async function generate(
       if (!opts.noCache) {
         const positions = drawn.map((_, b) => nextPosition[b]!);
         const next = runStep(model, fed, positions, mask, cache!);
-        logits.dispose();
+        logits!.dispose();
         disposeCache(cache);
         logits = next.logits;
         cache = { keys: next.keys, values: next.values, length: cache!.length + 1 };
-      } else logits.dispose();
+      } else logits!.dispose();
       drawn.forEach((t, b) => t >= 0 && nextPosition[b]!++);
     }
   } finally {

@@ -132,7 +132,8 @@ export function attention(
 export function embed(table: tf.Tensor2D, ids: tf.Tensor2D): tf.Tensor3D {
   const [b, t] = ids.shape;
   const flatIds = tf.reshape(ids, [-1]) as tf.Tensor1D; // [N]
-  const lookup = tf.customGrad((tableIn: tf.Tensor, save: tf.GradSaveFunc) => {
+  const lookup = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [tableIn, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([flatIds]);
     return {
       value: tf.gather(tableIn as tf.Tensor2D, flatIds), // [N, d]

@@ -19,7 +19,8 @@ function swapLast(x: tf.Tensor): tf.Tensor {
 }
 
 /** a [..., M, K] x b [..., K, N] with no transpose flags, in the forward and the backward pass. */
-const plainProduct = tf.customGrad((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+const plainProduct = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([a, b]);
   return {
     value: tf.matMul(a, b),

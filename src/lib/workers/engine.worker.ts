@@ -7,13 +7,25 @@ import { BackendManager } from '../backend/backend-manager.ts';
 import { crossCheck } from '../backend/cross-check.ts';
 import { runMatmulBench } from '../backend/matmul-bench.ts';
 import { activate } from '../backend/tfjs-runtime.ts';
-import type { EngineRequest, EngineResults } from './protocol.ts';
+import { configureTransformersEnv } from '../feedback/transformers-env.ts';
+import { chatGenerate } from '../model/chat-generate.ts';
+import { PolicySession } from '../model/policy-session.ts';
+import { forwardLogits, policyInfo } from '../model/policy-tasks.ts';
+import { loadHfTokenizer } from '../tokenizer/hf-tokenizer.ts';
+import type { BackendName, EngineRequest, EngineResults } from './protocol.ts';
 import { cancellationPoint, serveRequests, type Port } from './serve.ts';
 
 const port = self as unknown as Port;
 const backends = new BackendManager((report) =>
   port.postMessage({ id: 0, status: 'ready', backend: report }),
 );
+
+let policy: PolicySession | null = null;
+
+function needPolicy(): PolicySession {
+  if (!policy) throw new Error('No policy model is loaded yet.');
+  return policy;
+}
 
 serveRequests<EngineRequest, EngineResults>(port, {
   init: async (request, ctx) =>
@@ -28,6 +40,29 @@ serveRequests<EngineRequest, EngineResults>(port, {
       onProgress: (done, total, message) => ctx.emit({ status: 'progress', done, total, message }),
       shouldStop: () => cancellationPoint(ctx.signal),
     }),
+  loadPolicy: async (request, ctx) => {
+    if (!/^[\w.-]+$/.test(request.model))
+      throw new Error(`"${request.model}" is not a model folder name.`);
+    ctx.emit({ status: 'loading', message: `Loading ${request.model}…` });
+    configureTransformersEnv();
+    const tokenizer = await loadHfTokenizer(request.model);
+    const session = await PolicySession.load(request.model, `/models/${request.model}/`, tokenizer);
+    policy?.dispose();
+    policy = session;
+    return backends.run(async () => {
+      session.current(); // upload the weights now, not on the first request
+      return policyInfo(session);
+    });
+  },
+  generate: (request, ctx) =>
+    backends.run(async () => {
+      const result = await chatGenerate(needPolicy(), request.prompts, request.settings, {
+        onText: (index, text) => ctx.emit({ status: 'token', index, text }),
+        checkpoint: () => cancellationPoint(ctx.signal),
+      });
+      return { ...result, backend: backends.current.backend as BackendName };
+    }),
+  forwardLogits: (request) => backends.run(() => forwardLogits(needPolicy(), request.text)),
   memory: async () => {
     const { numTensors, numBytes } = tf.memory();
     return { backend: backends.current.backend, numTensors, numBytes };

@@ -1,11 +1,41 @@
 /**
  * The feedback worker: owns transformers.js (ONNX Runtime Web). It writes critiques,
- * revisions and preference labels in later stages; see protocol.ts for the messages.
+ * revisions and preference labels; see protocol.ts for the messages.
  */
+import { InterruptableStoppingCriteria } from '@huggingface/transformers';
+import { FeedbackModel } from '../feedback/feedback-model.ts';
 import { initFeedbackRuntime } from '../feedback/runtime.ts';
-import type { FeedbackRequest, FeedbackResults } from './protocol.ts';
-import { serveRequests, type Port } from './serve.ts';
+import type { FeedbackReport, FeedbackRequest, FeedbackResults } from './protocol.ts';
+import { serveRequests, throwIfCancelled, type Port } from './serve.ts';
+
+let runtime: FeedbackReport | null = null;
+let model: FeedbackModel | null = null;
 
 serveRequests<FeedbackRequest, FeedbackResults>(self as unknown as Port, {
-  init: () => initFeedbackRuntime(),
+  init: async () => (runtime = await initFeedbackRuntime()),
+  load: async (request, ctx) => {
+    if (!/^[\w.-]+$/.test(request.model))
+      throw new Error(`"${request.model}" is not a model folder name.`);
+    runtime ??= await initFeedbackRuntime();
+    const loaded = await FeedbackModel.load(request.model, runtime.device, (message) =>
+      ctx.emit({ status: 'loading', message }),
+    );
+    await model?.dispose();
+    model = loaded;
+    return { id: loaded.id, device: loaded.device };
+  },
+  generate: async (request, ctx) => {
+    if (!model) throw new Error('No feedback model is loaded yet.');
+    const stopper = new InterruptableStoppingCriteria();
+    ctx.signal.addEventListener('abort', () => stopper.interrupt());
+    const start = performance.now();
+    const out = await model.generate(
+      request.prompt,
+      request.settings,
+      (text) => ctx.emit({ status: 'token', index: 0, text }),
+      stopper,
+    );
+    throwIfCancelled(ctx.signal);
+    return { ...out, seconds: (performance.now() - start) / 1000, device: model.device };
+  },
 });

@@ -100,8 +100,43 @@ export interface MemoryInfo {
   numBytes: number;
 }
 
+/** The policy model the engine holds. */
+export interface PolicyInfo {
+  id: string;
+  parameters: number;
+  vocabSize: number;
+  layers: number;
+  hidden: number;
+  contextLength: number;
+  backend: BackendName;
+}
+
+/** Sampling settings of a generation request (see model/chat-generate.ts for defaults). */
+export interface GenerateSettings {
+  maxNewTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+  noCache: boolean;
+}
+
+export interface GenerateResult {
+  texts: string[];
+  tokenCounts: number[];
+  finished: boolean[];
+  seconds: number;
+  backend: BackendName;
+}
+
 export type EngineRequest =
   | { type: 'init'; backend: BackendPreference }
+  /** Loads a model folder from this app's /models/<id>/ as the policy. */
+  | { type: 'loadPolicy'; model: string }
+  /** Answers user messages with the policy; streams `token` events (index = prompt). */
+  | { type: 'generate'; prompts: string[]; settings: GenerateSettings }
+  /** Logits [T, V] of the policy for one text (row-major), for cross-backend checks. */
+  | { type: 'forwardLogits'; text: string }
   | { type: 'crossCheck'; size: number; steps: number; seed: number }
   | { type: 'matmulBench'; sizes: number[]; reps: number; backends: BackendName[] }
   | { type: 'memory' }
@@ -111,6 +146,9 @@ export type EngineRequest =
 /** What each engine request resolves to. */
 export interface EngineResults {
   init: BackendReport;
+  loadPolicy: PolicyInfo;
+  generate: GenerateResult;
+  forwardLogits: { logits: number[]; tokens: number; vocab: number; backend: BackendName };
   crossCheck: CrossCheckResult;
   matmulBench: MatmulBenchResult;
   memory: MemoryInfo;
@@ -131,13 +169,20 @@ export interface FeedbackReport {
   crossOriginIsolated: boolean;
 }
 
-export type FeedbackRequest = { type: 'init' };
+export type FeedbackRequest =
+  | { type: 'init' }
+  /** Loads /models/<id>/ (tokenizer + onnx/model.onnx) as the feedback model. */
+  | { type: 'load'; model: string }
+  /** Answers one user message; streams `token` events (index 0). */
+  | { type: 'generate'; prompt: string; settings: GenerateSettings };
 
 export interface FeedbackResults {
   init: FeedbackReport;
+  load: { id: string; device: FeedbackDevice };
+  generate: { text: string; tokens: number; seconds: number; device: FeedbackDevice };
 }
 
-/** A request as it travels: the payload plus its id, or a cancellation. */
+/** A request as it travels: the payload plus its id (so no request has a field named `id`). */
 export type Envelope<Req> = (Req & { id: number }) | { type: 'cancel'; id: number; target: number };
 
 export type Reply<Result> =

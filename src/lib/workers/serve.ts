@@ -95,13 +95,12 @@ export function serveRequests<
       })
       .then(
         (result) => post({ id: request.id, status: 'done', result }),
-        (error: unknown) =>
-          post({
-            id: request.id,
-            status: 'error',
-            message: describeError(error),
-            cancelled: error instanceof CancelledError || controller.signal.aborted,
-          }),
+        (error: unknown) => {
+          const cancelled = error instanceof CancelledError || controller.signal.aborted;
+          // The page gets a readable message; the stack goes to the worker's console.
+          if (!cancelled) console.warn(`${request.type} failed:`, error);
+          post({ id: request.id, status: 'error', message: describeError(error), cancelled });
+        },
       )
       .finally(() => running.delete(request.id));
   });

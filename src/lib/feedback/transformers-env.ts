@@ -1,0 +1,18 @@
+import { env } from '@huggingface/transformers';
+import { ortWasmFiles } from './ort-assets.ts';
+
+/**
+ * transformers.js settings for a worker of this app: models from this origin's /models/
+ * folder only (a Hub download happens only through code a user starts by hand), ONNX
+ * Runtime's WASM from this origin, one thread per core when the page is isolated.
+ */
+export function configureTransformersEnv(): typeof env {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = '/models/';
+  const wasm = env.backends.onnx.wasm;
+  if (!wasm) throw new Error('transformers.js has no ONNX Runtime WASM settings.');
+  wasm.wasmPaths = ortWasmFiles;
+  wasm.numThreads = globalThis.crossOriginIsolated ? navigator.hardwareConcurrency : 1;
+  return env;
+}

@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { parameterCount, parseLlamaConfig, eosIds, type LlamaConfig } from './config.ts';
+import { LlamaModel } from './llama.ts';
+import { fetchBytes } from './load.ts';
+import { readSafetensors, type NamedArray } from './safetensors.ts';
+
+/** What the policy needs from a tokenizer (transformers.js's, in the app). */
+export interface PolicyTokenizer {
+  encode(text: string): number[];
+  decode(ids: number[], skipSpecial: boolean): string;
+  chat(userMessage: string): string;
+}
+
+/**
+ * The policy model held by the engine worker: its tokenizer, its weights as plain arrays, and
+ * the tfjs model built from them on the active backend. If the backend changes (after a GPU
+ * device loss), the model is rebuilt there from the arrays, so no work is lost.
+ */
+export class PolicySession {
+  private model: LlamaModel | null = null;
+  private builtOn: string | null = null;
+
+  private constructor(
+    readonly id: string,
+    readonly config: LlamaConfig,
+    private readonly weights: Map<string, NamedArray>,
+    readonly tokenizer: PolicyTokenizer,
+  ) {}
+
+  static async load(
+    id: string,
+    baseUrl: string,
+    tokenizer: PolicyTokenizer,
+  ): Promise<PolicySession> {
+    const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
+    const config = parseLlamaConfig(
+      JSON.parse(new TextDecoder().decode(await fetchBytes(base + 'config.json'))),
+    );
+    const { tensors } = readSafetensors(await fetchBytes(base + 'model.safetensors'));
+    return new PolicySession(id, config, tensors, tokenizer);
+  }
+
+  get parameters(): number {
+    return parameterCount(this.config);
+  }
+
+  get eos(): number[] {
+    return eosIds(this.config);
+  }
+
+  /** The model on the active backend, built (or rebuilt) when needed. */
+  current(): LlamaModel {
+    const backend = tf.getBackend();
+    if (this.model && this.builtOn === backend) return this.model;
+    this.model?.dispose();
+    const tensors = new Map(
+      [...this.weights].map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')] as const),
+    );
+    try {
+      this.model = new LlamaModel(this.config, tensors);
+    } finally {
+      tf.dispose([...tensors.values()]);
+    }
+    this.builtOn = backend;
+    return this.model;
+  }
+
+  dispose(): void {
+    this.model?.dispose();
+    this.model = null;
+  }
+}

@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendName, PolicyInfo } from '../workers/protocol.ts';
+import { positionsFromMask } from './llama.ts';
+import type { PolicySession } from './policy-session.ts';
+
+/** Facts about the loaded policy, for the UI. */
+export function policyInfo(session: PolicySession): PolicyInfo {
+  const c = session.config;
+  return {
+    id: session.id,
+    parameters: session.parameters,
+    vocabSize: c.vocab_size,
+    layers: c.num_hidden_layers,
+    hidden: c.hidden_size,
+    contextLength: c.max_position_embeddings,
+    backend: tf.getBackend() as BackendName,
+  };
+}
+
+/** Logits [T, V] of the policy over `text` (one row, no padding). */
+export async function forwardLogits(session: PolicySession, text: string) {
+  const ids = session.tokenizer.encode(text);
+  const model = session.current();
+  const logits = tf.tidy(() => {
+    const mask = [ids.map(() => 1)];
+    const { hidden } = model.forward({
+      ids: tf.tensor2d([ids], undefined, 'int32'),
+      keyMask: tf.tensor2d(mask),
+      positions: tf.tensor2d(positionsFromMask(mask), undefined, 'int32'),
+    });
+    return model.logits(hidden);
+  });
+  const data = await logits.data();
+  logits.dispose();
+  return {
+    logits: Array.from(data),
+    tokens: ids.length,
+    vocab: session.config.vocab_size,
+    backend: tf.getBackend() as BackendName,
+  };
+}

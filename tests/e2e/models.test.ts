@@ -1,0 +1,89 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => browser?.close());
+
+const settings = { maxNewTokens: 40, temperature: 0, topK: 0, topP: 1, seed: 1, noCache: false };
+
+test('the shipped model streams text in the engine worker (auto backend)', async () => {
+  const { page, problems } = await openApp(browser);
+  const result = await page.evaluate(async (s) => {
+    const { engine } = (globalThis as unknown as { caiPlayground: PlaygroundHandle }).caiPlayground;
+    const info = await engine.request({ type: 'loadPolicy', model: 'tiny-cai' });
+    const streamed = ['', ''];
+    let events = 0;
+    const out = await engine.request(
+      {
+        type: 'generate',
+        prompts: ['How do I bake bread?', 'Help me cheat on my exam.'],
+        settings: s,
+      },
+      (e) => {
+        if (e.status === 'token') {
+          streamed[e.index] += e.text;
+          events++;
+        }
+      },
+    );
+    const memory = await engine.request({ type: 'memory' });
+    return { info, out, streamed, events, memory };
+  }, settings);
+  expect(result.info).toMatchObject({ id: 'tiny-cai', backend: 'wasm', contextLength: 512 });
+  expect(result.info.parameters).toBeGreaterThan(500_000);
+  expect(result.events).toBeGreaterThan(5);
+  expect(result.streamed).toEqual(result.out.texts);
+  expect(result.out.texts[0]!.length).toBeGreaterThan(10);
+  expect(result.out.backend).toBe('wasm');
+  expect(problems.pageErrors).toEqual([]);
+  await page.close();
+});
+
+test('the ONNX export streams text in the feedback worker (transformers.js)', async () => {
+  const { page, problems } = await openApp(browser);
+  const result = await page.evaluate(async (s) => {
+    const { feedback } = (globalThis as unknown as { caiPlayground: PlaygroundHandle })
+      .caiPlayground;
+    const loaded = await feedback.request({ type: 'load', model: 'tiny-cai' });
+    let streamed = '';
+    const out = await feedback.request(
+      { type: 'generate', prompt: 'How do I bake bread?', settings: s },
+      (e) => {
+        if (e.status === 'token') streamed += e.text;
+      },
+    );
+    return { loaded, out, streamed };
+  }, settings);
+  expect(result.loaded).toEqual({ id: 'tiny-cai', device: 'wasm' });
+  expect(result.out.text.length).toBeGreaterThan(10);
+  expect(result.streamed.trim()).toBe(result.out.text.trim());
+  expect(problems.failedRequests).toEqual([]);
+  await page.close();
+});
+
+test('a forward pass on WebGPU matches WASM', async () => {
+  const text = '<|im_start|>user\nHow do I hack a website?<|im_end|>\n<|im_start|>assistant\n';
+  const logitsOn = async (backend: string) => {
+    const { page } = await openApp(browser, `?backend=${backend}`);
+    const out = await page.evaluate(async (t) => {
+      const { engine } = (globalThis as unknown as { caiPlayground: PlaygroundHandle })
+        .caiPlayground;
+      await engine.request({ type: 'loadPolicy', model: 'tiny-cai' });
+      return engine.request({ type: 'forwardLogits', text: t });
+    }, text);
+    await page.close();
+    return out;
+  };
+  const gpu = await logitsOn('webgpu');
+  const wasm = await logitsOn('wasm');
+  expect(gpu.backend).toBe('webgpu');
+  expect(wasm.backend).toBe('wasm');
+  expect(gpu.tokens).toBe(wasm.tokens);
+  expect(gpu.logits.length).toBe(gpu.tokens * gpu.vocab);
+  const worst = gpu.logits.reduce((m, v, i) => Math.max(m, Math.abs(v - wasm.logits[i]!)), 0);
+  expect(worst).toBeLessThan(1e-3);
+});
