@@ -37,7 +37,8 @@ interface Pending {
  * returns promises for results and calls back for each streamed event.
  */
 export class WorkerClient<
-  Req extends { type: string },
+  // No request may carry a field named `id`: the envelope's request id would overwrite it.
+  Req extends { type: string; id?: never },
   Results extends Record<Req['type'], unknown>,
 > {
   private nextId = 1;
