@@ -2,10 +2,13 @@
  * `npm run bench`: measures the engine worker in headless Chromium, side by side in one run.
  *   - square matmul GFLOP/s at each size on each backend (the machine's measured limit that
  *     later efficiency figures divide by);
- *   - the start-up micro-benchmark the backend choice uses.
+ *   - the start-up micro-benchmark the backend choice uses;
+ *   - generation tokens/s of the shipped model with and without the KV cache, per backend
+ *     (tfjs, engine worker) and through transformers.js (feedback worker).
  * Prints tables, writes BENCHMARKS.md, and with --json FILE the same figures as JSON.
  *
- * Options: --sizes 256,512,1024  --reps 5  --backends webgpu,wasm,cpu  --json FILE  --no-write
+ * Options: --sizes 256,512,1024  --reps 5  --backends webgpu,wasm,cpu  --gen-tokens 64
+ *          --gen-batches 1,4  --json FILE  --no-write
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -15,6 +18,7 @@ import type {
   MatmulBenchResult,
 } from '../src/lib/workers/protocol.ts';
 import { launchChromium } from './lib/browser.ts';
+import { benchGeneration, generationTable } from './lib/bench-generation.ts';
 import { describeMachine } from './lib/machine.ts';
 import { buildApp, serveVite } from './lib/serve.ts';
 
@@ -23,6 +27,8 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '256,512,1024' },
     reps: { type: 'string', default: '5' },
     backends: { type: 'string', default: 'webgpu,wasm,cpu' },
+    'gen-tokens': { type: 'string', default: '64' },
+    'gen-batches': { type: 'string', default: '1,4' },
     json: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
   },
@@ -86,6 +92,13 @@ async function main(): Promise<void> {
       });
     }, request);
 
+    await page.close();
+    const generation = await benchGeneration(browser, server.url, {
+      backends,
+      batches: args['gen-batches'].split(',').map(Number),
+      newTokens: Number(args['gen-tokens']),
+    });
+
     const machine = describeMachine();
     const report = [
       '# Benchmarks',
@@ -96,6 +109,10 @@ async function main(): Promise<void> {
       `## Matmul throughput in the engine worker (${reps} reps after a warm-up, median)`,
       '',
       matmulTable(result),
+      '',
+      `## Generation with the shipped model (${args['gen-tokens']} new tokens, greedy, tokens/s)`,
+      '',
+      generationTable(generation),
       '',
       '## Start-up micro-benchmark (what the backend choice measures)',
       '',
@@ -112,7 +129,8 @@ async function main(): Promise<void> {
     if (args.json)
       writeFileSync(
         args.json,
-        JSON.stringify({ machine, chosen, why, sizes, reps, ...result }, null, 2) + '\n',
+        JSON.stringify({ machine, chosen, why, sizes, reps, ...result, generation }, null, 2) +
+          '\n',
       );
   } finally {
     await browser.close();

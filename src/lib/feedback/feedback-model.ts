@@ -67,6 +67,7 @@ export class FeedbackModel {
     const output = (await this.model.generate({
       ...inputs,
       max_new_tokens: settings.maxNewTokens,
+      ...(settings.ignoreEos ? { min_new_tokens: settings.maxNewTokens } : {}),
       do_sample: sampled,
       ...(sampled
         ? { temperature: settings.temperature, top_k: settings.topK, top_p: settings.topP }

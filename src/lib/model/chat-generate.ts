@@ -15,6 +15,8 @@ export interface ChatGenerateConfig {
   seed: number;
   /** Recompute every step without the KV cache (for benchmarks and checks). Default false. */
   noCache: boolean;
+  /** Keep generating past end-of-text, to exactly maxNewTokens (benchmarks). Default false. */
+  ignoreEos?: boolean;
 }
 
 export const defaultChatGenerate: ChatGenerateConfig = {
@@ -49,7 +51,7 @@ export async function chatGenerate(
     prompts.map((p) => tok.encode(tok.chat(p))),
     {
       ...config,
-      eosIds: session.eos,
+      eosIds: config.ignoreEos ? [] : session.eos,
       padId: session.config.pad_token_id,
       onToken: (_, tokens) =>
         tokens.forEach((t, i) => {

@@ -119,6 +119,8 @@ export interface GenerateSettings {
   topP: number;
   seed: number;
   noCache: boolean;
+  /** Generate exactly maxNewTokens, past any end-of-text token (benchmarks). */
+  ignoreEos?: boolean;
 }
 
 export interface GenerateResult {
