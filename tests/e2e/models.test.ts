@@ -30,8 +30,10 @@ test('the shipped model streams text in the engine worker (auto backend)', async
         }
       },
     );
-    const memory = await engine.request({ type: 'memory' });
-    return { info, out, streamed, events, memory };
+    const before = await engine.request({ type: 'memory' });
+    await engine.request({ type: 'generate', prompts: ['Plan a trip.'], settings: s });
+    const after = await engine.request({ type: 'memory' });
+    return { info, out, streamed, events, before, after };
   }, settings);
   expect(result.info).toMatchObject({ id: 'tiny-cai', backend: 'wasm', contextLength: 512 });
   expect(result.info.parameters).toBeGreaterThan(500_000);
@@ -39,6 +41,7 @@ test('the shipped model streams text in the engine worker (auto backend)', async
   expect(result.streamed).toEqual(result.out.texts);
   expect(result.out.texts[0]!.length).toBeGreaterThan(10);
   expect(result.out.backend).toBe('wasm');
+  expect(result.after.numTensors).toBe(result.before.numTensors); // generation leaks nothing
   expect(problems.pageErrors).toEqual([]);
   await page.close();
 });
