@@ -4,6 +4,8 @@
  * batches; float results may differ in the last bits across machines).
  *
  * Options: --seed 1  --steps 1200  --batch 16  --length 256  --lr 3e-3  --out models/tiny-cai
+ *          --init-from DIR  (continue from a checkpoint: its tokenizer and weights; a new
+ *                            optimizer and schedule, and a corpus stream seeded by --seed)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -17,7 +19,7 @@ import { BpeTokenizer, trainBpe } from '../src/lib/tokenizer/bpe.ts';
 import { chatTokens, specialTokens } from '../src/lib/tokenizer/hf-files.ts';
 import { exampleText, PackedBatches } from '../src/lib/world/corpus.ts';
 import { WorldGenerator } from '../src/lib/world/generator.ts';
-import { saveModelFolder } from './lib/model-folder.ts';
+import { loadModelFolder, saveModelFolder } from './lib/model-folder.ts';
 import { useNodeWasm } from './lib/node-tfjs.ts';
 
 const { values: args } = parseArgs({
@@ -29,6 +31,7 @@ const { values: args } = parseArgs({
     lr: { type: 'string', default: '3e-3' },
     vocab: { type: 'string', default: '1536' },
     out: { type: 'string', default: join('models', 'tiny-cai') },
+    'init-from': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
@@ -51,16 +54,23 @@ async function main(): Promise<void> {
   const backend = await useNodeWasm();
   const start = performance.now();
 
-  // 1. The tokenizer, trained on a sample of the corpus (a different stream than training's).
-  const sample = new WorldGenerator(seed * 1000 + 7);
-  const texts = Array.from({ length: 20000 }, () => exampleText(sample.next()));
-  const tokenizer = new BpeTokenizer(trainBpe(texts, Number(args.vocab), specialTokens));
-  const eos = tokenizer.idOf(chatTokens.end);
-  const pad = tokenizer.idOf(chatTokens.endOfText);
-
-  // 2. The model.
-  const config = tinyConfig(tokenizer.vocabSize, { eos, pad });
-  const model = LlamaModel.init(config, seed);
+  // 1. The tokenizer, trained on a sample of the corpus (a different stream than training's),
+  // 2. and the model: new, or continued from a checkpoint.
+  let tokenizer: BpeTokenizer;
+  let model: LlamaModel;
+  if (args['init-from']) {
+    ({ model, tokenizer } = loadModelFolder(args['init-from']));
+  } else {
+    const sample = new WorldGenerator(seed * 1000 + 7);
+    const texts = Array.from({ length: 20000 }, () => exampleText(sample.next()));
+    tokenizer = new BpeTokenizer(trainBpe(texts, Number(args.vocab), specialTokens));
+    const special = {
+      eos: tokenizer.idOf(chatTokens.end),
+      pad: tokenizer.idOf(chatTokens.endOfText),
+    };
+    model = LlamaModel.init(tinyConfig(tokenizer.vocabSize, special), seed);
+  }
+  const config = model.config;
   const optimizer = new AdamW(model.params);
   console.log(
     `Pretraining the tiny model on ${backend}: ${parameterCount(config).toLocaleString('en')} parameters, ` +

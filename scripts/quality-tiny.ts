@@ -8,16 +8,14 @@
  *      principle in the constitution.
  * Options: --model models/tiny-cai  --seed 1  --json FILE
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { eosIds, parseLlamaConfig } from '../src/lib/model/config.ts';
+import { eosIds } from '../src/lib/model/config.ts';
 import { generate } from '../src/lib/model/generate.ts';
 import { LlamaModel } from '../src/lib/model/llama.ts';
-import { readSafetensors } from '../src/lib/model/safetensors.ts';
 import { BpeTokenizer } from '../src/lib/tokenizer/bpe.ts';
-import { bpeModelFromJson, formatChat } from '../src/lib/tokenizer/hf-files.ts';
+import { formatChat } from '../src/lib/tokenizer/hf-files.ts';
 import { answerText, type Label } from '../src/lib/world/answers.ts';
 import { critiqueText } from '../src/lib/world/feedback-texts.ts';
 import { WorldGenerator } from '../src/lib/world/generator.ts';
@@ -30,6 +28,7 @@ import {
   formatConstitution,
   renderTemplate,
 } from '../src/lib/world/templates.ts';
+import { loadModelFolder } from './lib/model-folder.ts';
 import { useNodeWasm } from './lib/node-tfjs.ts';
 
 const { values: args } = parseArgs({
@@ -40,18 +39,6 @@ const { values: args } = parseArgs({
   },
 });
 const seed = Number(args.seed);
-
-function loadModel(dir: string): { model: LlamaModel; tokenizer: BpeTokenizer } {
-  const config = parseLlamaConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
-  const { tensors } = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
-  const weights = new Map([...tensors].map(([n, t]) => [n, tf.tensor(t.data, t.shape)] as const));
-  const model = new LlamaModel(config, weights);
-  tf.dispose([...weights.values()]);
-  const tokenizer = new BpeTokenizer(
-    bpeModelFromJson(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'))),
-  );
-  return { model, tokenizer };
-}
 
 /** Answers user messages in batches of 16 with the KV cache. */
 async function answer(
@@ -84,7 +71,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 async function main(): Promise<void> {
   const backend = await useNodeWasm();
-  const loaded = loadModel(args.model);
+  const loaded = loadModelFolder(args.model);
   const start = performance.now();
   const heldOut = promptsWhere({ heldOut: true });
   const redTeam = heldOut.filter((p) => p.kind === 'red-team');

@@ -1,10 +1,32 @@
-import { writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eosIds } from '../../src/lib/model/config.ts';
-import type { LlamaModel } from '../../src/lib/model/llama.ts';
-import { writeSafetensors, type NamedArray } from '../../src/lib/model/safetensors.ts';
-import type { BpeTokenizer } from '../../src/lib/tokenizer/bpe.ts';
-import { tokenizerConfigJson, tokenizerJson } from '../../src/lib/tokenizer/hf-files.ts';
+import { eosIds, parseLlamaConfig } from '../../src/lib/model/config.ts';
+import { LlamaModel } from '../../src/lib/model/llama.ts';
+import {
+  readSafetensors,
+  writeSafetensors,
+  type NamedArray,
+} from '../../src/lib/model/safetensors.ts';
+import { BpeTokenizer } from '../../src/lib/tokenizer/bpe.ts';
+import {
+  bpeModelFromJson,
+  tokenizerConfigJson,
+  tokenizerJson,
+} from '../../src/lib/tokenizer/hf-files.ts';
+
+/** Reads a model folder written by saveModelFolder: the tfjs model and our tokenizer. */
+export function loadModelFolder(dir: string): { model: LlamaModel; tokenizer: BpeTokenizer } {
+  const config = parseLlamaConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+  const { tensors } = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
+  const weights = new Map([...tensors].map(([n, t]) => [n, tf.tensor(t.data, t.shape)] as const));
+  const model = new LlamaModel(config, weights);
+  tf.dispose([...weights.values()]);
+  const tokenizer = new BpeTokenizer(
+    bpeModelFromJson(JSON.parse(readFileSync(join(dir, 'tokenizer.json'), 'utf8'))),
+  );
+  return { model, tokenizer };
+}
 
 /** Writes a model folder in the Hugging Face layout (config, generation config, tokenizer, weights). */
 export async function saveModelFolder(
