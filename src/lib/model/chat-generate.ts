@@ -1,23 +1,10 @@
+import type { GenerateResult, GenerateSettings } from '../workers/protocol.ts';
 import { generate } from './generate.ts';
 import type { PolicySession } from './policy-session.ts';
 import { TextStream } from './text-stream.ts';
 
-/** A generation request as the pipeline and the UI make it: user messages in, answers out. */
-export interface ChatGenerateConfig {
-  /** Maximum new tokens per answer. Default 96. */
-  maxNewTokens: number;
-  /** Sampling temperature; 0 is greedy. Default 1. */
-  temperature: number;
-  /** Top-k filter; 0 keeps all. Default 0. */
-  topK: number;
-  /** Nucleus (top-p) filter; 1 keeps all. Default 1. */
-  topP: number;
-  seed: number;
-  /** Recompute every step without the KV cache (for benchmarks and checks). Default false. */
-  noCache: boolean;
-  /** Keep generating past end-of-text, to exactly maxNewTokens (benchmarks). Default false. */
-  ignoreEos?: boolean;
-}
+/** Settings of a generation request; defaults below. */
+export type ChatGenerateConfig = GenerateSettings;
 
 export const defaultChatGenerate: ChatGenerateConfig = {
   maxNewTokens: 96,
@@ -28,13 +15,8 @@ export const defaultChatGenerate: ChatGenerateConfig = {
   noCache: false,
 };
 
-export interface ChatGenerateResult {
-  texts: string[];
-  /** New tokens per answer (EOS included). */
-  tokenCounts: number[];
-  finished: boolean[];
-  seconds: number;
-}
+/** What a generation returns (the worker adds the backend it ran on). */
+export type ChatGenerateResult = Omit<GenerateResult, 'backend'>;
 
 /** Answers each prompt with the policy, streaming text deltas per row. */
 export async function chatGenerate(

@@ -111,20 +111,26 @@ export interface PolicyInfo {
   backend: BackendName;
 }
 
-/** Sampling settings of a generation request (see model/chat-generate.ts for defaults). */
+/** Sampling settings of a generation request (defaults in model/chat-generate.ts). */
 export interface GenerateSettings {
+  /** Maximum new tokens per answer. Default 96. */
   maxNewTokens: number;
+  /** Sampling temperature; 0 is greedy. Default 1. */
   temperature: number;
+  /** Top-k filter; 0 keeps all. Default 0. */
   topK: number;
+  /** Nucleus (top-p) filter; 1 keeps all. Default 1. */
   topP: number;
   seed: number;
+  /** Recompute every step without the KV cache (benchmarks and checks). Default false. */
   noCache: boolean;
-  /** Generate exactly maxNewTokens, past any end-of-text token (benchmarks). */
+  /** Generate exactly maxNewTokens, past any end-of-text token (benchmarks). Default false. */
   ignoreEos?: boolean;
 }
 
 export interface GenerateResult {
   texts: string[];
+  /** New tokens per answer (EOS included). */
   tokenCounts: number[];
   finished: boolean[];
   seconds: number;
