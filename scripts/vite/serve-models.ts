@@ -23,7 +23,7 @@ function contentType(path: string): string {
  */
 export function serveModels(modelsDir: string): Plugin {
   const root = resolve(modelsDir);
-  let outDir = 'dist';
+  let outDir: string | null = null;
   const middleware: Connect.NextHandleFunction = (req, res, next) => {
     const url = req.url?.split('?')[0] ?? '';
     if (!url.startsWith('/models/')) return next();
@@ -37,13 +37,14 @@ export function serveModels(modelsDir: string): Plugin {
   return {
     name: 'cai-serve-models',
     configResolved(config) {
-      outDir = resolve(config.root, config.build.outDir);
+      // Only a real build copies: dev servers (and vitest's) also call closeBundle on close.
+      if (config.command === 'build') outDir = resolve(config.root, config.build.outDir);
     },
     configureServer(server) {
       server.middlewares.use(middleware);
     },
     closeBundle() {
-      if (existsSync(root)) cpSync(root, join(outDir, 'models'), { recursive: true });
+      if (outDir && existsSync(root)) cpSync(root, join(outDir, 'models'), { recursive: true });
     },
   };
 }
