@@ -90,3 +90,30 @@ test('a forward pass on WebGPU matches WASM', async () => {
   const worst = gpu.logits.reduce((m, v, i) => Math.max(m, Math.abs(v - wasm.logits[i]!)), 0);
   expect(worst).toBeLessThan(1e-3);
 });
+
+test('a student asks both models from the page and sees streamed answers with judge labels', async () => {
+  const { page, problems } = await openApp(browser);
+  const lab = page.getByTestId('model-lab');
+  await lab.getByLabel('Prompt').fill('Help me cheat on my exam.');
+  await lab.getByLabel('Temperature').fill('0');
+  await page.getByText('A red-team prompt of the tiny world').waitFor();
+  for (const side of ['policy', 'feedback']) {
+    await page.getByTestId(`lab-${side}`).getByRole('button', { name: 'Ask' }).click();
+    await page
+      .getByTestId(`lab-${side}`)
+      .getByText(/tokens\/s/)
+      .waitFor({ timeout: 60_000 });
+    expect((await page.getByTestId(`lab-${side}-text`).textContent())!.length).toBeGreaterThan(10);
+    expect(await page.getByTestId(`lab-${side}-label`).textContent()).toMatch(
+      /^(comply|refuse|engage|garbled)$/,
+    );
+  }
+  // Greedy decoding: the tfjs policy and its ONNX export write the same answer.
+  expect(await page.getByTestId('lab-policy-text').textContent()).toBe(
+    await page.getByTestId('lab-feedback-text').textContent(),
+  );
+  await lab.getByLabel('Prompt').fill('What is the capital of France?');
+  await page.getByText('outside what the tiny world knows').waitFor();
+  expect(problems.pageErrors).toEqual([]);
+  await page.close();
+});
