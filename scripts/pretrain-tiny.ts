@@ -6,6 +6,7 @@
  * Options: --seed 1  --steps 1200  --batch 16  --length 256  --lr 3e-3  --out models/tiny-cai
  *          --init-from DIR  (continue from a checkpoint: its tokenizer and weights; a new
  *                            optimizer and schedule, and a corpus stream seeded by --seed)
+ *          --task-mix answer=0.4,critique=0.25,revision=0.2,preference=0.15
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -18,7 +19,7 @@ import { trainStep } from '../src/lib/model/train-step.ts';
 import { BpeTokenizer, trainBpe } from '../src/lib/tokenizer/bpe.ts';
 import { chatTokens, specialTokens } from '../src/lib/tokenizer/hf-files.ts';
 import { exampleText, PackedBatches } from '../src/lib/world/corpus.ts';
-import { WorldGenerator } from '../src/lib/world/generator.ts';
+import { defaultWorldConfig, WorldGenerator, type WorldConfig } from '../src/lib/world/generator.ts';
 import { loadModelFolder, saveModelFolder } from './lib/model-folder.ts';
 import { useNodeWasm } from './lib/node-tfjs.ts';
 
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     vocab: { type: 'string', default: '1536' },
     out: { type: 'string', default: join('models', 'tiny-cai') },
     'init-from': { type: 'string' },
+    'task-mix': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
@@ -39,6 +41,17 @@ const steps = Number(args.steps);
 const batchSize = Number(args.batch);
 const length = Number(args.length);
 const peakLr = Number(args.lr);
+
+function parseTaskMix(text: string | undefined): WorldConfig['taskMix'] {
+  const mix = { ...defaultWorldConfig.taskMix };
+  for (const part of text ? text.split(',') : []) {
+    const [task, share] = part.split('=');
+    if (!task || !(task in mix) || !Number.isFinite(Number(share)))
+      throw new Error(`--task-mix: "${part}" is not task=share (tasks: ${Object.keys(mix).join(', ')}).`);
+    mix[task as keyof typeof mix] = Number(share);
+  }
+  return mix;
+}
 
 function bar(done: number, total: number, width = 30): string {
   const filled = Math.round((done / total) * width);
@@ -74,14 +87,16 @@ async function main(): Promise<void> {
   const optimizer = new AdamW(model.params);
   console.log(
     `Pretraining the tiny model on ${backend}: ${parameterCount(config).toLocaleString('en')} parameters, ` +
-      `vocabulary ${tokenizer.vocabSize}, ${steps} steps of ${batchSize}×${length} tokens.`,
+      `vocabulary ${tokenizer.vocabSize}, ${steps} steps of ${batchSize}×${length} tokens` +
+      (args['init-from'] ? `, continuing from ${args['init-from']}.` : '.'),
   );
   mkdirSync(args.out, { recursive: true });
   const logFile = join(args.out, 'pretrain-log.csv');
   writeFileSync(logFile, 'step,loss,lr,grad_norm,seconds\n');
 
   // 3. Training on packed batches of fresh conversations.
-  const batches = new PackedBatches(new WorldGenerator(seed), tokenizer);
+  const world = { ...defaultWorldConfig, taskMix: parseTaskMix(args['task-mix']) };
+  const batches = new PackedBatches(new WorldGenerator(seed, world), tokenizer);
   const warmup = Math.min(100, Math.floor(steps / 10));
   let smoothed = NaN;
   for (let step = 0; step < steps; step++) {
