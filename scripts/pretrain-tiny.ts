@@ -19,7 +19,11 @@ import { trainStep } from '../src/lib/model/train-step.ts';
 import { BpeTokenizer, trainBpe } from '../src/lib/tokenizer/bpe.ts';
 import { chatTokens, specialTokens } from '../src/lib/tokenizer/hf-files.ts';
 import { exampleText, PackedBatches } from '../src/lib/world/corpus.ts';
-import { defaultWorldConfig, WorldGenerator, type WorldConfig } from '../src/lib/world/generator.ts';
+import {
+  defaultWorldConfig,
+  WorldGenerator,
+  type WorldConfig,
+} from '../src/lib/world/generator.ts';
 import { loadModelFolder, saveModelFolder } from './lib/model-folder.ts';
 import { useNodeWasm } from './lib/node-tfjs.ts';
 
@@ -47,7 +51,9 @@ function parseTaskMix(text: string | undefined): WorldConfig['taskMix'] {
   for (const part of text ? text.split(',') : []) {
     const [task, share] = part.split('=');
     if (!task || !(task in mix) || !Number.isFinite(Number(share)))
-      throw new Error(`--task-mix: "${part}" is not task=share (tasks: ${Object.keys(mix).join(', ')}).`);
+      throw new Error(
+        `--task-mix: "${part}" is not task=share (tasks: ${Object.keys(mix).join(', ')}).`,
+      );
     mix[task as keyof typeof mix] = Number(share);
   }
   return mix;
