@@ -116,6 +116,23 @@ describe('generation', () => {
     model.dispose();
   });
 
+  test('a prompt that does not fit the context is refused with a clear message', async () => {
+    const model = LlamaModel.init(config, 8);
+    const opts = {
+      maxNewTokens: 10,
+      seed: 0,
+      eosIds: [],
+      padId: 0,
+      temperature: 0,
+      topK: 0,
+      topP: 1,
+    };
+    await expect(generate(model, [new Array<number>(60).fill(3)], opts)).rejects.toThrow(
+      "A prompt of 60 tokens plus 10 new tokens exceeds the model's context of 64 tokens.",
+    );
+    model.dispose();
+  });
+
   test('a checkpoint that throws cancels between tokens', async () => {
     const model = LlamaModel.init(config, 3);
     let steps = 0;

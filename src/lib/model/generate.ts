@@ -90,6 +90,12 @@ export async function generate(
   prompts: number[][],
   opts: GenerateOptions,
 ): Promise<GenerateResult> {
+  const longest = Math.max(...prompts.map((p) => p.length));
+  const context = model.config.max_position_embeddings;
+  if (longest + opts.maxNewTokens > context)
+    throw new Error(
+      `A prompt of ${longest} tokens plus ${opts.maxNewTokens} new tokens exceeds the model's context of ${context} tokens.`,
+    );
   const rng = new Rng(opts.seed);
   const batch = prompts.length;
   const { ids, mask } = leftPad(prompts, opts.padId);
