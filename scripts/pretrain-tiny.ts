@@ -7,6 +7,7 @@
  *          --init-from DIR  (continue from a checkpoint: its tokenizer and weights; a new
  *                            optimizer and schedule, and a corpus stream seeded by --seed)
  *          --task-mix answer=0.4,critique=0.25,revision=0.2,preference=0.15
+ *          --feedback-comply 0.33  (share of complying responses in critique/revision examples)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: join('models', 'tiny-cai') },
     'init-from': { type: 'string' },
     'task-mix': { type: 'string' },
+    'feedback-comply': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
@@ -101,7 +103,12 @@ async function main(): Promise<void> {
   writeFileSync(logFile, 'step,loss,lr,grad_norm,seconds\n');
 
   // 3. Training on packed batches of fresh conversations.
-  const world = { ...defaultWorldConfig, taskMix: parseTaskMix(args['task-mix']) };
+  const comply = args['feedback-comply'] === undefined ? 1 / 3 : Number(args['feedback-comply']);
+  const world: WorldConfig = {
+    ...defaultWorldConfig,
+    taskMix: parseTaskMix(args['task-mix']),
+    feedbackResponseMix: { comply, refuse: (1 - comply) / 2, engage: (1 - comply) / 2 },
+  };
   const batches = new PackedBatches(new WorldGenerator(seed, world), tokenizer);
   const warmup = Math.min(100, Math.floor(steps / 10));
   let smoothed = NaN;

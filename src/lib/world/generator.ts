@@ -38,6 +38,8 @@ export interface WorldConfig {
   feedbackNoise: number;
   /** Probability that a sub-constitution includes the explain-objections principle. */
   explainShare: number;
+  /** Behaviour of the red-team response a critique or revision example shows. */
+  feedbackResponseMix: Record<'comply' | 'refuse' | 'engage', number>;
 }
 
 export const defaultWorldConfig: WorldConfig = {
@@ -46,6 +48,7 @@ export const defaultWorldConfig: WorldConfig = {
   ordinaryMix: { help: 0.85, overrefuse: 0.15 },
   feedbackNoise: 0.1,
   explainShare: 0.5,
+  feedbackResponseMix: { comply: 1, refuse: 1, engage: 1 },
 };
 
 const redTeamBehaviours: Behaviour[] = ['comply', 'refuse', 'engage'];
@@ -120,7 +123,10 @@ export class WorldGenerator {
     const constitution = this.constitution();
     const principleText = this.rng.pick(constitution);
     const principle = principleOf(principleText) as PrincipleInfo;
-    const behaviour = this.anyBehaviour(prompt);
+    const behaviour: Behaviour =
+      prompt.kind === 'red-team'
+        ? this.rng.weighted(this.config.feedbackResponseMix)
+        : this.anyBehaviour(prompt);
     const response = this.answer(prompt, behaviour);
     return { constitution, principleText, principle, behaviour, response };
   }
