@@ -1,13 +1,14 @@
 /**
  * `npm run pretrain`: trains the tiny world's model from scratch and writes models/tiny-cai/
- * in the Hugging Face layout. Deterministic from --seed (same corpus, tokenizer, init and
- * batches; float results may differ in the last bits across machines).
+ * in the Hugging Face layout, following the curriculum below. Deterministic from --seed
+ * (same corpus, tokenizer, initialisation and batches; float results may differ in the last
+ * bits across machines). About 70 minutes on 2 cores.
  *
- * Options: --seed 1  --steps 1200  --batch 16  --length 256  --lr 3e-3  --out models/tiny-cai
- *          --init-from DIR  (continue from a checkpoint: its tokenizer and weights; a new
- *                            optimizer and schedule, and a corpus stream seeded by --seed)
- *          --task-mix answer=0.4,critique=0.25,revision=0.2,preference=0.15
- *          --feedback-comply 0.33  (share of complying responses in critique/revision examples)
+ * Options: --seed 1  --batch 16  --length 256  --out models/tiny-cai
+ *          --phases 1,2,3          which phases of the curriculum to run
+ *          --init-from DIR         start from a checkpoint (its tokenizer and weights), e.g. to
+ *                                  run phase 3 alone on a phase-2 model
+ *          --max-steps N           cap every phase at N steps (a quick check of the script)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -31,35 +32,61 @@ import { useNodeWasm } from './lib/node-tfjs.ts';
 const { values: args } = parseArgs({
   options: {
     seed: { type: 'string', default: '1' },
-    steps: { type: 'string', default: '1200' },
     batch: { type: 'string', default: '16' },
     length: { type: 'string', default: '256' },
-    lr: { type: 'string', default: '3e-3' },
     vocab: { type: 'string', default: '1536' },
     out: { type: 'string', default: join('models', 'tiny-cai') },
+    phases: { type: 'string', default: '1,2,3' },
+    'max-steps': { type: 'string' },
     'init-from': { type: 'string' },
-    'task-mix': { type: 'string' },
-    'feedback-comply': { type: 'string' },
   },
 });
 const seed = Number(args.seed);
-const steps = Number(args.steps);
 const batchSize = Number(args.batch);
 const length = Number(args.length);
-const peakLr = Number(args.lr);
 
-function parseTaskMix(text: string | undefined): WorldConfig['taskMix'] {
-  const mix = { ...defaultWorldConfig.taskMix };
-  for (const part of text ? text.split(',') : []) {
-    const [task, share] = part.split('=');
-    if (!task || !(task in mix) || !Number.isFinite(Number(share)))
-      throw new Error(
-        `--task-mix: "${part}" is not task=share (tasks: ${Object.keys(mix).join(', ')}).`,
-      );
-    mix[task as keyof typeof mix] = Number(share);
-  }
-  return mix;
+/** One phase of pretraining: a fresh AdamW, a warm-up + cosine schedule, a corpus mix. */
+interface Phase {
+  name: string;
+  /** Length of the learning-rate schedule. */
+  steps: number;
+  /** Stop early at this step (the schedule still assumes `steps`). */
+  stopAfter?: number;
+  peakLr: number;
+  taskMix: WorldConfig['taskMix'];
+  /** Share of complying red-team responses in critique and revision examples. */
+  feedbackComply: number;
 }
+
+/**
+ * The shipped model's curriculum. Phase 1 learns the world; phases 2 and 3 put more weight
+ * on critique and revision examples, where the constitution decides the answer: in phase 1's
+ * mix that decision is about one token in 1,500, too weak a signal for the model to pick up.
+ */
+const curriculum: Phase[] = [
+  {
+    name: 'the tiny world',
+    steps: 1200,
+    peakLr: 3e-3,
+    taskMix: defaultWorldConfig.taskMix,
+    feedbackComply: 1 / 3,
+  },
+  {
+    name: 'more feedback formats',
+    steps: 600,
+    stopAfter: 250,
+    peakLr: 1e-3,
+    taskMix: { answer: 0.25, critique: 0.2, revision: 0.4, preference: 0.15 },
+    feedbackComply: 1 / 3,
+  },
+  {
+    name: 'revisions that follow the constitution',
+    steps: 500,
+    peakLr: 1e-3,
+    taskMix: { answer: 0.15, critique: 0.2, revision: 0.55, preference: 0.1 },
+    feedbackComply: 0.7,
+  },
+];
 
 function bar(done: number, total: number, width = 30): string {
   const filled = Math.round((done / total) * width);
@@ -92,50 +119,64 @@ async function main(): Promise<void> {
     model = LlamaModel.init(tinyConfig(tokenizer.vocabSize, special), seed);
   }
   const config = model.config;
-  const optimizer = new AdamW(model.params);
   console.log(
     `Pretraining the tiny model on ${backend}: ${parameterCount(config).toLocaleString('en')} parameters, ` +
-      `vocabulary ${tokenizer.vocabSize}, ${steps} steps of ${batchSize}×${length} tokens` +
-      (args['init-from'] ? `, continuing from ${args['init-from']}.` : '.'),
+      `vocabulary ${tokenizer.vocabSize}, batches of ${batchSize}×${length} tokens` +
+      (args['init-from'] ? `, starting from ${args['init-from']}.` : '.'),
   );
   mkdirSync(args.out, { recursive: true });
   const logFile = join(args.out, 'pretrain-log.csv');
-  writeFileSync(logFile, 'step,loss,lr,grad_norm,seconds\n');
+  writeFileSync(logFile, 'phase,step,loss,lr,grad_norm,seconds\n');
 
-  // 3. Training on packed batches of fresh conversations.
-  const comply = args['feedback-comply'] === undefined ? 1 / 3 : Number(args['feedback-comply']);
-  const world: WorldConfig = {
-    ...defaultWorldConfig,
-    taskMix: parseTaskMix(args['task-mix']),
-    feedbackResponseMix: { comply, refuse: (1 - comply) / 2, engage: (1 - comply) / 2 },
-  };
-  const batches = new PackedBatches(new WorldGenerator(seed, world), tokenizer);
-  const warmup = Math.min(100, Math.floor(steps / 10));
+  // 3. The phases, each on packed batches of fresh conversations from its own stream.
+  const phases = args.phases.split(',').map(Number);
   let smoothed = NaN;
-  for (let step = 0; step < steps; step++) {
-    const lr = warmupCosine(step, steps, warmup, peakLr);
-    const { loss, gradNorm } = await trainStep(
-      model,
-      optimizer,
-      batches.next(batchSize, length),
-      lr,
-    );
-    if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at step ${step}.`);
-    smoothed = Number.isNaN(smoothed) ? loss : 0.95 * smoothed + 0.05 * loss;
-    const elapsed = performance.now() - start;
-    appendFileSync(
-      logFile,
-      `${step},${loss.toFixed(4)},${lr.toExponential(3)},${gradNorm.toFixed(3)},${(elapsed / 1000).toFixed(1)}\n`,
-    );
-    const eta = (elapsed / (step + 1)) * (steps - step - 1);
-    process.stdout.write(
-      `\r${bar(step + 1, steps)} step ${step + 1}/${steps} loss ${smoothed.toFixed(3)} lr ${lr.toExponential(1)} ` +
-        `elapsed ${minutes(elapsed)} eta ${minutes(eta)}   `,
-    );
-    if ((step + 1) % 250 === 0 || step + 1 === steps)
-      await saveModelFolder(args.out, model, tokenizer, { seed, steps: step + 1, loss: smoothed });
+  for (const number of phases) {
+    const phase = curriculum[number - 1];
+    if (!phase) throw new Error(`--phases: there is no phase ${number} (1-${curriculum.length}).`);
+    const comply = phase.feedbackComply;
+    const world: WorldConfig = {
+      ...defaultWorldConfig,
+      taskMix: phase.taskMix,
+      feedbackResponseMix: { comply, refuse: (1 - comply) / 2, engage: (1 - comply) / 2 },
+    };
+    const batches = new PackedBatches(new WorldGenerator(seed + number - 1, world), tokenizer);
+    const optimizer = new AdamW(model.params);
+    const steps = Math.min(phase.stopAfter ?? phase.steps, Number(args['max-steps'] ?? Infinity));
+    const warmup = Math.min(100, Math.floor(phase.steps / 10));
+    console.log(`Phase ${number}: ${phase.name} (${steps} steps).`);
+    for (let step = 0; step < steps; step++) {
+      const lr = warmupCosine(step, phase.steps, warmup, phase.peakLr);
+      const batch = batches.next(batchSize, length);
+      const { loss, gradNorm } = await trainStep(model, optimizer, batch, lr);
+      if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at step ${step}.`);
+      smoothed = Number.isNaN(smoothed) ? loss : 0.95 * smoothed + 0.05 * loss;
+      const elapsed = performance.now() - start;
+      const row = [
+        number,
+        step,
+        loss.toFixed(4),
+        lr.toExponential(3),
+        gradNorm.toFixed(3),
+        (elapsed / 1000).toFixed(1),
+      ];
+      appendFileSync(logFile, row.join(',') + '\n');
+      const eta = (elapsed / (step + 1)) * (steps - step - 1);
+      process.stdout.write(
+        `\r${bar(step + 1, steps)} phase ${number} step ${step + 1}/${steps} loss ${smoothed.toFixed(3)} ` +
+          `lr ${lr.toExponential(1)} elapsed ${minutes(elapsed)} eta ${minutes(eta)}   `,
+      );
+      if ((step + 1) % 250 === 0 || step + 1 === steps)
+        await saveModelFolder(args.out, model, tokenizer, {
+          seed,
+          phase: number,
+          steps: step + 1,
+          loss: smoothed,
+        });
+    }
+    optimizer.dispose();
+    process.stdout.write('\n');
   }
-  process.stdout.write('\n');
   console.log(
     `Done in ${minutes(performance.now() - start)}; final loss (smoothed) ${smoothed.toFixed(3)}. Wrote ${args.out}/.`,
   );
