@@ -233,3 +233,34 @@ describe('training', () => {
     model.dispose();
   });
 });
+
+describe('scoring', () => {
+  test('continuation log-probs equal the sum of per-token log-probs from generation logits', async () => {
+    const { continuationLogprobs } = await import('../../src/lib/model/score.ts');
+    const model = LlamaModel.init(config, 12);
+    const prompt = [3, 4, 5];
+    const continuation = [6, 7];
+    // By hand: run the prefix and read log softmax at the right positions.
+    const expected = tf.tidy(() => {
+      const ids = [[...prompt, ...continuation]];
+      const mask = [[1, 1, 1, 1, 1]];
+      const { hidden } = model.forward({
+        ids: tf.tensor2d(ids, undefined, 'int32'),
+        keyMask: tf.tensor2d(mask),
+        positions: tf.tensor2d([[0, 1, 2, 3, 4]], undefined, 'int32'),
+      });
+      const lp = tf.logSoftmax(model.logits(hidden)); // [1, 5, V]
+      return tf.add(tf.slice(lp, [0, 2, 6], [1, 1, 1]), tf.slice(lp, [0, 3, 7], [1, 1, 1]));
+    });
+    const want = (await expected.data())[0]!;
+    expected.dispose();
+    // The same pair, batched with a longer one (right padding must not change it).
+    const got = await continuationLogprobs(model, [
+      { prompt, continuation },
+      { prompt: [9, 9, 9, 9], continuation: [1, 2, 3] },
+    ]);
+    expect(got[0]).toBeCloseTo(want, 5);
+    expect(got[1]).toBeLessThan(0);
+    model.dispose();
+  });
+});
