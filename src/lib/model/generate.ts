@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../world/random.ts';
 import { disposeCache, positionsFromMask, type KvCache, type LlamaModel } from './llama.ts';
-import { defaultSampling, sampleToken, type SamplingConfig } from './sampling.ts';
+import { sampleToken, type SamplingConfig } from './sampling.ts';
 
 /**
  * Batched generation: prompts are left-padded to one length, the prompt is run once filling
@@ -27,8 +27,6 @@ export interface GenerateResult {
   /** Whether each row reached EOS. */
   finished: boolean[];
 }
-
-export const defaultGenerate = { ...defaultSampling, maxNewTokens: 64, seed: 0 };
 
 export function leftPad(prompts: number[][], padId: number): { ids: number[][]; mask: number[][] } {
   const length = Math.max(...prompts.map((p) => p.length));

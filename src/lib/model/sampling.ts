@@ -10,8 +10,6 @@ export interface SamplingConfig {
   topP: number;
 }
 
-export const defaultSampling: SamplingConfig = { temperature: 1, topK: 0, topP: 1 };
-
 export function argmax(row: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;

@@ -17,8 +17,4 @@ export class TextStream {
     this.emitted = text;
     return delta;
   }
-
-  get text(): string {
-    return this.emitted;
-  }
 }
