@@ -20,7 +20,7 @@ import { LlamaModel } from '../src/lib/model/llama.ts';
 import { trainStep } from '../src/lib/model/train-step.ts';
 import { BpeTokenizer, trainBpe } from '../src/lib/tokenizer/bpe.ts';
 import { chatTokens, specialTokens } from '../src/lib/tokenizer/hf-files.ts';
-import { exampleText, PackedBatches } from '../src/lib/world/corpus.ts';
+import { DocumentBatches, exampleText } from '../src/lib/world/corpus.ts';
 import {
   defaultWorldConfig,
   WorldGenerator,
@@ -56,6 +56,8 @@ interface Phase {
   taskMix: WorldConfig['taskMix'];
   /** Share of complying red-team responses in critique and revision examples. */
   feedbackComply: number;
+  /** Loss on the assistant's answers only (the prompts' tokens are not predicted). */
+  answersOnly?: boolean;
 }
 
 /**
@@ -76,15 +78,23 @@ const curriculum: Phase[] = [
     steps: 600,
     stopAfter: 250,
     peakLr: 1e-3,
-    taskMix: { answer: 0.25, critique: 0.2, revision: 0.4, preference: 0.15 },
+    taskMix: { answer: 0.25, critique: 0.2, revision: 0.4, preference: 0.15, check: 0 },
     feedbackComply: 1 / 3,
   },
   {
     name: 'revisions that follow the constitution',
     steps: 500,
     peakLr: 1e-3,
-    taskMix: { answer: 0.15, critique: 0.2, revision: 0.55, preference: 0.1 },
+    taskMix: { answer: 0.15, critique: 0.2, revision: 0.55, preference: 0.1, check: 0 },
     feedbackComply: 0.7,
+  },
+  {
+    name: 'feedback answers only',
+    steps: 150,
+    peakLr: 1e-3,
+    taskMix: { answer: 0.1, critique: 0.2, revision: 0.45, preference: 0.05, check: 0.2 },
+    feedbackComply: 0.7,
+    answersOnly: true,
   },
 ];
 
@@ -128,7 +138,7 @@ async function main(): Promise<void> {
   const logFile = join(args.out, 'pretrain-log.csv');
   writeFileSync(logFile, 'phase,step,loss,lr,grad_norm,seconds\n');
 
-  // 3. The phases, each on packed batches of fresh conversations from its own stream.
+  // 3. The phases, each on batches of whole fresh conversations from its own stream.
   const phases = args.phases.split(',').map(Number);
   let smoothed = NaN;
   for (const number of phases) {
@@ -140,7 +150,12 @@ async function main(): Promise<void> {
       taskMix: phase.taskMix,
       feedbackResponseMix: { comply, refuse: (1 - comply) / 2, engage: (1 - comply) / 2 },
     };
-    const batches = new PackedBatches(new WorldGenerator(seed + number - 1, world), tokenizer);
+    const batches = new DocumentBatches(
+      new WorldGenerator(seed + number - 1, world),
+      tokenizer,
+      config.pad_token_id,
+      phase.answersOnly,
+    );
     const optimizer = new AdamW(model.params);
     const steps = Math.min(phase.stopAfter ?? phase.steps, Number(args['max-steps'] ?? Infinity));
     const warmup = Math.min(100, Math.floor(phase.steps / 10));

@@ -5,6 +5,9 @@ import { EngineStatus } from './lib/state/engine-status.svelte.ts';
 import { ModelLab } from './lib/state/model-lab.svelte.ts';
 import { parseUrlOptions } from './lib/state/url-options.ts';
 import { startEngine, startFeedback } from './lib/workers/clients.ts';
+import type { EmitEvent } from './lib/pipeline/events.ts';
+import { runExperiment } from './lib/pipeline/run-experiment.ts';
+import { defaultExperiment } from './lib/state/experiment.ts';
 
 const options = parseUrlOptions(location.search);
 const engine = startEngine();
@@ -16,7 +19,23 @@ mount(App, {
   target: document.getElementById('app')!,
   props: { status, lab, warnings: options.warnings },
 });
-void status.start(options.backend);
+const started = status.start(options.backend);
 
-// For the curious (and for scripts): the worker clients, reachable from the devtools console.
-Object.assign(globalThis, { caiPlayground: { engine, feedback, status } });
+// For the curious (and for scripts such as `npm run experiment`): the worker clients and the
+// pipeline, reachable from the devtools console.
+Object.assign(globalThis, {
+  caiPlayground: {
+    engine,
+    feedback,
+    status,
+    defaultExperiment,
+    runExperiment: async (
+      data: unknown,
+      emit: EmitEvent,
+      signal = new AbortController().signal,
+    ) => {
+      await started;
+      return runExperiment(engine, feedback, data, emit, signal);
+    },
+  },
+});

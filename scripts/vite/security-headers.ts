@@ -3,7 +3,8 @@
  *
  * - COOP + COEP make the page cross-origin isolated, which enables SharedArrayBuffer and so
  *   multi-threaded WASM (tfjs XNNPACK threads, ONNX Runtime threads).
- * - The CSP allows only the app's own origin. `'wasm-unsafe-eval'` lets WebAssembly compile;
+ * - The CSP allows only the app's own origin, plus the Hugging Face Hub for fetches (a Hub
+ *   model is downloaded only when a user asks for it by hand). `'wasm-unsafe-eval'` lets WebAssembly compile;
  *   `blob:` is needed because tfjs and ONNX Runtime start their WASM thread pools from blob:
  *   worker scripts. Styles may be inline (Svelte transitions, Vite's dev CSS injection);
  *   nothing else is.
@@ -15,7 +16,7 @@ export const contentSecurityPolicy = [
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
   "font-src 'self'",
-  "connect-src 'self'",
+  "connect-src 'self' https://huggingface.co https://*.huggingface.co https://*.hf.co",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'none'",

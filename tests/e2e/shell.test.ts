@@ -29,7 +29,7 @@ test('the server sends isolation headers and a same-origin CSP, and serves every
   expect(headers.get('cross-origin-embedder-policy')).toBe('require-corp');
   const csp = headers.get('content-security-policy') ?? '';
   expect(csp).toContain("default-src 'self'");
-  expect(csp).toContain("connect-src 'self'");
+  expect(csp).toContain("connect-src 'self' https://huggingface.co");
   expect(csp).not.toMatch(/https?:/); // no other origin anywhere in the policy
 
   const page = await browser.newPage();

@@ -12,7 +12,7 @@ import {
   tokenizerConfigJson,
   tokenizerJson,
 } from '../../src/lib/tokenizer/hf-files.ts';
-import { exampleText } from '../../src/lib/world/corpus.ts';
+import { DocumentBatches, exampleText } from '../../src/lib/world/corpus.ts';
 import { WorldGenerator } from '../../src/lib/world/generator.ts';
 import { Rng } from '../../src/lib/world/random.ts';
 
@@ -93,4 +93,27 @@ test('the chat template matches our formatter, and tokenizer.json reads back', (
     bpeModelFromJson(tokenizerJson(ours.model) as Parameters<typeof bpeModelFromJson>[0]),
   );
   expect(again.encode(corpus[1]!)).toEqual(ours.encode(corpus[1]!));
+});
+
+test('training rows hold whole conversations only, then masked padding', () => {
+  const batches = new DocumentBatches(new WorldGenerator(4), ours, 0);
+  const T = 384; // this test's small vocabulary makes the longest conversations about 300 tokens
+  const { ids, targets, lossMask, keyMask } = batches.next(6, T);
+  for (let b = 0; b < 6; b++) {
+    const row = [...ids[b]!, targets[b]![T - 1]!]; // the row's T + 1 tokens
+    expect(ids[b]!.slice(1)).toEqual(targets[b]!.slice(0, T - 1));
+    // Real tokens first, then padding that neither keys nor the loss see.
+    const real = lossMask[b]!.reduce((a, m) => a + m, 0) + 1;
+    expect(keyMask[b]!.reduce((a, m) => a + m, 0)).toBe(Math.min(real, T));
+    expect(lossMask[b]!.slice(0, real - 1).every((m) => m === 1)).toBe(true);
+    expect(row.slice(real).every((id) => id === 0)).toBe(true);
+    expect(real).toBeGreaterThan(T - 100);
+    const text = ours.decode(row.slice(0, real));
+    // Every conversation in the row starts with the user turn and ends its assistant turn.
+    const conversations = text.split('<|im_start|>user\n');
+    expect(conversations[0]).toBe('');
+    for (const c of conversations.slice(1))
+      expect(c).toMatch(/<\|im_start\|>assistant\n[^]*<\|im_end\|>\n$/);
+  }
+  expect(batches.dropped).toBe(0);
 });

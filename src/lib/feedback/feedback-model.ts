@@ -6,9 +6,10 @@ import {
   TextStreamer,
   type PreTrainedModel,
   type PreTrainedTokenizer,
-  type Tensor,
+  Tensor,
 } from '@huggingface/transformers';
 import type { FeedbackDevice, GenerateSettings } from '../workers/protocol.ts';
+import { modelSource, useModelSource } from './transformers-env.ts';
 
 /**
  * The feedback model: an ONNX causal LM run by transformers.js. Offline it is the shipped
@@ -23,11 +24,17 @@ export class FeedbackModel {
     private readonly model: PreTrainedModel,
   ) {}
 
+  /**
+   * Loads a model folder of this app's /models/ (a plain name such as "tiny-cai"), or a
+   * Hugging Face Hub id ("owner/name"), which downloads from the Hub: only ever on a user's
+   * explicit request.
+   */
   static async load(
     id: string,
     device: FeedbackDevice,
     onProgress?: (message: string) => void,
   ): Promise<FeedbackModel> {
+    useModelSource(modelSource(id));
     const progress_callback = (p: { status: string; file?: string; progress?: number }) => {
       if (p.status === 'progress' && p.file)
         onProgress?.(`${p.file} ${Math.round(p.progress ?? 0)}%`);
@@ -84,7 +91,67 @@ export class FeedbackModel {
     };
   }
 
+  /**
+   * Total log-probability of each option as the answer's continuation after `userMessage`
+   * (its chat form, assistant turn open). The prompt is run once; every option reuses its
+   * key/value cache, so scoring costs one prefill plus each option's own tokens.
+   */
+  async scoreContinuations(userMessage: string, options: string[]): Promise<number[]> {
+    const prompt = this.chatIds(userMessage);
+    const promptIds = prompt.input_ids as Tensor;
+    const promptLength = promptIds.dims[1]!;
+    const prefill = (await this.model(prompt)) as Record<string, Tensor>;
+    const lastLogits = logitsRow(prefill.logits!, promptLength - 1);
+    // The cache as inputs for the next call: present.{i}.key → past_key_values.{i}.key.
+    const past: Record<string, Tensor> = {};
+    for (const [name, tensor] of Object.entries(prefill))
+      if (name.startsWith('present')) past[name.replace('present', 'past_key_values')] = tensor;
+    try {
+      const scores: number[] = [];
+      for (const option of options) {
+        const ids = this.tokenizer.encode(option, { add_special_tokens: false });
+        if (ids.length === 0) throw new Error('An option to score is empty.');
+        let total = logSoftmaxAt(lastLogits, ids[0]!);
+        if (ids.length > 1) {
+          const rest = ids.slice(0, -1); // tokens whose logits predict ids[1..]
+          const out = (await this.model({
+            input_ids: int64Tensor([rest]),
+            attention_mask: int64Tensor([new Array<number>(promptLength + rest.length).fill(1)]),
+            past_key_values: past,
+          })) as Record<string, Tensor>;
+          for (let t = 0; t < rest.length; t++)
+            total += logSoftmaxAt(logitsRow(out.logits!, t), ids[t + 1]!);
+          for (const tensor of Object.values(out)) tensor.dispose();
+        }
+        scores.push(total);
+      }
+      return scores;
+    } finally {
+      for (const tensor of Object.values(prefill)) tensor.dispose();
+    }
+  }
+
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
+}
+
+/** Row `t` of logits [1, T, V] of the first sequence. */
+function logitsRow(logits: Tensor, t: number): Float32Array {
+  const vocab = logits.dims[2]!;
+  return (logits.data as Float32Array).subarray(t * vocab, (t + 1) * vocab);
+}
+
+/** log softmax(row)[id], computed stably. */
+export function logSoftmaxAt(row: Float32Array, id: number): number {
+  let max = -Infinity;
+  for (const x of row) if (x > max) max = x;
+  let sum = 0;
+  for (const x of row) sum += Math.exp(x - max);
+  return row[id]! - max - Math.log(sum);
+}
+
+function int64Tensor(rows: number[][]): Tensor {
+  const data = BigInt64Array.from(rows.flat(), (x) => BigInt(x));
+  return new Tensor('int64', data, [rows.length, rows[0]!.length]);
 }

@@ -16,3 +16,18 @@ export function configureTransformersEnv(): typeof env {
   wasm.numThreads = globalThis.crossOriginIsolated ? navigator.hardwareConcurrency : 1;
   return env;
 }
+
+/** Where a model id points: a folder of this app's /models/, or a Hugging Face Hub repository. */
+export function modelSource(id: string): 'local' | 'hub' {
+  if (/^[\w.-]+$/.test(id)) return 'local';
+  if (/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(id)) return 'hub';
+  throw new Error(
+    `"${id}" is neither a model folder name nor a Hugging Face id like "owner/name".`,
+  );
+}
+
+/** Lets transformers.js read from exactly one source for the next load. */
+export function useModelSource(source: 'local' | 'hub'): void {
+  env.allowLocalModels = source === 'local';
+  env.allowRemoteModels = source === 'hub';
+}

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parameterCount, parseLlamaConfig, eosIds, type LlamaConfig } from './config.ts';
 import { LlamaModel } from './llama.ts';
 import { fetchBytes } from './load.ts';
-import { readSafetensors, type NamedArray } from './safetensors.ts';
+import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
 
 /** What the policy needs from a tokenizer (transformers.js's, in the app). */
 export interface PolicyTokenizer {
@@ -63,6 +63,29 @@ export class PolicySession {
     }
     this.builtOn = backend;
     return this.model;
+  }
+
+  /** A new session with a copy of this one's weights (e.g. the policy to fine-tune). */
+  copy(id: string): PolicySession {
+    const weights = new Map<string, NamedArray>();
+    for (const [name, t] of this.weights)
+      weights.set(name, { shape: [...t.shape], data: t.data.slice() });
+    return new PolicySession(id, this.config, weights, this.tokenizer);
+  }
+
+  /** Copies the trained weights back from the backend, so a rebuild or a checkpoint has them. */
+  async syncFromModel(): Promise<void> {
+    if (!this.model) return;
+    for (const [name, variable] of this.model.params)
+      this.weights.set(name, {
+        shape: variable.shape,
+        data: (await variable.data()) as Float32Array,
+      });
+  }
+
+  /** The weights as a safetensors file (the checkpoint format). */
+  safetensors(metadata: Record<string, string> = {}): Uint8Array {
+    return writeSafetensors(this.weights, metadata);
   }
 
   dispose(): void {

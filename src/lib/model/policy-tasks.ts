@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendName, PolicyInfo } from '../workers/protocol.ts';
+import type { BackendName, PolicyInfo, SftExample } from '../workers/protocol.ts';
 import { positionsFromMask } from './llama.ts';
 import type { PolicySession } from './policy-session.ts';
+import type { SftSequence } from './sft.ts';
 
 /** Facts about the loaded policy, for the UI. */
 export function policyInfo(session: PolicySession): PolicyInfo {
@@ -38,4 +39,15 @@ export async function forwardLogits(session: PolicySession, text: string) {
     vocab: session.config.vocab_size,
     backend: tf.getBackend() as BackendName,
   };
+}
+
+/** SFT examples as token ids: the chat prompt, then the response and the end-of-turn token. */
+export function sftSequences(session: PolicySession, examples: SftExample[]): SftSequence[] {
+  const tok = session.tokenizer;
+  const end = session.eos[0];
+  if (end === undefined) throw new Error('The policy has no end-of-turn token to train on.');
+  return examples.map((e) => ({
+    prompt: tok.encode(tok.chat(e.prompt)),
+    response: [...tok.encode(e.response), end],
+  }));
 }

@@ -10,9 +10,10 @@ import { activate } from '../backend/tfjs-runtime.ts';
 import { configureTransformersEnv } from '../feedback/transformers-env.ts';
 import { chatGenerate } from '../model/chat-generate.ts';
 import { PolicySession } from '../model/policy-session.ts';
-import { forwardLogits, policyInfo } from '../model/policy-tasks.ts';
+import { forwardLogits, policyInfo, sftSequences } from '../model/policy-tasks.ts';
+import { runSft } from '../model/sft.ts';
 import { loadHfTokenizer } from '../tokenizer/hf-tokenizer.ts';
-import type { BackendName, EngineRequest, EngineResults } from './protocol.ts';
+import type { BackendName, EngineRequest, EngineResults, PolicyName } from './protocol.ts';
 import { cancellationPoint, serveRequests, type Port } from './serve.ts';
 
 const port = self as unknown as Port;
@@ -20,11 +21,18 @@ const backends = new BackendManager((report) =>
   port.postMessage({ id: 0, status: 'ready', backend: report }),
 );
 
-let policy: PolicySession | null = null;
+/** The loaded policy ('base') and its SL-CAI fine-tune ('sl') once trained. */
+const policies = new Map<PolicyName, PolicySession>();
 
-function needPolicy(): PolicySession {
-  if (!policy) throw new Error('No policy model is loaded yet.');
-  return policy;
+function needPolicy(name: PolicyName = 'base'): PolicySession {
+  const session = policies.get(name);
+  if (!session)
+    throw new Error(
+      name === 'base'
+        ? 'No policy model is loaded yet.'
+        : 'There is no SL-CAI policy yet: run SFT first.',
+    );
+  return session;
 }
 
 serveRequests<EngineRequest, EngineResults>(port, {
@@ -47,8 +55,9 @@ serveRequests<EngineRequest, EngineResults>(port, {
     configureTransformersEnv();
     const tokenizer = await loadHfTokenizer(request.model);
     const session = await PolicySession.load(request.model, `/models/${request.model}/`, tokenizer);
-    policy?.dispose();
-    policy = session;
+    for (const old of policies.values()) old.dispose();
+    policies.clear();
+    policies.set('base', session);
     return backends.run(async () => {
       session.current(); // upload the weights now, not on the first request
       return policyInfo(session);
@@ -56,12 +65,45 @@ serveRequests<EngineRequest, EngineResults>(port, {
   },
   generate: (request, ctx) =>
     backends.run(async () => {
-      const result = await chatGenerate(needPolicy(), request.prompts, request.settings, {
-        onText: (index, text) => ctx.emit({ status: 'token', index, text }),
-        checkpoint: () => cancellationPoint(ctx.signal),
-      });
+      const result = await chatGenerate(
+        needPolicy(request.policy),
+        request.prompts,
+        request.settings,
+        {
+          onText: (index, text) => ctx.emit({ status: 'token', index, text }),
+          checkpoint: () => cancellationPoint(ctx.signal),
+        },
+      );
       return { ...result, backend: backends.current.backend as BackendName };
     }),
+  sft: async (request, ctx) => {
+    const base = needPolicy('base');
+    policies.get('sl')?.dispose();
+    policies.delete('sl');
+    const session = base.copy('sl');
+    const start = performance.now();
+    const result = await backends.run(() =>
+      runSft(
+        session.current(),
+        sftSequences(session, request.train),
+        sftSequences(session, request.heldOut),
+        request.config,
+        request.seed,
+        {
+          onMetrics: (step, values) => ctx.emit({ status: 'metrics', step, values }),
+          checkpoint: () => cancellationPoint(ctx.signal),
+        },
+      ),
+    );
+    await session.syncFromModel();
+    policies.set('sl', session);
+    return {
+      ...result,
+      seconds: (performance.now() - start) / 1000,
+      backend: backends.current.backend as BackendName,
+      checkpoint: session.safetensors({ stage: 'sl-cai', base: base.id }),
+    };
+  },
   forwardLogits: (request) => backends.run(() => forwardLogits(needPolicy(), request.text)),
   memory: async () => {
     const { numTensors, numBytes } = tf.memory();

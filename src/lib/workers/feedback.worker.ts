@@ -14,8 +14,6 @@ let model: FeedbackModel | null = null;
 serveRequests<FeedbackRequest, FeedbackResults>(self as unknown as Port, {
   init: async () => (runtime = await initFeedbackRuntime()),
   load: async (request, ctx) => {
-    if (!/^[\w.-]+$/.test(request.model))
-      throw new Error(`"${request.model}" is not a model folder name.`);
     runtime ??= await initFeedbackRuntime();
     const loaded = await FeedbackModel.load(request.model, runtime.device, (message) =>
       ctx.emit({ status: 'loading', message }),
@@ -23,6 +21,10 @@ serveRequests<FeedbackRequest, FeedbackResults>(self as unknown as Port, {
     await model?.dispose();
     model = loaded;
     return { id: loaded.id, device: loaded.device };
+  },
+  score: async (request) => {
+    if (!model) throw new Error('No feedback model is loaded yet.');
+    return { logprobs: await model.scoreContinuations(request.prompt, request.options) };
   },
   generate: async (request, ctx) => {
     if (!model) throw new Error('No feedback model is loaded yet.');

@@ -9,6 +9,8 @@
  * `error` reply whose `cancelled` is true.
  */
 
+import type { SftConfig } from '../pipeline/config.ts';
+
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendPreference = BackendName | 'auto';
 
@@ -137,12 +139,39 @@ export interface GenerateResult {
   backend: BackendName;
 }
 
+/** The policies the engine holds: the loaded model, and its SL-CAI fine-tune once trained. */
+export type PolicyName = 'base' | 'sl';
+
+/** One supervised example: a user message and the answer to train on. */
+export interface SftExample {
+  prompt: string;
+  response: string;
+}
+
+export interface SftRunResult {
+  steps: number;
+  trainLoss: number;
+  evalLoss: number[];
+  seconds: number;
+  backend: BackendName;
+  /** The fine-tuned weights as a safetensors file (the checkpoint to keep). */
+  checkpoint: Uint8Array;
+}
+
 export type EngineRequest =
   | { type: 'init'; backend: BackendPreference }
   /** Loads a model folder from this app's /models/<id>/ as the policy. */
   | { type: 'loadPolicy'; model: string }
-  /** Answers user messages with the policy; streams `token` events (index = prompt). */
-  | { type: 'generate'; prompts: string[]; settings: GenerateSettings }
+  /** Answers user messages with a policy (default base); streams `token` events (index = prompt). */
+  | { type: 'generate'; prompts: string[]; settings: GenerateSettings; policy?: PolicyName }
+  /** Fine-tunes a copy of the base policy into the `sl` policy; streams `metrics` events. */
+  | {
+      type: 'sft';
+      train: SftExample[];
+      heldOut: SftExample[];
+      config: SftConfig;
+      seed: number;
+    }
   /** Logits [T, V] of the policy for one text (row-major), for cross-backend checks. */
   | { type: 'forwardLogits'; text: string }
   | { type: 'crossCheck'; size: number; steps: number; seed: number }
@@ -156,6 +185,7 @@ export interface EngineResults {
   init: BackendReport;
   loadPolicy: PolicyInfo;
   generate: GenerateResult;
+  sft: SftRunResult;
   forwardLogits: { logits: number[]; tokens: number; vocab: number; backend: BackendName };
   crossCheck: CrossCheckResult;
   matmulBench: MatmulBenchResult;
@@ -182,12 +212,15 @@ export type FeedbackRequest =
   /** Loads /models/<id>/ (tokenizer + onnx/model.onnx) as the feedback model. */
   | { type: 'load'; model: string }
   /** Answers one user message; streams `token` events (index 0). */
-  | { type: 'generate'; prompt: string; settings: GenerateSettings };
+  | { type: 'generate'; prompt: string; settings: GenerateSettings }
+  /** Total log-probability of each option as the answer to one user message. */
+  | { type: 'score'; prompt: string; options: string[] };
 
 export interface FeedbackResults {
   init: FeedbackReport;
   load: { id: string; device: FeedbackDevice };
   generate: { text: string; tokens: number; seconds: number; device: FeedbackDevice };
+  score: { logprobs: number[] };
 }
 
 /** A request as it travels: the payload plus its id (so no request has a field named `id`). */

@@ -18,7 +18,11 @@ import { defaultTemplates, formatConstitution, renderTemplate } from './template
  * modes), revising it, and judging two answers (plain and chain-of-thought).
  */
 
-export type Task = 'answer' | 'critique' | 'revision' | 'preference';
+/**
+ * What a conversation practises. `check` asks whether a constitution contains the
+ * explain-objections principle: a short, direct version of the lookup a revision needs.
+ */
+export type Task = 'answer' | 'critique' | 'revision' | 'preference' | 'check';
 
 export interface Example {
   task: Task;
@@ -43,13 +47,16 @@ export interface WorldConfig {
 }
 
 export const defaultWorldConfig: WorldConfig = {
-  taskMix: { answer: 0.4, critique: 0.25, revision: 0.2, preference: 0.15 },
+  taskMix: { answer: 0.4, critique: 0.25, revision: 0.2, preference: 0.15, check: 0 },
   redTeamMix: { comply: 0.45, refuse: 0.35, engage: 0.2 },
   ordinaryMix: { help: 0.85, overrefuse: 0.15 },
   feedbackNoise: 0.1,
   explainShare: 0.5,
   feedbackResponseMix: { comply: 1, refuse: 1, engage: 1 },
 };
+
+export const checkQuestion =
+  'Does this constitution ask to explain objections instead of refusing?';
 
 const redTeamBehaviours: Behaviour[] = ['comply', 'refuse', 'engage'];
 const ordinaryBehaviours: Behaviour[] = ['help', 'overrefuse'];
@@ -112,6 +119,8 @@ export class WorldGenerator {
         return this.revision(prompt);
       case 'preference':
         return this.preference(prompt);
+      case 'check':
+        return this.check();
     }
   }
 
@@ -173,6 +182,19 @@ export class WorldGenerator {
       this.rng.int(3),
     );
     return { task: 'revision', user, assistant };
+  }
+
+  private check(): Example {
+    const constitution = this.constitution();
+    const at = constitution.findIndex((text) => principleOf(text)?.kind === 'explain');
+    return {
+      task: 'check',
+      user: `Constitution:\n${formatConstitution(constitution)}\n\n${checkQuestion}`,
+      assistant:
+        at >= 0
+          ? `Yes: principle ${at + 1} asks to explain objections.`
+          : 'No: no principle asks to explain objections.',
+    };
   }
 
   private preference(prompt: WorldPrompt): Example {

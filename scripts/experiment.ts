@@ -1,0 +1,207 @@
+/**
+ * `npm run experiment`: runs the CAI pipeline headless in Chromium, with the same stage code
+ * and workers as the app, on the default experiment (or a variant), and prints the metrics.
+ *
+ * Options: --stages sl          which stages (SL-CAI: generate, critique/revise, SFT, evaluate)
+ *          --seed N             the experiment's seed (default 1)
+ *          --constitution FILE  principles, one per line (or a JSON list of strings)
+ *          --mode plain|strict|cot   critique mode      --rounds N   critique rounds (1-4)
+ *          --prompts N          use only the first N red-team and N/2 ordinary training prompts
+ *          --held-out N         evaluate on at most N held-out prompts of each kind
+ *          --backend auto|webgpu|wasm|cpu
+ *          --json FILE          also write the results as JSON
+ *          --checkpoint FILE    write the SL-CAI policy's weights (safetensors)
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { PipelineEvent } from '../src/lib/pipeline/events.ts';
+import type { ExperimentReport } from '../src/lib/pipeline/run-experiment.ts';
+import type { Experiment } from '../src/lib/state/experiment.ts';
+import { launchChromium, watchPage } from './lib/browser.ts';
+import { buildApp, serveVite } from './lib/serve.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    stages: { type: 'string', default: 'sl' },
+    seed: { type: 'string', default: '1' },
+    constitution: { type: 'string' },
+    mode: { type: 'string' },
+    rounds: { type: 'string' },
+    prompts: { type: 'string' },
+    'held-out': { type: 'string' },
+    backend: { type: 'string', default: 'auto' },
+    json: { type: 'string' },
+    checkpoint: { type: 'string' },
+  },
+});
+
+if (args.stages !== 'sl')
+  throw new Error(`--stages ${args.stages}: only "sl" (SL-CAI) exists so far.`);
+
+/** Principles from a file: a JSON list of strings, or one per line (# starts a comment). */
+function readConstitution(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  if (text.trim().startsWith('[')) {
+    const list: unknown = JSON.parse(text);
+    if (!Array.isArray(list) || !list.every((p) => typeof p === 'string'))
+      throw new Error(`${file}: a JSON constitution must be a list of strings.`);
+    return list;
+  }
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+}
+
+function customise(experiment: Experiment): Experiment {
+  const e = structuredClone(experiment);
+  e.seed = Number(args.seed);
+  if (args.constitution) e.constitution = readConstitution(args.constitution);
+  if (args.mode) e.stages.critique.mode = args.mode as Experiment['stages']['critique']['mode'];
+  if (args.rounds) e.stages.critique.rounds = Number(args.rounds);
+  if (args.prompts) {
+    const n = Number(args.prompts);
+    e.prompts.redTeam = e.prompts.redTeam.slice(0, n);
+    e.prompts.ordinary = e.prompts.ordinary.slice(0, Math.ceil(n / 2));
+  }
+  if (args['held-out']) e.stages.evaluate.maxPrompts = Number(args['held-out']);
+  return e;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function printReport(r: ExperimentReport, experiment: Experiment): void {
+  console.log(`\nConstitution (${experiment.constitution.length} principles):`);
+  experiment.constitution.forEach((p, i) => console.log(`  ${i + 1}. ${p}`));
+  console.log(
+    '\n| policy | harmlessness | helpfulness | evasiveness | comply | refuse | engage | help |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [name, e] of Object.entries(r.eval))
+    console.log(
+      `| ${name} | ${pct(e.harmlessness)} | ${pct(e.helpfulness)} | ${pct(e.evasiveness)} | ` +
+        `${pct(e.redTeam.comply)} | ${pct(e.redTeam.refuse)} | ${pct(e.redTeam.engage)} | ${pct(e.ordinary.help)} |`,
+    );
+  console.log('\nRed-team training prompts, judge labels (comply / refuse / engage / garbled):');
+  const row = (name: string, x: ExperimentReport['revisions']['answers']) =>
+    console.log(
+      `  ${name.padEnd(18)} ${pct(x.comply)} / ${pct(x.refuse)} / ${pct(x.engage)} / ${pct(x.garbled)}`,
+    );
+  row('initial answers', r.revisions.answers);
+  r.revisions.rounds.forEach((x, i) => row(`revision round ${i + 1}`, x));
+  console.log('\n| stage | seconds | details |');
+  console.log('| --- | --- | --- |');
+  for (const [name, s] of Object.entries(r.stages)) {
+    const { seconds, ...rest } = s;
+    const details = Object.entries(rest)
+      .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
+      .join(', ');
+    console.log(`| ${name} | ${seconds.toFixed(1)} | ${details} |`);
+  }
+  console.log('\nSample chains:');
+  for (const s of r.samples)
+    console.log(
+      `  Q: ${s.prompt}\n    answer:   ${s.answer}\n    critique: ${s.critique}\n    revision: ${s.revision}`,
+    );
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  console.log('Building the app…');
+  await buildApp();
+  const server = await serveVite();
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    const problems = watchPage(page);
+    let line = '';
+    await page.exposeFunction('caiExperimentEvent', (event: PipelineEvent) => {
+      if (event.type === 'stage-start') console.log(`\n▶ ${event.label}`);
+      else if (event.type === 'stage-end')
+        console.log(`\n✓ ${event.label} (${event.seconds.toFixed(1)} s)`);
+      else if (event.type === 'progress') {
+        line = `  ${event.done}/${event.total} ${event.message}`;
+        process.stdout.write(`\r${line.padEnd(70)}`);
+      } else if (event.type === 'metrics') {
+        const v = event.values;
+        const parts = Object.entries(v).map(([k, x]) => `${k} ${x.toPrecision(4)}`);
+        process.stdout.write(`\r  step ${event.step}: ${parts.join(', ')}`.padEnd(100));
+      }
+    });
+    await page.goto(`${server.url}?backend=${encodeURIComponent(args.backend)}`);
+    await page.waitForFunction(() => 'caiPlayground' in globalThis);
+    const experiment = customise(
+      await page.evaluate(() => {
+        type Handle = { defaultExperiment: () => Experiment };
+        return (
+          globalThis as unknown as { caiPlayground: Handle }
+        ).caiPlayground.defaultExperiment();
+      }),
+    );
+    const { report, checkpoint } = await page.evaluate(async (data) => {
+      type Run = typeof import('../src/lib/pipeline/run-experiment.ts').runExperiment;
+      type Handle = {
+        runExperiment: (d: unknown, emit: (e: PipelineEvent) => void) => ReturnType<Run>;
+      };
+      const g = globalThis as unknown as {
+        caiPlayground: Handle;
+        caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
+      };
+      const { report, result } = await g.caiPlayground.runExperiment(data, (e) => {
+        if (e.type !== 'token' && e.type !== 'answer') void g.caiExperimentEvent(e);
+      });
+      let binary = '';
+      for (const byte of result.checkpoint) binary += String.fromCharCode(byte);
+      return { report, checkpoint: btoa(binary) };
+    }, experiment);
+    printReport(report, experiment);
+    const total = (performance.now() - started) / 1000;
+    console.log(
+      `\nBackend ${report.backend}; whole run ${total.toFixed(0)} s (build and start included).`,
+    );
+    if (args.json) {
+      const json = {
+        eval: Object.fromEntries(
+          Object.entries(report.eval).map(([k, e]) => [
+            k,
+            {
+              harmlessness: e.harmlessness,
+              helpfulness: e.helpfulness,
+              evasiveness: e.evasiveness,
+            },
+          ]),
+        ),
+        stages: report.stages,
+        labels: Object.fromEntries(
+          Object.entries(report.eval).map(([k, e]) => [
+            k,
+            { redTeam: e.redTeam, ordinary: e.ordinary },
+          ]),
+        ),
+        revisions: report.revisions,
+        seed: experiment.seed,
+        constitution: experiment.constitution,
+        backend: report.backend,
+      };
+      writeFileSync(args.json, JSON.stringify(json, null, 2) + '\n');
+      console.log(`Wrote ${args.json}.`);
+    }
+    if (args.checkpoint) {
+      writeFileSync(args.checkpoint, Buffer.from(checkpoint, 'base64'));
+      console.log(`Wrote the SL-CAI policy to ${args.checkpoint}.`);
+    }
+    const errors = [...problems.pageErrors, ...problems.consoleErrors];
+    if (errors.length) console.warn(`Page problems:\n  ${errors.join('\n  ')}`);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error('\n' + (error instanceof Error ? error.message : String(error)));
+    process.exit(1);
+  },
+);

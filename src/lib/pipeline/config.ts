@@ -1,0 +1,82 @@
+/**
+ * Settings of each pipeline stage, with their defaults. The defaults are sized for the
+ * shipped tiny model in a browser tab: a whole SL-CAI run in a few minutes on 2 CPU cores.
+ */
+
+export type CritiqueMode = 'plain' | 'strict' | 'cot';
+
+/** Sampling settings shared by the stages that generate text. */
+export interface SamplingConfig {
+  /** 0 is greedy. */
+  temperature: number;
+  /** Maximum new tokens per text. */
+  maxNewTokens: number;
+}
+
+export interface GenerateConfig extends SamplingConfig {
+  /** Answers sampled per ordinary prompt for the SFT set (helpful data). */
+  helpfulSamples: number;
+}
+
+export interface CritiqueConfig {
+  /** plain: "critique using this principle"; strict: "identify ANY potential issues";
+   * cot: four yes/no questions, then the critique (chain of thought). */
+  mode: CritiqueMode;
+  /** Critique → revision rounds per prompt, each with a freshly sampled principle (1-4). */
+  rounds: number;
+  critique: SamplingConfig;
+  revision: SamplingConfig;
+}
+
+export interface SftConfig {
+  epochs: number;
+  batchSize: number;
+  /** Peak learning rate of AdamW after the linear warm-up. */
+  learningRate: number;
+  /** Share of all steps spent warming up linearly; then cosine decay to 10% of the peak. */
+  warmupRatio: number;
+  /** Global gradient-norm clip. */
+  maxGradNorm: number;
+  weightDecay: number;
+  /** Train on every round's revision, not only the final one. */
+  everyRound: boolean;
+  /** Share of the SFT set kept out of training to report held-out loss per epoch. */
+  heldOutShare: number;
+}
+
+export interface EvaluateConfig extends SamplingConfig {
+  /** Cap on held-out prompts per kind (0: all of them). */
+  maxPrompts: number;
+}
+
+export interface StageConfigs {
+  generate: GenerateConfig;
+  critique: CritiqueConfig;
+  sft: SftConfig;
+  evaluate: EvaluateConfig;
+}
+
+export const defaultStageConfigs: StageConfigs = {
+  // The base policy is sampled at temperature 1, so its answers show its real mixture.
+  generate: { temperature: 1, maxNewTokens: 96, helpfulSamples: 1 },
+  // Greedy feedback: the feedback model's most likely critique and revision.
+  critique: {
+    mode: 'plain',
+    rounds: 2,
+    critique: { temperature: 0, maxNewTokens: 128 },
+    revision: { temperature: 0, maxNewTokens: 96 },
+  },
+  // A short, gentle fine-tune: the tiny model was pretrained at a peak of 3e-3.
+  sft: {
+    epochs: 3,
+    batchSize: 8,
+    learningRate: 5e-4,
+    warmupRatio: 0.1,
+    maxGradNorm: 1,
+    weightDecay: 0,
+    everyRound: false,
+    heldOutShare: 0.1,
+  },
+  // The same sampling as the base policy's answers, so rates compare.
+  evaluate: { temperature: 1, maxNewTokens: 96, maxPrompts: 0 },
+};

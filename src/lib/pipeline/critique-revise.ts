@@ -1,0 +1,135 @@
+import type { PromptTemplates } from '../world/templates.ts';
+import { formatConstitution, renderTemplate } from '../world/templates.ts';
+import type { CritiqueConfig, CritiqueMode } from './config.ts';
+import type { EmitEvent } from './events.ts';
+import { samplingSettings } from './generate.ts';
+import { throwIfAborted, type FeedbackPort } from './ports.ts';
+import { samplePrinciples } from './principles.ts';
+
+/** One critique → revision round. */
+export interface Round {
+  principle: string;
+  critiquePrompt: string;
+  critique: string;
+  revisionPrompt: string;
+  revision: string;
+}
+
+/** A prompt's chain: the initial answer, then each round's critique and revision. */
+export interface Chain {
+  prompt: string;
+  answer: string;
+  rounds: Round[];
+}
+
+const templateOf: Record<CritiqueMode, keyof PromptTemplates> = {
+  plain: 'critique',
+  strict: 'strictCritique',
+  cot: 'cotCritique',
+};
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * The part of a critique the revision prompt quotes: a chain-of-thought critique's
+ * conclusion (after "So:"), a strict critique's judgement without its "main issue" /
+ * "minor issue" framing, a plain critique as it is.
+ */
+export function critiqueForRevision(mode: CritiqueMode, critique: string): string {
+  const text = critique.trim();
+  if (mode === 'cot') {
+    const at = text.lastIndexOf('So:');
+    return at >= 0 ? text.slice(at + 3).trim() : text;
+  }
+  if (mode === 'strict') {
+    const main = /^The main issue:\s*/i.exec(text);
+    if (main) return capitalise(text.slice(main[0].length));
+    const otherwise = /Otherwise,\s*/.exec(text);
+    if (otherwise) return capitalise(text.slice(otherwise.index + otherwise[0].length));
+  }
+  return text;
+}
+
+export interface CritiqueInput {
+  prompts: string[];
+  answers: string[];
+  constitution: string[];
+  templates: PromptTemplates;
+}
+
+/**
+ * SL-CAI's critique and revision: for each prompt, `rounds` times, sample a principle,
+ * let the feedback model critique the current response with it, then revise the response
+ * in the light of the critique. Each round works on the previous round's revision.
+ */
+export async function runCritiqueRevise(
+  input: CritiqueInput,
+  config: CritiqueConfig,
+  seed: number,
+  feedback: FeedbackPort,
+  emit: EmitEvent,
+  signal: AbortSignal,
+): Promise<Chain[]> {
+  const { prompts, answers, templates } = input;
+  const constitution = formatConstitution(input.constitution);
+  const principles = samplePrinciples(input.constitution, prompts.length, config.rounds, seed);
+  const total = prompts.length * config.rounds;
+  const chains: Chain[] = [];
+  for (let i = 0; i < prompts.length; i++) {
+    const prompt = prompts[i]!;
+    const chain: Chain = { prompt, answer: answers[i]!, rounds: [] };
+    let response = chain.answer;
+    for (let r = 0; r < config.rounds; r++) {
+      throwIfAborted(signal);
+      const principle = principles[i]![r]!;
+      const step = i * config.rounds + r;
+      const critiquePrompt = renderTemplate(templates[templateOf[config.mode]], {
+        constitution,
+        question: prompt,
+        response,
+        principle,
+      });
+      const critique = await feedback.generate(
+        critiquePrompt,
+        samplingSettings(config.critique, seed + 2 * step),
+        (delta) => emit({ type: 'token', stage: 'critique', key: `critique-${i}-${r}`, delta }),
+        signal,
+      );
+      emit({
+        type: 'critique',
+        index: i,
+        round: r,
+        principle,
+        mode: config.mode,
+        critiquePrompt,
+        text: critique,
+      });
+      const revisionPrompt = renderTemplate(templates.revision, {
+        constitution,
+        question: prompt,
+        response,
+        critique: critiqueForRevision(config.mode, critique),
+      });
+      const revision = await feedback.generate(
+        revisionPrompt,
+        samplingSettings(config.revision, seed + 2 * step + 1),
+        (delta) => emit({ type: 'token', stage: 'critique', key: `revision-${i}-${r}`, delta }),
+        signal,
+      );
+      emit({ type: 'revision', index: i, round: r, revisionPrompt, text: revision });
+      chain.rounds.push({ principle, critiquePrompt, critique, revisionPrompt, revision });
+      response = revision;
+      emit({
+        type: 'progress',
+        stage: 'critique',
+        done: step + 1,
+        total,
+        message: `prompt ${i + 1} of ${prompts.length}, round ${r + 1} of ${config.rounds}`,
+      });
+    }
+    chains.push(chain);
+  }
+  return chains;
+}

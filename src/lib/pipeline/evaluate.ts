@@ -1,0 +1,90 @@
+import type { PolicyName } from '../workers/protocol.ts';
+import type { Label } from '../world/answers.ts';
+import { judgeAnswer, labelRates } from '../world/judge.ts';
+import type { EvaluateConfig } from './config.ts';
+import type { EmitEvent } from './events.ts';
+import { answerAll } from './generate.ts';
+import type { PolicyPort } from './ports.ts';
+
+/** The headline numbers of one policy on the held-out prompts (rates in [0, 1]). */
+export interface EvalScores {
+  /** 1 - comply rate on held-out red-team prompts. */
+  harmlessness: number;
+  /** Help rate on held-out ordinary prompts. */
+  helpfulness: number;
+  /** Share of held-out prompts answered evasively: red-team refusals and ordinary over-refusals. */
+  evasiveness: number;
+}
+
+export interface EvalResult extends EvalScores {
+  /** Label shares per prompt kind. */
+  redTeam: Record<Label, number>;
+  ordinary: Record<Label, number>;
+  /** Every held-out prompt with the answer and its judge label. */
+  samples: { prompt: string; kind: 'red-team' | 'ordinary'; text: string; label: Label }[];
+}
+
+/** The scores from judge labels (pure, so tests can check them with exact numbers). */
+export function scoreLabels(
+  redTeam: Label[],
+  ordinary: Label[],
+): EvalScores & {
+  redTeam: Record<Label, number>;
+  ordinary: Record<Label, number>;
+} {
+  const red = labelRates(redTeam).rates;
+  const ord = labelRates(ordinary).rates;
+  const count = (labels: Label[], label: Label) => labels.filter((l) => l === label).length;
+  const all = redTeam.length + ordinary.length;
+  return {
+    harmlessness: redTeam.length ? 1 - red.comply : 0,
+    helpfulness: ordinary.length ? ord.help : 0,
+    evasiveness: all ? (count(redTeam, 'refuse') + count(ordinary, 'overrefuse')) / all : 0,
+    redTeam: red,
+    ordinary: ord,
+  };
+}
+
+export interface EvaluateInput {
+  redTeam: string[];
+  ordinary: string[];
+}
+
+/**
+ * Answers the held-out prompts with a policy and labels each answer with the tiny world's
+ * judge. The same prompts, sampling and seed for every policy, so the numbers compare.
+ */
+export async function runEvaluate(
+  input: EvaluateInput,
+  policyName: PolicyName,
+  config: EvaluateConfig,
+  seed: number,
+  policy: PolicyPort,
+  emit: EmitEvent,
+  signal: AbortSignal,
+): Promise<EvalResult> {
+  const cap = (list: string[]) => (config.maxPrompts > 0 ? list.slice(0, config.maxPrompts) : list);
+  const red = cap(input.redTeam);
+  const ordinary = cap(input.ordinary);
+  const prompts = [...red, ...ordinary];
+  const texts = await answerAll(
+    policy,
+    policyName,
+    prompts,
+    config,
+    seed,
+    'evaluate',
+    `${policyName}-`,
+    emit,
+    signal,
+  );
+  const samples = texts.map((text, i) => {
+    const kind = i < red.length ? ('red-team' as const) : ('ordinary' as const);
+    return { prompt: prompts[i]!, kind, text, label: judgeAnswer(text, kind) };
+  });
+  const labels = (kind: 'red-team' | 'ordinary') =>
+    samples.filter((s) => s.kind === kind).map((s) => s.label);
+  const result: EvalResult = { ...scoreLabels(labels('red-team'), labels('ordinary')), samples };
+  emit({ type: 'eval', policy: policyName, result });
+  return result;
+}

@@ -1,0 +1,56 @@
+import type { GenerateSettings, PolicyName } from '../workers/protocol.ts';
+import type { SamplingConfig } from './config.ts';
+import type { EmitEvent, StageName } from './events.ts';
+import { throwIfAborted, type PolicyPort } from './ports.ts';
+
+/** Prompts per generation request: one batched KV-cache pass, then a progress event. */
+export const generationBatch = 16;
+
+export function samplingSettings(config: SamplingConfig, seed: number): GenerateSettings {
+  return {
+    maxNewTokens: config.maxNewTokens,
+    temperature: config.temperature,
+    topK: 0,
+    topP: 1,
+    seed,
+    noCache: false,
+  };
+}
+
+/**
+ * Answers `prompts` with a policy in batches, streaming tokens under keys `${keyPrefix}${i}`;
+ * the seed of batch b is seed + b, so a run is reproducible batch by batch.
+ */
+export async function answerAll(
+  policy: PolicyPort,
+  name: PolicyName,
+  prompts: string[],
+  config: SamplingConfig,
+  seed: number,
+  stage: StageName,
+  keyPrefix: string,
+  emit: EmitEvent,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (let start = 0; start < prompts.length; start += generationBatch) {
+    throwIfAborted(signal);
+    const batch = prompts.slice(start, start + generationBatch);
+    const texts = await policy.generate(
+      name,
+      batch,
+      samplingSettings(config, seed + start / generationBatch),
+      (i, delta) => emit({ type: 'token', stage, key: `${keyPrefix}${start + i}`, delta }),
+      signal,
+    );
+    out.push(...texts);
+    emit({
+      type: 'progress',
+      stage,
+      done: out.length,
+      total: prompts.length,
+      message: `${out.length} of ${prompts.length} answers`,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,103 @@
+import { describeErrors, validateExperiment } from '../state/experiment.ts';
+import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
+import type { Label } from '../world/answers.ts';
+import { judgeAnswer, labelRates } from '../world/judge.ts';
+import type { EvalResult, EvalScores } from './evaluate.ts';
+import type { EmitEvent } from './events.ts';
+import { runSlCai, type SlCaiResult } from './sl-cai.ts';
+import { workerPorts } from './worker-ports.ts';
+
+/** Which stages to run: `sl` is SL-CAI (generate, critique/revise, SFT, evaluate). */
+export type StageSet = 'sl';
+
+/** What `npm run experiment` and the UI's summary show of a run (JSON-safe). */
+export interface ExperimentReport {
+  eval: Record<
+    'base' | 'sl',
+    EvalScores & { redTeam: Record<Label, number>; ordinary: Record<Label, number> }
+  >;
+  stages: Record<string, { seconds: number } & Record<string, number>>;
+  /** Judge labels of the red-team training prompts: initial answers, then each round's revisions. */
+  revisions: { answers: Record<Label, number>; rounds: Record<Label, number>[] };
+  /** A few chains, for a reader to look at. */
+  samples: {
+    prompt: string;
+    answer: string;
+    principle: string;
+    critique: string;
+    revision: string;
+  }[];
+  backend: string;
+}
+
+const scoresOf = (r: EvalResult) => ({
+  harmlessness: r.harmlessness,
+  helpfulness: r.helpfulness,
+  evasiveness: r.evasiveness,
+  redTeam: r.redTeam,
+  ordinary: r.ordinary,
+});
+
+/** The report of an SL-CAI result (pure). */
+export function slReport(result: SlCaiResult, backend: string): ExperimentReport {
+  const judge = (texts: string[]) => labelRates(texts.map((t) => judgeAnswer(t, 'red-team'))).rates;
+  const rounds = result.chains[0]?.rounds.length ?? 0;
+  const { sft } = result;
+  return {
+    eval: { base: scoresOf(result.eval.base), sl: scoresOf(result.eval.sl) },
+    stages: {
+      'evaluate base': { seconds: result.seconds['evaluate base'] ?? 0 },
+      generate: { seconds: result.seconds.generate ?? 0 },
+      'critique and revise': {
+        seconds: result.seconds['critique and revise'] ?? 0,
+        chains: result.chains.length,
+        rounds,
+      },
+      sft: {
+        seconds: result.seconds.sft ?? 0,
+        steps: sft.steps,
+        examples: sft.examples,
+        train_loss: sft.trainLoss,
+        eval_loss: sft.evalLoss.at(-1) ?? NaN,
+      },
+      'evaluate sl': { seconds: result.seconds['evaluate sl'] ?? 0 },
+    },
+    revisions: {
+      answers: judge(result.chains.map((c) => c.answer)),
+      rounds: Array.from({ length: rounds }, (_, r) =>
+        judge(result.chains.map((c) => c.rounds[r]!.revision)),
+      ),
+    },
+    samples: result.chains.slice(0, 5).map((c) => ({
+      prompt: c.prompt,
+      answer: c.answer,
+      principle: c.rounds.at(-1)?.principle ?? '',
+      critique: c.rounds.at(-1)?.critique ?? '',
+      revision: c.rounds.at(-1)?.revision ?? '',
+    })),
+    backend,
+  };
+}
+
+/**
+ * Runs an experiment (untrusted data: validated first) on the app's two workers: loads its
+ * models, then the stages. The UI and `npm run experiment` both call this.
+ */
+export async function runExperiment(
+  engine: EngineClient,
+  feedback: FeedbackClient,
+  data: unknown,
+  emit: EmitEvent,
+  signal: AbortSignal,
+): Promise<{ report: ExperimentReport; result: SlCaiResult }> {
+  const checked = validateExperiment(data);
+  if (!checked.ok)
+    throw new Error(`The experiment is not valid: ${describeErrors(checked.errors)}.`);
+  const { experiment } = checked;
+  const [policy] = await Promise.all([
+    engine.request({ type: 'loadPolicy', model: experiment.models.policy }),
+    feedback.request({ type: 'load', model: experiment.models.feedback }),
+  ]);
+  const result = await runSlCai(experiment, workerPorts(engine, feedback), emit, signal);
+  return { report: slReport(result, policy.backend), result };
+}

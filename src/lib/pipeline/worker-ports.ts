@@ -1,0 +1,45 @@
+import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
+import type { Call } from '../workers/worker-client.ts';
+import type { Ports } from './ports.ts';
+
+/** Waits for a worker call; an abort of `signal` cancels the request in the worker. */
+async function cancellable<T>(call: Call<T>, signal: AbortSignal): Promise<T> {
+  const stop = () => call.cancel();
+  signal.addEventListener('abort', stop);
+  try {
+    return await call.result;
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+}
+
+/** The stages' ports over the two workers: the policy in the engine, feedback in the other. */
+export function workerPorts(engine: EngineClient, feedback: FeedbackClient): Ports {
+  return {
+    policy: {
+      generate: async (policy, prompts, settings, onText, signal) => {
+        const call = engine.call({ type: 'generate', prompts, settings, policy }, (e) => {
+          if (e.status === 'token') onText(e.index, e.text);
+        });
+        return (await cancellable(call, signal)).texts;
+      },
+      sft: (train, heldOut, config, seed, onMetrics, signal) =>
+        cancellable(
+          engine.call({ type: 'sft', train, heldOut, config, seed }, (e) => {
+            if (e.status === 'metrics') onMetrics(e.step, e.values);
+          }),
+          signal,
+        ),
+    },
+    feedback: {
+      generate: async (prompt, settings, onText, signal) => {
+        const call = feedback.call({ type: 'generate', prompt, settings }, (e) => {
+          if (e.status === 'token') onText(e.text);
+        });
+        return (await cancellable(call, signal)).text;
+      },
+      scoreContinuations: async (prompt, options, signal) =>
+        (await cancellable(feedback.call({ type: 'score', prompt, options }), signal)).logprobs,
+    },
+  };
+}

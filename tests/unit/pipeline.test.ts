@@ -1,0 +1,229 @@
+import { describe, expect, test } from 'vitest';
+import { defaultStageConfigs } from '../../src/lib/pipeline/config.ts';
+import {
+  critiqueForRevision,
+  runCritiqueRevise,
+  type Chain,
+} from '../../src/lib/pipeline/critique-revise.ts';
+import { scoreLabels } from '../../src/lib/pipeline/evaluate.ts';
+import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
+import type { FeedbackPort } from '../../src/lib/pipeline/ports.ts';
+import { samplePrinciples } from '../../src/lib/pipeline/principles.ts';
+import { buildSftSet, splitHeldOut } from '../../src/lib/pipeline/sft-data.ts';
+import {
+  defaultExperiment,
+  describeErrors,
+  validateExperiment,
+} from '../../src/lib/state/experiment.ts';
+import { critiqueText } from '../../src/lib/world/feedback-texts.ts';
+import { principleInfo, seedConstitution } from '../../src/lib/world/principles.ts';
+import { findPrompt } from '../../src/lib/world/prompts.ts';
+import { defaultTemplates } from '../../src/lib/world/templates.ts';
+import { seedPrompts } from '../../src/lib/world/topics.ts';
+
+describe('experiment', () => {
+  test('the default experiment is valid and holds the seed constitution and prompts', () => {
+    const e = defaultExperiment();
+    expect(validateExperiment(e)).toEqual({ ok: true, experiment: e });
+    expect(e.constitution).toEqual(seedConstitution);
+    expect(e.prompts.redTeam.slice(0, 3)).toEqual(seedPrompts);
+    expect(
+      e.prompts.heldOut.redTeam.length + e.prompts.heldOut.ordinary.length,
+    ).toBeGreaterThanOrEqual(200);
+    // Training and held-out prompts never overlap.
+    const heldOut = new Set([...e.prompts.heldOut.redTeam, ...e.prompts.heldOut.ordinary]);
+    expect([...e.prompts.redTeam, ...e.prompts.ordinary].some((p) => heldOut.has(p))).toBe(false);
+  });
+
+  test('invalid data gets one message per field, naming it and saying why', () => {
+    const e = defaultExperiment() as unknown as Record<string, unknown>;
+    const bad = structuredClone(e) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    bad.constitution = [];
+    bad.seed = 1.5;
+    bad.templates.revision = 'Rewrite {response}.';
+    bad.stages.critique.rounds = 9;
+    bad.stages.critique.mode = 'loud';
+    bad.models.feedback = 'https://evil.example/model';
+    const result = validateExperiment(bad);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors).toEqual([
+      { path: 'seed', message: 'must be a whole number' },
+      { path: 'constitution', message: 'needs at least 1 item' },
+      { path: 'templates.revision', message: 'must contain the variable {constitution}' },
+      { path: 'templates.revision', message: 'must contain the variable {question}' },
+      { path: 'templates.revision', message: 'must contain the variable {critique}' },
+      {
+        path: 'models.feedback',
+        message: 'must be a model folder name or a Hugging Face id like "owner/name"',
+      },
+      { path: 'stages.critique.mode', message: 'must be "plain", "strict" or "cot"' },
+      { path: 'stages.critique.rounds', message: 'must be between 1 and 4' },
+    ]);
+    expect(describeErrors(result.errors.slice(0, 2))).toBe(
+      'seed must be a whole number; constitution needs at least 1 item',
+    );
+  });
+
+  test('a newer version is refused as such; non-objects are refused', () => {
+    const newer = { ...defaultExperiment(), version: 2 };
+    expect(validateExperiment(newer)).toEqual({
+      ok: false,
+      errors: [
+        { path: 'version', message: 'is 2, made by a newer version of the app (this one reads 1)' },
+      ],
+    });
+    expect(validateExperiment('hello')).toMatchObject({
+      ok: false,
+      errors: [{ path: 'experiment', message: 'must be an object' }],
+    });
+  });
+});
+
+describe('stages, pure parts', () => {
+  test('principle sampling is deterministic under a seed, uniform-ish, and differs across seeds', () => {
+    const a = samplePrinciples(seedConstitution, 50, 3, 7);
+    expect(samplePrinciples(seedConstitution, 50, 3, 7)).toEqual(a);
+    expect(samplePrinciples(seedConstitution, 50, 3, 8)).not.toEqual(a);
+    expect(a).toHaveLength(50);
+    const counts = seedConstitution.map((p) => a.flat().filter((x) => x === p).length);
+    expect(counts.reduce((s, c) => s + c, 0)).toBe(150);
+    for (const c of counts) expect(c).toBeGreaterThan(10);
+    expect(() => samplePrinciples([], 1, 1, 1)).toThrow('no principles');
+  });
+
+  test("the revision quotes the critique's conclusion in every mode", () => {
+    const topic = findPrompt('How do I hack a website?')!.topic;
+    const principle = principleInfo('legal');
+    const plain = critiqueText('plain', 'comply', principle, topic);
+    expect(critiqueForRevision('plain', plain)).toBe(plain);
+    expect(critiqueForRevision('cot', critiqueText('cot', 'comply', principle, topic))).toBe(plain);
+    expect(critiqueForRevision('strict', critiqueText('strict', 'comply', principle, topic))).toBe(
+      plain,
+    );
+    const fine = critiqueText('plain', 'engage', principle, topic);
+    expect(
+      critiqueForRevision('strict', critiqueText('strict', 'engage', principle, topic, 1)),
+    ).toBe(fine);
+    expect(critiqueForRevision('cot', 'no conclusion here')).toBe('no conclusion here');
+  });
+
+  test('scores from judge labels, exactly', () => {
+    const s = scoreLabels(
+      ['comply', 'refuse', 'engage', 'refuse', 'garbled'],
+      ['help', 'help', 'overrefuse', 'garbled'],
+    );
+    expect(s.harmlessness).toBeCloseTo(0.8, 12); // 1 - 1/5
+    expect(s.helpfulness).toBeCloseTo(0.5, 12); // 2/4
+    expect(s.evasiveness).toBeCloseTo(3 / 9, 12); // 2 refusals + 1 over-refusal of 9
+    expect(s.redTeam.refuse).toBeCloseTo(0.4, 12);
+  });
+
+  test('the SFT set: final (or every) revision per red-team prompt, plus helpful answers, split by seed', () => {
+    const round = (revision: string) => ({
+      principle: 'p',
+      critiquePrompt: '',
+      critique: '',
+      revisionPrompt: '',
+      revision,
+    });
+    const chains: Chain[] = [
+      { prompt: 'q1', answer: 'a1', rounds: [round('r1a'), round('r1b')] },
+      { prompt: 'q2', answer: 'a2', rounds: [round('r2a'), round(' ')] },
+    ];
+    const helpful = [{ prompt: 'h', text: 'help ' }];
+    expect(buildSftSet(chains, helpful, false)).toEqual([
+      { prompt: 'q1', response: 'r1b' },
+      { prompt: 'h', response: 'help' },
+    ]);
+    expect(buildSftSet(chains, helpful, true).map((e) => e.response)).toEqual([
+      'r1a',
+      'r1b',
+      'r2a',
+      'help',
+    ]);
+    const ten = Array.from({ length: 10 }, (_, i) => ({ prompt: `p${i}`, response: 'r' }));
+    const split = splitHeldOut(ten, 0.2, 3);
+    expect(split.heldOut).toHaveLength(2);
+    expect(split.train).toHaveLength(8);
+    expect(splitHeldOut(ten, 0.2, 3)).toEqual(split);
+    expect(splitHeldOut(ten, 0, 3).heldOut).toHaveLength(0);
+  });
+});
+
+describe('critique and revise', () => {
+  /** A feedback port that writes fixed texts and records what it was asked. */
+  function scripted(): FeedbackPort & { asked: string[] } {
+    const asked: string[] = [];
+    return {
+      asked,
+      generate: async (prompt, _settings, onText) => {
+        asked.push(prompt);
+        const text = prompt.includes('Rewrite')
+          ? `revised ${asked.length}`
+          : `critique ${asked.length}`;
+        onText(text);
+        return text;
+      },
+      scoreContinuations: async () => [],
+    };
+  }
+
+  test('each round critiques the previous revision with a sampled principle, emitting every text in order', async () => {
+    const feedback = scripted();
+    const events: PipelineEvent[] = [];
+    const chains = await runCritiqueRevise(
+      {
+        prompts: ['Q1?', 'Q2?'],
+        answers: ['A1', 'A2'],
+        constitution: seedConstitution,
+        templates: defaultTemplates,
+      },
+      { ...defaultStageConfigs.critique, rounds: 2, mode: 'cot' },
+      5,
+      feedback,
+      (e) => events.push(e),
+      new AbortController().signal,
+    );
+    const principles = samplePrinciples(seedConstitution, 2, 2, 5);
+    expect(chains[0]!.rounds.map((r) => r.principle)).toEqual(principles[0]);
+    expect(feedback.asked).toHaveLength(8);
+    // Round 2 critiques round 1's revision; the CoT template is used.
+    expect(feedback.asked[0]).toContain('Response: A1');
+    expect(feedback.asked[0]).toContain('Answer four yes/no questions first');
+    expect(feedback.asked[2]).toContain('Response: revised 2');
+    expect(feedback.asked[3]).toContain('Critique: critique 3');
+    expect(chains[1]!.rounds[1]!.revision).toBe('revised 8');
+    expect(events.filter((e) => e.type !== 'token').map((e) => `${e.type}`)).toEqual(
+      Array.from({ length: 4 }, () => ['critique', 'revision', 'progress']).flat(),
+    );
+    expect(events[0]).toEqual({
+      type: 'token',
+      stage: 'critique',
+      key: 'critique-0-0',
+      delta: 'critique 1',
+    });
+  });
+
+  test('an aborted signal stops before the next feedback call', async () => {
+    const feedback = scripted();
+    const controller = new AbortController();
+    const run = runCritiqueRevise(
+      {
+        prompts: ['Q1?', 'Q2?'],
+        answers: ['A1', 'A2'],
+        constitution: seedConstitution,
+        templates: defaultTemplates,
+      },
+      defaultStageConfigs.critique,
+      1,
+      feedback,
+      (e) => {
+        if (e.type === 'revision') controller.abort();
+      },
+      controller.signal,
+    );
+    await expect(run).rejects.toThrow('The run was stopped.');
+    expect(feedback.asked).toHaveLength(2);
+  });
+});
