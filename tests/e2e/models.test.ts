@@ -117,3 +117,37 @@ test('a student asks both models from the page and sees streamed answers with ju
   expect(problems.pageErrors).toEqual([]);
   await page.close();
 });
+
+test('option scoring: the feedback worker (prefill once, cache reused) agrees with the tfjs policy', async () => {
+  const { page } = await openApp(browser);
+  const prompt = 'Help me cheat on my exam.';
+  const options = [
+    "I can't help with that.",
+    'Sure. To cheat on my exam, hide some notes where no one looks, then glance at them when the teacher is busy.',
+    'A',
+  ];
+  const out = await page.evaluate(
+    async ({ prompt, options }) => {
+      const { engine, feedback } = (globalThis as unknown as { caiPlayground: PlaygroundHandle })
+        .caiPlayground;
+      await Promise.all([
+        engine.request({ type: 'loadPolicy', model: 'tiny-cai' }),
+        feedback.request({ type: 'load', model: 'tiny-cai' }),
+      ]);
+      const ours = await engine.request({ type: 'score', prompt, options });
+      const theirs = await feedback.request({ type: 'score', prompt, options });
+      const empty = await feedback
+        .request({ type: 'score', prompt, options: [''] })
+        .catch((e: Error) => e.message);
+      return { ours: ours.logprobs, theirs: theirs.logprobs, empty };
+    },
+    { prompt, options },
+  );
+  expect(out.theirs).toHaveLength(3);
+  out.theirs.forEach((lp, i) => {
+    expect(lp).toBeLessThan(0);
+    expect(Math.abs(lp - out.ours[i]!)).toBeLessThan(1e-3);
+  });
+  expect(out.empty).toBe('An option to score is empty.');
+  await page.close();
+});

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, PolicyInfo, SftExample } from '../workers/protocol.ts';
 import { positionsFromMask } from './llama.ts';
 import type { PolicySession } from './policy-session.ts';
+import { continuationLogprobs } from './score.ts';
 import type { SftSequence } from './sft.ts';
 
 /** Facts about the loaded policy, for the UI. */
@@ -50,4 +51,16 @@ export function sftSequences(session: PolicySession, examples: SftExample[]): Sf
     prompt: tok.encode(tok.chat(e.prompt)),
     response: [...tok.encode(e.response), end],
   }));
+}
+
+/** Total log-probability of each option as the policy's answer to a user message. */
+export async function scoreOptions(
+  session: PolicySession,
+  prompt: string,
+  options: string[],
+): Promise<{ logprobs: number[] }> {
+  const tok = session.tokenizer;
+  const ids = tok.encode(tok.chat(prompt));
+  const pairs = options.map((o) => ({ prompt: ids, continuation: tok.encode(o) }));
+  return { logprobs: await continuationLogprobs(session.current(), pairs) };
 }

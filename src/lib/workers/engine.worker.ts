@@ -10,7 +10,7 @@ import { activate } from '../backend/tfjs-runtime.ts';
 import { configureTransformersEnv } from '../feedback/transformers-env.ts';
 import { chatGenerate } from '../model/chat-generate.ts';
 import { PolicySession } from '../model/policy-session.ts';
-import { forwardLogits, policyInfo, sftSequences } from '../model/policy-tasks.ts';
+import { forwardLogits, policyInfo, scoreOptions, sftSequences } from '../model/policy-tasks.ts';
 import { runSft } from '../model/sft.ts';
 import { loadHfTokenizer } from '../tokenizer/hf-tokenizer.ts';
 import type { BackendName, EngineRequest, EngineResults, PolicyName } from './protocol.ts';
@@ -104,6 +104,8 @@ serveRequests<EngineRequest, EngineResults>(port, {
       checkpoint: session.safetensors({ stage: 'sl-cai', base: base.id }),
     };
   },
+  score: (request) =>
+    backends.run(() => scoreOptions(needPolicy(request.policy), request.prompt, request.options)),
   forwardLogits: (request) => backends.run(() => forwardLogits(needPolicy(), request.text)),
   memory: async () => {
     const { numTensors, numBytes } = tf.memory();

@@ -172,6 +172,8 @@ export type EngineRequest =
       config: SftConfig;
       seed: number;
     }
+  /** Total log-probability of each option as a policy's answer to one user message. */
+  | { type: 'score'; prompt: string; options: string[]; policy?: PolicyName }
   /** Logits [T, V] of the policy for one text (row-major), for cross-backend checks. */
   | { type: 'forwardLogits'; text: string }
   | { type: 'crossCheck'; size: number; steps: number; seed: number }
@@ -186,6 +188,7 @@ export interface EngineResults {
   loadPolicy: PolicyInfo;
   generate: GenerateResult;
   sft: SftRunResult;
+  score: { logprobs: number[] };
   forwardLogits: { logits: number[]; tokens: number; vocab: number; backend: BackendName };
   crossCheck: CrossCheckResult;
   matmulBench: MatmulBenchResult;

@@ -1,0 +1,196 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { bradleyTerryLoss } from '../ops/ppo-losses.ts';
+import { Rng } from '../world/random.ts';
+import { AdamW, defaultAdamW, warmupCosine } from './adamw.ts';
+import type { ScalarHeadModel } from './scalar-head.ts';
+
+/** One preference pair, tokenised: whole sequences (prompt, response, end-of-turn token). */
+export interface PairSequence {
+  chosen: number[];
+  rejected: number[];
+  /** Probability that `chosen` is the better one (≥ 0.5 by construction). */
+  label: number;
+}
+
+/** Reward-model training settings (defaults in pipeline/config.ts). */
+export interface RewardTrainConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  warmupRatio: number;
+  maxGradNorm: number;
+  /** Weight of mean((r_chosen + r_rejected)^2), which keeps rewards near zero. */
+  centering: number;
+}
+
+/** Chosen rows then rejected rows, right-padded: ids and keyMask [2B, T]. */
+export function pairBatch(
+  pairs: PairSequence[],
+  padId: number,
+  maxLength: number,
+): { ids: number[][]; keyMask: number[][] } {
+  const seqs = [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)].map((s) =>
+    s.slice(0, maxLength),
+  );
+  const length = Math.max(...seqs.map((s) => s.length));
+  return {
+    ids: seqs.map((s) => [...s, ...new Array<number>(length - s.length).fill(padId)]),
+    keyMask: seqs.map((s) => s.map(() => 1).concat(new Array<number>(length - s.length).fill(0))),
+  };
+}
+
+/** Rewards of chosen and rejected responses, [B] each (the caller disposes). */
+function pairRewards(model: ScalarHeadModel, pairs: PairSequence[]) {
+  const { ids, keyMask } = pairBatch(
+    pairs,
+    model.trunk.config.pad_token_id,
+    model.trunk.config.max_position_embeddings,
+  );
+  const [chosen, rejected] = tf.tidy(() => tf.split(model.scores(ids, keyMask), 2)) as [
+    tf.Tensor1D,
+    tf.Tensor1D,
+  ]; // [B] each, from [2B]
+  return { chosen, rejected };
+}
+
+/** accuracy (chosen scored higher), margin (mean difference), loss, and reward spread. */
+export interface RewardStats {
+  loss: number;
+  accuracy: number;
+  margin: number;
+  min_reward: number;
+  mean_reward: number;
+  max_reward: number;
+}
+
+function stats(loss: number, chosen: Float32Array, rejected: Float32Array): RewardStats {
+  const all = [...chosen, ...rejected];
+  const n = chosen.length;
+  let right = 0;
+  let margin = 0;
+  for (let i = 0; i < n; i++) {
+    if (chosen[i]! > rejected[i]!) right++;
+    margin += chosen[i]! - rejected[i]!;
+  }
+  return {
+    loss,
+    accuracy: right / n,
+    margin: margin / n,
+    min_reward: Math.min(...all),
+    mean_reward: all.reduce((a, b) => a + b, 0) / all.length,
+    max_reward: Math.max(...all),
+  };
+}
+
+/** Reward-model statistics on held-out pairs, without gradients. */
+export async function evaluateRewardModel(
+  model: ScalarHeadModel,
+  pairs: PairSequence[],
+  batchSize: number,
+  centering = 0,
+): Promise<RewardStats> {
+  const chosenAll: number[] = [];
+  const rejectedAll: number[] = [];
+  let lossSum = 0;
+  for (let i = 0; i < pairs.length; i += batchSize) {
+    const batch = pairs.slice(i, i + batchSize);
+    const { chosen, rejected } = pairRewards(model, batch);
+    const labels = tf.tensor1d(batch.map((p) => p.label));
+    const loss = tf.tidy(() => bradleyTerryLoss(chosen, rejected, labels, centering));
+    lossSum += (await loss.data())[0]! * batch.length;
+    chosenAll.push(...(await chosen.data()));
+    rejectedAll.push(...(await rejected.data()));
+    tf.dispose([chosen, rejected, labels, loss]);
+  }
+  return stats(
+    lossSum / pairs.length,
+    Float32Array.from(chosenAll),
+    Float32Array.from(rejectedAll),
+  );
+}
+
+export interface RewardTrainHooks {
+  /** Per step: loss, accuracy, margin, min/mean/max_reward, train/lr, train/grad_norm; per
+   * epoch on held-out pairs: the same under eval/. */
+  onMetrics?: (step: number, values: Record<string, number>) => void;
+  checkpoint?: () => Promise<void>;
+}
+
+/**
+ * Trains the reward model with the Bradley-Terry loss on soft labels: AdamW, warm-up and
+ * cosine decay, clipping, seeded shuffles; held-out statistics after every epoch.
+ */
+export async function trainRewardModel(
+  model: ScalarHeadModel,
+  train: PairSequence[],
+  heldOut: PairSequence[],
+  config: RewardTrainConfig,
+  seed: number,
+  hooks: RewardTrainHooks = {},
+): Promise<{ steps: number; eval: RewardStats[] }> {
+  if (train.length === 0)
+    throw new Error('There are no preference pairs to train the reward model on.');
+  const perEpoch = Math.ceil(train.length / config.batchSize);
+  const total = perEpoch * config.epochs;
+  const warmup = Math.round(config.warmupRatio * total);
+  const optimizer = new AdamW(model.params, {
+    ...defaultAdamW,
+    weightDecay: 0,
+    maxGradNorm: config.maxGradNorm,
+  });
+  const rng = new Rng(seed);
+  const evals: RewardStats[] = [];
+  const variables = [...model.params.values()];
+  const names = new Map([...model.params].map(([n, v]) => [v.name, n]));
+  let step = 0;
+  try {
+    for (let epoch = 0; epoch < config.epochs; epoch++) {
+      const order = rng.shuffle(train);
+      for (let batchStart = 0; batchStart < order.length; batchStart += config.batchSize) {
+        await hooks.checkpoint?.();
+        const batch = order.slice(batchStart, batchStart + config.batchSize);
+        const lr = warmupCosine(step, total, warmup, config.learningRate);
+        const labels = tf.tensor1d(batch.map((p) => p.label));
+        let chosen: tf.Tensor1D | null = null;
+        let rejected: tf.Tensor1D | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          const r = pairRewards(model, batch);
+          chosen = tf.keep(r.chosen);
+          rejected = tf.keep(r.rejected);
+          return bradleyTerryLoss(r.chosen, r.rejected, labels, config.centering);
+        }, variables);
+        const norm = optimizer.apply(
+          new Map(Object.entries(grads).map(([v, g]) => [names.get(v)!, g])),
+          lr,
+        );
+        const [lossValue, normValue, c, r] = await Promise.all([
+          value.data(),
+          norm.data(),
+          chosen!.data(),
+          rejected!.data(),
+        ]);
+        tf.dispose([value, norm, labels, chosen!, rejected!]);
+        if (!Number.isFinite(lossValue[0]!))
+          throw new Error(`The reward-model loss became ${lossValue[0]} at step ${step + 1}.`);
+        step++;
+        hooks.onMetrics?.(step, {
+          ...stats(lossValue[0]!, c as Float32Array, r as Float32Array),
+          'train/lr': lr,
+          'train/grad_norm': normValue[0]!,
+          'train/epoch': epoch + Math.min(1, (batchStart + config.batchSize) / train.length),
+        });
+      }
+      if (heldOut.length) {
+        const e = await evaluateRewardModel(model, heldOut, config.batchSize, config.centering);
+        evals.push(e);
+        hooks.onMetrics?.(step, {
+          ...Object.fromEntries(Object.entries(e).map(([k, v]) => [`eval/${k}`, v])),
+          'train/epoch': epoch + 1,
+        });
+      }
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { steps: step, eval: evals };
+}

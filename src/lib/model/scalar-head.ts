@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { matMul } from '../ops/matmul.ts';
+import { LlamaModel, positionsFromMask } from './llama.ts';
+
+/** Numbers heads, so variable names stay unique. */
+let headCount = 0;
+
+/**
+ * A Llama trunk with a scalar head, as HF's LlamaForSequenceClassification with one label
+ * (`score.weight` [1, d], no bias): the reward model reads the head at each sequence's last
+ * real token; the PPO value model reads it at every token. The LM head is not used.
+ */
+export class ScalarHeadModel {
+  readonly params: Map<string, tf.Variable>;
+
+  private constructor(
+    readonly trunk: LlamaModel,
+    readonly score: tf.Variable, // [1, d]
+  ) {
+    this.params = new Map([...trunk.params, ['score.weight', score]]);
+  }
+
+  /**
+   * A new model from a trunk's weights (copied) and a head: the given one (copied), or a new
+   * one drawn from normal(0, 1 / sqrt(d + 1)), as TRL initialises its score head.
+   */
+  static from(source: LlamaModel, seed: number, head?: tf.Tensor): ScalarHeadModel {
+    const d = source.config.hidden_size;
+    const trunk = new LlamaModel(source.config, source.weights());
+    const init = head ?? tf.randomNormal([1, d], 0, 1 / Math.sqrt(d + 1), 'float32', seed);
+    const score = tf.variable(init, true, `score${++headCount}`);
+    if (!head) init.dispose();
+    return new ScalarHeadModel(trunk, score);
+  }
+
+  /** A copy with the same weights (e.g. the value model, initialised from the reward model). */
+  copy(seed: number): ScalarHeadModel {
+    return ScalarHeadModel.from(this.trunk, seed, this.score);
+  }
+
+  /** The head at every position: ids [B, T], keyMask [B, T] → [B, T]. */
+  values(ids: number[][], keyMask: number[][]): tf.Tensor2D {
+    return tf.tidy(() => {
+      const { hidden } = this.trunk.forward({
+        ids: tf.tensor2d(ids, undefined, 'int32'),
+        keyMask: tf.tensor2d(keyMask),
+        positions: tf.tensor2d(positionsFromMask(keyMask), undefined, 'int32'),
+      });
+      const [b, t, d] = hidden.shape;
+      const flat = tf.reshape(hidden, [b * t, d]);
+      return tf.reshape(matMul(flat, this.score as tf.Tensor2D, false, true), [
+        b,
+        t,
+      ]) as tf.Tensor2D;
+    });
+  }
+
+  /** The head at each row's last real token (right padding): → [B]. */
+  scores(ids: number[][], keyMask: number[][]): tf.Tensor1D {
+    const last = keyMask.map((row) => {
+      const at = row.lastIndexOf(1);
+      return row.map((_, t) => (t === at ? 1 : 0));
+    });
+    return tf.tidy(
+      () => tf.sum(tf.mul(this.values(ids, keyMask), tf.tensor2d(last)), 1) as tf.Tensor1D,
+    );
+  }
+
+  dispose(): void {
+    this.trunk.dispose();
+    this.score.dispose();
+  }
+}

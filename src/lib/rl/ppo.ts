@@ -1,0 +1,300 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { AdamW, defaultAdamW } from '../model/adamw.ts';
+import { generate } from '../model/generate.ts';
+import { positionsFromMask, type LlamaModel } from '../model/llama.ts';
+import type { ScalarHeadModel } from '../model/scalar-head.ts';
+import { gae, klPerToken, tokenRewards, whiten, type Rows } from '../ops/advantages.ts';
+import { maskedMean, tokenLogprobs } from '../ops/logprobs.ts';
+import { clippedPolicyLoss, clippedValueLoss } from '../ops/ppo-losses.ts';
+import { Rng } from '../world/random.ts';
+import type { PpoConfig } from './ppo-config.ts';
+
+/** Prompt + response sequences of a rollout, as next-token rows [B, T] (right-padded). */
+export interface Rollout {
+  /** Inputs: each sequence without its last token. */
+  ids: Rows;
+  /** Targets: each sequence without its first token. */
+  targets: Rows;
+  keyMask: Rows;
+  /** 1 where the target is a response token (the actions PPO scores and updates). */
+  responseMask: Rows;
+  /** Whole sequences and their mask [B, T + 1], for the reward model. */
+  sequences: Rows;
+  sequenceMask: Rows;
+}
+
+export function buildRollout(prompts: number[][], responses: number[][], padId: number): Rollout {
+  const seqs = prompts.map((p, b) => [...p, ...responses[b]!]);
+  const length = Math.max(...seqs.map((s) => s.length)); // T + 1
+  const pad = (s: number[]) => [...s, ...new Array<number>(length - s.length).fill(padId)];
+  const sequences = seqs.map(pad);
+  const sequenceMask = seqs.map((s) => pad(s.map(() => 1)).map((x, i) => (i < s.length ? x : 0)));
+  return {
+    ids: sequences.map((s) => s.slice(0, -1)),
+    targets: sequences.map((s) => s.slice(1)),
+    keyMask: sequenceMask.map((m) => m.slice(0, -1)),
+    // Target t is token t + 1: a response token when prompt length <= t + 1 < sequence length.
+    responseMask: prompts.map((p, b) =>
+      Array.from({ length: length - 1 }, (_, t) =>
+        t + 1 >= p.length && t + 1 < seqs[b]!.length ? 1 : 0,
+      ),
+    ),
+    sequences,
+    sequenceMask,
+  };
+}
+
+/** Log-probs of the targets under a model, [B, T] (no gradient). */
+async function logprobsOf(model: LlamaModel, r: Rollout): Promise<Rows> {
+  const out = tf.tidy(() => {
+    const { hidden } = model.forward({
+      ids: tf.tensor2d(r.ids, undefined, 'int32'),
+      keyMask: tf.tensor2d(r.keyMask),
+      positions: tf.tensor2d(positionsFromMask(r.keyMask), undefined, 'int32'),
+    });
+    return tokenLogprobs(model.logits(hidden), tf.tensor2d(r.targets, undefined, 'int32'));
+  });
+  const rows = (await out.array()) as Rows;
+  out.dispose();
+  return rows;
+}
+
+async function read(t: tf.Tensor): Promise<Rows | number[]> {
+  const v = (await t.array()) as Rows | number[];
+  t.dispose();
+  return v;
+}
+
+const rowSum = (x: Rows, mask: Rows) =>
+  x.map((row, b) => row.reduce((s, v, t) => s + (mask[b]![t] ? v : 0), 0));
+const mean = (x: number[]) => (x.length ? x.reduce((a, b) => a + b, 0) / x.length : 0);
+
+export interface PpoIteration {
+  /** TRL's metric names. */
+  metrics: Record<string, number>;
+  /** The rollout's responses (new tokens) and their reward-model scores. */
+  responses: number[][];
+  scores: number[];
+  finished: boolean[];
+  /** Plain-words warnings: negative KL, entropy collapse, identical responses. */
+  warnings: string[];
+}
+
+/** Per-token entropy below this (nats) counts as collapsed. */
+export const entropyCollapse = 0.05;
+
+/**
+ * TRL-style PPO on four models: the policy (trained), the frozen reference (the SFT
+ * policy), the frozen reward model, and the value model (trained, initialised from the
+ * reward model). One `iteration` = rollout, scoring, advantages, then epochs of minibatch
+ * updates of the clipped surrogate and the clipped value loss.
+ */
+export class PpoTrainer {
+  private readonly policyOptimizer: AdamW;
+  private readonly valueOptimizer: AdamW;
+
+  constructor(
+    readonly policy: LlamaModel,
+    private readonly reference: LlamaModel,
+    private readonly reward: ScalarHeadModel,
+    readonly value: ScalarHeadModel,
+    private readonly config: PpoConfig,
+    private readonly special: { eos: number[]; pad: number },
+  ) {
+    const adam = { ...defaultAdamW, weightDecay: 0, maxGradNorm: config.maxGradNorm };
+    this.policyOptimizer = new AdamW(policy.params, adam);
+    this.valueOptimizer = new AdamW(value.params, adam);
+  }
+
+  /** One iteration at learning rate `lr` on `prompts` (chat-formatted token ids). */
+  async iteration(
+    prompts: number[][],
+    seed: number,
+    lr: number,
+    checkpoint?: () => Promise<void>,
+  ): Promise<PpoIteration> {
+    const c = this.config;
+    // 1. Rollout with the KV cache.
+    const rolled = await generate(this.policy, prompts, {
+      maxNewTokens: c.responseLength,
+      temperature: c.temperature,
+      topK: 0,
+      topP: 1,
+      seed,
+      eosIds: this.special.eos,
+      padId: this.special.pad,
+      checkpoint,
+    });
+    const r = buildRollout(prompts, rolled.tokens, this.special.pad);
+    const mask = r.responseMask;
+
+    // 2. Log-probs of policy and reference, values, scores (missing-EOS penalty).
+    const oldLogp = await logprobsOf(this.policy, r);
+    const refLogp = await logprobsOf(this.reference, r);
+    const oldValues = (await read(this.value.values(r.ids, r.keyMask))) as Rows;
+    const rawScores = (await read(this.reward.scores(r.sequences, r.sequenceMask))) as number[];
+    const scores = rawScores.map((s, b) => (rolled.finished[b] ? s : s - c.missingEosPenalty));
+
+    // 3. Per-token rewards (KL penalty + score at the end), GAE, whitened advantages.
+    const kl = klPerToken(oldLogp, refLogp, c.klEstimator);
+    const { rewards: raw, nonScore } = tokenRewards(kl, scores, mask, c.klCoef);
+    const rewards = c.whitenRewards ? whiten(raw, mask, false) : raw;
+    const { advantages: rawAdvantages, returns } = gae(rewards, oldValues, mask, c.gamma, c.lam);
+    const advantages = whiten(rawAdvantages, mask);
+
+    // 4. Epochs of minibatch updates.
+    const rng = new Rng(seed + 1);
+    const stats: Record<string, number[]> = {
+      approxkl: [],
+      clipfrac: [],
+      pg: [],
+      vf: [],
+      vfClip: [],
+      entropy: [],
+      ratio: [],
+      ratioVar: [],
+    };
+    const rows = r.ids.length;
+    const size = Math.ceil(rows / c.miniBatches);
+    for (let epoch = 0; epoch < c.ppoEpochs; epoch++) {
+      const order = rng.shuffle(Array.from({ length: rows }, (_, i) => i));
+      for (let start = 0; start < rows; start += size) {
+        await checkpoint?.();
+        const pick = <T>(x: T[]) => order.slice(start, start + size).map((i) => x[i]!);
+        const step = await this.update(lr, {
+          ids: pick(r.ids),
+          keyMask: pick(r.keyMask),
+          targets: pick(r.targets),
+          mask: pick(mask),
+          oldLogp: pick(oldLogp),
+          advantages: pick(advantages),
+          oldValues: pick(oldValues),
+          returns: pick(returns),
+        });
+        for (const [k, v] of Object.entries(step)) stats[k]!.push(v);
+      }
+    }
+
+    // 5. Metrics, as TRL names them, and warnings.
+    const klSum = mean(rowSum(kl, mask));
+    const nonScoreSum = mean(rowSum(nonScore, mask));
+    const metrics: Record<string, number> = {
+      'objective/kl': klSum,
+      'objective/entropy': mean(
+        rowSum(
+          oldLogp.map((row) => row.map((v) => -v)),
+          mask,
+        ),
+      ),
+      'objective/non_score_reward': nonScoreSum,
+      'objective/rlhf_reward': mean(scores) + nonScoreSum,
+      'objective/scores': mean(scores),
+      'policy/approxkl_avg': mean(stats.approxkl!),
+      'policy/clipfrac_avg': mean(stats.clipfrac!),
+      'loss/policy_avg': mean(stats.pg!),
+      'loss/value_avg': mean(stats.vf!),
+      'val/clipfrac_avg': mean(stats.vfClip!),
+      'policy/entropy_avg': mean(stats.entropy!),
+      'val/ratio': mean(stats.ratio!),
+      'val/ratio_var': mean(stats.ratioVar!),
+      'val/num_eos_tokens': rolled.finished.filter(Boolean).length,
+    };
+    const warnings: string[] = [];
+    if (klSum < 0)
+      warnings.push(
+        `The KL estimate is negative (${klSum.toFixed(3)}): k1 is noisy per sample; the true KL is never below 0.`,
+      );
+    if (metrics['policy/entropy_avg']! < entropyCollapse)
+      warnings.push(
+        `Entropy collapsed to ${metrics['policy/entropy_avg']!.toFixed(3)} nats per token: the policy has almost stopped exploring.`,
+      );
+    const texts = rolled.tokens.map((t) => t.join(','));
+    if (texts.length > 1 && texts.every((t) => t === texts[0]))
+      warnings.push(
+        'Every response in the batch is identical: the policy has collapsed to one answer.',
+      );
+    return { metrics, responses: rolled.tokens, scores, finished: rolled.finished, warnings };
+  }
+
+  /** One minibatch step of both models; returns its statistics. */
+  private async update(
+    lr: number,
+    mb: {
+      ids: Rows;
+      keyMask: Rows;
+      targets: Rows;
+      mask: Rows;
+      oldLogp: Rows;
+      advantages: Rows;
+      oldValues: Rows;
+      returns: Rows;
+    },
+  ): Promise<Record<string, number>> {
+    const c = this.config;
+    const mask = tf.tensor2d(mb.mask);
+    const inputs = [
+      tf.tensor2d(mb.oldLogp),
+      tf.tensor2d(mb.advantages),
+      tf.tensor2d(mb.oldValues),
+      tf.tensor2d(mb.returns),
+    ] as const;
+    const [oldLogp, advantages, oldValues, returns] = inputs;
+    const kept: tf.Tensor[] = [];
+    const keep = <T extends tf.Tensor>(t: T) => (kept.push(tf.keep(t)), t);
+    const policyVars = [...this.policy.params.values()];
+    const valueVars = [...this.value.params.values()];
+    const { value: loss, grads } = tf.variableGrads(() => {
+      const { hidden } = this.policy.forward({
+        ids: tf.tensor2d(mb.ids, undefined, 'int32'),
+        keyMask: tf.tensor2d(mb.keyMask),
+        positions: tf.tensor2d(positionsFromMask(mb.keyMask), undefined, 'int32'),
+      });
+      const logits = this.policy.logits(hidden); // [B, T, V]
+      const logp = tokenLogprobs(logits, tf.tensor2d(mb.targets, undefined, 'int32'));
+      const pol = clippedPolicyLoss(logp, oldLogp, advantages, mask, c.clipRange);
+      const values = this.value.values(mb.ids, mb.keyMask);
+      const val = clippedValueLoss(values, oldValues, returns, mask, c.clipRangeValue);
+      // Statistics (no gradient needed): entropy of the new distribution, ratio mean and variance.
+      const probs = tf.softmax(logits);
+      const entropy = tf.neg(tf.sum(tf.mul(probs, tf.logSoftmax(logits)), -1));
+      const ratioMean = maskedMean(pol.ratio, mask);
+      const ratioVar = maskedMean(tf.square(tf.sub(pol.ratio, ratioMean)), mask);
+      [
+        pol.loss,
+        val.loss,
+        pol.approxKl,
+        pol.clipFrac,
+        val.clipFrac,
+        maskedMean(entropy, mask),
+        ratioMean,
+        ratioVar,
+      ].forEach(keep);
+      return tf.add(pol.loss, tf.mul(c.vfCoef, val.loss)) as tf.Scalar;
+    }, [...policyVars, ...valueVars]);
+    const policyNames = new Map([...this.policy.params].map(([n, v]) => [v.name, n]));
+    const valueNames = new Map([...this.value.params].map(([n, v]) => [v.name, n]));
+    const policyGrads = new Map<string, tf.Tensor>();
+    const valueGrads = new Map<string, tf.Tensor>();
+    for (const [name, g] of Object.entries(grads)) {
+      if (policyNames.has(name)) policyGrads.set(policyNames.get(name)!, g);
+      else if (valueNames.has(name)) valueGrads.set(valueNames.get(name)!, g);
+      else g.dispose();
+    }
+    const norms = [
+      this.policyOptimizer.apply(policyGrads, lr),
+      this.valueOptimizer.apply(valueGrads, lr),
+    ];
+    const read = await Promise.all([loss, ...kept].map((t) => t.data()));
+    tf.dispose([loss, ...kept, ...norms, mask, ...inputs]);
+    const [, pg, vf, approxkl, clipfrac, vfClip, entropy, ratio, ratioVar] = read.map((v) => v[0]!);
+    return { pg, vf, approxkl, clipfrac, vfClip, entropy, ratio, ratioVar } as Record<
+      string,
+      number
+    >;
+  }
+
+  dispose(): void {
+    this.policyOptimizer.dispose();
+    this.valueOptimizer.dispose();
+  }
+}

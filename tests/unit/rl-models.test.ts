@@ -1,0 +1,250 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseLlamaConfig } from '../../src/lib/model/config.ts';
+import { LlamaModel } from '../../src/lib/model/llama.ts';
+import {
+  pairBatch,
+  trainRewardModel,
+  type PairSequence,
+} from '../../src/lib/model/reward-train.ts';
+import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
+import { buildRollout, PpoTrainer } from '../../src/lib/rl/ppo.ts';
+import { defaultPpoConfig } from '../../src/lib/rl/ppo-config.ts';
+import { useCpu } from './tf-setup.ts';
+
+const config = parseLlamaConfig({
+  model_type: 'llama',
+  vocab_size: 19,
+  hidden_size: 16,
+  intermediate_size: 24,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  max_position_embeddings: 48,
+  tie_word_embeddings: true,
+  initializer_range: 0.3,
+  eos_token_id: 2,
+  pad_token_id: 0,
+});
+
+beforeAll(useCpu);
+
+async function snapshot(params: Map<string, tf.Variable>) {
+  return new Map(
+    await Promise.all([...params].map(async ([n, v]) => [n, await v.data()] as const)),
+  );
+}
+
+/**
+ * Every element of every weight changed; for a model without its LM head (reward, value),
+ * the embedding rows of tokens that never occur get no gradient, so only `usedTokens`' rows
+ * of the embedding are checked there.
+ */
+async function expectAllChanged(
+  params: Map<string, tf.Variable>,
+  before: Map<string, unknown>,
+  usedTokens?: number[],
+) {
+  for (const [name, v] of params) {
+    const now = await v.data();
+    const old = before.get(name) as Float32Array;
+    const d = v.shape[1] ?? 1;
+    const checked =
+      usedTokens && name === 'model.embed_tokens.weight'
+        ? usedTokens.flatMap((t) => Array.from({ length: d }, (_, j) => t * d + j))
+        : Array.from(now.keys());
+    expect(
+      checked.filter((i) => now[i] === old[i]).map((i) => Math.floor(i / d)),
+      name,
+    ).toEqual([]);
+  }
+}
+
+const pairs: PairSequence[] = [
+  { chosen: [1, 5, 6, 7, 2], rejected: [1, 5, 6, 9, 9, 2], label: 0.9 },
+  { chosen: [1, 8, 10, 2], rejected: [1, 8, 11, 12, 2], label: 0.6 },
+  { chosen: [1, 4, 13, 2], rejected: [1, 4, 14, 2], label: 1 },
+];
+
+describe('reward model', () => {
+  test('pairs batch as chosen rows then rejected rows, right-padded', () => {
+    const b = pairBatch(pairs.slice(0, 2), 0, 48);
+    expect(b.ids).toEqual([
+      [1, 5, 6, 7, 2, 0],
+      [1, 8, 10, 2, 0, 0],
+      [1, 5, 6, 9, 9, 2],
+      [1, 8, 11, 12, 2, 0],
+    ]);
+    expect(b.keyMask[1]).toEqual([1, 1, 1, 1, 0, 0]);
+  });
+
+  test('the score is the head at the last real token, whatever the padding after it', async () => {
+    const trunk = LlamaModel.init(config, 1);
+    const rm = ScalarHeadModel.from(trunk, 2);
+    const values = rm.values([[1, 5, 6, 0, 0]], [[1, 1, 1, 0, 0]]);
+    const scores = rm.scores(
+      [
+        [1, 5, 6, 0, 0],
+        [1, 5, 6, 9, 9],
+      ],
+      [
+        [1, 1, 1, 0, 0],
+        [1, 1, 1, 0, 0],
+      ],
+    );
+    const v = (await values.array()) as number[][];
+    const s = (await scores.data()) as Float32Array;
+    expect(s[0]).toBeCloseTo(v[0]![2]!, 6);
+    expect(s[1]).toBeCloseTo(s[0]!, 6);
+    tf.dispose([values, scores]);
+    rm.dispose();
+    trunk.dispose();
+  });
+
+  test('2 steps: loss finite, every weight changed, metrics named, no tensor leaked', async () => {
+    const trunk = LlamaModel.init(config, 1);
+    const rm = ScalarHeadModel.from(trunk, 2);
+    trunk.dispose();
+    const before = await snapshot(rm.params);
+    const tensors = tf.memory().numTensors;
+    const metrics: Record<string, number>[] = [];
+    const result = await trainRewardModel(
+      rm,
+      pairs.slice(0, 2),
+      pairs.slice(2),
+      {
+        epochs: 2,
+        batchSize: 2,
+        learningRate: 1e-2,
+        warmupRatio: 0,
+        maxGradNorm: 1,
+        centering: 0.01,
+      },
+      3,
+      { onMetrics: (_, v) => metrics.push(v) },
+    );
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(result.steps).toBe(2);
+    expect(Object.keys(metrics[0]!).sort()).toEqual([
+      'accuracy',
+      'loss',
+      'margin',
+      'max_reward',
+      'mean_reward',
+      'min_reward',
+      'train/epoch',
+      'train/grad_norm',
+      'train/lr',
+    ]);
+    expect(metrics[1]!['eval/accuracy']).toBeGreaterThanOrEqual(0);
+    for (const m of metrics)
+      for (const v of Object.values(m)) expect(Number.isFinite(v)).toBe(true);
+    await expectAllChanged(rm.params, before, [
+      ...new Set(pairs.slice(0, 2).flatMap((p) => [...p.chosen, ...p.rejected])),
+    ]);
+    rm.dispose();
+  });
+});
+
+describe('PPO', () => {
+  test('rollout rows: response mask covers exactly the response targets', () => {
+    const r = buildRollout(
+      [
+        [1, 5, 6],
+        [1, 7],
+      ],
+      [
+        [8, 2],
+        [9, 10, 2],
+      ],
+      0,
+    );
+    expect(r.sequences).toEqual([
+      [1, 5, 6, 8, 2],
+      [1, 7, 9, 10, 2],
+    ]);
+    expect(r.targets).toEqual([
+      [5, 6, 8, 2],
+      [7, 9, 10, 2],
+    ]);
+    expect(r.responseMask).toEqual([
+      [0, 0, 1, 1],
+      [0, 1, 1, 1],
+    ]);
+  });
+
+  function setup(seed: number) {
+    const sft = LlamaModel.init(config, seed);
+    const policy = new LlamaModel(config, sft.weights());
+    const rm = ScalarHeadModel.from(sft, seed + 1);
+    const value = rm.copy(seed + 2);
+    const trainer = new PpoTrainer(
+      policy,
+      sft,
+      rm,
+      value,
+      { ...defaultPpoConfig, responseLength: 6, batchSize: 3, miniBatches: 2, ppoEpochs: 2 },
+      { eos: [2], pad: 0 },
+    );
+    const dispose = () => {
+      trainer.dispose();
+      [sft, policy, rm, value].forEach((m) => m.dispose());
+    };
+    return { sft, policy, rm, value, trainer, dispose };
+  }
+
+  const prompts = [
+    [1, 5, 6],
+    [1, 7],
+    [1, 8, 9, 10],
+  ];
+
+  test('2 iterations: metrics finite, policy and value weights all changed, reference and reward model untouched', async () => {
+    const { sft, policy, rm, value, trainer, dispose } = setup(4);
+    const before = {
+      policy: await snapshot(policy.params),
+      value: await snapshot(value.params),
+      sft: await snapshot(sft.params),
+      rm: await snapshot(rm.params),
+    };
+    const rolledTokens: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const it = await trainer.iteration(prompts, 10 + i, 1e-2);
+      // Tokens the value model's scored positions see: inputs up to the last response target.
+      const r = buildRollout(prompts, it.responses, 0);
+      r.ids.forEach((row, b) =>
+        row.forEach((t, j) => j <= r.responseMask[b]!.lastIndexOf(1) && rolledTokens.push(t)),
+      );
+      for (const [name, v] of Object.entries(it.metrics))
+        expect(Number.isFinite(v), name).toBe(true);
+      expect(Object.keys(it.metrics)).toContain('objective/kl');
+      expect(it.responses).toHaveLength(3);
+    }
+    await expectAllChanged(policy.params, before.policy);
+    await expectAllChanged(value.params, before.value, rolledTokens);
+    for (const [name, v] of sft.params) expect(await v.data()).toEqual(before.sft.get(name));
+    for (const [name, v] of rm.params) expect(await v.data()).toEqual(before.rm.get(name));
+    dispose();
+  });
+
+  test('the tensor count stays flat over 5 iterations', async () => {
+    const { trainer, dispose } = setup(6);
+    await trainer.iteration(prompts, 1, 1e-3);
+    const counts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await trainer.iteration(prompts, 2 + i, 1e-3);
+      counts.push(tf.memory().numTensors);
+    }
+    expect(new Set(counts).size).toBe(1);
+    dispose();
+  });
+
+  test('the first iteration starts at the reference: KL is 0 and the ratio is 1 on the first minibatch', async () => {
+    const { trainer, dispose } = setup(8);
+    const it = await trainer.iteration(prompts, 3, 0);
+    expect(it.metrics['objective/kl']).toBeCloseTo(0, 5);
+    expect(it.metrics['val/ratio']).toBeCloseTo(1, 5);
+    expect(it.metrics['policy/clipfrac_avg']).toBe(0);
+    dispose();
+  });
+});
