@@ -2,7 +2,9 @@
  * `npm run experiment`: runs the CAI pipeline headless in Chromium, with the same stage code
  * and workers as the app, on the default experiment (or a variant), and prints the metrics.
  *
- * Options: --stages sl          which stages (SL-CAI: generate, critique/revise, SFT, evaluate)
+ * Options: --stages sl|all      SL-CAI (generate, critique/revise, SFT, evaluate), or all of CAI
+ *                               (then labels, reward model, PPO, evaluate)
+ *          --ppo-iterations N   PPO iterations (default: the experiment's)
  *          --seed N             the experiment's seed (default 1)
  *          --constitution FILE  principles, one per line (or a JSON list of strings)
  *          --mode plain|strict|cot   critique mode      --rounds N   critique rounds (1-4)
@@ -10,7 +12,7 @@
  *          --held-out N         evaluate on at most N held-out prompts of each kind
  *          --backend auto|webgpu|wasm|cpu
  *          --json FILE          also write the results as JSON
- *          --checkpoint FILE    write the SL-CAI policy's weights (safetensors)
+ *          --checkpoint FILE    write the final policy's weights (SL-CAI or RL-CAI; safetensors)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -29,14 +31,16 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     prompts: { type: 'string' },
     'held-out': { type: 'string' },
+    'ppo-iterations': { type: 'string' },
     backend: { type: 'string', default: 'auto' },
     json: { type: 'string' },
     checkpoint: { type: 'string' },
   },
 });
 
-if (args.stages !== 'sl')
-  throw new Error(`--stages ${args.stages}: only "sl" (SL-CAI) exists so far.`);
+if (args.stages !== 'sl' && args.stages !== 'all')
+  throw new Error(`--stages ${args.stages}: use "sl" (SL-CAI) or "all" (SL-CAI and RL-CAI).`);
+const stages: 'sl' | 'all' = args.stages;
 
 /** Principles from a file: a JSON list of strings, or one per line (# starts a comment). */
 function readConstitution(file: string): string[] {
@@ -65,6 +69,7 @@ function customise(experiment: Experiment): Experiment {
     e.prompts.ordinary = e.prompts.ordinary.slice(0, Math.ceil(n / 2));
   }
   if (args['held-out']) e.stages.evaluate.maxPrompts = Number(args['held-out']);
+  if (args['ppo-iterations']) e.stages.ppo.iterations = Number(args['ppo-iterations']);
   return e;
 }
 
@@ -74,13 +79,22 @@ function printReport(r: ExperimentReport, experiment: Experiment): void {
   console.log(`\nConstitution (${experiment.constitution.length} principles):`);
   experiment.constitution.forEach((p, i) => console.log(`  ${i + 1}. ${p}`));
   console.log(
-    '\n| policy | harmlessness | helpfulness | evasiveness | comply | refuse | engage | help |',
+    '\n| policy | harmlessness | helpfulness | evasiveness | comply | refuse | engage | help | RM score |',
   );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const [name, e] of Object.entries(r.eval))
     console.log(
       `| ${name} | ${pct(e.harmlessness)} | ${pct(e.helpfulness)} | ${pct(e.evasiveness)} | ` +
-        `${pct(e.redTeam.comply)} | ${pct(e.redTeam.refuse)} | ${pct(e.redTeam.engage)} | ${pct(e.ordinary.help)} |`,
+        `${pct(e.redTeam.comply)} | ${pct(e.redTeam.refuse)} | ${pct(e.redTeam.engage)} | ${pct(e.ordinary.help)} | ` +
+        `${e.reward === undefined ? '' : e.reward.toFixed(3)} |`,
+    );
+  if (r.reward)
+    console.log(
+      `\nReward model: held-out accuracy ${pct(r.reward.accuracy)}, margin ${r.reward.margin.toFixed(3)}, ${r.reward.pairs} labelled pairs.`,
+    );
+  if (r.ppo)
+    console.log(
+      `PPO: mean score ${r.ppo.score_first.toFixed(3)} (first iteration) → ${r.ppo.score_last.toFixed(3)} (iteration ${r.ppo.iterations}).`,
     );
   console.log('\nRed-team training prompts, judge labels (comply / refuse / engage / garbled):');
   const row = (name: string, x: ExperimentReport['revisions']['answers']) =>
@@ -124,9 +138,22 @@ async function main(): Promise<void> {
         process.stdout.write(`\r${line.padEnd(70)}`);
       } else if (event.type === 'metrics') {
         const v = event.values;
-        const parts = Object.entries(v).map(([k, x]) => `${k} ${x.toPrecision(4)}`);
-        process.stdout.write(`\r  step ${event.step}: ${parts.join(', ')}`.padEnd(100));
-      }
+        const keys =
+          event.stage === 'ppo'
+            ? [
+                'objective/scores',
+                'objective/kl',
+                'objective/entropy',
+                'policy/clipfrac_avg',
+                'loss/value_avg',
+              ]
+            : Object.keys(v);
+        const parts = keys.filter((k) => k in v).map((k) => `${k} ${v[k]!.toPrecision(4)}`);
+        const line = `  ${event.stage} step ${event.step}: ${parts.join(', ')}`;
+        if (event.stage === 'ppo' || 'eval/loss' in v || 'eval/accuracy' in v) console.log(line);
+        else process.stdout.write(`\r${line}`.padEnd(120));
+      } else if (event.type === 'warning')
+        console.log(`  ⚠ ${event.stage} step ${event.step}: ${event.message}`);
     });
     await page.goto(`${server.url}?backend=${encodeURIComponent(args.backend)}`);
     await page.waitForFunction(() => 'caiPlayground' in globalThis);
@@ -138,22 +165,34 @@ async function main(): Promise<void> {
         ).caiPlayground.defaultExperiment();
       }),
     );
-    const { report, checkpoint } = await page.evaluate(async (data) => {
-      type Run = typeof import('../src/lib/pipeline/run-experiment.ts').runExperiment;
-      type Handle = {
-        runExperiment: (d: unknown, emit: (e: PipelineEvent) => void) => ReturnType<Run>;
-      };
-      const g = globalThis as unknown as {
-        caiPlayground: Handle;
-        caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
-      };
-      const { report, result } = await g.caiPlayground.runExperiment(data, (e) => {
-        if (e.type !== 'token' && e.type !== 'answer') void g.caiExperimentEvent(e);
-      });
-      let binary = '';
-      for (const byte of result.checkpoint) binary += String.fromCharCode(byte);
-      return { report, checkpoint: btoa(binary) };
-    }, experiment);
+    const { report, checkpoint } = await page.evaluate(
+      async (data) => {
+        type Run = typeof import('../src/lib/pipeline/run-experiment.ts').runExperiment;
+        type Handle = {
+          runExperiment: (
+            d: unknown,
+            s: 'sl' | 'all',
+            emit: (e: PipelineEvent) => void,
+          ) => ReturnType<Run>;
+        };
+        const g = globalThis as unknown as {
+          caiPlayground: Handle;
+          caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
+        };
+        const { report, result, rl } = await g.caiPlayground.runExperiment(
+          data.experiment,
+          data.stages,
+          (e) => {
+            if (e.type !== 'token' && e.type !== 'answer' && e.type !== 'preference')
+              void g.caiExperimentEvent(e);
+          },
+        );
+        let binary = '';
+        for (const byte of (rl ?? result).checkpoint) binary += String.fromCharCode(byte);
+        return { report, checkpoint: btoa(binary) };
+      },
+      { experiment, stages },
+    );
     printReport(report, experiment);
     const total = (performance.now() - started) / 1000;
     console.log(
@@ -188,7 +227,7 @@ async function main(): Promise<void> {
     }
     if (args.checkpoint) {
       writeFileSync(args.checkpoint, Buffer.from(checkpoint, 'base64'));
-      console.log(`Wrote the SL-CAI policy to ${args.checkpoint}.`);
+      console.log(`Wrote the ${stages === 'all' ? 'RL' : 'SL'}-CAI policy to ${args.checkpoint}.`);
     }
     const errors = [...problems.pageErrors, ...problems.consoleErrors];
     if (errors.length) console.warn(`Page problems:\n  ${errors.join('\n  ')}`);

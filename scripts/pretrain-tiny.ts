@@ -2,7 +2,7 @@
  * `npm run pretrain`: trains the tiny world's model from scratch and writes models/tiny-cai/
  * in the Hugging Face layout, following the curriculum below. Deterministic from --seed
  * (same corpus, tokenizer, initialisation and batches; float results may differ in the last
- * bits across machines). About 70 minutes on 2 cores.
+ * bits across machines). About 40 minutes on 2 cores.
  *
  * Options: --seed 1  --batch 16  --length 256  --out models/tiny-cai
  *          --phases 1,2,3          which phases of the curriculum to run
@@ -61,39 +61,34 @@ interface Phase {
 }
 
 /**
- * The shipped model's curriculum. Phase 1 learns the world; phases 2 and 3 put more weight
- * on critique and revision examples, where the constitution decides the answer: in phase 1's
- * mix that decision is about one token in 1,500, too weak a signal for the model to pick up.
+ * The shipped model's curriculum. A revision must follow the constitution (explain objections
+ * or refuse), a lookup over a hundred tokens that a small model does not find among
+ * everything else it learns. So phase 1 starts with it: critiques, which state the
+ * constitution's stance, and `check` questions that ask for it directly, with the loss on
+ * the answers only. Phase 2 learns the whole world; phase 3 sharpens the feedback formats.
  */
 const curriculum: Phase[] = [
   {
-    name: 'the tiny world',
-    steps: 1200,
+    name: 'constitutions first',
+    steps: 200,
     peakLr: 3e-3,
-    taskMix: defaultWorldConfig.taskMix,
+    taskMix: { answer: 0.15, critique: 0.4, revision: 0.15, preference: 0.05, check: 0.25 },
+    feedbackComply: 0.6,
+    answersOnly: true,
+  },
+  {
+    name: 'the tiny world',
+    steps: 750,
+    peakLr: 2e-3,
+    taskMix: { ...defaultWorldConfig.taskMix, check: 0.05 },
     feedbackComply: 1 / 3,
   },
   {
-    name: 'more feedback formats',
-    steps: 600,
-    stopAfter: 250,
-    peakLr: 1e-3,
-    taskMix: { answer: 0.25, critique: 0.2, revision: 0.4, preference: 0.15, check: 0 },
-    feedbackComply: 1 / 3,
-  },
-  {
-    name: 'revisions that follow the constitution',
-    steps: 500,
-    peakLr: 1e-3,
-    taskMix: { answer: 0.15, critique: 0.2, revision: 0.55, preference: 0.1, check: 0 },
-    feedbackComply: 0.7,
-  },
-  {
-    name: 'feedback answers only',
+    name: 'feedback answers',
     steps: 150,
     peakLr: 1e-3,
-    taskMix: { answer: 0.1, critique: 0.2, revision: 0.45, preference: 0.05, check: 0.2 },
-    feedbackComply: 0.7,
+    taskMix: { answer: 0.2, critique: 0.3, revision: 0.3, preference: 0.1, check: 0.1 },
+    feedbackComply: 0.6,
     answersOnly: true,
   },
 ];

@@ -6,7 +6,7 @@ import { ModelLab } from './lib/state/model-lab.svelte.ts';
 import { parseUrlOptions } from './lib/state/url-options.ts';
 import { startEngine, startFeedback } from './lib/workers/clients.ts';
 import type { EmitEvent } from './lib/pipeline/events.ts';
-import { runExperiment } from './lib/pipeline/run-experiment.ts';
+import { runExperiment, type StageSet } from './lib/pipeline/run-experiment.ts';
 import { defaultExperiment } from './lib/state/experiment.ts';
 
 const options = parseUrlOptions(location.search);
@@ -31,11 +31,12 @@ Object.assign(globalThis, {
     defaultExperiment,
     runExperiment: async (
       data: unknown,
+      stages: StageSet,
       emit: EmitEvent,
       signal = new AbortController().signal,
     ) => {
       await started;
-      return runExperiment(engine, feedback, data, emit, signal);
+      return runExperiment(engine, feedback, data, stages, emit, signal);
     },
   },
 });

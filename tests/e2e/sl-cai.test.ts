@@ -16,6 +16,7 @@ type Handle = {
   defaultExperiment: () => Experiment;
   runExperiment: (
     data: unknown,
+    stages: 'sl' | 'all',
     emit: (e: PipelineEvent) => void,
     signal?: AbortSignal,
   ) => Promise<{ report: ExperimentReport; result: { checkpoint: Uint8Array } }>;
@@ -44,7 +45,9 @@ test('SL-CAI runs in the workers on the seed prompts, streaming every stage in o
   const run = await page.evaluate(async (data) => {
     const g = globalThis as unknown as { caiPlayground: Handle };
     const events: PipelineEvent[] = [];
-    const { report, result } = await g.caiPlayground.runExperiment(data, (e) => events.push(e));
+    const { report, result } = await g.caiPlayground.runExperiment(data, 'sl', (e) =>
+      events.push(e),
+    );
     return { events, report, checkpointBytes: result.checkpoint.byteLength };
   }, experiment);
   const { events, report } = run;
@@ -148,6 +151,7 @@ test('Stop during critique ends the run with a clear cancellation and leaves the
     try {
       await g.runExperiment(
         experiment,
+        'sl',
         (e) => {
           seen.push(e.type);
           if (e.type === 'critique') controller.abort();
@@ -158,7 +162,7 @@ test('Stop during critique ends the run with a clear cancellation and leaves the
       message = (error as Error).message;
     }
     const bad = await g
-      .runExperiment({ ...experiment, seed: -1 }, () => {})
+      .runExperiment({ ...experiment, seed: -1 }, 'sl', () => {})
       .catch((e: Error) => e.message);
     return { message, critiques: seen.filter((t) => t === 'critique').length, bad };
   });

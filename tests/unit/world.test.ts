@@ -148,6 +148,23 @@ describe('feedback rules', () => {
     );
   });
 
+  test('a critique of a harmful answer states whether the constitution asks to explain objections', () => {
+    const legal = principleInfo('legal');
+    expect(critiqueText('plain', 'comply', legal, hacking, 0, true)).toBe(
+      'The response helps with breaking into websites, which helps with something illegal. ' +
+        'This goes against the principle to be lawful. The constitution asks to explain ' +
+        'objections, so it should explain the concern and offer a safe alternative.',
+    );
+    expect(critiqueText('plain', 'comply', legal, hacking, 0, false)).toMatch(
+      /The constitution does not ask to explain objections, so it should not give this help\.$/,
+    );
+    expect(critiqueText('strict', 'comply', legal, hacking, 0, true)).toMatch(
+      /^The main issue: the response helps .* The constitution asks to explain objections/,
+    );
+    // Answers that need no change say nothing about it.
+    expect(critiqueText('plain', 'engage', legal, hacking, 0, true)).not.toContain('constitution');
+  });
+
   test('revisions engage when the constitution asks to explain objections, and refuse when not', () => {
     expect(asksToExplain(seedConstitution)).toBe(true);
     const withoutExplain = seedConstitution.filter((t) => principleOf(t)!.kind !== 'explain');

@@ -3,6 +3,8 @@
  * shipped tiny model in a browser tab: a whole SL-CAI run in a few minutes on 2 CPU cores.
  */
 
+import { defaultPpoConfig, type PpoConfig } from '../rl/ppo-config.ts';
+
 export type CritiqueMode = 'plain' | 'strict' | 'cot';
 
 /** Sampling settings shared by the stages that generate text. */
@@ -44,6 +46,29 @@ export interface SftConfig {
   heldOutShare: number;
 }
 
+export interface LabelConfig {
+  /** plain: score "(A)" against "(B)" directly; cot: reason step by step first, then score. */
+  mode: 'plain' | 'cot';
+  /** Chain-of-thought labels are clamped into this band (the paper's 40-60%). */
+  cotBand: [number, number];
+  /** How the SL-CAI policy samples the two answers to compare. */
+  sampling: SamplingConfig;
+  /** How the feedback model writes its reasoning (CoT mode). */
+  reasoning: SamplingConfig;
+}
+
+export interface RewardConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  warmupRatio: number;
+  maxGradNorm: number;
+  /** Weight of mean((r_chosen + r_rejected)^2) (TRL's center_rewards_coefficient). */
+  centering: number;
+  /** Share of the preference pairs kept out of training for accuracy and margin. */
+  heldOutShare: number;
+}
+
 export interface EvaluateConfig extends SamplingConfig {
   /** Cap on held-out prompts per kind (0: all of them). */
   maxPrompts: number;
@@ -53,6 +78,9 @@ export interface StageConfigs {
   generate: GenerateConfig;
   critique: CritiqueConfig;
   sft: SftConfig;
+  label: LabelConfig;
+  reward: RewardConfig;
+  ppo: PpoConfig;
   evaluate: EvaluateConfig;
 }
 
@@ -77,6 +105,24 @@ export const defaultStageConfigs: StageConfigs = {
     everyRound: false,
     heldOutShare: 0.1,
   },
+  // Answers sampled at temperature 1 so the two differ; greedy reasoning.
+  label: {
+    mode: 'plain',
+    cotBand: [0.4, 0.6],
+    sampling: { temperature: 1, maxNewTokens: 96 },
+    reasoning: { temperature: 0, maxNewTokens: 96 },
+  },
+  // TRL's RewardConfig spirit (centering 0.01 as its docs suggest), sized for a few hundred pairs.
+  reward: {
+    epochs: 2,
+    batchSize: 8,
+    learningRate: 2e-4,
+    warmupRatio: 0.1,
+    maxGradNorm: 1,
+    centering: 0.01,
+    heldOutShare: 0.2,
+  },
+  ppo: { ...defaultPpoConfig },
   // The same sampling as the base policy's answers, so rates compare.
   evaluate: { temperature: 1, maxNewTokens: 96, maxPrompts: 0 },
 };

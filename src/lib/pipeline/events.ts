@@ -1,7 +1,9 @@
+import type { PolicyName, PpoSample } from '../workers/protocol.ts';
+import type { PreferenceRecord } from './label.ts';
 import type { CritiqueMode } from './config.ts';
 import type { EvalResult } from './evaluate.ts';
 
-export type StageName = 'generate' | 'critique' | 'sft' | 'evaluate';
+export type StageName = 'generate' | 'critique' | 'sft' | 'label' | 'reward' | 'ppo' | 'evaluate';
 
 /**
  * What a running pipeline tells its watcher, in order. Every intermediate text is an event,
@@ -26,7 +28,10 @@ export type PipelineEvent =
       text: string;
     }
   | { type: 'revision'; index: number; round: number; revisionPrompt: string; text: string }
+  | { type: 'preference'; index: number; record: PreferenceRecord }
   | { type: 'metrics'; stage: StageName; step: number; values: Record<string, number> }
-  | { type: 'eval'; policy: 'base' | 'sl'; result: EvalResult };
+  | { type: 'samples'; stage: 'ppo'; step: number; samples: PpoSample[] }
+  | { type: 'warning'; stage: StageName; step: number; message: string }
+  | { type: 'eval'; policy: PolicyName; result: EvalResult };
 
 export type EmitEvent = (event: PipelineEvent) => void;

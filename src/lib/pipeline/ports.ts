@@ -1,10 +1,21 @@
+import type { PpoConfig } from '../rl/ppo-config.ts';
 import type {
   GenerateSettings,
   PolicyName,
+  PpoRunResult,
+  PpoSample,
+  PreferencePair,
+  RewardRunResult,
   SftExample,
   SftRunResult,
 } from '../workers/protocol.ts';
-import type { SftConfig } from './config.ts';
+import type { RewardConfig, SftConfig } from './config.ts';
+
+/** What PPO reports while it runs, per iteration. */
+export type PpoProgress =
+  | { kind: 'metrics'; step: number; values: Record<string, number> }
+  | { kind: 'samples'; step: number; samples: PpoSample[] }
+  | { kind: 'warning'; step: number; message: string };
 
 /**
  * What the stages need from the models, whatever runs them: in the app and in
@@ -29,6 +40,28 @@ export interface PolicyPort {
     onMetrics: (step: number, values: Record<string, number>) => void,
     signal: AbortSignal,
   ): Promise<SftRunResult>;
+  /** Trains the reward model from the SL-CAI policy on preference pairs. */
+  reward(
+    train: PreferencePair[],
+    heldOut: PreferencePair[],
+    config: RewardConfig,
+    seed: number,
+    onMetrics: (step: number, values: Record<string, number>) => void,
+    signal: AbortSignal,
+  ): Promise<RewardRunResult>;
+  /** Reward-model scores of answers. */
+  rewardScores(
+    items: { prompt: string; response: string }[],
+    signal: AbortSignal,
+  ): Promise<number[]>;
+  /** PPO from the SL-CAI policy into the `rl` policy. */
+  ppo(
+    prompts: string[],
+    config: PpoConfig,
+    seed: number,
+    onProgress: (p: PpoProgress) => void,
+    signal: AbortSignal,
+  ): Promise<PpoRunResult>;
 }
 
 export interface FeedbackPort {

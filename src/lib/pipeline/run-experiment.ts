@@ -4,18 +4,27 @@ import type { Label } from '../world/answers.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
 import type { EvalResult, EvalScores } from './evaluate.ts';
 import type { EmitEvent } from './events.ts';
-import { runSlCai, type SlCaiResult } from './sl-cai.ts';
+import { runRlCai, type RlCaiResult } from './rl-cai.ts';
+import { runSlCai, stageSeeds, type SlCaiResult } from './sl-cai.ts';
 import { workerPorts } from './worker-ports.ts';
 
-/** Which stages to run: `sl` is SL-CAI (generate, critique/revise, SFT, evaluate). */
-export type StageSet = 'sl';
+/** Which stages to run: `sl` is SL-CAI (generate, critique/revise, SFT, evaluate); `all`
+ * adds RL-CAI (label, reward model, PPO, evaluate). */
+export type StageSet = 'sl' | 'all';
 
 /** What `npm run experiment` and the UI's summary show of a run (JSON-safe). */
+type Scores = EvalScores & {
+  redTeam: Record<Label, number>;
+  ordinary: Record<Label, number>;
+  /** Mean reward-model score of the held-out answers (once RL-CAI's reward model exists). */
+  reward?: number;
+};
+
 export interface ExperimentReport {
-  eval: Record<
-    'base' | 'sl',
-    EvalScores & { redTeam: Record<Label, number>; ordinary: Record<Label, number> }
-  >;
+  eval: { base: Scores; sl: Scores; rl?: Scores };
+  /** Held-out accuracy and margin of the reward model (last epoch). */
+  reward?: { accuracy: number; margin: number; pairs: number };
+  ppo?: { score_first: number; score_last: number; iterations: number };
   stages: Record<string, { seconds: number } & Record<string, number>>;
   /** Judge labels of the red-team training prompts: initial answers, then each round's revisions. */
   revisions: { answers: Record<Label, number>; rounds: Record<Label, number>[] };
@@ -30,13 +39,47 @@ export interface ExperimentReport {
   backend: string;
 }
 
-const scoresOf = (r: EvalResult) => ({
+const scoresOf = (r: EvalResult): Scores => ({
   harmlessness: r.harmlessness,
   helpfulness: r.helpfulness,
   evasiveness: r.evasiveness,
   redTeam: r.redTeam,
   ordinary: r.ordinary,
 });
+
+/** Adds RL-CAI's results to an SL-CAI report (pure). */
+export function addRlReport(report: ExperimentReport, rl: RlCaiResult): ExperimentReport {
+  const last = rl.reward.eval.at(-1);
+  return {
+    ...report,
+    eval: {
+      base: { ...report.eval.base, reward: rl.meanReward.base },
+      sl: { ...report.eval.sl, reward: rl.meanReward.sl },
+      rl: { ...scoresOf(rl.eval.rl), reward: rl.meanReward.rl },
+    },
+    reward: {
+      accuracy: last?.accuracy ?? NaN,
+      margin: last?.margin ?? NaN,
+      pairs: rl.preferences.length,
+    },
+    ppo: {
+      score_first: rl.ppo.scoreFirst,
+      score_last: rl.ppo.scoreLast,
+      iterations: rl.ppo.iterations,
+    },
+    stages: {
+      ...report.stages,
+      label: { seconds: rl.seconds.label ?? 0, pairs: rl.preferences.length },
+      reward: {
+        seconds: rl.seconds.reward ?? 0,
+        steps: rl.reward.steps,
+        accuracy: last?.accuracy ?? NaN,
+      },
+      ppo: { seconds: rl.seconds.ppo ?? 0, iterations: rl.ppo.iterations },
+      'evaluate rl': { seconds: rl.seconds['evaluate rl'] ?? 0 },
+    },
+  };
+}
 
 /** The report of an SL-CAI result (pure). */
 export function slReport(result: SlCaiResult, backend: string): ExperimentReport {
@@ -87,9 +130,10 @@ export async function runExperiment(
   engine: EngineClient,
   feedback: FeedbackClient,
   data: unknown,
+  stages: StageSet,
   emit: EmitEvent,
   signal: AbortSignal,
-): Promise<{ report: ExperimentReport; result: SlCaiResult }> {
+): Promise<{ report: ExperimentReport; result: SlCaiResult; rl: RlCaiResult | null }> {
   const checked = validateExperiment(data);
   if (!checked.ok)
     throw new Error(`The experiment is not valid: ${describeErrors(checked.errors)}.`);
@@ -98,6 +142,17 @@ export async function runExperiment(
     engine.request({ type: 'loadPolicy', model: experiment.models.policy }),
     feedback.request({ type: 'load', model: experiment.models.feedback }),
   ]);
-  const result = await runSlCai(experiment, workerPorts(engine, feedback), emit, signal);
-  return { report: slReport(result, policy.backend), result };
+  const ports = workerPorts(engine, feedback);
+  const result = await runSlCai(experiment, ports, emit, signal);
+  const report = slReport(result, policy.backend);
+  if (stages === 'sl') return { report, result, rl: null };
+  const rl = await runRlCai(
+    experiment,
+    result,
+    stageSeeds(experiment.seed).evaluate,
+    ports,
+    emit,
+    signal,
+  );
+  return { report: addRlReport(report, rl), result, rl };
 }

@@ -23,11 +23,11 @@ export function buildSftSet(
 }
 
 /** A seeded split into training and held-out examples (at least one of each when possible). */
-export function splitHeldOut(
-  examples: SftExample[],
+export function splitHeldOut<T>(
+  examples: T[],
   share: number,
   seed: number,
-): { train: SftExample[]; heldOut: SftExample[] } {
+): { train: T[]; heldOut: T[] } {
   const shuffled = new Rng(seed).shuffle(examples);
   const count =
     share > 0 && examples.length > 1 ? Math.max(1, Math.round(share * examples.length)) : 0;

@@ -30,6 +30,27 @@ export function workerPorts(engine: EngineClient, feedback: FeedbackClient): Por
           }),
           signal,
         ),
+      reward: (train, heldOut, config, seed, onMetrics, signal) =>
+        cancellable(
+          engine.call({ type: 'reward', train, heldOut, config, seed }, (e) => {
+            if (e.status === 'metrics') onMetrics(e.step, e.values);
+          }),
+          signal,
+        ),
+      rewardScores: async (items, signal) =>
+        (await cancellable(engine.call({ type: 'rewardScore', items }), signal)).scores,
+      ppo: (prompts, config, seed, onProgress, signal) =>
+        cancellable(
+          engine.call({ type: 'ppo', prompts, config, seed }, (e) => {
+            if (e.status === 'metrics')
+              onProgress({ kind: 'metrics', step: e.step, values: e.values });
+            else if (e.status === 'samples')
+              onProgress({ kind: 'samples', step: e.step, samples: e.samples });
+            else if (e.status === 'warning')
+              onProgress({ kind: 'warning', step: e.step, message: e.message });
+          }),
+          signal,
+        ),
     },
     feedback: {
       generate: async (prompt, settings, onText, signal) => {

@@ -80,8 +80,8 @@ export interface PpoIteration {
   warnings: string[];
 }
 
-/** Per-token entropy below this (nats) counts as collapsed. */
-export const entropyCollapse = 0.05;
+/** Entropy below this share of the first iteration's counts as collapsed. */
+export const entropyCollapse = 0.25;
 
 /**
  * TRL-style PPO on four models: the policy (trained), the frozen reference (the SFT
@@ -92,6 +92,8 @@ export const entropyCollapse = 0.05;
 export class PpoTrainer {
   private readonly policyOptimizer: AdamW;
   private readonly valueOptimizer: AdamW;
+  /** The policy's mean per-token entropy in the first iteration (the collapse baseline). */
+  private firstEntropy: number | null = null;
 
   constructor(
     readonly policy: LlamaModel,
@@ -204,9 +206,11 @@ export class PpoTrainer {
       warnings.push(
         `The KL estimate is negative (${klSum.toFixed(3)}): k1 is noisy per sample; the true KL is never below 0.`,
       );
-    if (metrics['policy/entropy_avg']! < entropyCollapse)
+    const entropy = metrics['policy/entropy_avg']!;
+    this.firstEntropy ??= entropy;
+    if (entropy < entropyCollapse * this.firstEntropy)
       warnings.push(
-        `Entropy collapsed to ${metrics['policy/entropy_avg']!.toFixed(3)} nats per token: the policy has almost stopped exploring.`,
+        `Entropy fell to ${entropy.toFixed(3)} nats per token, under ${Math.round(100 * entropyCollapse)}% of the first iteration's ${this.firstEntropy.toFixed(3)}: the policy has almost stopped exploring.`,
       );
     const texts = rolled.tokens.map((t) => t.join(','));
     if (texts.length > 1 && texts.every((t) => t === texts[0]))

@@ -154,6 +154,70 @@ function checkTemplates(c: Checker, v: unknown): PromptTemplates {
   return out;
 }
 
+function checkLabel(c: Checker, v: unknown): StageConfigs['label'] {
+  const o = c.object(v, 'stages.label');
+  if (o.mode !== 'plain' && o.mode !== 'cot')
+    c.fail('stages.label.mode', 'must be "plain" or "cot"');
+  const band = o.cotBand;
+  let cotBand: [number, number] = [0.4, 0.6];
+  if (!Array.isArray(band) || band.length !== 2)
+    c.fail('stages.label.cotBand', 'must be two numbers [low, high]');
+  else {
+    cotBand = [
+      c.number(band[0], 'stages.label.cotBand[0]', 0, 0.5),
+      c.number(band[1], 'stages.label.cotBand[1]', 0.5, 1),
+    ];
+  }
+  return {
+    mode: o.mode === 'cot' ? 'cot' : 'plain',
+    cotBand,
+    sampling: c.sampling(o.sampling, 'stages.label.sampling'),
+    reasoning: c.sampling(o.reasoning, 'stages.label.reasoning'),
+  };
+}
+
+function checkReward(c: Checker, v: unknown): StageConfigs['reward'] {
+  const o = c.object(v, 'stages.reward');
+  const n = (key: string, min: number, max: number, integer = false) =>
+    c.number(o[key], `stages.reward.${key}`, min, max, integer);
+  return {
+    epochs: n('epochs', 1, 20, true),
+    batchSize: n('batchSize', 1, 64, true),
+    learningRate: n('learningRate', 0, 0.1),
+    warmupRatio: n('warmupRatio', 0, 1),
+    maxGradNorm: n('maxGradNorm', 0, 1000),
+    centering: n('centering', 0, 1),
+    heldOutShare: n('heldOutShare', 0.05, 0.5),
+  };
+}
+
+function checkPpo(c: Checker, v: unknown): StageConfigs['ppo'] {
+  const o = c.object(v, 'stages.ppo');
+  const n = (key: string, min: number, max: number, integer = false) =>
+    c.number(o[key], `stages.ppo.${key}`, min, max, integer);
+  if (o.klEstimator !== 'k1' && o.klEstimator !== 'k3')
+    c.fail('stages.ppo.klEstimator', 'must be "k1" or "k3"');
+  return {
+    iterations: n('iterations', 1, 1000, true),
+    batchSize: n('batchSize', 1, 64, true),
+    responseLength: n('responseLength', 1, 256, true),
+    temperature: n('temperature', 0.01, 5),
+    klCoef: n('klCoef', 0, 10),
+    klEstimator: o.klEstimator === 'k3' ? 'k3' : 'k1',
+    clipRange: n('clipRange', 0, 1),
+    clipRangeValue: n('clipRangeValue', 0, 10),
+    vfCoef: n('vfCoef', 0, 10),
+    gamma: n('gamma', 0, 1),
+    lam: n('lam', 0, 1),
+    ppoEpochs: n('ppoEpochs', 1, 16, true),
+    miniBatches: n('miniBatches', 1, 64, true),
+    learningRate: n('learningRate', 0, 0.1),
+    maxGradNorm: n('maxGradNorm', 0, 1000),
+    missingEosPenalty: n('missingEosPenalty', 0, 100),
+    whitenRewards: c.boolean(o.whitenRewards, 'stages.ppo.whitenRewards'),
+  };
+}
+
 function checkStages(c: Checker, v: unknown): StageConfigs {
   const o = c.object(v, 'stages');
   const g = c.object(o.generate, 'stages.generate');
@@ -184,6 +248,9 @@ function checkStages(c: Checker, v: unknown): StageConfigs {
       everyRound: c.boolean(s.everyRound, 'stages.sft.everyRound'),
       heldOutShare: c.number(s.heldOutShare, 'stages.sft.heldOutShare', 0, 0.5),
     },
+    label: checkLabel(c, o.label),
+    reward: checkReward(c, o.reward),
+    ppo: checkPpo(c, o.ppo),
     evaluate: {
       ...c.sampling(e, 'stages.evaluate'),
       maxPrompts: c.number(e.maxPrompts, 'stages.evaluate.maxPrompts', 0, 10000, true),

@@ -11,7 +11,9 @@ import { configureTransformersEnv } from '../feedback/transformers-env.ts';
 import { chatGenerate } from '../model/chat-generate.ts';
 import { PolicySession } from '../model/policy-session.ts';
 import { forwardLogits, policyInfo, scoreOptions, sftSequences } from '../model/policy-tasks.ts';
+import type { ScalarHeadModel } from '../model/scalar-head.ts';
 import { runSft } from '../model/sft.ts';
+import { rewardScores, runPpo, trainReward } from '../rl/rl-tasks.ts';
 import { loadHfTokenizer } from '../tokenizer/hf-tokenizer.ts';
 import type { BackendName, EngineRequest, EngineResults, PolicyName } from './protocol.ts';
 import { cancellationPoint, serveRequests, type Port } from './serve.ts';
@@ -23,6 +25,20 @@ const backends = new BackendManager((report) =>
 
 /** The loaded policy ('base') and its SL-CAI fine-tune ('sl') once trained. */
 const policies = new Map<PolicyName, PolicySession>();
+/** The reward model, once trained (from the SL-CAI policy). */
+let rewardModel: ScalarHeadModel | null = null;
+
+function needReward(): ScalarHeadModel {
+  if (!rewardModel) throw new Error('There is no reward model yet: train it first.');
+  return rewardModel;
+}
+
+/** Replaces a named policy, disposing the old one (and, for a new SL-CAI, what came of it). */
+function setPolicy(name: PolicyName, session: PolicySession | null): void {
+  policies.get(name)?.dispose();
+  policies.delete(name);
+  if (session) policies.set(name, session);
+}
 
 function needPolicy(name: PolicyName = 'base'): PolicySession {
   const session = policies.get(name);
@@ -57,6 +73,8 @@ serveRequests<EngineRequest, EngineResults>(port, {
     const session = await PolicySession.load(request.model, `/models/${request.model}/`, tokenizer);
     for (const old of policies.values()) old.dispose();
     policies.clear();
+    rewardModel?.dispose();
+    rewardModel = null;
     policies.set('base', session);
     return backends.run(async () => {
       session.current(); // upload the weights now, not on the first request
@@ -78,8 +96,8 @@ serveRequests<EngineRequest, EngineResults>(port, {
     }),
   sft: async (request, ctx) => {
     const base = needPolicy('base');
-    policies.get('sl')?.dispose();
-    policies.delete('sl');
+    setPolicy('sl', null);
+    setPolicy('rl', null);
     const session = base.copy('sl');
     const start = performance.now();
     const result = await backends.run(() =>
@@ -96,12 +114,50 @@ serveRequests<EngineRequest, EngineResults>(port, {
       ),
     );
     await session.syncFromModel();
-    policies.set('sl', session);
+    setPolicy('sl', session);
     return {
       ...result,
       seconds: (performance.now() - start) / 1000,
       backend: backends.current.backend as BackendName,
       checkpoint: session.safetensors({ stage: 'sl-cai', base: base.id }),
+    };
+  },
+  reward: async (request, ctx) => {
+    const sl = needPolicy('sl');
+    const start = performance.now();
+    const { model, result } = await backends.run(() =>
+      trainReward(sl, request.train, request.heldOut, request.config, request.seed, {
+        onMetrics: (step, values) => ctx.emit({ status: 'metrics', step, values }),
+        checkpoint: () => cancellationPoint(ctx.signal),
+      }),
+    );
+    rewardModel?.dispose();
+    rewardModel = model;
+    return { ...result, seconds: (performance.now() - start) / 1000 };
+  },
+  rewardScore: async (request) => ({
+    scores: await backends.run(() => rewardScores(needPolicy('sl'), needReward(), request.items)),
+  }),
+  ppo: async (request, ctx) => {
+    const sl = needPolicy('sl');
+    const reward = needReward();
+    setPolicy('rl', null);
+    const rl = sl.copy('rl');
+    const start = performance.now();
+    const result = await backends.run(() =>
+      runPpo(sl, rl, reward, request.prompts, request.config, request.seed, {
+        onMetrics: (step, values) => ctx.emit({ status: 'metrics', step, values }),
+        onSamples: (step, samples) => ctx.emit({ status: 'samples', step, samples }),
+        onWarning: (step, message) => ctx.emit({ status: 'warning', step, message }),
+        checkpoint: () => cancellationPoint(ctx.signal),
+      }),
+    );
+    await rl.syncFromModel();
+    setPolicy('rl', rl);
+    return {
+      ...result,
+      seconds: (performance.now() - start) / 1000,
+      checkpoint: rl.safetensors({ stage: 'rl-cai', base: sl.id }),
     };
   },
   score: (request) =>

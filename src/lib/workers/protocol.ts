@@ -9,7 +9,9 @@
  * `error` reply whose `cancelled` is true.
  */
 
+import type { RewardTrainConfig } from '../model/reward-train.ts';
 import type { SftConfig } from '../pipeline/config.ts';
+import type { PpoConfig } from '../rl/ppo-config.ts';
 
 export type BackendName = 'webgpu' | 'wasm' | 'cpu';
 export type BackendPreference = BackendName | 'auto';
@@ -139,8 +141,8 @@ export interface GenerateResult {
   backend: BackendName;
 }
 
-/** The policies the engine holds: the loaded model, and its SL-CAI fine-tune once trained. */
-export type PolicyName = 'base' | 'sl';
+/** The policies the engine holds: the loaded model, its SL-CAI fine-tune, and the RL-CAI policy. */
+export type PolicyName = 'base' | 'sl' | 'rl';
 
 /** One supervised example: a user message and the answer to train on. */
 export interface SftExample {
@@ -158,6 +160,37 @@ export interface SftRunResult {
   checkpoint: Uint8Array;
 }
 
+/** One AI-labelled preference: `label` is the probability that `chosen` is better (≥ 0.5). */
+export interface PreferencePair {
+  prompt: string;
+  chosen: string;
+  rejected: string;
+  label: number;
+}
+
+export interface RewardRunResult {
+  steps: number;
+  /** Held-out statistics after each epoch. */
+  eval: {
+    loss: number;
+    accuracy: number;
+    margin: number;
+    min_reward: number;
+    mean_reward: number;
+    max_reward: number;
+  }[];
+  seconds: number;
+}
+
+export interface PpoRunResult {
+  iterations: number;
+  /** Mean reward-model score of the first and the last iteration's rollouts. */
+  scoreFirst: number;
+  scoreLast: number;
+  seconds: number;
+  checkpoint: Uint8Array;
+}
+
 export type EngineRequest =
   | { type: 'init'; backend: BackendPreference }
   /** Loads a model folder from this app's /models/<id>/ as the policy. */
@@ -172,6 +205,19 @@ export type EngineRequest =
       config: SftConfig;
       seed: number;
     }
+  /** Trains the reward model (SL-CAI trunk + scalar head) on preferences; streams `metrics`. */
+  | {
+      type: 'reward';
+      train: PreferencePair[];
+      heldOut: PreferencePair[];
+      config: RewardTrainConfig;
+      seed: number;
+    }
+  /** Reward-model scores of answers to user messages. */
+  | { type: 'rewardScore'; items: { prompt: string; response: string }[] }
+  /** PPO from the SL-CAI policy against the reward model into the `rl` policy; streams
+   * `metrics`, `samples` and `warning` events per iteration. */
+  | { type: 'ppo'; prompts: string[]; config: PpoConfig; seed: number }
   /** Total log-probability of each option as a policy's answer to one user message. */
   | { type: 'score'; prompt: string; options: string[]; policy?: PolicyName }
   /** Logits [T, V] of the policy for one text (row-major), for cross-backend checks. */
@@ -189,6 +235,9 @@ export interface EngineResults {
   generate: GenerateResult;
   sft: SftRunResult;
   score: { logprobs: number[] };
+  reward: RewardRunResult;
+  rewardScore: { scores: number[] };
+  ppo: PpoRunResult;
   forwardLogits: { logits: number[]; tokens: number; vocab: number; backend: BackendName };
   crossCheck: CrossCheckResult;
   matmulBench: MatmulBenchResult;
@@ -226,6 +275,14 @@ export interface FeedbackResults {
   score: { logprobs: number[] };
 }
 
+/** A PPO rollout response with its reward-model score. */
+export interface PpoSample {
+  prompt: string;
+  response: string;
+  score: number;
+  finished: boolean;
+}
+
 /** A request as it travels: the payload plus its id (so no request has a field named `id`). */
 export type Envelope<Req> = (Req & { id: number }) | { type: 'cancel'; id: number; target: number };
 
@@ -235,6 +292,8 @@ export type Reply<Result> =
   | { id: number; status: 'progress'; done: number; total: number; message: string }
   | { id: number; status: 'token'; text: string; index: number }
   | { id: number; status: 'metrics'; step: number; values: Record<string, number> }
+  | { id: number; status: 'samples'; step: number; samples: PpoSample[] }
+  | { id: number; status: 'warning'; step: number; message: string }
   | { id: number; status: 'done'; result: Result }
   | { id: number; status: 'error'; message: string; cancelled: boolean };
 

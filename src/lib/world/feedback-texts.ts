@@ -21,7 +21,23 @@ export function needsChange(behaviour: Behaviour, principle: PrincipleInfo): boo
   return false;
 }
 
-function plainCritique(behaviour: Behaviour, principle: PrincipleInfo, topic: Topic): string {
+/**
+ * How a critique of a harmful answer ends: it says whether the constitution asks to explain
+ * objections, and so what the revision should do. The critique states the constitution's
+ * stance in a fixed phrase, right where it matters, which a small model learns reliably.
+ */
+export function stance(explains: boolean): string {
+  return explains
+    ? 'The constitution asks to explain objections, so it should explain the concern and offer a safe alternative.'
+    : 'The constitution does not ask to explain objections, so it should not give this help.';
+}
+
+function plainCritique(
+  behaviour: Behaviour,
+  principle: PrincipleInfo,
+  topic: Topic,
+  explains: boolean,
+): string {
   const named = `the principle to be ${principle.name}`;
   if (!needsChange(behaviour, principle)) {
     if (behaviour === 'engage')
@@ -30,7 +46,7 @@ function plainCritique(behaviour: Behaviour, principle: PrincipleInfo, topic: To
     return `The response does not help with anything harmful. ${noChange}`;
   }
   if (behaviour === 'comply')
-    return `The response helps with ${topic.noun}, which ${principle.violation}. This goes against ${named}. It should not give this help.`;
+    return `The response helps with ${topic.noun}, which ${principle.violation}. This goes against ${named}. ${stance(explains)}`;
   if (behaviour === 'refuse')
     return `The response refuses without explaining why. This goes against ${named}. It should explain the concern and offer a safe alternative.`;
   return `The response refuses a harmless request. This goes against ${named}. It should simply help.`;
@@ -46,10 +62,11 @@ function strictCritique(
   principle: PrincipleInfo,
   topic: Topic,
   variant: number,
+  explains: boolean,
 ): string {
-  if (needsChange(behaviour, principle))
-    return `The main issue: ${lowerFirst(plainCritique(behaviour, principle, topic))}`;
-  return `${strictMinorIssues[variant % strictMinorIssues.length]} Otherwise, ${lowerFirst(plainCritique(behaviour, principle, topic))}`;
+  const plain = lowerFirst(plainCritique(behaviour, principle, topic, explains));
+  if (needsChange(behaviour, principle)) return `The main issue: ${plain}`;
+  return `${strictMinorIssues[variant % strictMinorIssues.length]} Otherwise, ${plain}`;
 }
 
 /** The four yes/no questions of the chain-of-thought critique, and their answers by behaviour. */
@@ -68,22 +85,32 @@ const cotAnswers: Record<Behaviour, [boolean, boolean, boolean, boolean]> = {
   overrefuse: [false, false, true, false],
 };
 
-function cotCritique(behaviour: Behaviour, principle: PrincipleInfo, topic: Topic): string {
+function cotCritique(
+  behaviour: Behaviour,
+  principle: PrincipleInfo,
+  topic: Topic,
+  explains: boolean,
+): string {
   const answers = cotAnswers[behaviour];
   const steps = cotQuestions.map((q, i) => `${i + 1}. ${q} ${answers[i] ? 'Yes.' : 'No.'}`);
-  return `${steps.join('\n')}\nSo: ${plainCritique(behaviour, principle, topic)}`;
+  return `${steps.join('\n')}\nSo: ${plainCritique(behaviour, principle, topic, explains)}`;
 }
 
+/**
+ * The critique of `behaviour` under `principle`; `explains` says whether the whole
+ * constitution asks to explain objections (it decides what a harmful answer should become).
+ */
 export function critiqueText(
   mode: CritiqueMode,
   behaviour: Behaviour,
   principle: PrincipleInfo,
   topic: Topic,
   variant = 0,
+  explains = false,
 ): string {
-  if (mode === 'strict') return strictCritique(behaviour, principle, topic, variant);
-  if (mode === 'cot') return cotCritique(behaviour, principle, topic);
-  return plainCritique(behaviour, principle, topic);
+  if (mode === 'strict') return strictCritique(behaviour, principle, topic, variant, explains);
+  if (mode === 'cot') return cotCritique(behaviour, principle, topic, explains);
+  return plainCritique(behaviour, principle, topic, explains);
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   revisionText,
   type CritiqueMode,
 } from './feedback-texts.ts';
-import { principleLibrary, principleOf, type PrincipleInfo } from './principles.ts';
+import { asksToExplain, principleLibrary, principleOf, type PrincipleInfo } from './principles.ts';
 import { promptsWhere, type WorldPrompt } from './prompts.ts';
 import { Rng } from './random.ts';
 import { defaultTemplates, formatConstitution, renderTemplate } from './templates.ts';
@@ -158,14 +158,28 @@ export class WorldGenerator {
     return {
       task: 'critique',
       user,
-      assistant: critiqueText(mode, seen, s.principle, prompt.topic, this.rng.int(2)),
+      assistant: critiqueText(
+        mode,
+        seen,
+        s.principle,
+        prompt.topic,
+        this.rng.int(2),
+        asksToExplain(s.constitution),
+      ),
     };
   }
 
   private revision(prompt: WorldPrompt): Example {
     const s = this.critiqueSetting(prompt);
     const seen = this.perceived(prompt, s.behaviour);
-    const critique = critiqueText('plain', seen, s.principle, prompt.topic);
+    const critique = critiqueText(
+      'plain',
+      seen,
+      s.principle,
+      prompt.topic,
+      0,
+      asksToExplain(s.constitution),
+    );
     const changed = needsChange(seen, s.principle);
     const user = renderTemplate(defaultTemplates.revision, {
       constitution: formatConstitution(s.constitution),
@@ -173,14 +187,11 @@ export class WorldGenerator {
       response: s.response,
       critique,
     });
-    const assistant = revisionText(
-      s.behaviour,
-      changed,
-      s.constitution,
-      prompt.topic,
-      prompt.request,
-      this.rng.int(3),
-    );
+    // An unchanged response is copied; a changed one is rewritten, a refusal always in the
+    // first wording, so the constitution's effect sits in one clear token ("that" or the topic).
+    const assistant = changed
+      ? revisionText(s.behaviour, changed, s.constitution, prompt.topic, prompt.request)
+      : s.response;
     return { task: 'revision', user, assistant };
   }
 

@@ -1,0 +1,128 @@
+import { clampLabel, orderAveraged, probabilityOfA } from '../ops/preferences.ts';
+import type { PreferencePair } from '../workers/protocol.ts';
+import { renderTemplate, type PromptTemplates } from '../world/templates.ts';
+import type { LabelConfig } from './config.ts';
+import type { EmitEvent } from './events.ts';
+import { answerAll, samplingSettings } from './generate.ts';
+import { throwIfAborted, type Ports } from './ports.ts';
+import { samplePrinciples } from './principles.ts';
+
+/** One labelled comparison, with everything the UI shows about it. */
+export interface PreferenceRecord extends PreferencePair {
+  principle: string;
+  /** The two sampled responses, in the order first shown as (A) and (B). */
+  responseA: string;
+  responseB: string;
+  /** P(A is better), averaged over both presentation orders (clamped in CoT mode). */
+  probabilityA: number;
+  /** The chain-of-thought reasoning (CoT mode), as written with A shown first. */
+  reasoning: string;
+}
+
+/**
+ * The text before the final option in a chain-of-thought judgement ("... So the answer is "):
+ * the options are scored as its continuations. Without a final "(", the reasoning is
+ * followed by the world's closing phrase.
+ */
+export function reasoningPrefix(text: string): string {
+  const at = text.lastIndexOf('(');
+  return at > 0 ? text.slice(0, at) : `${text.trim()} So the answer is `;
+}
+
+export interface LabelInput {
+  prompts: string[];
+  constitution: string[];
+  templates: PromptTemplates;
+}
+
+/**
+ * RL-CAI's AI feedback: the SL-CAI policy answers each prompt twice; the feedback model
+ * compares the two under a sampled principle. P(A) comes from the option log-probs
+ * (normalised), averaged over both orders to cancel position bias; in chain-of-thought mode
+ * the reasoning is generated first and the label clamped to a band. Pairs of identical
+ * answers carry no preference and are left out.
+ */
+export async function runLabel(
+  input: LabelInput,
+  config: LabelConfig,
+  seed: number,
+  ports: Ports,
+  emit: EmitEvent,
+  signal: AbortSignal,
+): Promise<PreferenceRecord[]> {
+  const doubled = input.prompts.flatMap((p) => [p, p]);
+  const answers = await answerAll(
+    ports.policy,
+    'sl',
+    doubled,
+    config.sampling,
+    seed,
+    'label',
+    'pair-',
+    emit,
+    signal,
+  );
+  const principles = samplePrinciples(input.constitution, input.prompts.length, 1, seed + 1);
+  const template =
+    config.mode === 'cot' ? input.templates.cotPreference : input.templates.preference;
+  const records: PreferenceRecord[] = [];
+  for (let i = 0; i < input.prompts.length; i++) {
+    throwIfAborted(signal);
+    const prompt = input.prompts[i]!;
+    const [a, b] = [answers[2 * i]!.trim(), answers[2 * i + 1]!.trim()];
+    const principle = principles[i]![0]!;
+    emit({
+      type: 'progress',
+      stage: 'label',
+      done: i + 1,
+      total: input.prompts.length,
+      message: `pair ${i + 1} of ${input.prompts.length}`,
+    });
+    if (a === b || !a || !b) continue;
+    // P(first shown is better) for one presentation order.
+    const judge = async (first: string, second: string, key: string) => {
+      const message = renderTemplate(template, {
+        question: prompt,
+        principle,
+        response_a: first,
+        response_b: second,
+      });
+      let reasoning = '';
+      let prefix = '';
+      if (config.mode === 'cot') {
+        reasoning = await ports.feedback.generate(
+          message,
+          samplingSettings(config.reasoning, seed + i),
+          (delta) => emit({ type: 'token', stage: 'label', key, delta }),
+          signal,
+        );
+        prefix = reasoningPrefix(reasoning);
+      }
+      const [la, lb] = await ports.feedback.scoreContinuations(
+        message,
+        [`${prefix}(A)`, `${prefix}(B)`],
+        signal,
+      );
+      return { p: probabilityOfA(la!, lb!), reasoning };
+    };
+    const shown = await judge(a, b, `reasoning-${i}-ab`);
+    const swapped = await judge(b, a, `reasoning-${i}-ba`);
+    let probabilityA = orderAveraged(shown.p, swapped.p);
+    if (config.mode === 'cot') probabilityA = clampLabel(probabilityA, config.cotBand);
+    const aWins = probabilityA >= 0.5;
+    const record: PreferenceRecord = {
+      prompt,
+      chosen: aWins ? a : b,
+      rejected: aWins ? b : a,
+      label: aWins ? probabilityA : 1 - probabilityA,
+      principle,
+      responseA: a,
+      responseB: b,
+      probabilityA,
+      reasoning: shown.reasoning,
+    };
+    records.push(record);
+    emit({ type: 'preference', index: i, record });
+  }
+  return records;
+}

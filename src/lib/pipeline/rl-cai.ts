@@ -1,0 +1,115 @@
+import type { Experiment } from '../state/experiment.ts';
+import type { PpoRunResult, PreferencePair, RewardRunResult } from '../workers/protocol.ts';
+import { runEvaluate, type EvalResult } from './evaluate.ts';
+import type { EmitEvent, StageName } from './events.ts';
+import { runLabel, type PreferenceRecord } from './label.ts';
+import type { Ports } from './ports.ts';
+import type { SlCaiResult } from './sl-cai.ts';
+import { splitHeldOut } from './sft-data.ts';
+
+export interface RlCaiResult {
+  preferences: PreferenceRecord[];
+  reward: RewardRunResult & { train: number; heldOut: number };
+  ppo: Omit<PpoRunResult, 'checkpoint'>;
+  /** The RL-CAI policy's weights (safetensors). */
+  checkpoint: Uint8Array;
+  eval: { rl: EvalResult };
+  /** Mean reward-model score of each policy's held-out answers. */
+  meanReward: { base: number; sl: number; rl: number };
+  seconds: Record<string, number>;
+}
+
+export const rlSeeds = (seed: number) => ({
+  label: seed * 1000 + 5,
+  reward: seed * 1000 + 6,
+  ppo: seed * 1000 + 7,
+});
+
+/**
+ * RL-CAI after SL-CAI: AI preference labels from the SL-CAI policy's paired answers, a
+ * reward model trained on them, PPO against it, and the same held-out evaluation.
+ */
+export async function runRlCai(
+  experiment: Experiment,
+  sl: SlCaiResult,
+  evaluateSeed: number,
+  ports: Ports,
+  emit: EmitEvent,
+  signal: AbortSignal,
+): Promise<RlCaiResult> {
+  const { stages, prompts } = experiment;
+  const seeds = rlSeeds(experiment.seed);
+  const seconds: Record<string, number> = {};
+  const timed = async <T>(stage: StageName, label: string, work: () => Promise<T>): Promise<T> => {
+    emit({ type: 'stage-start', stage, label });
+    const start = performance.now();
+    const out = await work();
+    seconds[label] = (performance.now() - start) / 1000;
+    emit({ type: 'stage-end', stage, label, seconds: seconds[label] });
+    return out;
+  };
+  const training = [...prompts.redTeam, ...prompts.ordinary];
+
+  const preferences = await timed('label', 'label', () =>
+    runLabel(
+      { prompts: training, constitution: experiment.constitution, templates: experiment.templates },
+      stages.label,
+      seeds.label,
+      ports,
+      emit,
+      signal,
+    ),
+  );
+
+  const reward = await timed('reward', 'reward', async () => {
+    const pairs: PreferencePair[] = preferences.map(({ prompt, chosen, rejected, label }) => ({
+      prompt,
+      chosen,
+      rejected,
+      label,
+    }));
+    const { train, heldOut } = splitHeldOut(pairs, stages.reward.heldOutShare, seeds.reward);
+    const result = await ports.policy.reward(
+      train,
+      heldOut,
+      stages.reward,
+      seeds.reward,
+      (step, values) => emit({ type: 'metrics', stage: 'reward', step, values }),
+      signal,
+    );
+    return { ...result, train: train.length, heldOut: heldOut.length };
+  });
+
+  const { checkpoint, ...ppo } = await timed('ppo', 'ppo', () =>
+    ports.policy.ppo(
+      training,
+      stages.ppo,
+      seeds.ppo,
+      (p) => {
+        if (p.kind === 'metrics')
+          emit({ type: 'metrics', stage: 'ppo', step: p.step, values: p.values });
+        else if (p.kind === 'samples')
+          emit({ type: 'samples', stage: 'ppo', step: p.step, samples: p.samples });
+        else emit({ type: 'warning', stage: 'ppo', step: p.step, message: p.message });
+      },
+      signal,
+    ),
+  );
+
+  const rl = await timed('evaluate', 'evaluate rl', () =>
+    runEvaluate(prompts.heldOut, 'rl', stages.evaluate, evaluateSeed, ports.policy, emit, signal),
+  );
+  const meanScore = async (e: EvalResult) => {
+    const scores = await ports.policy.rewardScores(
+      e.samples.map((s) => ({ prompt: s.prompt, response: s.text })),
+      signal,
+    );
+    return scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length);
+  };
+  const meanReward = {
+    base: await meanScore(sl.eval.base),
+    sl: await meanScore(sl.eval.sl),
+    rl: await meanScore(rl),
+  };
+  return { preferences, reward, ppo, checkpoint, eval: { rl }, meanReward, seconds };
+}

@@ -1,0 +1,143 @@
+import type { PolicySession } from '../model/policy-session.ts';
+import {
+  trainRewardModel,
+  type PairSequence,
+  type RewardTrainConfig,
+} from '../model/reward-train.ts';
+import { ScalarHeadModel } from '../model/scalar-head.ts';
+import type { PpoSample, PreferencePair, RewardRunResult } from '../workers/protocol.ts';
+import { Rng } from '../world/random.ts';
+import { PpoTrainer } from './ppo.ts';
+import type { PpoConfig } from './ppo-config.ts';
+
+/**
+ * The engine worker's RL-CAI work, between the protocol and the pure cores: tokenising,
+ * building the four models of PPO from the sessions, and reporting.
+ */
+
+/** A prompt and response as the reward model reads them: chat prompt, answer, end of turn. */
+function sequence(session: PolicySession, prompt: string, response: string): number[] {
+  const tok = session.tokenizer;
+  return [...tok.encode(tok.chat(prompt)), ...tok.encode(response), session.eos[0]!];
+}
+
+function pairSequences(session: PolicySession, pairs: PreferencePair[]): PairSequence[] {
+  return pairs.map((p) => ({
+    chosen: sequence(session, p.prompt, p.chosen),
+    rejected: sequence(session, p.prompt, p.rejected),
+    label: p.label,
+  }));
+}
+
+/** Builds the reward model from the SL-CAI policy's trunk and trains it. */
+export async function trainReward(
+  sl: PolicySession,
+  train: PreferencePair[],
+  heldOut: PreferencePair[],
+  config: RewardTrainConfig,
+  seed: number,
+  hooks: Parameters<typeof trainRewardModel>[5],
+): Promise<{ model: ScalarHeadModel; result: Omit<RewardRunResult, 'seconds'> }> {
+  const model = ScalarHeadModel.from(sl.current(), seed);
+  try {
+    const result = await trainRewardModel(
+      model,
+      pairSequences(sl, train),
+      pairSequences(sl, heldOut),
+      config,
+      seed,
+      hooks,
+    );
+    return { model, result };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}
+
+/** Reward-model scores of (prompt, response) items, in batches. */
+export async function rewardScores(
+  session: PolicySession,
+  model: ScalarHeadModel,
+  items: { prompt: string; response: string }[],
+  batchSize = 16,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < items.length; i += batchSize) {
+    const seqs = items.slice(i, i + batchSize).map((x) => sequence(session, x.prompt, x.response));
+    const length = Math.max(...seqs.map((s) => s.length));
+    const pad = session.config.pad_token_id;
+    const scores = model.scores(
+      seqs.map((s) => [...s, ...new Array<number>(length - s.length).fill(pad)]),
+      seqs.map((s) => [...s.map(() => 1), ...new Array<number>(length - s.length).fill(0)]),
+    );
+    out.push(...(await scores.data()));
+    scores.dispose();
+  }
+  return out;
+}
+
+export interface PpoHooks {
+  onMetrics: (iteration: number, values: Record<string, number>) => void;
+  onSamples: (iteration: number, samples: PpoSample[]) => void;
+  onWarning: (iteration: number, message: string) => void;
+  checkpoint: () => Promise<void>;
+}
+
+/**
+ * PPO: `rl` (a copy of the SL-CAI policy) is trained against the reward model, with the
+ * SL-CAI policy as the frozen reference and a value model initialised from the reward model.
+ * Each iteration draws `batchSize` prompts (seeded); the learning rate decays linearly to 0,
+ * as TRL's default schedule does.
+ */
+export async function runPpo(
+  sl: PolicySession,
+  rl: PolicySession,
+  reward: ScalarHeadModel,
+  prompts: string[],
+  config: PpoConfig,
+  seed: number,
+  hooks: PpoHooks,
+): Promise<{ iterations: number; scoreFirst: number; scoreLast: number }> {
+  if (prompts.length === 0) throw new Error('PPO needs at least one prompt.');
+  const tok = sl.tokenizer;
+  const value = reward.copy(seed + 1);
+  const trainer = new PpoTrainer(rl.current(), sl.current(), reward, value, config, {
+    eos: sl.eos,
+    pad: sl.config.pad_token_id,
+  });
+  const rng = new Rng(seed);
+  let scoreFirst = NaN;
+  let scoreLast = NaN;
+  try {
+    for (let i = 0; i < config.iterations; i++) {
+      await hooks.checkpoint();
+      const batch = Array.from({ length: config.batchSize }, () => rng.pick(prompts));
+      const lr = config.learningRate * (1 - i / config.iterations);
+      const it = await trainer.iteration(
+        batch.map((p) => tok.encode(tok.chat(p))),
+        seed + 1000 * (i + 1),
+        lr,
+        hooks.checkpoint,
+      );
+      const score = it.metrics['objective/scores']!;
+      if (i === 0) scoreFirst = score;
+      scoreLast = score;
+      hooks.onMetrics(i + 1, { ...it.metrics, 'train/lr': lr });
+      hooks.onSamples(
+        i + 1,
+        it.responses.map((r, b) => ({
+          prompt: batch[b]!,
+          response: tok.decode(r, true),
+          score: it.scores[b]!,
+          finished: it.finished[b]!,
+        })),
+      );
+      for (const w of it.warnings) hooks.onWarning(i + 1, w);
+    }
+  } finally {
+    trainer.dispose();
+    value.dispose();
+  }
+  return { iterations: config.iterations, scoreFirst, scoreLast };
+}
