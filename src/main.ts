@@ -3,6 +3,7 @@ import App from './App.svelte';
 import './app.css';
 import { EngineStatus } from './lib/state/engine-status.svelte.ts';
 import { ModelLab } from './lib/state/model-lab.svelte.ts';
+import { PipelineRun } from './lib/state/pipeline-run.svelte.ts';
 import { parseUrlOptions } from './lib/state/url-options.ts';
 import { startEngine, startFeedback } from './lib/workers/clients.ts';
 import type { EmitEvent } from './lib/pipeline/events.ts';
@@ -15,11 +16,13 @@ const feedback = startFeedback();
 const status = new EngineStatus(engine, feedback);
 const lab = new ModelLab(engine, feedback);
 
+const started = status.start(options.backend);
+const run = new PipelineRun(engine, feedback, started);
+
 mount(App, {
   target: document.getElementById('app')!,
-  props: { status, lab, warnings: options.warnings },
+  props: { status, lab, run, warnings: options.warnings },
 });
-const started = status.start(options.backend);
 
 // For the curious (and for scripts such as `npm run experiment`): the worker clients and the
 // pipeline, reachable from the devtools console.

@@ -171,3 +171,25 @@ test('Stop during critique ends the run with a clear cancellation and leaves the
   expect(out.bad).toBe('The experiment is not valid: seed must be between 0 and 2147483647.');
   await page.close();
 }, 120_000);
+
+test('from the page: a student starts SL-CAI, sees the steps and progress, and stops it', async () => {
+  const { page, problems } = await openApp(browser);
+  const panel = page.getByTestId('run-panel');
+  await panel.getByRole('button', { name: 'Run SL-CAI' }).click();
+  const steps = panel.getByTestId('run-step');
+  await expect.poll(() => steps.count(), { timeout: 30_000 }).toBe(5);
+  await panel.locator('progress').waitFor({ timeout: 60_000 });
+  expect(await steps.first().getAttribute('data-state')).toBe('running');
+  expect(
+    await page.getByTestId('pipeline').locator('[data-stage="evaluate"] .state').textContent(),
+  ).toBe('running');
+  await panel.getByRole('button', { name: 'Stop' }).click();
+  await panel.getByRole('alert').waitFor({ timeout: 30_000 });
+  expect(await panel.getByRole('alert').textContent()).toBe(
+    'Stopped. The finished steps keep their results.',
+  );
+  expect(await steps.first().getAttribute('data-state')).toBe('stopped');
+  expect(await panel.getByRole('button', { name: 'Run SL-CAI' }).isEnabled()).toBe(true);
+  expect(problems.pageErrors).toEqual([]);
+  await page.close();
+}, 120_000);
