@@ -7,8 +7,10 @@
  *     (tfjs, engine worker) and through transformers.js (feedback worker).
  * Prints tables, writes BENCHMARKS.md, and with --json FILE the same figures as JSON.
  *
+ *   - with --pipeline, the whole default CAI pipeline (SL-CAI and RL-CAI): wall time per
+ *     stage, and the engine's tensor count after every PPO iteration.
  * Options: --sizes 256,512,1024  --reps 5  --backends webgpu,wasm,cpu  --gen-tokens 64
- *          --gen-batches 1,4  --json FILE  --no-write
+ *          --gen-batches 1,4  --pipeline  --json FILE  --no-write
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,6 +21,7 @@ import type {
 } from '../src/lib/workers/protocol.ts';
 import { launchChromium } from './lib/browser.ts';
 import { benchGeneration, generationTable } from './lib/bench-generation.ts';
+import { benchPipeline, pipelineTable } from './lib/bench-pipeline.ts';
 import { describeMachine } from './lib/machine.ts';
 import { buildApp, serveVite } from './lib/serve.ts';
 
@@ -31,6 +34,7 @@ const { values: args } = parseArgs({
     'gen-batches': { type: 'string', default: '1,4' },
     json: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    pipeline: { type: 'boolean', default: false },
   },
 });
 const sizes = args.sizes.split(',').map(Number);
@@ -99,6 +103,12 @@ async function main(): Promise<void> {
       newTokens: Number(args['gen-tokens']),
     });
 
+    let pipeline = null;
+    if (args.pipeline) {
+      console.log('The whole default pipeline (SL-CAI and RL-CAI)…');
+      pipeline = await benchPipeline(browser, server.url);
+    }
+
     const machine = describeMachine();
     const report = [
       '# Benchmarks',
@@ -114,6 +124,16 @@ async function main(): Promise<void> {
       '',
       generationTable(generation),
       '',
+      ...(pipeline
+        ? [
+            `## The full default pipeline (${pipeline.backend}, default experiment, seed 1)`,
+            '',
+            pipelineTable(pipeline),
+            '',
+            `Engine tensors after each PPO iteration: ${pipeline.ppoTensors.join(', ')}.`,
+            '',
+          ]
+        : []),
       '## Start-up micro-benchmark (what the backend choice measures)',
       '',
       probeTable(result.probes),
@@ -129,8 +149,11 @@ async function main(): Promise<void> {
     if (args.json)
       writeFileSync(
         args.json,
-        JSON.stringify({ machine, chosen, why, sizes, reps, ...result, generation }, null, 2) +
-          '\n',
+        JSON.stringify(
+          { machine, chosen, why, sizes, reps, ...result, generation, pipeline },
+          null,
+          2,
+        ) + '\n',
       );
   } finally {
     await browser.close();

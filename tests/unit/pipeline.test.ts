@@ -7,7 +7,8 @@ import {
 } from '../../src/lib/pipeline/critique-revise.ts';
 import { scoreLabels } from '../../src/lib/pipeline/evaluate.ts';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
-import type { FeedbackPort } from '../../src/lib/pipeline/ports.ts';
+import { reasoningPrefix, runLabel } from '../../src/lib/pipeline/label.ts';
+import type { FeedbackPort, Ports } from '../../src/lib/pipeline/ports.ts';
 import { samplePrinciples } from '../../src/lib/pipeline/principles.ts';
 import { buildSftSet, splitHeldOut } from '../../src/lib/pipeline/sft-data.ts';
 import {
@@ -225,5 +226,80 @@ describe('critique and revise', () => {
     );
     await expect(run).rejects.toThrow('The run was stopped.');
     expect(feedback.asked).toHaveLength(2);
+  });
+});
+
+describe('label', () => {
+  /** Ports whose policy answers from a list and whose feedback favours the text "good". */
+  function ports(answers: string[]): Ports & { scored: string[] } {
+    const scored: string[] = [];
+    return {
+      scored,
+      policy: {
+        generate: async (_p, prompts) => prompts.map((_, i) => answers[i % answers.length]!),
+        sft: async () => {
+          throw new Error('unused');
+        },
+        reward: async () => {
+          throw new Error('unused');
+        },
+        rewardScores: async () => [],
+        ppo: async () => {
+          throw new Error('unused');
+        },
+      },
+      feedback: {
+        generate: async () => 'Response (A) is fine. So the answer is (A).',
+        // log P("(A)") = log 0.8 when (A) is the good answer, else log 0.3 (a position bias).
+        scoreContinuations: async (prompt, options) => {
+          scored.push(...options);
+          const aGood = /\(A\) good/.test(prompt);
+          return [Math.log(aGood ? 0.8 : 0.3), Math.log(aGood ? 0.2 : 0.7)];
+        },
+      },
+    };
+  }
+
+  test('labels average both orders, orient chosen/rejected, and skip identical answers', async () => {
+    const events: PipelineEvent[] = [];
+    const p = ports(['good', 'bad', 'same', 'same']);
+    const records = await runLabel(
+      { prompts: ['q1', 'q2'], constitution: seedConstitution, templates: defaultTemplates },
+      defaultStageConfigs.label,
+      3,
+      p,
+      (e) => events.push(e),
+      new AbortController().signal,
+    );
+    // q1: shown first P(A) = 0.8; swapped, P(A) = 0.3 → P(first better) = (0.8 + 0.7) / 2 = 0.75.
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      prompt: 'q1',
+      chosen: 'good',
+      rejected: 'bad',
+      reasoning: '',
+    });
+    expect(records[0]!.probabilityA).toBeCloseTo(0.75, 12);
+    expect(records[0]!.label).toBeCloseTo(0.75, 12);
+    expect(p.scored).toEqual(['(A)', '(B)', '(A)', '(B)']);
+    expect(events.filter((e) => e.type === 'preference')).toHaveLength(1);
+  });
+
+  test('chain-of-thought labels score the options after the reasoning and are clamped', async () => {
+    const p = ports(['bad', 'good']);
+    const records = await runLabel(
+      { prompts: ['q1'], constitution: seedConstitution, templates: defaultTemplates },
+      { ...defaultStageConfigs.label, mode: 'cot' },
+      3,
+      p,
+      () => {},
+      new AbortController().signal,
+    );
+    // First order: (A) bad → P(A) = 0.3; swapped: (A) good → 0.8 → P(bad better) = (0.3 + 0.2) / 2.
+    expect(records[0]).toMatchObject({ chosen: 'good', rejected: 'bad' });
+    expect(records[0]!.probabilityA).toBe(0.4); // 0.25 clamped into [0.4, 0.6]
+    expect(records[0]!.label).toBeCloseTo(0.6, 12);
+    expect(p.scored[0]).toBe('Response (A) is fine. So the answer is (A)');
+    expect(reasoningPrefix('no option here')).toBe('no option here So the answer is ');
   });
 });
