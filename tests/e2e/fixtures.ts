@@ -1,12 +1,25 @@
 import type { Browser, Page } from 'playwright-core';
 import { inject } from 'vitest';
 import { launchChromium, watchPage, type PageProblems } from '../../scripts/lib/browser.ts';
+import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
+import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
+import type { Experiment } from '../../src/lib/state/experiment.ts';
 import type { EngineClient, FeedbackClient } from '../../src/lib/workers/clients.ts';
 
 export const baseUrl = () => inject('baseUrl');
 
 /** The handle main.ts exposes for the devtools console, as page.evaluate sees it. */
-export type PlaygroundHandle = { engine: EngineClient; feedback: FeedbackClient };
+export type PlaygroundHandle = {
+  engine: EngineClient;
+  feedback: FeedbackClient;
+  defaultExperiment: () => Experiment;
+  runExperiment: (
+    data: unknown,
+    stages: 'sl' | 'all',
+    emit: (e: PipelineEvent) => void,
+    signal?: AbortSignal,
+  ) => Promise<{ report: ExperimentReport; result: { checkpoint: Uint8Array } }>;
+};
 
 /**
  * Opens the app at `query` in a fresh page and waits until the engine has chosen a backend

@@ -1,9 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
-import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
-import type { Experiment } from '../../src/lib/state/experiment.ts';
-import { launchChromium, openApp } from './fixtures.ts';
+import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -11,14 +9,7 @@ beforeAll(async () => {
 });
 afterAll(async () => browser?.close());
 
-type Handle = {
-  defaultExperiment: () => Experiment;
-  runExperiment: (
-    data: unknown,
-    stages: 'sl' | 'all',
-    emit: (e: PipelineEvent) => void,
-  ) => Promise<{ report: ExperimentReport }>;
-};
+type Handle = PlaygroundHandle;
 
 /** TRL's PPO metric names, which every iteration reports. */
 const ppoMetrics = [

@@ -1,10 +1,9 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
-import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
 import type { Experiment } from '../../src/lib/state/experiment.ts';
 import { seedPrompts } from '../../src/lib/world/topics.ts';
-import { launchChromium, openApp } from './fixtures.ts';
+import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -12,15 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => browser?.close());
 
-type Handle = {
-  defaultExperiment: () => Experiment;
-  runExperiment: (
-    data: unknown,
-    stages: 'sl' | 'all',
-    emit: (e: PipelineEvent) => void,
-    signal?: AbortSignal,
-  ) => Promise<{ report: ExperimentReport; result: { checkpoint: Uint8Array } }>;
-};
+type Handle = PlaygroundHandle;
 
 /** The default experiment cut down to the seed's three prompts and one SFT epoch. */
 function small(e: Experiment): Experiment {

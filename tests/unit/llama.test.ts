@@ -5,6 +5,7 @@ import { parameterCount, parseLlamaConfig, type LlamaConfig } from '../../src/li
 import { generate } from '../../src/lib/model/generate.ts';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
 import { lmLoss, lossAndGrads, trainStep, type LmBatch } from '../../src/lib/model/train-step.ts';
+import { expectAllChanged, snapshot } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 
 const config: LlamaConfig = parseLlamaConfig({
@@ -197,9 +198,7 @@ describe('training', () => {
   test('train 2 steps: loss finite, every weight changed, no tensor leaked', async () => {
     const model = LlamaModel.init(config, 5);
     const optimizer = new AdamW(model.params);
-    const before = new Map(
-      await Promise.all([...model.params].map(async ([n, v]) => [n, await v.data()] as const)),
-    );
+    const before = await snapshot(model.params);
     const tensors = tf.memory().numTensors;
     const steps = [
       await trainStep(model, optimizer, batch, 1e-2),
@@ -210,14 +209,7 @@ describe('training', () => {
       expect(Number.isFinite(s.loss)).toBe(true);
       expect(s.gradNorm).toBeGreaterThan(0);
     }
-    for (const [name, v] of model.params) {
-      const now = await v.data();
-      const old = before.get(name)!;
-      expect(
-        now.every((x, i) => x !== old[i]),
-        name,
-      ).toBe(true);
-    }
+    await expectAllChanged(model.params, before);
     optimizer.dispose();
     model.dispose();
   });

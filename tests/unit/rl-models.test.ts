@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { parseLlamaConfig } from '../../src/lib/model/config.ts';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
 import {
   pairBatch,
@@ -10,55 +9,12 @@ import {
 import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
 import { buildRollout, PpoTrainer } from '../../src/lib/rl/ppo.ts';
 import { defaultPpoConfig } from '../../src/lib/rl/ppo-config.ts';
+import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 
-const config = parseLlamaConfig({
-  model_type: 'llama',
-  vocab_size: 19,
-  hidden_size: 16,
-  intermediate_size: 24,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  max_position_embeddings: 48,
-  tie_word_embeddings: true,
-  initializer_range: 0.3,
-  eos_token_id: 2,
-  pad_token_id: 0,
-});
+const config = testConfig({ max_position_embeddings: 48 });
 
 beforeAll(useCpu);
-
-async function snapshot(params: Map<string, tf.Variable>) {
-  return new Map(
-    await Promise.all([...params].map(async ([n, v]) => [n, await v.data()] as const)),
-  );
-}
-
-/**
- * Every element of every weight changed; for a model without its LM head (reward, value),
- * the embedding rows of tokens that never occur get no gradient, so only `usedTokens`' rows
- * of the embedding are checked there.
- */
-async function expectAllChanged(
-  params: Map<string, tf.Variable>,
-  before: Map<string, unknown>,
-  usedTokens?: number[],
-) {
-  for (const [name, v] of params) {
-    const now = await v.data();
-    const old = before.get(name) as Float32Array;
-    const d = v.shape[1] ?? 1;
-    const checked =
-      usedTokens && name === 'model.embed_tokens.weight'
-        ? usedTokens.flatMap((t) => Array.from({ length: d }, (_, j) => t * d + j))
-        : Array.from(now.keys());
-    expect(
-      checked.filter((i) => now[i] === old[i]).map((i) => Math.floor(i / d)),
-      name,
-    ).toEqual([]);
-  }
-}
 
 const pairs: PairSequence[] = [
   { chosen: [1, 5, 6, 7, 2], rejected: [1, 5, 6, 9, 9, 2], label: 0.9 },

@@ -1,26 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { parseLlamaConfig } from '../../src/lib/model/config.ts';
 import { LlamaModel, positionsFromMask } from '../../src/lib/model/llama.ts';
 import { runSft, sftBatch, sftEvalLoss, type SftSequence } from '../../src/lib/model/sft.ts';
 import { lmLoss } from '../../src/lib/model/train-step.ts';
 import { defaultStageConfigs } from '../../src/lib/pipeline/config.ts';
+import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 
-const config = parseLlamaConfig({
-  model_type: 'llama',
-  vocab_size: 19,
-  hidden_size: 16,
-  intermediate_size: 24,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  max_position_embeddings: 32,
-  tie_word_embeddings: true,
-  initializer_range: 0.3,
-  eos_token_id: 2,
-  pad_token_id: 0,
-});
+const config = testConfig();
 
 const rows: SftSequence[] = [
   { prompt: [1, 5, 6], response: [7, 8, 2] },
@@ -96,9 +83,7 @@ describe('SFT batches', () => {
 describe('runSft', () => {
   test('2 steps: loss finite, every weight changed, metrics named as TRL logs them, no tensor leaked', async () => {
     const model = LlamaModel.init(config, 4);
-    const before = new Map(
-      await Promise.all([...model.params].map(async ([n, v]) => [n, await v.data()] as const)),
-    );
+    const before = await snapshot(model.params);
     const tensors = tf.memory().numTensors;
     const metrics: [number, Record<string, number>][] = [];
     const result = await runSft(
@@ -119,14 +104,7 @@ describe('runSft', () => {
       [2, ['train/epoch', 'train/grad_norm', 'train/loss', 'train/lr']],
       [2, ['eval/loss', 'train/epoch']],
     ]);
-    for (const [name, v] of model.params) {
-      const now = await v.data();
-      const old = before.get(name)!;
-      expect(
-        now.every((x, i) => x !== old[i]),
-        name,
-      ).toBe(true);
-    }
+    await expectAllChanged(model.params, before);
     model.dispose();
   });
 

@@ -3,6 +3,7 @@
  * shipped tiny model in a browser tab: a whole SL-CAI run in a few minutes on 2 CPU cores.
  */
 
+import type { RewardTrainConfig } from '../model/reward-train.ts';
 import { defaultPpoConfig, type PpoConfig } from '../rl/ppo-config.ts';
 
 export type CritiqueMode = 'plain' | 'strict' | 'cot';
@@ -57,14 +58,8 @@ export interface LabelConfig {
   reasoning: SamplingConfig;
 }
 
-export interface RewardConfig {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  warmupRatio: number;
-  maxGradNorm: number;
-  /** Weight of mean((r_chosen + r_rejected)^2) (TRL's center_rewards_coefficient). */
-  centering: number;
+/** Reward-model training (see model/reward-train.ts), plus the held-out share of pairs. */
+export interface RewardConfig extends RewardTrainConfig {
   /** Share of the preference pairs kept out of training for accuracy and margin. */
   heldOutShare: number;
 }

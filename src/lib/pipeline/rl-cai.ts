@@ -1,9 +1,10 @@
 import type { Experiment } from '../state/experiment.ts';
 import type { PpoRunResult, PreferencePair, RewardRunResult } from '../workers/protocol.ts';
 import { runEvaluate, type EvalResult } from './evaluate.ts';
-import type { EmitEvent, StageName } from './events.ts';
+import type { EmitEvent } from './events.ts';
 import { runLabel, type PreferenceRecord } from './label.ts';
 import type { Ports } from './ports.ts';
+import { stageTimer } from './timing.ts';
 import type { SlCaiResult } from './sl-cai.ts';
 import { splitHeldOut } from './sft-data.ts';
 
@@ -40,14 +41,8 @@ export async function runRlCai(
   const { stages, prompts } = experiment;
   const seeds = rlSeeds(experiment.seed);
   const seconds: Record<string, number> = {};
-  const timed = async <T>(stage: StageName, label: string, work: () => Promise<T>): Promise<T> => {
-    emit({ type: 'stage-start', stage, label });
-    const start = performance.now();
-    const out = await work();
-    seconds[label] = (performance.now() - start) / 1000;
-    emit({ type: 'stage-end', stage, label, seconds: seconds[label] });
-    return out;
-  };
+  const timed = stageTimer(emit, seconds);
+
   const training = [...prompts.redTeam, ...prompts.ordinary];
 
   const preferences = await timed('label', 'label', () =>

@@ -2,9 +2,10 @@ import type { Experiment } from '../state/experiment.ts';
 import type { SftRunResult } from '../workers/protocol.ts';
 import { runCritiqueRevise, type Chain } from './critique-revise.ts';
 import { runEvaluate, type EvalResult } from './evaluate.ts';
-import type { EmitEvent, StageName } from './events.ts';
+import type { EmitEvent } from './events.ts';
 import { answerAll } from './generate.ts';
 import type { Ports } from './ports.ts';
+import { stageTimer } from './timing.ts';
 import { buildSftSet, splitHeldOut } from './sft-data.ts';
 
 /** Everything an SL-CAI run produces. */
@@ -41,14 +42,7 @@ export async function runSlCai(
   const { stages, prompts } = experiment;
   const seeds = stageSeeds(experiment.seed);
   const seconds: Record<string, number> = {};
-  const timed = async <T>(stage: StageName, label: string, work: () => Promise<T>): Promise<T> => {
-    emit({ type: 'stage-start', stage, label });
-    const start = performance.now();
-    const out = await work();
-    seconds[label] = (performance.now() - start) / 1000;
-    emit({ type: 'stage-end', stage, label, seconds: seconds[label] });
-    return out;
-  };
+  const timed = stageTimer(emit, seconds);
 
   const base = await timed('evaluate', 'evaluate base', () =>
     runEvaluate(

@@ -9,7 +9,7 @@
  * `error` reply whose `cancelled` is true.
  */
 
-import type { RewardTrainConfig } from '../model/reward-train.ts';
+import type { RewardStats, RewardTrainConfig } from '../model/reward-train.ts';
 import type { SftConfig } from '../pipeline/config.ts';
 import type { PpoConfig } from '../rl/ppo-config.ts';
 
@@ -171,14 +171,7 @@ export interface PreferencePair {
 export interface RewardRunResult {
   steps: number;
   /** Held-out statistics after each epoch. */
-  eval: {
-    loss: number;
-    accuracy: number;
-    margin: number;
-    min_reward: number;
-    mean_reward: number;
-    max_reward: number;
-  }[];
+  eval: RewardStats[];
   seconds: number;
 }
 
