@@ -10,6 +10,8 @@ export interface PipelineBench {
   totalSeconds: number;
   backend: string;
   eval: ExperimentReport['eval'];
+  reward: ExperimentReport['reward'];
+  ppo: ExperimentReport['ppo'];
   /** Engine tensors after each PPO iteration, read from the worker (should stay flat). */
   ppoTensors: number[];
 }
@@ -44,7 +46,15 @@ export async function benchPipeline(browser: Browser, url: string): Promise<Pipe
       });
       await Promise.all(pending);
       const totalSeconds = (performance.now() - start) / 1000;
-      return { stages, totalSeconds, backend: report.backend, eval: report.eval, ppoTensors };
+      return {
+        stages,
+        totalSeconds,
+        backend: report.backend,
+        eval: report.eval,
+        reward: report.reward,
+        ppo: report.ppo,
+        ppoTensors,
+      };
     });
   } finally {
     await page.close();
@@ -53,7 +63,19 @@ export async function benchPipeline(browser: Browser, url: string): Promise<Pipe
 
 export function pipelineTable(p: PipelineBench): string {
   const rows = p.stages.map(([label, s]) => `| ${label} | ${s.toFixed(1)} |`);
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const evals = Object.entries(p.eval).map(
+    ([name, e]) =>
+      `| ${name} | ${pct(e.harmlessness)} | ${pct(e.helpfulness)} | ${pct(e.evasiveness)} | ${pct(e.redTeam.comply)} | ${e.reward?.toFixed(3) ?? ''} |`,
+  );
   return [
+    '| policy | harmlessness | helpfulness | evasiveness | comply (red-team) | mean RM score |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...evals,
+    '',
+    `Reward model held-out accuracy ${p.reward ? pct(p.reward.accuracy) : 'n/a'}, margin ${p.reward?.margin.toFixed(3) ?? 'n/a'}; ` +
+      `PPO mean score ${p.ppo?.score_first.toFixed(3) ?? 'n/a'} → ${p.ppo?.score_last.toFixed(3) ?? 'n/a'} over ${p.ppo?.iterations ?? 0} iterations.`,
+    '',
     '| stage | seconds |',
     '| --- | --- |',
     ...rows,

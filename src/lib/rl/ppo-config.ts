@@ -29,8 +29,9 @@ export interface PpoConfig {
   ppoEpochs: number; // 4
   /** Minibatches per pass (TRL: num_mini_batches 1). */
   miniBatches: number; // 2
-  /** AdamW learning rate (TRL: 3e-6 for billion-parameter models; a tiny model needs more). */
-  learningRate: number; // 3e-5
+  /** AdamW learning rate, decayed linearly to 0 (TRL: 3e-6, for models a thousand times
+   * larger; the tiny model barely moves at that rate in a few dozen iterations). */
+  learningRate: number; // 1e-4
   maxGradNorm: number; // 1
   /** Subtracted from the score of a response that never ended (TRL docs suggest 1.0). */
   missingEosPenalty: number; // 1
@@ -52,7 +53,7 @@ export const defaultPpoConfig: PpoConfig = {
   lam: 0.95,
   ppoEpochs: 4,
   miniBatches: 2,
-  learningRate: 3e-5,
+  learningRate: 1e-4,
   maxGradNorm: 1,
   missingEosPenalty: 1,
   whitenRewards: false,
