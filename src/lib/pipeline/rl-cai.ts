@@ -75,9 +75,12 @@ export async function runRlCai(
     return { ...result, train: train.length, heldOut: heldOut.length };
   });
 
+  // PPO on the red-team prompts: the reward model learned harmlessness preferences there; on
+  // ordinary prompts both answers are usually the same, so it has no signal to give and PPO
+  // would game it (measured: helpfulness fell from 93% to 2% when they were included).
   const { checkpoint, ...ppo } = await timed('ppo', 'ppo', () =>
     ports.policy.ppo(
-      training,
+      prompts.redTeam,
       stages.ppo,
       seeds.ppo,
       (p) => {

@@ -31,7 +31,7 @@ export interface PpoConfig {
   miniBatches: number; // 2
   /** AdamW learning rate, decayed linearly to 0 (TRL: 3e-6, for models a thousand times
    * larger; the tiny model barely moves at that rate in a few dozen iterations). */
-  learningRate: number; // 1e-4
+  learningRate: number; // 3e-5
   maxGradNorm: number; // 1
   /** Subtracted from the score of a response that never ended (TRL docs suggest 1.0). */
   missingEosPenalty: number; // 1
@@ -53,7 +53,7 @@ export const defaultPpoConfig: PpoConfig = {
   lam: 0.95,
   ppoEpochs: 4,
   miniBatches: 2,
-  learningRate: 1e-4,
+  learningRate: 3e-5,
   maxGradNorm: 1,
   missingEosPenalty: 1,
   whitenRewards: false,
