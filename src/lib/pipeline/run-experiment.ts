@@ -114,8 +114,9 @@ export function slReport(result: SlCaiResult, backend: string): ExperimentReport
     samples: result.chains.slice(0, 5).map((c) => ({
       prompt: c.prompt,
       answer: c.answer,
-      principle: c.rounds.at(-1)?.principle ?? '',
-      critique: c.rounds.at(-1)?.critique ?? '',
+      // The first round's critique is of the initial answer; the revision is the last round's.
+      principle: c.rounds[0]?.principle ?? '',
+      critique: c.rounds[0]?.critique ?? '',
       revision: c.rounds.at(-1)?.revision ?? '',
     })),
     backend,
