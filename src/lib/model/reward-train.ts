@@ -23,20 +23,32 @@ export interface RewardTrainConfig {
   centering: number;
 }
 
+/** Right-pads whole sequences (cut at `maxLength`): ids and keyMask [B, T]. */
+export function padRows(
+  seqs: number[][],
+  padId: number,
+  maxLength: number,
+): { ids: number[][]; keyMask: number[][] } {
+  const cut = seqs.map((s) => s.slice(0, maxLength));
+  const length = Math.max(...cut.map((s) => s.length));
+  const fill = (s: number[], v: number) => new Array<number>(length - s.length).fill(v);
+  return {
+    ids: cut.map((s) => [...s, ...fill(s, padId)]),
+    keyMask: cut.map((s) => [...s.map(() => 1), ...fill(s, 0)]),
+  };
+}
+
 /** Chosen rows then rejected rows, right-padded: ids and keyMask [2B, T]. */
 export function pairBatch(
   pairs: PairSequence[],
   padId: number,
   maxLength: number,
 ): { ids: number[][]; keyMask: number[][] } {
-  const seqs = [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)].map((s) =>
-    s.slice(0, maxLength),
+  return padRows(
+    [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)],
+    padId,
+    maxLength,
   );
-  const length = Math.max(...seqs.map((s) => s.length));
-  return {
-    ids: seqs.map((s) => [...s, ...new Array<number>(length - s.length).fill(padId)]),
-    keyMask: seqs.map((s) => s.map(() => 1).concat(new Array<number>(length - s.length).fill(0))),
-  };
 }
 
 /** Rewards of chosen and rejected responses, [B] each (the caller disposes). */

@@ -74,10 +74,7 @@ export function gae(
 }
 
 /** Mean and unbiased variance of the masked entries. */
-export function maskedMoments(
-  x: Rows,
-  mask: Rows,
-): { mean: number; variance: number; count: number } {
+function maskedMoments(x: Rows, mask: Rows): { mean: number; variance: number; count: number } {
   let sum = 0;
   let count = 0;
   x.forEach((row, b) =>

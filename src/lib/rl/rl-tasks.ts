@@ -1,5 +1,6 @@
 import type { PolicySession } from '../model/policy-session.ts';
 import {
+  padRows,
   trainRewardModel,
   type PairSequence,
   type RewardTrainConfig,
@@ -65,12 +66,12 @@ export async function rewardScores(
   const out: number[] = [];
   for (let i = 0; i < items.length; i += batchSize) {
     const seqs = items.slice(i, i + batchSize).map((x) => sequence(session, x.prompt, x.response));
-    const length = Math.max(...seqs.map((s) => s.length));
-    const pad = session.config.pad_token_id;
-    const scores = model.scores(
-      seqs.map((s) => [...s, ...new Array<number>(length - s.length).fill(pad)]),
-      seqs.map((s) => [...s.map(() => 1), ...new Array<number>(length - s.length).fill(0)]),
+    const { ids, keyMask } = padRows(
+      seqs,
+      session.config.pad_token_id,
+      session.config.max_position_embeddings,
     );
+    const scores = model.scores(ids, keyMask);
     out.push(...(await scores.data()));
     scores.dispose();
   }
