@@ -129,6 +129,7 @@ async function main(): Promise<void> {
     const page = await browser.newPage();
     const problems = watchPage(page);
     let line = '';
+    const ppoMetrics: Record<string, number>[] = [];
     await page.exposeFunction('caiExperimentEvent', (event: PipelineEvent) => {
       if (event.type === 'stage-start') console.log(`\n▶ ${event.label}`);
       else if (event.type === 'stage-end')
@@ -138,6 +139,7 @@ async function main(): Promise<void> {
         process.stdout.write(`\r${line.padEnd(70)}`);
       } else if (event.type === 'metrics') {
         const v = event.values;
+        if (event.stage === 'ppo') ppoMetrics.push({ step: event.step, ...v });
         const keys =
           event.stage === 'ppo'
             ? [
@@ -165,7 +167,7 @@ async function main(): Promise<void> {
         ).caiPlayground.defaultExperiment();
       }),
     );
-    const { report, checkpoint } = await page.evaluate(
+    const { report, checkpoint, preferences } = await page.evaluate(
       async (data) => {
         type Run = typeof import('../src/lib/pipeline/run-experiment.ts').runExperiment;
         type Handle = {
@@ -189,7 +191,16 @@ async function main(): Promise<void> {
         );
         let binary = '';
         for (const byte of (rl ?? result).checkpoint) binary += String.fromCharCode(byte);
-        return { report, checkpoint: btoa(binary) };
+        const preferences = (rl?.preferences ?? []).map(
+          ({ prompt, chosen, rejected, label, principle }) => ({
+            prompt,
+            chosen,
+            rejected,
+            label,
+            principle,
+          }),
+        );
+        return { report, checkpoint: btoa(binary), preferences };
       },
       { experiment, stages },
     );
@@ -207,9 +218,14 @@ async function main(): Promise<void> {
               harmlessness: e.harmlessness,
               helpfulness: e.helpfulness,
               evasiveness: e.evasiveness,
+              ...(e.reward === undefined ? {} : { reward: e.reward }),
             },
           ]),
         ),
+        ...(report.reward && {
+          reward: { accuracy: report.reward.accuracy, margin: report.reward.margin },
+        }),
+        ...(report.ppo && { ppo: { ...report.ppo, metrics: ppoMetrics } }),
         stages: report.stages,
         labels: Object.fromEntries(
           Object.entries(report.eval).map(([k, e]) => [
@@ -221,6 +237,7 @@ async function main(): Promise<void> {
         seed: experiment.seed,
         constitution: experiment.constitution,
         backend: report.backend,
+        ...(stages === 'all' && { preferences }),
       };
       writeFileSync(args.json, JSON.stringify(json, null, 2) + '\n');
       console.log(`Wrote ${args.json}.`);

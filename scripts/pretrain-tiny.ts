@@ -58,6 +58,8 @@ interface Phase {
   feedbackComply: number;
   /** Loss on the assistant's answers only (the prompts' tokens are not predicted). */
   answersOnly?: boolean;
+  /** Share of preference examples with a garbled answer (default 0). */
+  garbledPreferenceShare?: number;
 }
 
 /**
@@ -68,7 +70,9 @@ interface Phase {
  * the answers only (measured: the stance is then right for about 90% of critiques after 150
  * steps, where a mixed start leaves it near chance). Phase 2 learns the whole world; phase 3
  * sharpens the feedback formats, phase 4 the answers (sampled at temperature 1 they must stay
- * well formed).
+ * well formed) while keeping the preference judgements, now also against garbled answers (the
+ * policy's hot samples that RL-CAI's labels compare; without them the reward model cannot
+ * tell PPO that nonsense is bad).
  */
 const curriculum: Phase[] = [
   {
@@ -98,9 +102,10 @@ const curriculum: Phase[] = [
     name: 'sharper answers',
     steps: 220,
     peakLr: 1e-3,
-    taskMix: { answer: 0.75, critique: 0.1, revision: 0.05, preference: 0, check: 0.1 },
+    taskMix: { answer: 0.7, critique: 0.1, revision: 0.05, preference: 0.1, check: 0.05 },
     feedbackComply: 0.6,
     answersOnly: true,
+    garbledPreferenceShare: 0.3,
   },
 ];
 
@@ -155,6 +160,7 @@ async function main(): Promise<void> {
       ...defaultWorldConfig,
       taskMix: phase.taskMix,
       feedbackResponseMix: { comply, refuse: (1 - comply) / 2, engage: (1 - comply) / 2 },
+      garbledPreferenceShare: phase.garbledPreferenceShare ?? 0,
     };
     const batches = new DocumentBatches(
       new WorldGenerator(seed + number - 1, world),

@@ -5,7 +5,9 @@
  *      help / overrefuse on ordinary ones), sampled at temperature 1 as the base policy;
  *   2. critiques of complying answers: how often they name a violated principle;
  *   3. revisions of complying answers: judge labels with and without the explain-objections
- *      principle in the constitution.
+ *      principle in the constitution;
+ *   4. preference judgements: P(A) from the option log-probs, both orders averaged, for two
+ *      different behaviours on each held-out prompt: agreement with the world's ranking.
  * Options: --model models/tiny-cai  --seed 1  --json FILE
  */
 import { writeFileSync } from 'node:fs';
@@ -17,8 +19,9 @@ import type { LlamaModel } from '../src/lib/model/llama.ts';
 import { continuationLogprobs } from '../src/lib/model/score.ts';
 import { BpeTokenizer } from '../src/lib/tokenizer/bpe.ts';
 import { chatTokens, formatChat } from '../src/lib/tokenizer/hf-files.ts';
-import { answerText, bareRefusals, type Label } from '../src/lib/world/answers.ts';
-import { critiqueText, stance } from '../src/lib/world/feedback-texts.ts';
+import { answerText, bareRefusals, type Behaviour, type Label } from '../src/lib/world/answers.ts';
+import { probabilityOfA, orderAveraged } from '../src/lib/ops/preferences.ts';
+import { critiqueText, preferenceScore, stance } from '../src/lib/world/feedback-texts.ts';
 import { WorldGenerator } from '../src/lib/world/generator.ts';
 import { judgeAnswer, labelRates } from '../src/lib/world/judge.ts';
 import { principleLibrary, principleOf } from '../src/lib/world/principles.ts';
@@ -99,6 +102,67 @@ async function refuseShare(
     }
   }
   return total / messages.length;
+}
+
+/**
+ * The feedback model's comparisons: for each prompt two different behaviours under a sampled
+ * principle, P(A) from the "(A)" / "(B)" log-probs with both orders averaged (as the label
+ * stage computes it). Returns agreement with the world's ranking (ties left out) and the
+ * mean distance of P from 0.5.
+ */
+async function preferenceAgreement(
+  loaded: { model: LlamaModel; tokenizer: BpeTokenizer },
+  prompts: WorldPrompt[],
+): Promise<{ agree: number; confidence: number; pairs: number }> {
+  const { model, tokenizer } = loaded;
+  const world = new WorldGenerator(seed + 300);
+  const rng = new Rng(seed + 400);
+  let agree = 0;
+  let confidence = 0;
+  let pairs = 0;
+  for (const prompt of prompts) {
+    const pool: Behaviour[] =
+      prompt.kind === 'red-team' ? ['comply', 'refuse', 'engage'] : ['help', 'overrefuse'];
+    const [a, b] = rng.shuffle(pool).slice(0, 2) as [Behaviour, Behaviour];
+    const principle = rng.pick(world.constitution());
+    const info = principleOf(principle)!;
+    const truth = preferenceScore(a, info) - preferenceScore(b, info);
+    if (truth === 0) continue;
+    const [ta, tb] = [a, b].map((x) => answerText(x, prompt.topic, prompt.request)) as [
+      string,
+      string,
+    ];
+    const ids = (first: string, second: string) =>
+      tokenizer.encode(
+        formatChat(
+          [
+            {
+              role: 'user',
+              content: renderTemplate(defaultTemplates.preference, {
+                question: prompt.text,
+                principle,
+                response_a: first,
+                response_b: second,
+              }),
+            },
+          ],
+          true,
+        ),
+      );
+    const options = ['(A)', '(B)'].map((o) => tokenizer.encode(o));
+    const [shown, swapped] = [ids(ta, tb), ids(tb, ta)];
+    const lp = await continuationLogprobs(model, [
+      { prompt: shown, continuation: options[0]! },
+      { prompt: shown, continuation: options[1]! },
+      { prompt: swapped, continuation: options[0]! },
+      { prompt: swapped, continuation: options[1]! },
+    ]);
+    const p = orderAveraged(probabilityOfA(lp[0]!, lp[1]!), probabilityOfA(lp[2]!, lp[3]!));
+    pairs++;
+    if (p > 0.5 === truth > 0) agree++;
+    confidence += Math.abs(p - 0.5);
+  }
+  return { agree: agree / pairs, confidence: confidence / pairs, pairs };
 }
 
 async function main(): Promise<void> {
@@ -206,6 +270,7 @@ async function main(): Promise<void> {
   };
   const { labels: withExplain, refuseShare: refuseWith } = await revise(true);
   const { labels: withoutExplain, refuseShare: refuseWithout } = await revise(false);
+  const preferences = await preferenceAgreement(loaded, heldOut);
   process.stdout.write('\n');
 
   const rows: [string, string, string][] = [
@@ -233,6 +298,12 @@ async function main(): Promise<void> {
       pct((withExplain.rates.garbled + withoutExplain.rates.garbled) / 2),
       '',
     ],
+    [
+      `preferences (${preferences.pairs} pairs): agree with the world's ranking`,
+      pct(preferences.agree),
+      'most',
+    ],
+    ['preferences: mean |P(A) - 0.5|', preferences.confidence.toFixed(3), 'high'],
   ];
   console.log('\n| measure | value | target |\n| --- | --- | --- |');
   for (const [m, v, t] of rows) console.log(`| ${m} | ${v} | ${t} |`);

@@ -9,6 +9,8 @@ import { startEngine, startFeedback } from './lib/workers/clients.ts';
 import type { EmitEvent } from './lib/pipeline/events.ts';
 import { runExperiment, type StageSet } from './lib/pipeline/run-experiment.ts';
 import { defaultExperiment } from './lib/state/experiment.ts';
+import { ExperimentDraft } from './lib/state/experiment-draft.svelte.ts';
+import { RunStore } from './lib/state/run-store.ts';
 
 const options = parseUrlOptions(location.search);
 const engine = startEngine();
@@ -17,11 +19,16 @@ const status = new EngineStatus(engine, feedback);
 const lab = new ModelLab(engine, feedback);
 
 const started = status.start(options.backend);
-const run = new PipelineRun(engine, feedback, started);
+const store = new RunStore();
+const draft = new ExperimentDraft(store);
+const run = new PipelineRun(engine, feedback, started, draft, store);
+
+// The experiment comes from the link, else the last session; the last run is reopened.
+const restored = Promise.all([draft.restore(location.hash), run.restore()]);
 
 mount(App, {
   target: document.getElementById('app')!,
-  props: { status, lab, run, warnings: options.warnings },
+  props: { status, lab, run, draft, restored, warnings: options.warnings },
 });
 
 // For the curious (and for scripts such as `npm run experiment`): the worker clients and the
@@ -31,6 +38,9 @@ Object.assign(globalThis, {
     engine,
     feedback,
     status,
+    draft,
+    run,
+    restored,
     defaultExperiment,
     runExperiment: async (
       data: unknown,

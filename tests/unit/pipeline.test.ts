@@ -265,7 +265,7 @@ describe('label', () => {
     const p = ports(['good', 'bad', 'same', 'same']);
     const records = await runLabel(
       { prompts: ['q1', 'q2'], constitution: seedConstitution, templates: defaultTemplates },
-      defaultStageConfigs.label,
+      { ...defaultStageConfigs.label, pairsPerPrompt: 1 },
       3,
       p,
       (e) => events.push(e),
@@ -283,6 +283,27 @@ describe('label', () => {
     expect(records[0]!.label).toBeCloseTo(0.75, 12);
     expect(p.scored).toEqual(['(A)', '(B)', '(A)', '(B)']);
     expect(events.filter((e) => e.type === 'preference')).toHaveLength(1);
+  });
+
+  test('several pairs per prompt; pairs too close to call are left out', async () => {
+    // One prompt, two pairs: (good, bad) → P = 0.75; (x, y): neither is "good", so both orders
+    // give P(A) = 0.3 → P(first better) = (0.3 + 0.7) / 2 = 0.5, within minMargin of 0.5.
+    const p = ports(['good', 'bad', 'x', 'y']);
+    const input = { prompts: ['q1'], constitution: seedConstitution, templates: defaultTemplates };
+    const label = (minMargin: number) =>
+      runLabel(
+        input,
+        { ...defaultStageConfigs.label, pairsPerPrompt: 2, minMargin },
+        3,
+        p,
+        () => {},
+        new AbortController().signal,
+      );
+    const kept = await label(0.1);
+    expect(kept.map((r) => [r.chosen, r.rejected])).toEqual([['good', 'bad']]);
+    const all = await label(0);
+    expect(all).toHaveLength(2);
+    expect(all[1]!.probabilityA).toBeCloseTo(0.5, 12);
   });
 
   test('chain-of-thought labels score the options after the reasoning and are clamped', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { answerText, type Label } from '../../src/lib/world/answers.ts';
 import { critiqueText, needsChange, revisedBehaviour } from '../../src/lib/world/feedback-texts.ts';
-import { WorldGenerator } from '../../src/lib/world/generator.ts';
+import { defaultWorldConfig, WorldGenerator } from '../../src/lib/world/generator.ts';
 import { judgeAnswer, labelRates } from '../../src/lib/world/judge.ts';
 import {
   asksToExplain,
@@ -74,6 +74,35 @@ describe('generator', () => {
       const kinds = c.map((t) => principleOf(t)!.kind);
       expect(new Set(kinds).size).toBe(kinds.length);
     }
+  });
+});
+
+describe('garbled preference examples', () => {
+  const preferences = (share: number) => {
+    const world = new WorldGenerator(5, {
+      ...defaultWorldConfig,
+      feedbackNoise: 0,
+      garbledPreferenceShare: share,
+      taskMix: { answer: 0, critique: 0, revision: 0, preference: 1, check: 0 },
+    });
+    return Array.from({ length: 200 }, () => world.next());
+  };
+  const responses = (user: string) =>
+    [/^\(A\) (.*)$/m.exec(user)![1]!, /^\(B\) (.*)$/m.exec(user)![1]!] as const;
+
+  test('a garbled answer is judged garbled and always loses', () => {
+    let garbled = 0;
+    for (const e of preferences(0.3)) {
+      const prompt = findPrompt(/^Question: (.*)$/m.exec(e.user)![1]!)!;
+      const labels = responses(e.user).map((r) => judgeAnswer(r, prompt.kind));
+      const bad = labels.indexOf('garbled');
+      if (bad < 0) continue;
+      garbled++;
+      expect(labels.filter((l) => l === 'garbled')).toHaveLength(1);
+      expect(e.assistant).toContain(bad === 0 ? '(B)' : '(A)');
+    }
+    expect(garbled / 200).toBeGreaterThan(0.2);
+    expect(garbled / 200).toBeLessThan(0.4);
   });
 });
 

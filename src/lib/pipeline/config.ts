@@ -54,6 +54,11 @@ export interface LabelConfig {
   cotBand: [number, number];
   /** How the SL-CAI policy samples the two answers to compare. */
   sampling: SamplingConfig;
+  /** Pairs sampled per prompt (pairs of identical answers are left out). */
+  pairsPerPrompt: number;
+  /** Pairs with |P(A) - 0.5| below this (before any clamping) are left out as too close to
+   * call; 0 keeps every pair. */
+  minMargin: number;
   /** How the feedback model writes its reasoning (CoT mode). */
   reasoning: SamplingConfig;
 }
@@ -100,11 +105,17 @@ export const defaultStageConfigs: StageConfigs = {
     everyRound: false,
     heldOutShare: 0.1,
   },
-  // Answers sampled at temperature 1 so the two differ; greedy reasoning.
+  // SL-CAI leaves the tiny policy very sure of itself: at temperature 1 only 6 of the default
+  // 90 prompts got two different answers (measured), at 1.3 about 37; two pairs per prompt
+  // then give the reward model ~75 comparisons. Greedy reasoning.
   label: {
     mode: 'plain',
     cotBand: [0.4, 0.6],
-    sampling: { temperature: 1, maxNewTokens: 96 },
+    sampling: { temperature: 1.3, maxNewTokens: 96 },
+    pairsPerPrompt: 2,
+    // Measured on the default run: ~30 of 78 pairs had P(A) in 0.5-0.6 (mostly two answers
+    // the feedback model reads as equally good), the rest 0.66-0.94.
+    minMargin: 0.1,
     reasoning: { temperature: 0, maxNewTokens: 96 },
   },
   // TRL's RewardConfig spirit (centering 0.01 as its docs suggest), sized for a few hundred pairs.

@@ -36,11 +36,13 @@ export interface LabelInput {
 }
 
 /**
- * RL-CAI's AI feedback: the SL-CAI policy answers each prompt twice; the feedback model
+ * RL-CAI's AI feedback: the SL-CAI policy answers each prompt twice (pairsPerPrompt times
+ * over); the feedback model
  * compares the two under a sampled principle. P(A) comes from the option log-probs
  * (normalised), averaged over both orders to cancel position bias; in chain-of-thought mode
  * the reasoning is generated first and the label clamped to a band. Pairs of identical
- * answers carry no preference and are left out.
+ * answers, and pairs the feedback model cannot tell apart (P(A) within minMargin of 0.5,
+ * before clamping), carry no preference and are left out.
  */
 export async function runLabel(
   input: LabelInput,
@@ -50,7 +52,9 @@ export async function runLabel(
   emit: EmitEvent,
   signal: AbortSignal,
 ): Promise<PreferenceRecord[]> {
-  const doubled = input.prompts.flatMap((p) => [p, p]);
+  // Each prompt is asked pairsPerPrompt times for a pair: [p0 p0 p0 p0 p1 p1 …] for 2.
+  const pairPrompts = input.prompts.flatMap((p) => Array<string>(config.pairsPerPrompt).fill(p));
+  const doubled = pairPrompts.flatMap((p) => [p, p]);
   const answers = await answerAll(
     ports.policy,
     'sl',
@@ -62,21 +66,21 @@ export async function runLabel(
     emit,
     signal,
   );
-  const principles = samplePrinciples(input.constitution, input.prompts.length, 1, seed + 1);
+  const principles = samplePrinciples(input.constitution, pairPrompts.length, 1, seed + 1);
   const template =
     config.mode === 'cot' ? input.templates.cotPreference : input.templates.preference;
   const records: PreferenceRecord[] = [];
-  for (let i = 0; i < input.prompts.length; i++) {
+  for (let i = 0; i < pairPrompts.length; i++) {
     throwIfAborted(signal);
-    const prompt = input.prompts[i]!;
+    const prompt = pairPrompts[i]!;
     const [a, b] = [answers[2 * i]!.trim(), answers[2 * i + 1]!.trim()];
     const principle = principles[i]![0]!;
     emit({
       type: 'progress',
       stage: 'label',
       done: i + 1,
-      total: input.prompts.length,
-      message: `pair ${i + 1} of ${input.prompts.length}`,
+      total: pairPrompts.length,
+      message: `pair ${i + 1} of ${pairPrompts.length}`,
     });
     if (a === b || !a || !b) continue;
     // P(first shown is better) for one presentation order.
@@ -108,6 +112,8 @@ export async function runLabel(
     const shown = await judge(a, b, `reasoning-${i}-ab`);
     const swapped = await judge(b, a, `reasoning-${i}-ba`);
     let probabilityA = orderAveraged(shown.p, swapped.p);
+    // Too close to call: no preference to learn, and a coin flip for the held-out accuracy.
+    if (Math.abs(probabilityA - 0.5) < config.minMargin) continue;
     if (config.mode === 'cot') probabilityA = clampLabel(probabilityA, config.cotBand);
     const aWins = probabilityA >= 0.5;
     const record: PreferenceRecord = {

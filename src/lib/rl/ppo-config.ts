@@ -11,8 +11,9 @@ export interface PpoConfig {
   batchSize: number; // 16
   /** Most new tokens per response (TRL: response_length 53; the world's answers fit in 64). */
   responseLength: number; // 64
-  /** Sampling temperature of rollouts (TRL: 0.7). */
-  temperature: number; // 0.7
+  /** Sampling temperature of rollouts (TRL: 0.7; 1 here, the temperature the evaluation
+   * samples at: at 0.7 the SL-CAI policy's rollouts of a prompt are all the same answer). */
+  temperature: number; // 1
   /** Weight of the per-token KL penalty to the reference (TRL: 0.05). */
   klCoef: number; // 0.05
   /** k1 = logp - logref (TRL's default), or k3, never negative and less noisy. */
@@ -25,6 +26,11 @@ export interface PpoConfig {
   vfCoef: number; // 0.1
   gamma: number; // 1
   lam: number; // 0.95
+  /** First iterations that train only the value model, the policy frozen (OpenRLHF's
+   * freezing_actor_steps; TRL has none). The value model starts as the reward model, which
+   * scores whole answers, not prefixes: until it has learned, its advantages are noise that
+   * whitening blows up to full-size policy updates. */
+  valueWarmup: number; // 4
   /** Passes over each batch (TRL: num_ppo_epochs 4). */
   ppoEpochs: number; // 4
   /** Minibatches per pass (TRL: num_mini_batches 1). */
@@ -43,7 +49,7 @@ export const defaultPpoConfig: PpoConfig = {
   iterations: 24,
   batchSize: 16,
   responseLength: 64,
-  temperature: 0.7,
+  temperature: 1,
   klCoef: 0.05,
   klEstimator: 'k1',
   clipRange: 0.2,
@@ -51,6 +57,7 @@ export const defaultPpoConfig: PpoConfig = {
   vfCoef: 0.1,
   gamma: 1,
   lam: 0.95,
+  valueWarmup: 4,
   ppoEpochs: 4,
   miniBatches: 2,
   learningRate: 3e-5,

@@ -114,6 +114,7 @@ export class PpoTrainer {
     seed: number,
     lr: number,
     checkpoint?: () => Promise<void>,
+    trainPolicy = true,
   ): Promise<PpoIteration> {
     const c = this.config;
     // 1. Rollout with the KV cache.
@@ -163,7 +164,7 @@ export class PpoTrainer {
       for (let start = 0; start < rows; start += size) {
         await checkpoint?.();
         const pick = <T>(x: T[]) => order.slice(start, start + size).map((i) => x[i]!);
-        const step = await this.update(lr, {
+        const step = await this.update(lr, trainPolicy, {
           ids: pick(r.ids),
           keyMask: pick(r.keyMask),
           targets: pick(r.targets),
@@ -220,9 +221,10 @@ export class PpoTrainer {
     return { metrics, responses: rolled.tokens, scores, finished: rolled.finished, warnings };
   }
 
-  /** One minibatch step of both models; returns its statistics. */
+  /** One minibatch step of both models (the value model only while the policy is frozen). */
   private async update(
     lr: number,
+    trainPolicy: boolean,
     mb: {
       ids: Rows;
       keyMask: Rows;
@@ -284,10 +286,9 @@ export class PpoTrainer {
       else if (valueNames.has(name)) valueGrads.set(valueNames.get(name)!, g);
       else g.dispose();
     }
-    const norms = [
-      this.policyOptimizer.apply(policyGrads, lr),
-      this.valueOptimizer.apply(valueGrads, lr),
-    ];
+    const norms = [this.valueOptimizer.apply(valueGrads, lr)];
+    if (trainPolicy) norms.push(this.policyOptimizer.apply(policyGrads, lr));
+    else tf.dispose([...policyGrads.values()]);
     const read = await Promise.all([loss, ...kept].map((t) => t.data()));
     tf.dispose([loss, ...kept, ...norms, mask, ...inputs]);
     const [, pg, vf, approxkl, clipfrac, vfClip, entropy, ratio, ratioVar] = read.map((v) => v[0]!);

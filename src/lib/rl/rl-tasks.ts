@@ -120,6 +120,7 @@ export async function runPpo(
         seed + 1000 * (i + 1),
         lr,
         hooks.checkpoint,
+        i >= config.valueWarmup,
       );
       const score = it.metrics['objective/scores']!;
       if (i === 0) scoreFirst = score;

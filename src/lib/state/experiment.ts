@@ -172,6 +172,8 @@ function checkLabel(c: Checker, v: unknown): StageConfigs['label'] {
     mode: o.mode === 'cot' ? 'cot' : 'plain',
     cotBand,
     sampling: c.sampling(o.sampling, 'stages.label.sampling'),
+    pairsPerPrompt: c.number(o.pairsPerPrompt, 'stages.label.pairsPerPrompt', 1, 8, true),
+    minMargin: c.number(o.minMargin, 'stages.label.minMargin', 0, 0.5),
     reasoning: c.sampling(o.reasoning, 'stages.label.reasoning'),
   };
 }
@@ -209,6 +211,7 @@ function checkPpo(c: Checker, v: unknown): StageConfigs['ppo'] {
     vfCoef: n('vfCoef', 0, 10),
     gamma: n('gamma', 0, 1),
     lam: n('lam', 0, 1),
+    valueWarmup: n('valueWarmup', 0, 1000, true),
     ppoEpochs: n('ppoEpochs', 1, 16, true),
     miniBatches: n('miniBatches', 1, 64, true),
     learningRate: n('learningRate', 0, 0.1),

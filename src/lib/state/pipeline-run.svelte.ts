@@ -1,155 +1,206 @@
-import type { PipelineEvent, StageName } from '../pipeline/events.ts';
+import type { PipelineEvent } from '../pipeline/events.ts';
 import type { ExperimentReport, StageSet } from '../pipeline/run-experiment.ts';
 import { runExperiment } from '../pipeline/run-experiment.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
-import { defaultExperiment } from './experiment.ts';
+import type { ExperimentDraft } from './experiment-draft.svelte.ts';
+import type { Experiment } from './experiment.ts';
+import { parseRunFile, runFile, type RunFile } from './exports.ts';
+import { RunView } from './run-view.svelte.ts';
+import type { RunMeta, RunStore } from './run-store.ts';
 
-export type StepState = 'waiting' | 'running' | 'done' | 'stopped' | 'failed';
+export type { RunStep, StepState } from './run-view.svelte.ts';
 
-/** One step of a run as the page lists it ("evaluate base", "sft", …). */
-export interface RunStep {
-  label: string;
-  stage: StageName;
-  state: StepState;
-  seconds: number | null;
-}
-
-const slSteps: [string, StageName][] = [
-  ['evaluate base', 'evaluate'],
-  ['generate', 'generate'],
-  ['critique and revise', 'critique'],
-  ['sft', 'sft'],
-  ['evaluate sl', 'evaluate'],
-];
-const rlSteps: [string, StageName][] = [
-  ['label', 'label'],
-  ['reward', 'reward'],
-  ['ppo', 'ppo'],
-  ['evaluate rl', 'evaluate'],
-];
-
-/** The latest critique → revision chain, shown while SL-CAI runs. */
-export interface ChainView {
-  prompt: string;
-  principle: string;
-  critique: string;
-  revision: string;
-}
+/** Events are written to IndexedDB in chunks, at least this often while a run goes on. */
+const flushEveryMs = 1000;
 
 /**
- * A pipeline run of the default experiment, as the page shows it: steps with their state,
- * progress, the latest chain and metrics, warnings, and the final report. Holds no pipeline
- * logic: it starts `runExperiment` and folds its events into state.
+ * A run of the edited experiment: starts `runExperiment`, folds its events into a RunView,
+ * and stores them (and the report and checkpoints) as they come, so a reload restores every
+ * finished stage. Also reopens stored runs. Holds no pipeline logic.
  */
 export class PipelineRun {
-  steps = $state<RunStep[]>([]);
+  view = $state<RunView>(new RunView('all'));
   running = $state(false);
-  progress = $state<{ done: number; total: number; message: string } | null>(null);
-  chain = $state<ChainView | null>(null);
-  metrics = $state.raw<Partial<Record<StageName, Record<string, number>>>>({});
-  warnings = $state<string[]>([]);
   report = $state.raw<ExperimentReport | null>(null);
   error = $state<string | null>(null);
+  storageError = $state<string | null>(null);
+  /** The run shown: its id and the experiment it ran (null before any run). */
+  meta = $state.raw<RunMeta | null>(null);
+  runs = $state.raw<RunMeta[]>([]);
   private controller: AbortController | null = null;
-  private prompts: string[] = [];
+  /** The shown run's events (token deltas left out), for exports. */
+  private events: PipelineEvent[] = [];
+  private pending: PipelineEvent[] = [];
+  private lastFlush = 0;
 
   constructor(
     private readonly engine: EngineClient,
     private readonly feedback: FeedbackClient,
     private readonly ready: Promise<unknown>,
+    private readonly draft: ExperimentDraft,
+    private readonly store: RunStore | null,
   ) {}
 
-  /** The state of a stage across its steps (for the recipe overview). */
-  stageState(stage: StageName): StepState | null {
-    const mine = this.steps.filter((s) => s.stage === stage);
-    if (!mine.length) return null;
-    for (const state of ['running', 'failed', 'stopped'] as const)
-      if (mine.some((s) => s.state === state)) return state;
-    return mine.every((s) => s.state === 'done') ? 'done' : 'waiting';
+  /** Reopens the newest stored run (after a reload) and lists the others. */
+  async restore(): Promise<void> {
+    await this.refreshRuns();
+    const last = this.runs[0];
+    if (last) await this.open(last.id);
+  }
+
+  async refreshRuns(): Promise<void> {
+    if (!this.store) return;
+    this.runs = await this.stored(() => this.store!.listRuns(), []);
+  }
+
+  /** Shows a stored run as it was when it was last saved. */
+  async open(id: string): Promise<void> {
+    if (this.running || !this.store) return;
+    const run = await this.stored(() => this.store!.loadRun(id), undefined);
+    if (!run) return;
+    const view = new RunView(run.meta.stages);
+    for (const e of run.events) view.fold(e);
+    // A run stored as running was cut off by a reload: its unfinished step stopped there.
+    if (run.meta.status !== 'finished')
+      view.end(run.meta.status === 'failed' ? 'failed' : 'stopped');
+    this.view = view;
+    this.events = run.events;
+    this.meta = run.meta;
+    this.report = run.meta.report;
+    this.error =
+      run.meta.status === 'running'
+        ? 'The page was reloaded during this run: the finished steps are kept; run again to continue.'
+        : run.meta.error;
+  }
+
+  async remove(id: string): Promise<void> {
+    if (!this.store) return;
+    await this.stored(() => this.store!.deleteRun(id), undefined);
+    if (this.meta?.id === id) {
+      this.meta = null;
+      this.view = new RunView('all');
+      this.report = null;
+      this.error = null;
+    }
+    await this.refreshRuns();
   }
 
   async start(stages: StageSet): Promise<void> {
     if (this.running) return;
-    const experiment = defaultExperiment();
-    this.prompts = experiment.prompts.redTeam;
-    this.steps = [...slSteps, ...(stages === 'all' ? rlSteps : [])].map(([label, stage]) => ({
-      label,
-      stage,
-      state: 'waiting',
-      seconds: null,
-    }));
-    Object.assign(this, { report: null, error: null, chain: null, progress: null });
-    this.metrics = {};
-    this.warnings = [];
+    const checked = this.draft.checked();
+    if (!checked.ok) {
+      this.error = `The experiment has problems to fix first: ${checked.message}.`;
+      return;
+    }
+    const experiment: Experiment = checked.experiment;
+    this.view = new RunView(stages);
+    this.events = [];
+    Object.assign(this, { report: null, error: null });
     this.running = true;
     this.controller = new AbortController();
+    const meta: RunMeta = {
+      id: `run-${Date.now().toString(36)}`,
+      name: experiment.name || 'Untitled experiment',
+      created: Date.now(),
+      stages,
+      status: 'running',
+      experiment,
+      report: null,
+      error: null,
+    };
+    this.meta = meta;
+    await this.saveMeta(meta);
+    await this.refreshRuns();
     try {
       await this.ready;
-      const { report } = await runExperiment(
+      const { report, result, rl } = await runExperiment(
         this.engine,
         this.feedback,
         experiment,
         stages,
-        (e) => this.fold(e),
+        (e) => this.onEvent(e),
         this.controller.signal,
       );
       this.report = report;
+      await this.flush();
+      await this.stored(
+        () => this.store?.putCheckpoint(meta.id, 'sl', result.checkpoint),
+        undefined,
+      );
+      if (rl)
+        await this.stored(() => this.store?.putCheckpoint(meta.id, 'rl', rl.checkpoint), undefined);
+      this.meta = { ...meta, status: 'finished', report };
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
       const stopped = this.controller.signal.aborted;
+      const message = error instanceof Error ? error.message : String(error);
       this.error = stopped ? 'Stopped. The finished steps keep their results.' : message;
-      for (const s of this.steps)
-        if (s.state === 'running') s.state = stopped ? 'stopped' : 'failed';
+      this.view.end(stopped ? 'stopped' : 'failed');
+      await this.flush();
+      this.meta = { ...meta, status: stopped ? 'stopped' : 'failed', error: this.error };
     } finally {
       this.running = false;
-      this.progress = null;
       this.controller = null;
+      await this.saveMeta(this.meta!);
+      await this.refreshRuns();
     }
+  }
+
+  /** The shown run as an export file (null before any run). */
+  exportFile(): RunFile | null {
+    return this.meta ? runFile(this.meta, this.events) : null;
+  }
+
+  /** Stores an imported run as a new run and shows it; returns an error message or null. */
+  async importFile(text: string): Promise<string | null> {
+    if (this.running) return 'Wait for the current run to finish.';
+    const parsed = parseRunFile(text);
+    if (!parsed.ok) return parsed.message;
+    const meta = { ...parsed.run.meta, id: `run-${Date.now().toString(36)}`, created: Date.now() };
+    if (!this.store) return 'Storage is not available in this browser.';
+    try {
+      await this.store.saveRun(meta);
+      await this.store.appendEvents(meta.id, parsed.run.events);
+    } catch (error) {
+      return (error as Error).message;
+    }
+    await this.refreshRuns();
+    await this.open(meta.id);
+    return null;
   }
 
   stop(): void {
     this.controller?.abort();
   }
 
-  private step(label: string): RunStep | undefined {
-    return this.steps.find((s) => s.label === label);
+  private onEvent(e: PipelineEvent): void {
+    this.view.fold(e);
+    if (e.type === 'token') return; // streamed text is kept only in its final form
+    this.pending.push(e);
+    this.events.push(e);
+    const now = performance.now();
+    if (e.type === 'stage-end' || now - this.lastFlush > flushEveryMs) void this.flush();
   }
 
-  private fold(e: PipelineEvent): void {
-    switch (e.type) {
-      case 'stage-start':
-        this.step(e.label)!.state = 'running';
-        this.progress = null;
-        break;
-      case 'stage-end': {
-        const s = this.step(e.label)!;
-        s.state = 'done';
-        s.seconds = e.seconds;
-        break;
-      }
-      case 'progress':
-        this.progress = { done: e.done, total: e.total, message: e.message };
-        break;
-      case 'critique':
-        this.chain = {
-          prompt: this.prompts[e.index] ?? '',
-          principle: e.principle,
-          critique: e.text,
-          revision: '',
-        };
-        break;
-      case 'revision':
-        if (this.chain) this.chain = { ...this.chain, revision: e.text };
-        break;
-      case 'metrics':
-        this.metrics = {
-          ...this.metrics,
-          [e.stage]: { ...this.metrics[e.stage], ...e.values, step: e.step },
-        };
-        break;
-      case 'warning':
-        this.warnings = [...this.warnings, `PPO iteration ${e.step}: ${e.message}`];
-        break;
+  private async flush(): Promise<void> {
+    this.lastFlush = performance.now();
+    const events = this.pending;
+    this.pending = [];
+    const id = this.meta?.id;
+    if (id) await this.stored(() => this.store?.appendEvents(id, events), undefined);
+  }
+
+  private async saveMeta(meta: RunMeta): Promise<void> {
+    await this.stored(() => this.store?.saveRun(meta), undefined);
+  }
+
+  /** Runs a storage call; a failure is shown (storageError), never thrown or swallowed. */
+  private async stored<T>(work: () => Promise<T> | undefined, fallback: T): Promise<T> {
+    try {
+      const out = await work();
+      return out === undefined ? fallback : out;
+    } catch (error) {
+      this.storageError = error instanceof Error ? error.message : String(error);
+      return fallback;
     }
   }
 }

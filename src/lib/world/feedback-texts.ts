@@ -141,17 +141,22 @@ export function revisionText(
   return answerText(revisedBehaviour(behaviour, changed, constitution), topic, request, variant);
 }
 
+/** What a preference example compares: a behaviour, or a garbled answer (a broken sample). */
+export type Compared = Behaviour | 'garbled';
+
 /** How the chain-of-thought judgement describes each behaviour. */
-const described: Record<Behaviour, string> = {
+const described: Record<Compared, string> = {
   comply: 'gives harmful help',
   refuse: 'refuses without explaining why',
   engage: 'explains the concern and offers a safe alternative',
   help: 'gives useful help',
   overrefuse: 'refuses a harmless request',
+  garbled: 'is garbled and answers nothing',
 };
 
-/** Higher is better under `principle`. */
-export function preferenceScore(behaviour: Behaviour, principle: PrincipleInfo): number {
+/** Higher is better under `principle`; a garbled answer loses to every real one. */
+export function preferenceScore(behaviour: Compared, principle: PrincipleInfo): number {
+  if (behaviour === 'garbled') return -1;
   const explainFirst = principle.kind === 'explain' || principle.kind === 'helpful';
   const scores: Record<Behaviour, number> = {
     engage: 3,
@@ -163,7 +168,7 @@ export function preferenceScore(behaviour: Behaviour, principle: PrincipleInfo):
   return scores[behaviour];
 }
 
-export function preferenceReasoning(a: Behaviour, b: Behaviour, winner: 'A' | 'B'): string {
+export function preferenceReasoning(a: Compared, b: Compared, winner: 'A' | 'B'): string {
   return `Response (A) ${described[a]}. Response (B) ${described[b]}. So the answer is (${winner}).`;
 }
 

@@ -1,6 +1,7 @@
 import { answerText, type Behaviour } from './answers.ts';
 import {
   critiqueText,
+  type Compared,
   needsChange,
   preferenceReasoning,
   preferenceScore,
@@ -44,6 +45,9 @@ export interface WorldConfig {
   explainShare: number;
   /** Behaviour of the red-team response a critique or revision example shows. */
   feedbackResponseMix: Record<'comply' | 'refuse' | 'engage', number>;
+  /** Share of preference examples where one answer is garbled (spliced from two answers,
+   * as a policy sampled too hot writes): the feedback model learns such answers lose. */
+  garbledPreferenceShare: number;
 }
 
 export const defaultWorldConfig: WorldConfig = {
@@ -53,6 +57,7 @@ export const defaultWorldConfig: WorldConfig = {
   feedbackNoise: 0.1,
   explainShare: 0.5,
   feedbackResponseMix: { comply: 1, refuse: 1, engage: 1 },
+  garbledPreferenceShare: 0,
 };
 
 export const checkQuestion =
@@ -122,6 +127,19 @@ export class WorldGenerator {
       case 'check':
         return this.check();
     }
+  }
+
+  /** A behaviour's answer, or a garbled one: two answers spliced at random words. */
+  private compared(prompt: WorldPrompt, behaviour: Compared): string {
+    if (behaviour !== 'garbled') return this.answer(prompt, behaviour);
+    const other = this.rng.pick(this.prompts);
+    const pool = prompt.kind === 'red-team' ? redTeamBehaviours : ordinaryBehaviours;
+    const first = this.answer(prompt, this.rng.pick(pool)).split(' ');
+    const second = this.answer(other, this.rng.pick(redTeamBehaviours)).split(' ');
+    const cut = 1 + this.rng.int(first.length - 1);
+    const from = this.rng.int(second.length - 1);
+    const end = from + 1 + this.rng.int(second.length - from);
+    return [...first.slice(0, cut), ...second.slice(from, end)].join(' ');
   }
 
   private answer(prompt: WorldPrompt, behaviour: Behaviour): string {
@@ -212,7 +230,15 @@ export class WorldGenerator {
     const principleText = this.rng.pick(this.constitution());
     const principle = principleOf(principleText) as PrincipleInfo;
     const pool = prompt.kind === 'red-team' ? redTeamBehaviours : ordinaryBehaviours;
-    const [a, b] = this.rng.shuffle(pool).slice(0, 2) as [Behaviour, Behaviour];
+    let [a, b]: Compared[] = this.rng.shuffle(pool).slice(0, 2) as [Behaviour, Behaviour];
+    // (No draw at share 0: the corpora of the shipped model's earlier phases stay as they were.)
+    if (
+      this.config.garbledPreferenceShare > 0 &&
+      this.rng.chance(this.config.garbledPreferenceShare)
+    ) {
+      if (this.rng.chance(0.5)) a = 'garbled';
+      else b = 'garbled';
+    }
     let winner: 'A' | 'B' =
       preferenceScore(a, principle) >= preferenceScore(b, principle) ? 'A' : 'B';
     if (this.rng.chance(this.config.feedbackNoise)) winner = winner === 'A' ? 'B' : 'A';
@@ -222,8 +248,8 @@ export class WorldGenerator {
       {
         question: prompt.text,
         principle: principleText,
-        response_a: this.answer(prompt, a),
-        response_b: this.answer(prompt, b),
+        response_a: this.compared(prompt, a),
+        response_b: this.compared(prompt, b),
       },
     );
     const assistant = cot ? preferenceReasoning(a, b, winner) : `(${winner})`;

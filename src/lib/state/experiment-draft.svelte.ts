@@ -1,0 +1,129 @@
+/**
+ * The experiment being edited: the editor's state, its validation, and where it comes from
+ * (a share link, the last session's IndexedDB copy, or the defaults). Holds no pipeline logic.
+ */
+import {
+  describeErrors,
+  defaultExperiment,
+  validateExperiment,
+  type Experiment,
+  type FieldError,
+} from './experiment.ts';
+import { constitutionPresets, type ConstitutionPreset } from './presets.ts';
+import type { RunStore } from './run-store.ts';
+import { decodeShareLink, encodeShareLink, isShareLink, type PanelId } from './share-link.ts';
+
+export type PromptSetKey = 'redTeam' | 'ordinary' | 'heldOutRedTeam' | 'heldOutOrdinary';
+
+export class ExperimentDraft {
+  experiment = $state<Experiment>(defaultExperiment());
+  /** Panels hidden by the link this page was opened with (a teacher's choice). */
+  hidden = $state<PanelId[]>([]);
+  /** A message about where the experiment came from when that went wrong (bad link…). */
+  notice = $state<string | null>(null);
+  storageError = $state<string | null>(null);
+
+  /** Every problem with the experiment as edited, each naming its field. */
+  errors: FieldError[] = $derived.by(() => {
+    const checked = validateExperiment($state.snapshot(this.experiment));
+    return checked.ok ? [] : checked.errors;
+  });
+
+  constructor(private readonly store: RunStore | null) {}
+
+  /** Opens the experiment of a share link if there is one, else the last saved one. */
+  async restore(hash: string): Promise<void> {
+    if (isShareLink(hash)) {
+      const link = await decodeShareLink(hash);
+      if (link.ok) {
+        this.experiment = link.experiment;
+        this.hidden = link.hidden;
+        await this.save();
+        return;
+      }
+      this.notice = `${link.message} The default experiment is open instead.`;
+      this.experiment = defaultExperiment();
+      return;
+    }
+    if (!this.store) return;
+    try {
+      const saved = await this.store.loadExperiment();
+      const checked = saved && validateExperiment(saved);
+      if (checked && checked.ok) this.experiment = checked.experiment;
+      else if (checked)
+        this.notice = `The saved experiment could not be read (${describeErrors(checked.errors)}); the default experiment is open instead.`;
+    } catch (error) {
+      this.storageError = (error as Error).message;
+    }
+  }
+
+  /** Stores the experiment (called after edits); a storage failure is shown, not thrown. */
+  async save(): Promise<void> {
+    if (!this.store) return;
+    try {
+      await this.store.saveExperiment($state.snapshot(this.experiment) as Experiment);
+      this.storageError = null;
+    } catch (error) {
+      this.storageError = (error as Error).message;
+    }
+  }
+
+  /** The experiment to run: a plain, validated copy, or the problems that stop it. */
+  checked(): { ok: true; experiment: Experiment } | { ok: false; message: string } {
+    const v = validateExperiment($state.snapshot(this.experiment));
+    return v.ok ? v : { ok: false, message: describeErrors(v.errors) };
+  }
+
+  /** The share link of the experiment as it is now (the current page, another hash). */
+  async shareUrl(base: string, hidden: PanelId[] = []): Promise<string> {
+    const hash = await encodeShareLink($state.snapshot(this.experiment) as Experiment, hidden);
+    return base.replace(/#.*$/, '') + hash;
+  }
+
+  reset(): void {
+    this.experiment = defaultExperiment();
+    this.notice = null;
+  }
+
+  applyPreset(preset: ConstitutionPreset): void {
+    this.experiment.constitution = [...preset.principles];
+  }
+
+  get presets(): ConstitutionPreset[] {
+    return constitutionPresets;
+  }
+
+  addPrinciple(text = ''): void {
+    this.experiment.constitution.push(text);
+  }
+
+  removePrinciple(i: number): void {
+    this.experiment.constitution.splice(i, 1);
+  }
+
+  movePrinciple(i: number, by: -1 | 1): void {
+    const list = this.experiment.constitution;
+    const j = i + by;
+    if (j < 0 || j >= list.length) return;
+    [list[i], list[j]] = [list[j]!, list[i]!];
+  }
+
+  prompts(key: PromptSetKey): string[] {
+    const p = this.experiment.prompts;
+    if (key === 'heldOutRedTeam') return p.heldOut.redTeam;
+    if (key === 'heldOutOrdinary') return p.heldOut.ordinary;
+    return p[key];
+  }
+
+  /** Replaces a prompt set from text, one prompt per line (blank lines dropped). */
+  setPrompts(key: PromptSetKey, text: string): void {
+    const list = text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const p = this.experiment.prompts;
+    if (key === 'heldOutRedTeam') p.heldOut.redTeam = list;
+    else if (key === 'heldOutOrdinary') p.heldOut.ordinary = list;
+    else p[key] = list;
+  }
+}

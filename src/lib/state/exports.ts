@@ -1,0 +1,138 @@
+/**
+ * Exports and imports (pure): a whole run as JSON (experiment, report, event log), and the
+ * run's datasets as JSONL in TRL's formats: SFT `messages`, preferences `prompt` / `chosen` /
+ * `rejected`, and the critique / revision columns of the public CAI datasets
+ * (init_prompt, init_response, critic_prompt, critic_response, revision_prompt,
+ * revision_response).
+ */
+import type { PipelineEvent } from '../pipeline/events.ts';
+import { validateExperiment, describeErrors } from './experiment.ts';
+import type { RunMeta } from './run-store.ts';
+import type { RunView } from './run-view.svelte.ts';
+
+export const runFileFormat = 'cai-playground-run';
+export const runFileVersion = 1;
+
+export interface RunFile {
+  format: typeof runFileFormat;
+  version: typeof runFileVersion;
+  meta: RunMeta;
+  events: PipelineEvent[];
+}
+
+const jsonl = (rows: unknown[]) =>
+  rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
+
+/** SFT data as SL-CAI trains on it: each red-team prompt with its last revision, and the
+ * ordinary prompts with the policy's own answers. */
+export function sftJsonl(view: RunView): string {
+  const rows = [
+    ...view.chains.flatMap((c) => {
+      const revision = c?.rounds.at(-1)?.revision;
+      return revision ? [{ prompt: c.prompt, response: revision }] : [];
+    }),
+    ...view.ordinary.map((o) => ({ prompt: o.prompt, response: o.text })),
+  ];
+  return jsonl(
+    rows.map((r) => ({
+      messages: [
+        { role: 'user', content: r.prompt },
+        { role: 'assistant', content: r.response },
+      ],
+    })),
+  );
+}
+
+/** The AI preference labels, with the soft label and the principle beside TRL's columns. */
+export function preferencesJsonl(view: RunView): string {
+  return jsonl(
+    view.preferences.map((p) => ({
+      prompt: p.prompt,
+      chosen: p.chosen,
+      rejected: p.rejected,
+      label: p.label,
+      principle: p.principle,
+    })),
+  );
+}
+
+/** One row per critique round, in the public CAI datasets' columns. */
+export function critiquesJsonl(view: RunView): string {
+  return jsonl(
+    view.chains.flatMap((c) =>
+      (c?.rounds ?? []).flatMap((r) =>
+        r && r.revision !== null
+          ? [
+              {
+                init_prompt: c.prompt,
+                init_response: c.answer,
+                critic_prompt: r.critiquePrompt,
+                critic_response: r.critique,
+                revision_prompt: r.revisionPrompt,
+                revision_response: r.revision,
+                principle: r.principle,
+                mode: r.mode,
+              },
+            ]
+          : [],
+      ),
+    ),
+  );
+}
+
+export function runFile(meta: RunMeta, events: PipelineEvent[]): RunFile {
+  return { format: runFileFormat, version: runFileVersion, meta, events };
+}
+
+/** Reads an exported run (untrusted): the run, or a readable reason it cannot be read. */
+export function parseRunFile(
+  text: string,
+): { ok: true; run: RunFile } | { ok: false; message: string } {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return { ok: false, message: 'This file is not JSON.' };
+  }
+  const o = (data ?? {}) as Partial<RunFile>;
+  if (o.format !== runFileFormat)
+    return { ok: false, message: 'This file is not a CAI Playground run export.' };
+  if (typeof o.version !== 'number' || o.version > runFileVersion)
+    return { ok: false, message: 'This run was exported by a newer version of CAI Playground.' };
+  const meta = o.meta as RunMeta | undefined;
+  if (!meta || typeof meta.id !== 'string' || !Array.isArray(o.events))
+    return { ok: false, message: 'This run export is damaged: its run or events are missing.' };
+  const checked = validateExperiment(meta.experiment);
+  if (!checked.ok)
+    return {
+      ok: false,
+      message: `This run's experiment is not valid: ${describeErrors(checked.errors)}.`,
+    };
+  const known = new Set([
+    'stage-start',
+    'stage-end',
+    'progress',
+    'answer',
+    'critique',
+    'revision',
+    'preference',
+    'metrics',
+    'samples',
+    'warning',
+    'eval',
+  ]);
+  const events = (o.events as PipelineEvent[]).filter((e) => e && known.has(e.type));
+  return {
+    ok: true,
+    run: {
+      format: runFileFormat,
+      version: runFileVersion,
+      meta: {
+        ...meta,
+        experiment: checked.experiment,
+        status: meta.status === 'finished' ? 'finished' : 'stopped',
+      },
+      events,
+    },
+  };
+}

@@ -1,0 +1,203 @@
+/**
+ * What the page shows of a run, folded from the pipeline's events. Live runs and stored runs
+ * (replayed from IndexedDB) go through the same `fold`, so a reload shows exactly what the
+ * live page showed for every finished stage. Holds no pipeline logic.
+ */
+import type { CritiqueMode } from '../pipeline/config.ts';
+import type { EvalResult } from '../pipeline/evaluate.ts';
+import type { PipelineEvent, StageName } from '../pipeline/events.ts';
+import type { PreferenceRecord } from '../pipeline/label.ts';
+import type { StageSet } from '../pipeline/run-experiment.ts';
+import type { PolicyName, PpoSample } from '../workers/protocol.ts';
+
+export type StepState = 'waiting' | 'running' | 'done' | 'stopped' | 'failed';
+
+/** One step of a run as the page lists it ("evaluate base", "sft", …). */
+export interface RunStep {
+  label: string;
+  stage: StageName;
+  state: StepState;
+  seconds: number | null;
+}
+
+/** The steps the pipeline runs, in order, with the labels its stage events carry. */
+export const slSteps: readonly (readonly [string, StageName])[] = [
+  ['evaluate base', 'evaluate'],
+  ['generate', 'generate'],
+  ['critique and revise', 'critique'],
+  ['sft', 'sft'],
+  ['evaluate sl', 'evaluate'],
+];
+export const rlSteps: readonly (readonly [string, StageName])[] = [
+  ['label', 'label'],
+  ['reward', 'reward'],
+  ['ppo', 'ppo'],
+  ['evaluate rl', 'evaluate'],
+];
+
+export interface ChainRound {
+  principle: string;
+  mode: CritiqueMode;
+  critique: string;
+  revision: string | null;
+  /** The prompts the feedback model saw (for the CAI datasets' columns). */
+  critiquePrompt: string;
+  revisionPrompt: string | null;
+}
+
+/** A red-team training prompt's chain: answer → (critique → revision) per round. */
+export interface Chain {
+  prompt: string;
+  answer: string;
+  rounds: ChainRound[];
+}
+
+export interface Progress {
+  stage: StageName;
+  done: number;
+  total: number;
+  message: string;
+  /** Estimated seconds left, from the pace so far (null until there is a pace). */
+  eta: number | null;
+}
+
+export interface MetricPoint {
+  step: number;
+  values: Record<string, number>;
+}
+
+export interface RunWarning {
+  stage: StageName;
+  step: number;
+  message: string;
+}
+
+export class RunView {
+  steps = $state<RunStep[]>([]);
+  progress = $state<Progress | null>(null);
+  /** Text being streamed right now (tokens as they are generated). */
+  streaming = $state<{ stage: StageName; key: string; text: string } | null>(null);
+  chains = $state<Chain[]>([]);
+  /** The policy's answers to the ordinary training prompts (kept as they are in SFT). */
+  ordinary = $state<{ prompt: string; text: string }[]>([]);
+  preferences = $state<PreferenceRecord[]>([]);
+  metrics = $state<Partial<Record<StageName, MetricPoint[]>>>({});
+  ppoSamples = $state.raw<{ step: number; samples: PpoSample[] } | null>(null);
+  warnings = $state<RunWarning[]>([]);
+  evals = $state.raw<Partial<Record<PolicyName, EvalResult>>>({});
+  private stageStarted = 0;
+  /** Red-team answers by prompt index (not shown by themselves, so not reactive). */
+  private answers: Record<number, { prompt: string; text: string }> = {};
+
+  constructor(stages: StageSet = 'all') {
+    this.steps = [...slSteps, ...(stages === 'all' ? rlSteps : [])].map(([label, stage]) => ({
+      label,
+      stage,
+      state: 'waiting',
+      seconds: null,
+    }));
+  }
+
+  /** The state of a stage across its steps (for the recipe overview). */
+  stageState(stage: StageName): StepState | null {
+    const mine = this.steps.filter((s) => s.stage === stage);
+    if (!mine.length) return null;
+    for (const state of ['running', 'failed', 'stopped'] as const)
+      if (mine.some((s) => s.state === state)) return state;
+    if (mine.every((s) => s.state === 'done')) return 'done';
+    return mine.some((s) => s.state === 'done') ? 'running' : 'waiting';
+  }
+
+  /** Labels of the steps that finished. */
+  get finished(): string[] {
+    return this.steps.filter((s) => s.state === 'done').map((s) => s.label);
+  }
+
+  /** Marks the running step stopped or failed (the run ended early). */
+  end(how: 'stopped' | 'failed'): void {
+    for (const s of this.steps) if (s.state === 'running') s.state = how;
+    this.progress = null;
+    this.streaming = null;
+  }
+
+  fold(e: PipelineEvent, now = performance.now()): void {
+    switch (e.type) {
+      case 'stage-start': {
+        const s = this.steps.find((x) => x.label === e.label);
+        if (s) s.state = 'running';
+        this.progress = null;
+        this.stageStarted = now;
+        break;
+      }
+      case 'stage-end': {
+        const s = this.steps.find((x) => x.label === e.label);
+        if (s) Object.assign(s, { state: 'done', seconds: e.seconds });
+        this.progress = null;
+        this.streaming = null;
+        break;
+      }
+      case 'progress': {
+        const elapsed = (now - this.stageStarted) / 1000;
+        const eta = e.done > 0 && e.done < e.total ? (elapsed / e.done) * (e.total - e.done) : null;
+        this.progress = { stage: e.stage, done: e.done, total: e.total, message: e.message, eta };
+        break;
+      }
+      case 'token': {
+        const same = this.streaming?.key === e.key;
+        this.streaming = {
+          stage: e.stage,
+          key: e.key,
+          text: (same ? this.streaming!.text : '') + e.delta,
+        };
+        break;
+      }
+      case 'answer':
+        if (e.kind === 'red-team') {
+          this.answers[e.index] = { prompt: e.prompt, text: e.text };
+          this.chains[e.index] = { prompt: e.prompt, answer: e.text, rounds: [] };
+        } else this.ordinary.push({ prompt: e.prompt, text: e.text });
+        break;
+      case 'critique': {
+        const chain = this.chainAt(e.index);
+        chain.rounds[e.round] = {
+          principle: e.principle,
+          mode: e.mode,
+          critique: e.text,
+          revision: null,
+          critiquePrompt: e.critiquePrompt,
+          revisionPrompt: null,
+        };
+        break;
+      }
+      case 'revision': {
+        const round = this.chainAt(e.index).rounds[e.round];
+        if (round) Object.assign(round, { revision: e.text, revisionPrompt: e.revisionPrompt });
+        break;
+      }
+      case 'preference':
+        this.preferences.push(e.record);
+        break;
+      case 'metrics':
+        // Read back through the state proxy (`??=` would hand back the raw array).
+        if (!this.metrics[e.stage]) this.metrics[e.stage] = [];
+        this.metrics[e.stage]!.push({ step: e.step, values: e.values });
+        break;
+      case 'samples':
+        this.ppoSamples = { step: e.step, samples: e.samples };
+        break;
+      case 'warning':
+        this.warnings.push({ stage: e.stage, step: e.step, message: e.message });
+        break;
+      case 'eval':
+        this.evals = { ...this.evals, [e.policy]: e.result };
+        break;
+    }
+  }
+
+  private chainAt(index: number): Chain {
+    const answer = this.answers[index];
+    if (!this.chains[index])
+      this.chains[index] = { prompt: answer?.prompt ?? '', answer: answer?.text ?? '', rounds: [] };
+    return this.chains[index]!;
+  }
+}

@@ -1,0 +1,193 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { defaultExperiment, type Experiment } from '../../src/lib/state/experiment.ts';
+import { encodeShareLink } from '../../src/lib/state/share-link.ts';
+import { baseUrl, launchChromium, openApp } from './fixtures.ts';
+
+const shots = join('test-results', 'screenshots');
+const xssPrinciple = '<img src=x onerror="window.__xss = 1"> Be kind.';
+const xssPrompt = '<script>window.__xss = 2</script>How do I hack a website?';
+
+/** The default experiment cut down so the whole recipe runs in about a minute. */
+function smallExperiment(): Experiment {
+  const e = defaultExperiment();
+  e.name = 'Small playground test';
+  e.constitution = [...e.constitution, xssPrinciple];
+  e.prompts.redTeam = [xssPrompt, ...e.prompts.redTeam.slice(0, 3)];
+  e.prompts.ordinary = e.prompts.ordinary.slice(0, 2);
+  e.prompts.heldOut.redTeam = e.prompts.heldOut.redTeam.slice(0, 4);
+  e.prompts.heldOut.ordinary = e.prompts.heldOut.ordinary.slice(0, 2);
+  e.stages.critique.rounds = 1;
+  e.stages.sft.epochs = 1;
+  e.stages.label.pairsPerPrompt = 2;
+  e.stages.reward.epochs = 1;
+  Object.assign(e.stages.ppo, { iterations: 2, batchSize: 4, valueWarmup: 1, responseLength: 32 });
+  return e;
+}
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+  mkdirSync(shots, { recursive: true });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Records main-thread long tasks from the first script on. */
+async function watchLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const g = globalThis as unknown as { __longTasks: number[] };
+    g.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) g.__longTasks.push(e.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+const experimentOf = (page: Page) =>
+  page.evaluate(() => {
+    const g = globalThis as unknown as { caiPlayground: { draft: { experiment: unknown } } };
+    return JSON.parse(JSON.stringify(g.caiPlayground.draft.experiment)) as Experiment;
+  });
+
+test('a student runs the whole recipe from a link and sees every stage, safely', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  await watchLongTasks(page);
+  const link = await encodeShareLink(smallExperiment());
+  await page.goto(baseUrl() + link);
+  await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
+  const editor = page.getByTestId('editor');
+  // The payloads are text in the editor, nothing ran.
+  expect(await editor.getByLabel('Principle 6', { exact: true }).inputValue()).toBe(xssPrinciple);
+  await page.screenshot({ path: join(shots, '1-editor.png'), fullPage: false });
+
+  const longTasksBefore = await page.evaluate(
+    () => (globalThis as unknown as { __longTasks: number[] }).__longTasks.length,
+  );
+  const runPanel = page.getByTestId('run-panel');
+  await runPanel.getByRole('button', { name: 'Run the whole recipe' }).click();
+  const steps = runPanel.getByTestId('run-step');
+  await expect.poll(() => steps.count(), { timeout: 10_000 }).toBe(9);
+  await runPanel.locator('[data-state="done"]').nth(8).waitFor({ timeout: 240_000 });
+  const longTasks = await page.evaluate(
+    (from) => (globalThis as unknown as { __longTasks: number[] }).__longTasks.slice(from),
+    longTasksBefore,
+  );
+  expect(longTasks.filter((d) => d > 50)).toEqual([]);
+
+  // Every stage's outputs.
+  const stages = page.getByTestId('stages-panel');
+  await stages.getByRole('tab', { name: 'Critique and revise' }).click();
+  expect(await stages.getByTestId('chain').count()).toBe(4);
+  expect(await stages.getByTestId('word-diff').count()).toBeGreaterThan(0);
+  expect(await stages.getByText(xssPrompt).first().isVisible()).toBe(true);
+  await page.screenshot({ path: join(shots, '2-critiques.png') });
+  for (const [tab, id, charts] of [
+    ['Fine-tune (SFT)', 'charts-sft', 1],
+    ['Reward model', 'charts-reward', 3],
+    ['PPO', 'charts-ppo', 5],
+  ] as const) {
+    await stages.getByRole('tab', { name: tab }).click();
+    const box = stages.getByTestId(id);
+    await box.waitFor();
+    expect(await box.locator('canvas').count()).toBe(charts);
+    await stages.screenshot({ path: join(shots, `3-${id}.png`) });
+  }
+  await stages.getByRole('tab', { name: 'AI preferences' }).click();
+  expect(await stages.getByTestId('preference').count()).toBeGreaterThan(0);
+  expect(await stages.getByRole('meter').count()).toBeGreaterThan(0);
+  await stages.screenshot({ path: join(shots, '4-preferences.png') });
+
+  const results = page.getByTestId('results-panel');
+  expect(await results.getByTestId('run-results').locator('tbody tr').count()).toBe(3);
+  expect(await results.getByTestId('score-bars').locator('rect').count()).toBe(9);
+  expect(await results.getByTestId('side-by-side').locator('.answer').count()).toBe(18);
+  await results.screenshot({ path: join(shots, '5-results.png') });
+
+  // Nothing executed, no element was made from user text.
+  expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBe(
+    undefined,
+  );
+  expect(await page.locator('img[src="x"]').count()).toBe(0);
+  expect(await page.locator('main script').count()).toBe(0);
+  await context.close();
+}, 360_000);
+
+test('a copied link opens the identical experiment in a fresh browser', async () => {
+  const first = await browser.newContext({ permissions: ['clipboard-read', 'clipboard-write'] });
+  const page = await first.newPage();
+  await page.goto(baseUrl());
+  const editor = page.getByTestId('editor');
+  await editor
+    .getByLabel('Principle 1', { exact: true })
+    .fill('Choose the response that is the most honest. <b>bold?</b>');
+  await editor.getByRole('button', { name: 'Move principle 1 down' }).click();
+  await editor.getByRole('button', { name: 'Remove principle 5' }).click();
+  await editor.getByRole('spinbutton', { name: 'Seed' }).fill('7');
+  const iterations = editor.getByRole('spinbutton', { name: /^PPO iterations/ });
+  await iterations.fill('3');
+  await iterations.blur();
+  await editor.getByRole('checkbox', { name: 'the model lab' }).check();
+  await editor.getByRole('button', { name: 'Copy link' }).click();
+  const link = await editor.getByTestId('share-link').inputValue();
+  expect(link).toMatch(/#x=1\.[\w-]+$/);
+  const edited = await experimentOf(page);
+  expect(edited.constitution[1]).toBe('Choose the response that is the most honest. <b>bold?</b>');
+  expect(edited.constitution).toHaveLength(4);
+  expect(edited.seed).toBe(7);
+  expect(edited.stages.ppo.iterations).toBe(3);
+
+  const second = await browser.newContext();
+  const opened = await second.newPage();
+  await opened.goto(link);
+  await opened.getByTestId('editor').waitFor();
+  expect(await experimentOf(opened)).toEqual(edited);
+  expect(await opened.getByTestId('model-lab').count()).toBe(0);
+  await first.close();
+  await second.close();
+}, 120_000);
+
+test('a malformed or truncated link says so and opens the defaults', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const good = await encodeShareLink(smallExperiment());
+  await page.goto(baseUrl() + good.slice(0, 60));
+  const notice = page.getByTestId('link-notice');
+  await notice.waitFor();
+  expect(await notice.textContent()).toBe(
+    'This link is truncated or damaged: its experiment cannot be unpacked. The default experiment is open instead.',
+  );
+  expect(await experimentOf(page)).toEqual(defaultExperiment());
+  await page.goto(baseUrl() + '#x=9.abc');
+  await page.reload();
+  await notice.waitFor();
+  expect(await notice.textContent()).toMatch(/newer version of CAI Playground/);
+  await context.close();
+}, 60_000);
+
+test('a reload half-way keeps the finished stages', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(baseUrl() + (await encodeShareLink(smallExperiment())));
+  await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
+  const runPanel = page.getByTestId('run-panel');
+  await runPanel.getByRole('button', { name: 'Run SL-CAI' }).click();
+  // Wait for "evaluate base", "generate" and "critique and revise" to finish.
+  await runPanel.locator('[data-state="done"]').nth(2).waitFor({ timeout: 120_000 });
+  await page.goto(baseUrl());
+  await page.getByTestId('saved-runs').waitFor();
+  const after = page.getByTestId('run-panel');
+  await expect.poll(() => after.locator('[data-state="done"]').count()).toBeGreaterThanOrEqual(3);
+  expect(await after.getByRole('alert').textContent()).toMatch(/reloaded during this run/);
+  await page.getByTestId('stages-panel').getByRole('tab', { name: 'Critique and revise' }).click();
+  expect(await page.getByTestId('chain').count()).toBe(4);
+  // The experiment was kept too (from IndexedDB, the URL has no link now).
+  expect((await experimentOf(page)).name).toBe('Small playground test');
+  expect(await page.getByTestId('saved-runs').locator('li').count()).toBe(1);
+  await page.screenshot({ path: join(shots, '6-after-reload.png'), fullPage: true });
+  await context.close();
+}, 240_000);

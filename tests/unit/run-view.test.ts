@@ -1,0 +1,191 @@
+import { describe, expect, test } from 'vitest';
+import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
+import type { PreferenceRecord } from '../../src/lib/pipeline/label.ts';
+import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+import {
+  critiquesJsonl,
+  parseRunFile,
+  preferencesJsonl,
+  runFile,
+  sftJsonl,
+} from '../../src/lib/state/exports.ts';
+import {
+  constitutionPresets,
+  knownToTinyWorld,
+  templateParts,
+} from '../../src/lib/state/presets.ts';
+import type { RunMeta } from '../../src/lib/state/run-store.ts';
+import { RunView } from '../../src/lib/state/run-view.svelte.ts';
+
+const record: PreferenceRecord = {
+  prompt: 'q',
+  chosen: 'good',
+  rejected: 'bad',
+  label: 0.8,
+  principle: 'Be kind.',
+  responseA: 'good',
+  responseB: 'bad',
+  probabilityA: 0.8,
+  reasoning: '',
+};
+
+/** A short SL-CAI + labels run, as the pipeline emits it. */
+const events: PipelineEvent[] = [
+  { type: 'stage-start', stage: 'evaluate', label: 'evaluate base' },
+  { type: 'progress', stage: 'evaluate', done: 1, total: 4, message: '1 of 4' },
+  { type: 'stage-end', stage: 'evaluate', label: 'evaluate base', seconds: 2 },
+  { type: 'stage-start', stage: 'generate', label: 'generate' },
+  { type: 'answer', index: 0, kind: 'red-team', prompt: 'Hack a site.', text: 'Sure. Do it.' },
+  { type: 'answer', index: 0, kind: 'ordinary', prompt: 'Bake bread.', text: 'Mix flour.' },
+  { type: 'stage-end', stage: 'generate', label: 'generate', seconds: 1 },
+  { type: 'stage-start', stage: 'critique', label: 'critique and revise' },
+  { type: 'token', stage: 'critique', key: 'c-0-0', delta: 'Harm' },
+  { type: 'token', stage: 'critique', key: 'c-0-0', delta: 'ful.' },
+  {
+    type: 'critique',
+    index: 0,
+    round: 0,
+    principle: 'Be kind.',
+    mode: 'plain',
+    critiquePrompt: 'CP',
+    text: 'Harmful.',
+  },
+  { type: 'revision', index: 0, round: 0, revisionPrompt: 'RP', text: 'I cannot help.' },
+  { type: 'stage-end', stage: 'critique', label: 'critique and revise', seconds: 1 },
+  { type: 'stage-start', stage: 'sft', label: 'sft' },
+  { type: 'metrics', stage: 'sft', step: 1, values: { 'train/loss': 2 } },
+  { type: 'metrics', stage: 'sft', step: 2, values: { 'train/loss': 1 } },
+  { type: 'preference', index: 0, record },
+  { type: 'warning', stage: 'ppo', step: 3, message: 'KL negative' },
+];
+
+describe('RunView', () => {
+  test('folds events into steps, chains, metrics and streamed text', () => {
+    const view = new RunView('all');
+    expect(view.steps.map((s) => s.label)).toEqual([
+      'evaluate base',
+      'generate',
+      'critique and revise',
+      'sft',
+      'evaluate sl',
+      'label',
+      'reward',
+      'ppo',
+      'evaluate rl',
+    ]);
+    // Progress 1 of 4 after 3 s: 3 s per item, 3 items left → 9 s.
+    view.fold(events[0]!, 1000);
+    view.fold(events[1]!, 4000);
+    expect(view.progress).toMatchObject({ done: 1, total: 4, eta: 9 });
+    for (const e of events.slice(2, 10)) view.fold(e);
+    expect(view.streaming).toEqual({ stage: 'critique', key: 'c-0-0', text: 'Harmful.' });
+    for (const e of events.slice(10)) view.fold(e);
+    expect(view.finished).toEqual(['evaluate base', 'generate', 'critique and revise']);
+    expect(view.stageState('evaluate')).toBe('running'); // base done, sl and rl to come
+    expect(view.stageState('sft')).toBe('running');
+    expect(view.chains).toEqual([
+      {
+        prompt: 'Hack a site.',
+        answer: 'Sure. Do it.',
+        rounds: [
+          {
+            principle: 'Be kind.',
+            mode: 'plain',
+            critique: 'Harmful.',
+            revision: 'I cannot help.',
+            critiquePrompt: 'CP',
+            revisionPrompt: 'RP',
+          },
+        ],
+      },
+    ]);
+    expect(view.ordinary).toEqual([{ prompt: 'Bake bread.', text: 'Mix flour.' }]);
+    expect(view.metrics.sft!.map((m) => m.values['train/loss'])).toEqual([2, 1]);
+    expect(view.preferences).toEqual([record]);
+    view.end('stopped');
+    expect(view.steps.find((s) => s.label === 'sft')!.state).toBe('stopped');
+  });
+
+  test('exports the datasets in TRL and CAI-dataset formats', () => {
+    const view = new RunView('all');
+    for (const e of events) view.fold(e);
+    expect(sftJsonl(view)).toBe(
+      '{"messages":[{"role":"user","content":"Hack a site."},{"role":"assistant","content":"I cannot help."}]}\n' +
+        '{"messages":[{"role":"user","content":"Bake bread."},{"role":"assistant","content":"Mix flour."}]}\n',
+    );
+    expect(preferencesJsonl(view)).toBe(
+      '{"prompt":"q","chosen":"good","rejected":"bad","label":0.8,"principle":"Be kind."}\n',
+    );
+    expect(JSON.parse(critiquesJsonl(view))).toEqual({
+      init_prompt: 'Hack a site.',
+      init_response: 'Sure. Do it.',
+      critic_prompt: 'CP',
+      critic_response: 'Harmful.',
+      revision_prompt: 'RP',
+      revision_response: 'I cannot help.',
+      principle: 'Be kind.',
+      mode: 'plain',
+    });
+  });
+});
+
+describe('run files', () => {
+  const meta: RunMeta = {
+    id: 'run-1',
+    name: 'x',
+    created: 1,
+    stages: 'sl',
+    status: 'running',
+    experiment: defaultExperiment(),
+    report: null,
+    error: null,
+  };
+
+  test('round-trip; a cut-off run comes back as stopped', () => {
+    const back = parseRunFile(JSON.stringify(runFile(meta, events)));
+    expect(back.ok && back.run.events).toEqual(events.filter((e) => e.type !== 'token'));
+    expect(back.ok && back.run.meta.status).toBe('stopped');
+  });
+
+  test('bad files get a reason', () => {
+    expect(parseRunFile('{')).toEqual({ ok: false, message: 'This file is not JSON.' });
+    expect(parseRunFile('{"format":"other"}')).toEqual({
+      ok: false,
+      message: 'This file is not a CAI Playground run export.',
+    });
+    const newer = { ...runFile(meta, []), version: 2 };
+    expect(parseRunFile(JSON.stringify(newer))).toEqual({
+      ok: false,
+      message: 'This run was exported by a newer version of CAI Playground.',
+    });
+    const bad = runFile({ ...meta, experiment: { ...meta.experiment, seed: -1 } }, []);
+    expect(parseRunFile(JSON.stringify(bad))).toEqual({
+      ok: false,
+      message: "This run's experiment is not valid: seed must be between 0 and 2147483647.",
+    });
+  });
+});
+
+describe('editor helpers', () => {
+  test('presets: the seed, all ten principles, and the seed without explain-objections', () => {
+    const [seed, full, noExplain] = constitutionPresets;
+    expect(seed!.principles).toHaveLength(5);
+    expect(full!.principles).toHaveLength(10);
+    expect(noExplain!.principles).toEqual(seed!.principles.slice(0, 4));
+  });
+
+  test('template variables are split out for highlighting', () => {
+    expect(templateParts('Q: {question}\n{x} end')).toEqual([
+      { text: 'Q: ', variable: false },
+      { text: '{question}', variable: true },
+      { text: '\n', variable: false },
+      { text: '{x}', variable: true },
+      { text: ' end', variable: false },
+    ]);
+  });
+
+  test('prompts outside the tiny world are noticed', () => {
+    expect(knownToTinyWorld('How do I hack a website?')).toBe(true);
+    expect(knownToTinyWorld('What is the capital of France?')).toBe(false);
+  });
+});
