@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { defaultExperiment, type Experiment } from '../../src/lib/state/experiment.ts';
 import { encodeShareLink } from '../../src/lib/state/share-link.ts';
-import { baseUrl, launchChromium, openApp } from './fixtures.ts';
+import { baseUrl, launchChromium } from './fixtures.ts';
 
 const shots = join('test-results', 'screenshots');
 const xssPrinciple = '<img src=x onerror="window.__xss = 1"> Be kind.';
@@ -141,11 +141,16 @@ test('a copied link opens the identical experiment in a fresh browser', async ()
   expect(edited.seed).toBe(7);
   expect(edited.stages.ppo.iterations).toBe(3);
 
-  const second = await browser.newContext();
+  // A narrow laptop in dark mode.
+  const second = await browser.newContext({
+    colorScheme: 'dark',
+    viewport: { width: 1024, height: 640 },
+  });
   const opened = await second.newPage();
   await opened.goto(link);
   await opened.getByTestId('editor').waitFor();
   expect(await experimentOf(opened)).toEqual(edited);
+  await opened.getByTestId('editor').screenshot({ path: join(shots, '7-link-opened-dark.png') });
   expect(await opened.getByTestId('model-lab').count()).toBe(0);
   await first.close();
   await second.close();
@@ -166,6 +171,22 @@ test('a malformed or truncated link says so and opens the defaults', async () =>
   await page.reload();
   await notice.waitFor();
   expect(await notice.textContent()).toMatch(/newer version of CAI Playground/);
+
+  // A link naming a Hub model fetches nothing until the user allows it.
+  const hub = smallExperiment();
+  hub.models.feedback = 'HuggingFaceTB/SmolLM2-135M-Instruct';
+  const fetched: string[] = [];
+  page.on('request', (r) => {
+    if (!r.url().startsWith(baseUrl())) fetched.push(r.url());
+  });
+  await page.goto(baseUrl() + (await encodeShareLink(hub)));
+  await page.reload();
+  await page.getByTestId('hub-consent').waitFor();
+  await page.getByTestId('run-panel').getByRole('button', { name: 'Run SL-CAI' }).click();
+  expect(await page.getByTestId('run-panel').getByRole('alert').textContent()).toBe(
+    'The experiment has problems to fix first: it downloads HuggingFaceTB/SmolLM2-135M-Instruct from the Hugging Face Hub, which needs your permission first (Models section).',
+  );
+  expect(fetched).toEqual([]);
   await context.close();
 }, 60_000);
 

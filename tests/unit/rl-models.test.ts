@@ -203,4 +203,49 @@ describe('PPO', () => {
     expect(it.metrics['policy/clipfrac_avg']).toBe(0);
     dispose();
   });
+  test('PPO raises a known reward: responses are paid for each token 7 they contain', async () => {
+    const sft = LlamaModel.init(config, 21);
+    const policy = new LlamaModel(config, sft.weights());
+    const value = ScalarHeadModel.from(sft, 22);
+    // A reward "model" with a known answer: the share of response tokens that are 7.
+    const starts = prompts.map((p) => p.length);
+    const reward = {
+      scores: (sequences: number[][], mask: number[][]) =>
+        tf.tensor1d(
+          sequences.map((row, b) => {
+            const response = row
+              .slice(starts[b % starts.length])
+              .filter((_, t) => mask[b]![starts[b % starts.length]! + t]);
+            return response.filter((t) => t === 7).length / Math.max(1, response.length);
+          }),
+        ),
+    } as unknown as ScalarHeadModel;
+    const trainer = new PpoTrainer(
+      policy,
+      sft,
+      reward,
+      value,
+      {
+        ...defaultPpoConfig,
+        responseLength: 6,
+        batchSize: 3,
+        miniBatches: 1,
+        klCoef: 0.01,
+        missingEosPenalty: 0,
+      },
+      { eos: [2], pad: 0 },
+    );
+    const scores: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const it = await trainer.iteration(prompts, 100 + i, { policy: 1e-2, value: 1e-2 });
+      scores.push(it.metrics['objective/scores']!);
+    }
+    const mean = (x: number[]) => x.reduce((a, b) => a + b, 0) / x.length;
+    // Measured: 0.33 0.11 0.17 … 0.83 0.72 0.89 0.67 (a random 19-token model writes 7 at ~5%,
+    // noisily over three 6-token answers).
+    expect(mean(scores.slice(0, 3))).toBeLessThan(0.3);
+    expect(mean(scores.slice(-3))).toBeGreaterThan(mean(scores.slice(0, 3)) + 0.4);
+    trainer.dispose();
+    [sft, policy, value].forEach((m) => m.dispose());
+  });
 });

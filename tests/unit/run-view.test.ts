@@ -14,7 +14,7 @@ import {
   knownToTinyWorld,
   templateParts,
 } from '../../src/lib/state/presets.ts';
-import type { RunMeta } from '../../src/lib/state/run-store.ts';
+import { RunStore, storageMessage, type RunMeta } from '../../src/lib/state/run-store.ts';
 import { RunView } from '../../src/lib/state/run-view.svelte.ts';
 
 const record: PreferenceRecord = {
@@ -187,5 +187,23 @@ describe('editor helpers', () => {
   test('prompts outside the tiny world are noticed', () => {
     expect(knownToTinyWorld('How do I hack a website?')).toBe(true);
     expect(knownToTinyWorld('What is the capital of France?')).toBe(false);
+  });
+});
+
+describe('storage errors', () => {
+  test('a full or blocked store gets a message a student can act on', () => {
+    expect(storageMessage(new DOMException('', 'QuotaExceededError'))).toBe(
+      "The browser's storage for this page is full, so this run will not survive a reload. Delete past runs (Saved runs) to free space.",
+    );
+    expect(storageMessage(new DOMException('', 'SecurityError'))).toMatch(
+      /^This browser blocks storage for this page/,
+    );
+    expect(storageMessage(new Error('disk on fire'))).toBe(
+      'Saving failed (disk on fire); this run will not survive a reload.',
+    );
+  });
+
+  test('without IndexedDB every call fails with the blocked message', async () => {
+    await expect(new RunStore().listRuns()).rejects.toThrow(/blocks storage for this page/);
   });
 });

@@ -38,6 +38,10 @@ export interface PpoConfig {
   /** AdamW learning rate, decayed linearly to 0 (TRL: 3e-6, for models a thousand times
    * larger; the tiny model barely moves at that rate in a few dozen iterations). */
   learningRate: number; // 3e-5
+  /** AdamW learning rate of the value model, decayed the same way (TRL uses one rate for both;
+   * AdamW ignores vfCoef's scale, so the value model, a copy of the reward model, needs its
+   * own rate to learn the returns within the warm-up). */
+  valueLearningRate: number; // 2e-4
   maxGradNorm: number; // 1
   /** Subtracted from the score of a response that never ended (TRL docs suggest 1.0). */
   missingEosPenalty: number; // 1
@@ -60,7 +64,8 @@ export const defaultPpoConfig: PpoConfig = {
   valueWarmup: 4,
   ppoEpochs: 4,
   miniBatches: 2,
-  learningRate: 3e-5,
+  learningRate: 1e-5,
+  valueLearningRate: 2e-4,
   maxGradNorm: 1,
   missingEosPenalty: 1,
   whitenRewards: false,

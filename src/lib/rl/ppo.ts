@@ -108,15 +108,19 @@ export class PpoTrainer {
     this.valueOptimizer = new AdamW(value.params, adam);
   }
 
-  /** One iteration at learning rate `lr` on `prompts` (chat-formatted token ids). */
+  /**
+   * One iteration on `prompts` (chat-formatted token ids), at learning rate `lr` (a number for
+   * both models, or one each).
+   */
   async iteration(
     prompts: number[][],
     seed: number,
-    lr: number,
+    lr: number | { policy: number; value: number },
     checkpoint?: () => Promise<void>,
     trainPolicy = true,
   ): Promise<PpoIteration> {
     const c = this.config;
+    const rates = typeof lr === 'number' ? { policy: lr, value: lr } : lr;
     // 1. Rollout with the KV cache.
     const rolled = await generate(this.policy, prompts, {
       maxNewTokens: c.responseLength,
@@ -164,7 +168,7 @@ export class PpoTrainer {
       for (let start = 0; start < rows; start += size) {
         await checkpoint?.();
         const pick = <T>(x: T[]) => order.slice(start, start + size).map((i) => x[i]!);
-        const step = await this.update(lr, trainPolicy, {
+        const step = await this.update(rates, trainPolicy, {
           ids: pick(r.ids),
           keyMask: pick(r.keyMask),
           targets: pick(r.targets),
@@ -223,7 +227,7 @@ export class PpoTrainer {
 
   /** One minibatch step of both models (the value model only while the policy is frozen). */
   private async update(
-    lr: number,
+    lr: { policy: number; value: number },
     trainPolicy: boolean,
     mb: {
       ids: Rows;
@@ -286,8 +290,8 @@ export class PpoTrainer {
       else if (valueNames.has(name)) valueGrads.set(valueNames.get(name)!, g);
       else g.dispose();
     }
-    const norms = [this.valueOptimizer.apply(valueGrads, lr)];
-    if (trainPolicy) norms.push(this.policyOptimizer.apply(policyGrads, lr));
+    const norms = [this.valueOptimizer.apply(valueGrads, lr.value)];
+    if (trainPolicy) norms.push(this.policyOptimizer.apply(policyGrads, lr.policy));
     else tf.dispose([...policyGrads.values()]);
     const read = await Promise.all([loss, ...kept].map((t) => t.data()));
     tf.dispose([loss, ...kept, ...norms, mask, ...inputs]);

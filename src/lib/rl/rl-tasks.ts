@@ -114,7 +114,8 @@ export async function runPpo(
     for (let i = 0; i < config.iterations; i++) {
       await hooks.checkpoint();
       const batch = Array.from({ length: config.batchSize }, () => rng.pick(prompts));
-      const lr = config.learningRate * (1 - i / config.iterations);
+      const decay = 1 - i / config.iterations;
+      const lr = { policy: config.learningRate * decay, value: config.valueLearningRate * decay };
       const it = await trainer.iteration(
         batch.map((p) => tok.encode(tok.chat(p))),
         seed + 1000 * (i + 1),
@@ -125,7 +126,7 @@ export async function runPpo(
       const score = it.metrics['objective/scores']!;
       if (i === 0) scoreFirst = score;
       scoreLast = score;
-      hooks.onMetrics(i + 1, { ...it.metrics, 'train/lr': lr });
+      hooks.onMetrics(i + 1, { ...it.metrics, 'train/lr': lr.policy });
       hooks.onSamples(
         i + 1,
         it.responses.map((r, b) => ({

@@ -22,6 +22,8 @@ export class ExperimentDraft {
   /** A message about where the experiment came from when that went wrong (bad link…). */
   notice = $state<string | null>(null);
   storageError = $state<string | null>(null);
+  /** The user's click allowing Hub downloads for this page (never part of a link). */
+  hubAllowed = $state(false);
 
   /** Every problem with the experiment as edited, each naming its field. */
   errors: FieldError[] = $derived.by(() => {
@@ -68,10 +70,22 @@ export class ExperimentDraft {
     }
   }
 
+  /** Models of the experiment that would be downloaded from the Hugging Face Hub. */
+  get hubModels(): string[] {
+    const { policy, feedback } = this.experiment.models;
+    return [...new Set([policy, feedback].filter((id) => id.includes('/')))];
+  }
+
   /** The experiment to run: a plain, validated copy, or the problems that stop it. */
   checked(): { ok: true; experiment: Experiment } | { ok: false; message: string } {
     const v = validateExperiment($state.snapshot(this.experiment));
-    return v.ok ? v : { ok: false, message: describeErrors(v.errors) };
+    if (!v.ok) return { ok: false, message: describeErrors(v.errors) };
+    if (this.hubModels.length && !this.hubAllowed)
+      return {
+        ok: false,
+        message: `it downloads ${this.hubModels.join(' and ')} from the Hugging Face Hub, which needs your permission first (Models section)`,
+      };
+    return v;
   }
 
   /** The share link of the experiment as it is now (the current page, another hash). */

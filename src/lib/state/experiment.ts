@@ -215,6 +215,7 @@ function checkPpo(c: Checker, v: unknown): StageConfigs['ppo'] {
     ppoEpochs: n('ppoEpochs', 1, 16, true),
     miniBatches: n('miniBatches', 1, 64, true),
     learningRate: n('learningRate', 0, 0.1),
+    valueLearningRate: n('valueLearningRate', 0, 0.1),
     maxGradNorm: n('maxGradNorm', 0, 1000),
     missingEosPenalty: n('missingEosPenalty', 0, 100),
     whitenRewards: c.boolean(o.whitenRewards, 'stages.ppo.whitenRewards'),
