@@ -73,7 +73,8 @@ export class ExperimentDraft {
   /** Models of the experiment that would be downloaded from the Hugging Face Hub. */
   get hubModels(): string[] {
     const { policy, feedback } = this.experiment.models;
-    return [...new Set([policy, feedback].filter((id) => id.includes('/')))];
+    const hub = [policy, feedback].filter((id) => id.includes('/'));
+    return hub.filter((id, i) => hub.indexOf(id) === i);
   }
 
   /** The experiment to run: a plain, validated copy, or the problems that stop it. */
