@@ -78,6 +78,28 @@ export async function rewardScores(
   return out;
 }
 
+/**
+ * Prompts in passes, each a fresh shuffle, as TRL's dataloader serves them: every prompt once
+ * per pass. A batch as large as the set is the whole set, so iterations compare.
+ */
+export class PromptStream {
+  private order: string[] = [];
+
+  constructor(
+    private readonly prompts: string[],
+    private readonly rng: Rng,
+  ) {}
+
+  next(size: number): string[] {
+    const out: string[] = [];
+    while (out.length < size) {
+      if (this.order.length === 0) this.order = this.rng.shuffle(this.prompts);
+      out.push(this.order.pop()!);
+    }
+    return out;
+  }
+}
+
 export interface PpoHooks {
   onMetrics: (iteration: number, values: Record<string, number>) => void;
   onSamples: (iteration: number, samples: PpoSample[]) => void;
@@ -88,8 +110,8 @@ export interface PpoHooks {
 /**
  * PPO: `rl` (a copy of the SL-CAI policy) is trained against the reward model, with the
  * SL-CAI policy as the frozen reference and a value model initialised from the reward model.
- * Each iteration draws `batchSize` prompts (seeded); the learning rate decays linearly to 0,
- * as TRL's default schedule does.
+ * Each iteration takes the next `batchSize` prompts of a seeded stream of shuffled passes; the
+ * learning rates decay linearly to 0, as TRL's default schedule does.
  */
 export async function runPpo(
   sl: PolicySession,
@@ -107,13 +129,13 @@ export async function runPpo(
     eos: sl.eos,
     pad: sl.config.pad_token_id,
   });
-  const rng = new Rng(seed);
+  const stream = new PromptStream(prompts, new Rng(seed));
   let scoreFirst = NaN;
   let scoreLast = NaN;
   try {
     for (let i = 0; i < config.iterations; i++) {
       await hooks.checkpoint();
-      const batch = Array.from({ length: config.batchSize }, () => rng.pick(prompts));
+      const batch = stream.next(Math.min(config.batchSize, prompts.length));
       const decay = 1 - i / config.iterations;
       const lr = { policy: config.learningRate * decay, value: config.valueLearningRate * decay };
       const it = await trainer.iteration(
