@@ -97,6 +97,10 @@ test('a student runs the whole recipe from a link and sees every stage, safely',
     expect(await box.locator('canvas').count()).toBe(charts);
     await stages.screenshot({ path: join(shots, `3-${id}.png`) });
   }
+  // Keyboard: arrow keys move between the stage tabs.
+  await stages.getByRole('tab', { name: 'PPO' }).focus();
+  await page.keyboard.press('ArrowLeft');
+  expect(await stages.getByRole('tab', { selected: true }).textContent()).toMatch(/Reward model/);
   await stages.getByRole('tab', { name: 'AI preferences' }).click();
   expect(await stages.getByTestId('preference').count()).toBeGreaterThan(0);
   expect(await stages.getByRole('meter').count()).toBeGreaterThan(0);

@@ -9,6 +9,8 @@ import {
 import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
 import { buildRollout, PpoTrainer } from '../../src/lib/rl/ppo.ts';
 import { defaultPpoConfig } from '../../src/lib/rl/ppo-config.ts';
+import { PromptStream } from '../../src/lib/rl/rl-tasks.ts';
+import { Rng } from '../../src/lib/world/random.ts';
 import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 
@@ -247,5 +249,16 @@ describe('PPO', () => {
     expect(mean(scores.slice(-3))).toBeGreaterThan(mean(scores.slice(0, 3)) + 0.4);
     trainer.dispose();
     [sft, policy, value].forEach((m) => m.dispose());
+  });
+});
+
+describe('PPO prompt stream', () => {
+  test('every prompt once per pass; a batch of the whole set is the whole set', () => {
+    const prompts = ['a', 'b', 'c', 'd', 'e'];
+    const stream = new PromptStream(prompts, new Rng(3));
+    const first = [...stream.next(2), ...stream.next(2), ...stream.next(1)];
+    expect([...first].sort()).toEqual(prompts);
+    const whole = new PromptStream(prompts, new Rng(4));
+    for (let i = 0; i < 3; i++) expect([...whole.next(5)].sort()).toEqual(prompts);
   });
 });

@@ -107,14 +107,14 @@ export const defaultStageConfigs: StageConfigs = {
   },
   // SL-CAI leaves the tiny policy very sure of itself: at temperature 1 only 6 of the default
   // 90 prompts got two different answers (measured), at 1.3 about 37; two pairs per prompt
-  // then give the reward model ~75 comparisons. Greedy reasoning.
+  // then give ~75 distinct pairs, of which the feedback model calls ~40. Greedy reasoning.
   label: {
     mode: 'plain',
     cotBand: [0.4, 0.6],
     sampling: { temperature: 1.3, maxNewTokens: 96 },
     pairsPerPrompt: 2,
-    // Measured on the default run: ~30 of 78 pairs had P(A) in 0.5-0.6 (mostly two answers
-    // the feedback model reads as equally good), the rest 0.66-0.94.
+    // Measured on the default run (before the feedback model learned garbled answers): 30 of
+    // 78 pairs had P(A) in 0.5-0.6, the rest 0.66-0.94.
     minMargin: 0.1,
     reasoning: { temperature: 0, maxNewTokens: 96 },
   },

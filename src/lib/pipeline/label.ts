@@ -37,8 +37,7 @@ export interface LabelInput {
 
 /**
  * RL-CAI's AI feedback: the SL-CAI policy answers each prompt twice (pairsPerPrompt times
- * over); the feedback model
- * compares the two under a sampled principle. P(A) comes from the option log-probs
+ * over); the feedback model compares the two under a sampled principle. P(A) comes from the option log-probs
  * (normalised), averaged over both orders to cancel position bias; in chain-of-thought mode
  * the reasoning is generated first and the label clamped to a band. Pairs of identical
  * answers, and pairs the feedback model cannot tell apart (P(A) within minMargin of 0.5,

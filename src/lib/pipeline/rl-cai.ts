@@ -56,6 +56,11 @@ export async function runRlCai(
     ),
   );
 
+  if (preferences.length < 2)
+    throw new Error(
+      `Only ${preferences.length} preference pair${preferences.length === 1 ? '' : 's'} survived labelling (the rest were identical answers or too close to call): the reward model needs at least 2. Raise the pairs per prompt or the pair sampling temperature, or lower the minimum margin.`,
+    );
+
   const reward = await timed('reward', 'reward', async () => {
     const pairs: PreferencePair[] = preferences.map(({ prompt, chosen, rejected, label }) => ({
       prompt,

@@ -73,6 +73,16 @@ export class PipelineRun {
         : run.meta.error;
   }
 
+  /** A stored run's view, for showing beside the current one (null if it cannot be read). */
+  async viewOf(id: string): Promise<RunView | null> {
+    if (!this.store) return null;
+    const run = await this.stored(() => this.store!.loadRun(id), undefined);
+    if (!run) return null;
+    const view = new RunView(run.meta.stages);
+    for (const e of run.events) view.fold(e);
+    return view;
+  }
+
   async remove(id: string): Promise<void> {
     if (!this.store) return;
     await this.stored(() => this.store!.deleteRun(id), undefined);
