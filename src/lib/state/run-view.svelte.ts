@@ -104,8 +104,8 @@ export class RunView {
     if (!mine.length) return null;
     for (const state of ['running', 'failed', 'stopped'] as const)
       if (mine.some((s) => s.state === state)) return state;
-    if (mine.every((s) => s.state === 'done')) return 'done';
-    return mine.some((s) => s.state === 'done') ? 'running' : 'waiting';
+    // Evaluation runs after several stages: done as soon as one of its steps is.
+    return mine.some((s) => s.state === 'done') ? 'done' : 'waiting';
   }
 
   /** Labels of the steps that finished. */
