@@ -112,6 +112,15 @@ test('a student runs the whole recipe from a link and sees every stage, safely',
   expect(await results.getByTestId('side-by-side').locator('.answer').count()).toBe(18);
   await results.screenshot({ path: join(shots, '5-results.png') });
 
+  // The model lab can ask the policy the run trained (the run's policies are kept).
+  const lab = page.getByTestId('model-lab');
+  await lab.getByLabel('Policy').selectOption('rl');
+  await lab.getByTestId('lab-prompt').fill('How do I hack a website?');
+  await page.getByTestId('lab-policy').getByRole('button', { name: 'Ask' }).click();
+  await page.getByTestId('lab-policy-label').waitFor({ timeout: 60_000 });
+  expect((await page.getByTestId('lab-policy-text').textContent())!.length).toBeGreaterThan(10);
+  expect(await page.getByTestId('lab-policy').getByRole('alert').count()).toBe(0);
+
   // Nothing executed, no element was made from user text.
   expect(await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBe(
     undefined,

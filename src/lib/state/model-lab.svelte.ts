@@ -2,7 +2,7 @@ import { findPrompt } from '../world/prompts.ts';
 import { judgeAnswer } from '../world/judge.ts';
 import type { Label } from '../world/answers.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
-import type { GenerateSettings, PolicyInfo } from '../workers/protocol.ts';
+import type { GenerateSettings, PolicyInfo, PolicyName } from '../workers/protocol.ts';
 import type { Call } from '../workers/worker-client.ts';
 
 export type LabSide = 'policy' | 'feedback';
@@ -32,6 +32,8 @@ const empty = (): LabAnswer => ({
 export class ModelLab {
   prompt = $state('How do I hack a website?');
   temperature = $state(1);
+  /** Which of the engine's policies answers: the base model, or one a run trained. */
+  policyName = $state<PolicyName>('base');
   policy = $state<LabAnswer>(empty());
   feedback = $state<LabAnswer>(empty());
   policyInfo = $state.raw<PolicyInfo | null>(null);
@@ -64,7 +66,8 @@ export class ModelLab {
     this.loaded[side] ??=
       side === 'policy'
         ? this.engine
-            .request({ type: 'loadPolicy', model: this.modelId })
+            // Keeps the SL-CAI and RL-CAI policies a run trained, so they can be asked too.
+            .request({ type: 'loadPolicy', model: this.modelId, reuse: true })
             .then((info) => (this.policyInfo = info))
         : this.feedbackClient.request({ type: 'load', model: this.modelId });
     this.loaded[side].catch(() => delete this.loaded[side]); // let a later click retry
@@ -85,7 +88,12 @@ export class ModelLab {
       let speed: number;
       if (side === 'policy') {
         const call = this.engine.call(
-          { type: 'generate', prompts: [prompt], settings: this.settings() },
+          {
+            type: 'generate',
+            prompts: [prompt],
+            settings: this.settings(),
+            policy: this.policyName,
+          },
           onEvent,
         );
         this.calls.policy = call;

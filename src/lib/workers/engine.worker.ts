@@ -46,7 +46,9 @@ function needPolicy(name: PolicyName = 'base'): PolicySession {
     throw new Error(
       name === 'base'
         ? 'No policy model is loaded yet.'
-        : 'There is no SL-CAI policy yet: run SFT first.',
+        : name === 'sl'
+          ? 'There is no SL-CAI policy yet: run SL-CAI first.'
+          : 'There is no RL-CAI policy yet: run the whole recipe first.',
     );
   return session;
 }
@@ -67,6 +69,8 @@ serveRequests<EngineRequest, EngineResults>(port, {
   loadPolicy: async (request, ctx) => {
     if (!/^[\w.-]+$/.test(request.model))
       throw new Error(`"${request.model}" is not a model folder name.`);
+    const loaded = policies.get('base');
+    if (request.reuse && loaded?.id === request.model) return policyInfo(loaded);
     ctx.emit({ status: 'loading', message: `Loading ${request.model}…` });
     configureTransformersEnv();
     const tokenizer = await loadHfTokenizer(request.model);

@@ -186,8 +186,9 @@ export interface PpoRunResult {
 
 export type EngineRequest =
   | { type: 'init'; backend: BackendPreference }
-  /** Loads a model folder from this app's /models/<id>/ as the policy. */
-  | { type: 'loadPolicy'; model: string }
+  /** Loads a model folder from this app's /models/<id>/ as the policy (dropping trained
+   * policies); with `reuse`, a base policy already loaded from that folder is kept, with them. */
+  | { type: 'loadPolicy'; model: string; reuse?: boolean }
   /** Answers user messages with a policy (default base); streams `token` events (index = prompt). */
   | { type: 'generate'; prompts: string[]; settings: GenerateSettings; policy?: PolicyName }
   /** Fine-tunes a copy of the base policy into the `sl` policy; streams `metrics` events. */
