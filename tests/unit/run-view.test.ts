@@ -80,7 +80,11 @@ describe('RunView', () => {
     for (const e of events.slice(2, 10)) view.fold(e);
     expect(view.streaming).toEqual({ stage: 'critique', key: 'c-0-0', text: 'Harmful.' });
     for (const e of events.slice(10)) view.fold(e);
-    expect(view.finished).toEqual(['evaluate base', 'generate', 'critique and revise']);
+    expect(view.steps.filter((s) => s.state === 'done').map((s) => s.label)).toEqual([
+      'evaluate base',
+      'generate',
+      'critique and revise',
+    ]);
     expect(view.stageState('evaluate')).toBe('done'); // base done, sl and rl to come
     expect(view.stageState('sft')).toBe('running');
     expect(view.chains).toEqual([

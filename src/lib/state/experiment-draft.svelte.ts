@@ -9,7 +9,7 @@ import {
   type Experiment,
   type FieldError,
 } from './experiment.ts';
-import { constitutionPresets, type ConstitutionPreset } from './presets.ts';
+import type { ConstitutionPreset } from './presets.ts';
 import type { RunStore } from './run-store.ts';
 import { decodeShareLink, encodeShareLink, isShareLink, type PanelId } from './share-link.ts';
 
@@ -102,10 +102,6 @@ export class ExperimentDraft {
 
   applyPreset(preset: ConstitutionPreset): void {
     this.experiment.constitution = [...preset.principles];
-  }
-
-  get presets(): ConstitutionPreset[] {
-    return constitutionPresets;
   }
 
   addPrinciple(text = ''): void {

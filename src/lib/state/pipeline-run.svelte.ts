@@ -1,5 +1,5 @@
 import type { PipelineEvent } from '../pipeline/events.ts';
-import type { ExperimentReport, StageSet } from '../pipeline/run-experiment.ts';
+import type { StageSet } from '../pipeline/run-experiment.ts';
 import { runExperiment } from '../pipeline/run-experiment.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { ExperimentDraft } from './experiment-draft.svelte.ts';
@@ -9,6 +9,13 @@ import { RunView } from './run-view.svelte.ts';
 import type { RunMeta, RunStore } from './run-store.ts';
 
 export type { RunStep, StepState } from './run-view.svelte.ts';
+
+/** A stored run's view: its events folded again, as they were folded live. */
+function replay(meta: RunMeta, events: PipelineEvent[]): RunView {
+  const view = new RunView(meta.stages);
+  for (const e of events) view.fold(e);
+  return view;
+}
 
 /** Events are written to IndexedDB in chunks, at least this often while a run goes on. */
 const flushEveryMs = 1000;
@@ -21,7 +28,6 @@ const flushEveryMs = 1000;
 export class PipelineRun {
   view = $state<RunView>(new RunView('all'));
   running = $state(false);
-  report = $state.raw<ExperimentReport | null>(null);
   error = $state<string | null>(null);
   storageError = $state<string | null>(null);
   /** The run shown: its id and the experiment it ran (null before any run). */
@@ -58,15 +64,13 @@ export class PipelineRun {
     if (this.running || !this.store) return;
     const run = await this.stored(() => this.store!.loadRun(id), undefined);
     if (!run) return;
-    const view = new RunView(run.meta.stages);
-    for (const e of run.events) view.fold(e);
+    const view = replay(run.meta, run.events);
     // A run stored as running was cut off by a reload: its unfinished step stopped there.
     if (run.meta.status !== 'finished')
       view.end(run.meta.status === 'failed' ? 'failed' : 'stopped');
     this.view = view;
     this.events = run.events;
     this.meta = run.meta;
-    this.report = run.meta.report;
     this.error =
       run.meta.status === 'running'
         ? 'The page was reloaded during this run: the finished steps are kept; run again to continue.'
@@ -77,10 +81,7 @@ export class PipelineRun {
   async viewOf(id: string): Promise<RunView | null> {
     if (!this.store) return null;
     const run = await this.stored(() => this.store!.loadRun(id), undefined);
-    if (!run) return null;
-    const view = new RunView(run.meta.stages);
-    for (const e of run.events) view.fold(e);
-    return view;
+    return run ? replay(run.meta, run.events) : null;
   }
 
   async remove(id: string): Promise<void> {
@@ -89,7 +90,6 @@ export class PipelineRun {
     if (this.meta?.id === id) {
       this.meta = null;
       this.view = new RunView('all');
-      this.report = null;
       this.error = null;
     }
     await this.refreshRuns();
@@ -105,7 +105,7 @@ export class PipelineRun {
     const experiment: Experiment = checked.experiment;
     this.view = new RunView(stages);
     this.events = [];
-    Object.assign(this, { report: null, error: null });
+    this.error = null;
     this.running = true;
     this.controller = new AbortController();
     const meta: RunMeta = {
@@ -131,7 +131,6 @@ export class PipelineRun {
         (e) => this.onEvent(e),
         this.controller.signal,
       );
-      this.report = report;
       await this.flush();
       await this.stored(
         () => this.store?.putCheckpoint(meta.id, 'sl', result.checkpoint),

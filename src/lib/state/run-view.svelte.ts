@@ -108,11 +108,6 @@ export class RunView {
     return mine.some((s) => s.state === 'done') ? 'done' : 'waiting';
   }
 
-  /** Labels of the steps that finished. */
-  get finished(): string[] {
-    return this.steps.filter((s) => s.state === 'done').map((s) => s.label);
-  }
-
   /** Marks the running step stopped or failed (the run ended early). */
   end(how: 'stopped' | 'failed'): void {
     for (const s of this.steps) if (s.state === 'running') s.state = how;
