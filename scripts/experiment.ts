@@ -181,7 +181,7 @@ async function main(): Promise<void> {
           caiPlayground: Handle;
           caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
         };
-        const { report, result, rl } = await g.caiPlayground.runExperiment(
+        const { report, outputs, checkpoints } = await g.caiPlayground.runExperiment(
           data.experiment,
           data.stages,
           (e) => {
@@ -189,9 +189,11 @@ async function main(): Promise<void> {
               void g.caiExperimentEvent(e);
           },
         );
+        if (!report) throw new Error('The run ended without a report.');
         let binary = '';
-        for (const byte of (rl ?? result).checkpoint) binary += String.fromCharCode(byte);
-        const preferences = (rl?.preferences ?? []).map(
+        for (const byte of checkpoints.rl ?? checkpoints.sl ?? [])
+          binary += String.fromCharCode(byte);
+        const preferences = (outputs.preferences ?? []).map(
           ({ prompt, chosen, rejected, label, principle }) => ({
             prompt,
             chosen,

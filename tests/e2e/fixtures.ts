@@ -18,7 +18,7 @@ export type PlaygroundHandle = {
     stages: 'sl' | 'all',
     emit: (e: PipelineEvent) => void,
     signal?: AbortSignal,
-  ) => Promise<{ report: ExperimentReport; result: { checkpoint: Uint8Array } }>;
+  ) => Promise<{ report: ExperimentReport; checkpoints: { sl?: Uint8Array } }>;
 };
 
 /**

@@ -225,3 +225,55 @@ test('a reload half-way keeps the finished stages', async () => {
   await page.screenshot({ path: join(shots, '6-after-reload.png'), fullPage: true });
   await context.close();
 }, 240_000);
+
+test('a run goes one stage at a time, on after a reload, and two runs compare', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  await page.goto(baseUrl() + (await encodeShareLink(smallExperiment())));
+  await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
+  const runPanel = page.getByTestId('run-panel');
+  const done = runPanel.locator('[data-testid="run-step"][data-state="done"]');
+  const next = runPanel.getByTestId('run-next');
+
+  // One step, then one stage more: nothing past it runs.
+  await runPanel.getByRole('button', { name: 'Run step by step' }).click();
+  await next.waitFor({ timeout: 60_000 });
+  expect(await done.allTextContents()).toEqual([expect.stringMatching(/^evaluate base/)]);
+  await next.getByRole('button', { name: 'Run one stage: generate' }).click();
+  await next.getByRole('button', { name: 'Run one stage: critique and revise' }).waitFor({
+    timeout: 60_000,
+  });
+  expect(await done.count()).toBe(2);
+  expect(await runPanel.locator('[data-state="waiting"]').count()).toBe(7);
+
+  // After a reload the run goes on from the stored outputs and checkpoints to the end.
+  await page.reload();
+  await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
+  await next.getByRole('button', { name: 'Run one stage: critique and revise' }).click();
+  await next.getByRole('button', { name: 'Run one stage: sft' }).waitFor({ timeout: 60_000 });
+  expect(await page.getByTestId('chain').count()).toBe(4);
+  await page.reload();
+  await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
+  await next.getByRole('button', { name: 'Continue to the end' }).click();
+  await expect.poll(() => done.count(), { timeout: 240_000, interval: 1000 }).toBe(9);
+  expect(await next.count()).toBe(0);
+  const results = page.getByTestId('results-panel');
+  expect(await results.getByTestId('run-results').locator('tbody tr').count()).toBe(3);
+
+  // A second run without the explain-objections principle, same seed, compared with the first.
+  const editor = page.getByTestId('editor');
+  await editor.getByRole('combobox', { name: 'Preset' }).selectOption('no-explain');
+  await editor.getByRole('button', { name: 'Use preset' }).click();
+  await editor.getByRole('textbox', { name: 'Name', exact: true }).fill('Without explain');
+  await runPanel.getByRole('button', { name: 'Run SL-CAI' }).click();
+  await expect.poll(() => done.count(), { timeout: 180_000, interval: 1000 }).toBe(5);
+  await page.getByTestId('saved-runs').getByText('Without explain').waitFor();
+  const pick = results.getByRole('combobox', { name: 'Compare with another run' });
+  const first = pick.locator('option', { hasText: 'Small playground test' });
+  await pick.selectOption((await first.getAttribute('value'))!);
+  await expect.poll(() => results.getByTestId('score-bars').count()).toBe(2);
+  expect(await results.getByText('Compared with: Small playground test').count()).toBe(1);
+  await expect.poll(() => results.getByTestId('other-answer').count()).toBeGreaterThan(0);
+  await results.screenshot({ path: join(shots, '8-two-runs.png') });
+  await context.close();
+}, 600_000);

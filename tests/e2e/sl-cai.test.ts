@@ -36,10 +36,10 @@ test('SL-CAI runs in the workers on the seed prompts, streaming every stage in o
   const run = await page.evaluate(async (data) => {
     const g = globalThis as unknown as { caiPlayground: Handle };
     const events: PipelineEvent[] = [];
-    const { report, result } = await g.caiPlayground.runExperiment(data, 'sl', (e) =>
+    const { report, checkpoints } = await g.caiPlayground.runExperiment(data, 'sl', (e) =>
       events.push(e),
     );
-    return { events, report, checkpointBytes: result.checkpoint.byteLength };
+    return { events, report, checkpointBytes: checkpoints.sl?.byteLength ?? 0 };
   }, experiment);
   const { events, report } = run;
   expect(experiment.prompts.redTeam).toEqual(seedPrompts);

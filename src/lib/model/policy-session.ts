@@ -73,6 +73,15 @@ export class PolicySession {
     return new PolicySession(id, this.config, weights, this.tokenizer);
   }
 
+  /** A session with this one's config and tokenizer and a checkpoint's weights (a trained
+   * policy of this base); a checkpoint that does not fit the config throws. */
+  withCheckpoint(id: string, bytes: Uint8Array): PolicySession {
+    const { tensors } = readSafetensors(bytes);
+    const session = new PolicySession(id, this.config, tensors, this.tokenizer);
+    session.current(); // builds the model now, so a wrong shape throws here
+    return session;
+  }
+
   /** Copies the trained weights back from the backend, so a rebuild or a checkpoint has them. */
   async syncFromModel(): Promise<void> {
     if (!this.model) return;

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from '../ops/matmul.ts';
+import type { LlamaConfig } from './config.ts';
 import { LlamaModel, positionsFromMask } from './llama.ts';
+import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
 
 /** Numbers heads, so variable names stay unique. */
 let headCount = 0;
@@ -31,6 +33,31 @@ export class ScalarHeadModel {
     const score = tf.variable(init, true, `score${++headCount}`);
     if (!head) init.dispose();
     return new ScalarHeadModel(trunk, score);
+  }
+
+  /** A model from its checkpoint (`safetensors()`); a file that does not fit `config` throws. */
+  static fromSafetensors(config: LlamaConfig, bytes: Uint8Array): ScalarHeadModel {
+    const { tensors } = readSafetensors(bytes);
+    const weights = new Map(
+      [...tensors].map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')] as const),
+    );
+    try {
+      const head = weights.get('score.weight');
+      if (head?.shape.join() !== `1,${config.hidden_size}`)
+        throw new Error('The reward checkpoint has no score head of the right shape.');
+      const trunk = new LlamaModel(config, weights);
+      return new ScalarHeadModel(trunk, tf.variable(head, true, `score${++headCount}`));
+    } finally {
+      tf.dispose([...weights.values()]);
+    }
+  }
+
+  /** The weights (trunk and head) as a safetensors file: the reward model's checkpoint. */
+  async safetensors(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    const arrays = new Map<string, NamedArray>();
+    for (const [name, v] of this.params)
+      arrays.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
+    return writeSafetensors(arrays, metadata);
   }
 
   /** A copy with the same weights (e.g. the value model, initialised from the reward model). */

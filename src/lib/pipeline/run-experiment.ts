@@ -4,8 +4,7 @@ import type { Label } from '../world/answers.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
 import type { EvalResult, EvalScores } from './evaluate.ts';
 import type { EmitEvent } from './events.ts';
-import { runRlCai, type RlCaiResult } from './rl-cai.ts';
-import { runSlCai, stageSeeds, type SlCaiResult } from './sl-cai.ts';
+import { runSteps, slStepCount, steps, type CheckpointSlot, type StepOutputs } from './steps.ts';
 import { workerPorts } from './worker-ports.ts';
 
 /** Which stages to run: `sl` is SL-CAI (generate, critique/revise, SFT, evaluate); `all`
@@ -47,71 +46,39 @@ const scoresOf = (r: EvalResult): Scores => ({
   ordinary: r.ordinary,
 });
 
-/** Adds RL-CAI's results to an SL-CAI report (pure). */
-export function addRlReport(report: ExperimentReport, rl: RlCaiResult): ExperimentReport {
-  const last = rl.reward.eval.at(-1);
-  return {
-    ...report,
-    eval: {
-      base: { ...report.eval.base, reward: rl.meanReward.base },
-      sl: { ...report.eval.sl, reward: rl.meanReward.sl },
-      rl: { ...scoresOf(rl.eval.rl), reward: rl.meanReward.rl },
-    },
-    reward: {
-      accuracy: last?.accuracy ?? NaN,
-      margin: last?.margin ?? NaN,
-      pairs: rl.preferences.length,
-    },
-    ppo: {
-      score_first: rl.ppo.scoreFirst,
-      score_last: rl.ppo.scoreLast,
-      iterations: rl.ppo.iterations,
-    },
-    stages: {
-      ...report.stages,
-      label: { seconds: rl.seconds.label ?? 0, pairs: rl.preferences.length },
-      reward: {
-        seconds: rl.seconds.reward ?? 0,
-        steps: rl.reward.steps,
-        accuracy: last?.accuracy ?? NaN,
-      },
-      ppo: { seconds: rl.seconds.ppo ?? 0, iterations: rl.ppo.iterations },
-      'evaluate rl': { seconds: rl.seconds['evaluate rl'] ?? 0 },
-    },
-  };
-}
-
-/** The report of an SL-CAI result (pure). */
-export function slReport(result: SlCaiResult, backend: string): ExperimentReport {
+/** The report of SL-CAI's outputs (null until the SL-CAI policy is evaluated; pure). */
+function slReport(o: StepOutputs, backend: string): ExperimentReport | null {
+  const { evalBase, evalSl, chains, sft } = o;
+  if (!evalBase || !evalSl || !chains || !sft) return null;
   const judge = (texts: string[]) => labelRates(texts.map((t) => judgeAnswer(t, 'red-team'))).rates;
-  const rounds = result.chains[0]?.rounds.length ?? 0;
-  const { sft } = result;
+  const rounds = chains[0]?.rounds.length ?? 0;
+  const seconds = (label: string) => o.seconds[label] ?? 0;
   return {
-    eval: { base: scoresOf(result.eval.base), sl: scoresOf(result.eval.sl) },
+    eval: { base: scoresOf(evalBase), sl: scoresOf(evalSl) },
     stages: {
-      'evaluate base': { seconds: result.seconds['evaluate base'] ?? 0 },
-      generate: { seconds: result.seconds.generate ?? 0 },
+      'evaluate base': { seconds: seconds('evaluate base') },
+      generate: { seconds: seconds('generate') },
       'critique and revise': {
-        seconds: result.seconds['critique and revise'] ?? 0,
-        chains: result.chains.length,
+        seconds: seconds('critique and revise'),
+        chains: chains.length,
         rounds,
       },
       sft: {
-        seconds: result.seconds.sft ?? 0,
+        seconds: seconds('sft'),
         steps: sft.steps,
         examples: sft.examples,
         train_loss: sft.trainLoss,
         eval_loss: sft.evalLoss.at(-1) ?? NaN,
       },
-      'evaluate sl': { seconds: result.seconds['evaluate sl'] ?? 0 },
+      'evaluate sl': { seconds: seconds('evaluate sl') },
     },
     revisions: {
-      answers: judge(result.chains.map((c) => c.answer)),
+      answers: judge(chains.map((c) => c.answer)),
       rounds: Array.from({ length: rounds }, (_, r) =>
-        judge(result.chains.map((c) => c.rounds[r]!.revision)),
+        judge(chains.map((c) => c.rounds[r]!.revision)),
       ),
     },
-    samples: result.chains.slice(0, 5).map((c) => ({
+    samples: chains.slice(0, 5).map((c) => ({
       prompt: c.prompt,
       answer: c.answer,
       // The first round's critique is of the initial answer; the revision is the last round's.
@@ -124,36 +91,100 @@ export function slReport(result: SlCaiResult, backend: string): ExperimentReport
 }
 
 /**
+ * The report of a run's outputs (pure): SL-CAI's once its policy is evaluated, with
+ * RL-CAI's added once the RL-CAI policy is; null before.
+ */
+export function reportOf(o: StepOutputs, backend: string): ExperimentReport | null {
+  const report = slReport(o, backend);
+  const { preferences, reward, ppo, evalRl, meanReward } = o;
+  if (!report || !preferences || !reward || !ppo || !evalRl || !meanReward) return report;
+  const last = reward.eval.at(-1);
+  const seconds = (label: string) => o.seconds[label] ?? 0;
+  return {
+    ...report,
+    eval: {
+      base: { ...report.eval.base, reward: meanReward.base },
+      sl: { ...report.eval.sl, reward: meanReward.sl },
+      rl: { ...scoresOf(evalRl), reward: meanReward.rl },
+    },
+    reward: {
+      accuracy: last?.accuracy ?? NaN,
+      margin: last?.margin ?? NaN,
+      pairs: preferences.length,
+    },
+    ppo: { score_first: ppo.scoreFirst, score_last: ppo.scoreLast, iterations: ppo.iterations },
+    stages: {
+      ...report.stages,
+      label: { seconds: seconds('label'), pairs: preferences.length },
+      reward: { seconds: seconds('reward'), steps: reward.steps, accuracy: last?.accuracy ?? NaN },
+      ppo: { seconds: seconds('ppo'), iterations: ppo.iterations },
+      'evaluate rl': { seconds: seconds('evaluate rl') },
+    },
+  };
+}
+
+export type Checkpoints = Partial<Record<CheckpointSlot, Uint8Array>>;
+
+/** Where a run goes: up to the end of SL-CAI or of the whole recipe, or up to step `end`. */
+export type RunUntil = StageSet | { end: number };
+
+const endOf = (until: RunUntil) =>
+  until === 'sl' ? slStepCount : until === 'all' ? steps.length : until.end;
+
+export interface RunResult {
+  /** Null until the run has evaluated its SL-CAI policy. */
+  report: ExperimentReport | null;
+  outputs: StepOutputs;
+  checkpoints: Checkpoints;
+}
+
+export interface RunOptions {
+  /** A run to go on with: its outputs so far, and the checkpoints of the models it trained. */
+  from?: { outputs: StepOutputs; checkpoints: Checkpoints };
+  /** Called after each finished step with everything so far, e.g. to store it. */
+  onStep?: (
+    outputs: StepOutputs,
+    checkpoints: Checkpoints,
+    report: ExperimentReport | null,
+  ) => Promise<void> | void;
+}
+
+/**
  * Runs an experiment (untrusted data: validated first) on the app's two workers: loads its
- * models, then the stages. The UI and `npm run experiment` both call this.
+ * models (and the checkpoints of a run it goes on with), then the steps not done yet up to
+ * `until`. The UI and `npm run experiment` both call this.
  */
 export async function runExperiment(
   engine: EngineClient,
   feedback: FeedbackClient,
   data: unknown,
-  stages: StageSet,
+  until: RunUntil,
   emit: EmitEvent,
   signal: AbortSignal,
-): Promise<{ report: ExperimentReport; result: SlCaiResult; rl: RlCaiResult | null }> {
+  options: RunOptions = {},
+): Promise<RunResult> {
   const checked = validateExperiment(data);
   if (!checked.ok)
     throw new Error(`The experiment is not valid: ${describeErrors(checked.errors)}.`);
   const { experiment } = checked;
+  const reuse = !!options.from;
   const [policy] = await Promise.all([
-    engine.request({ type: 'loadPolicy', model: experiment.models.policy }),
+    engine.request({ type: 'loadPolicy', model: experiment.models.policy, reuse }),
     feedback.request({ type: 'load', model: experiment.models.feedback }),
   ]);
-  const ports = workerPorts(engine, feedback);
-  const result = await runSlCai(experiment, ports, emit, signal);
-  const report = slReport(result, policy.backend);
-  if (stages === 'sl') return { report, result, rl: null };
-  const rl = await runRlCai(
-    experiment,
-    result,
-    stageSeeds(experiment.seed).evaluate,
-    ports,
-    emit,
-    signal,
+  const checkpoints: Checkpoints = { ...options.from?.checkpoints };
+  for (const slot of ['sl', 'reward', 'rl'] as const) {
+    const bytes = checkpoints[slot];
+    if (bytes) await engine.request({ type: 'loadCheckpoint', slot, bytes });
+  }
+  const outputs = await runSteps(
+    { experiment, ports: workerPorts(engine, feedback), emit, signal },
+    options.from?.outputs ?? { seconds: {} },
+    endOf(until),
+    async (o, checkpoint) => {
+      if (checkpoint) checkpoints[checkpoint.slot] = checkpoint.bytes;
+      await options.onStep?.(o, checkpoints, reportOf(o, policy.backend));
+    },
   );
-  return { report: addRlReport(report, rl), result, rl };
+  return { report: reportOf(outputs, policy.backend), outputs, checkpoints };
 }

@@ -38,7 +38,7 @@ export async function trainReward(
   config: RewardTrainConfig,
   seed: number,
   hooks: Parameters<typeof trainRewardModel>[5],
-): Promise<{ model: ScalarHeadModel; result: Omit<RewardRunResult, 'seconds'> }> {
+): Promise<{ model: ScalarHeadModel; result: Omit<RewardRunResult, 'seconds' | 'checkpoint'> }> {
   const model = ScalarHeadModel.from(sl.current(), seed);
   try {
     const result = await trainRewardModel(

@@ -1,6 +1,17 @@
 import type { PipelineEvent } from '../pipeline/events.ts';
-import type { StageSet } from '../pipeline/run-experiment.ts';
-import { runExperiment } from '../pipeline/run-experiment.ts';
+import {
+  runExperiment,
+  type Checkpoints,
+  type RunUntil,
+  type StageSet,
+} from '../pipeline/run-experiment.ts';
+import {
+  nextStep,
+  slStepCount,
+  steps,
+  type CheckpointSlot,
+  type StepOutputs,
+} from '../pipeline/steps.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { ExperimentDraft } from './experiment-draft.svelte.ts';
 import type { Experiment } from './experiment.ts';
@@ -33,6 +44,8 @@ export class PipelineRun {
   /** The run shown: its id and the experiment it ran (null before any run). */
   meta = $state.raw<RunMeta | null>(null);
   runs = $state.raw<RunMeta[]>([]);
+  /** What the shown run's finished steps produced (null if unknown, e.g. an imported run). */
+  private outputs = $state.raw<StepOutputs | null>(null);
   private controller: AbortController | null = null;
   /** The shown run's events (token deltas left out), for exports. */
   private events: PipelineEvent[] = [];
@@ -71,9 +84,10 @@ export class PipelineRun {
     this.view = view;
     this.events = run.events;
     this.meta = run.meta;
+    this.outputs = (await this.stored(() => this.store!.getOutputs(id), undefined)) ?? null;
     this.error =
       run.meta.status === 'running'
-        ? 'The page was reloaded during this run: the finished steps are kept; run again to continue.'
+        ? 'The page was reloaded during this run: the finished steps are kept; Continue goes on from the first unfinished one.'
         : run.meta.error;
   }
 
@@ -89,13 +103,15 @@ export class PipelineRun {
     await this.stored(() => this.store!.deleteRun(id), undefined);
     if (this.meta?.id === id) {
       this.meta = null;
+      this.outputs = null;
       this.view = new RunView('all');
       this.error = null;
     }
     await this.refreshRuns();
   }
 
-  async start(stages: StageSet): Promise<void> {
+  /** Starts a new run of the edited experiment: SL-CAI, the whole recipe, or its first step. */
+  async start(until: StageSet | 'step'): Promise<void> {
     if (this.running) return;
     const checked = this.draft.checked();
     if (!checked.ok) {
@@ -103,11 +119,10 @@ export class PipelineRun {
       return;
     }
     const experiment: Experiment = checked.experiment;
+    const stages = until === 'sl' ? 'sl' : 'all';
     this.view = new RunView(stages);
     this.events = [];
-    this.error = null;
-    this.running = true;
-    this.controller = new AbortController();
+    this.outputs = null;
     const meta: RunMeta = {
       id: `run-${Date.now().toString(36)}`,
       name: experiment.name || 'Untitled experiment',
@@ -118,34 +133,78 @@ export class PipelineRun {
       report: null,
       error: null,
     };
-    this.meta = meta;
-    await this.saveMeta(meta);
+    await this.execute(meta, until === 'step' ? { end: 1 } : until, null);
+  }
+
+  /** The shown run's next step (null when it has none or cannot go on: e.g. an imported run). */
+  get nextStep(): string | null {
+    if (!this.outputs || this.running) return null;
+    return steps[nextStep(this.outputs)]?.label ?? null;
+  }
+
+  /** Goes on with the shown run from its first unfinished step: one step, or to the end. */
+  async continueRun(how: 'step' | 'rest'): Promise<void> {
+    const meta = this.meta;
+    if (this.running || !meta || !this.outputs) return;
+    const next = nextStep(this.outputs);
+    if (next >= steps.length) return;
+    const checkpoints = await this.stored(() => this.store?.getCheckpoints(meta.id), {});
+    if (next >= slStepCount) this.view.addSteps('all');
+    await this.execute(
+      { ...meta, stages: next >= slStepCount || how === 'rest' ? 'all' : meta.stages },
+      how === 'step' ? { end: next + 1 } : 'all',
+      { outputs: this.outputs, checkpoints },
+    );
+  }
+
+  /** Runs `meta`'s experiment up to `until` (going on from `from`), storing each step. */
+  private async execute(
+    meta: RunMeta,
+    until: RunUntil,
+    from: { outputs: StepOutputs; checkpoints: Checkpoints } | null,
+  ): Promise<void> {
+    this.view.addSteps(meta.stages);
+    this.error = null;
+    this.running = true;
+    this.controller = new AbortController();
+    this.meta = { ...meta, status: 'running', error: null };
+    await this.saveMeta(this.meta);
     await this.refreshRuns();
     try {
       await this.ready;
-      const { report, result, rl } = await runExperiment(
+      const { report, outputs } = await runExperiment(
         this.engine,
         this.feedback,
-        experiment,
-        stages,
+        meta.experiment,
+        until,
         (e) => this.onEvent(e),
         this.controller.signal,
+        {
+          ...(from && { from }),
+          onStep: async (outputs, checkpoints, report) => {
+            this.outputs = outputs;
+            this.meta = { ...this.meta!, report };
+            await this.saveMeta(this.meta);
+            await this.flush();
+            await this.stored(() => this.store?.putOutputs(meta.id, outputs), undefined);
+            for (const [slot, bytes] of Object.entries(checkpoints) as [
+              CheckpointSlot,
+              Uint8Array,
+            ][])
+              if (bytes !== from?.checkpoints[slot])
+                await this.stored(() => this.store?.putCheckpoint(meta.id, slot, bytes), undefined);
+          },
+        },
       );
-      await this.flush();
-      await this.stored(
-        () => this.store?.putCheckpoint(meta.id, 'sl', result.checkpoint),
-        undefined,
-      );
-      if (rl)
-        await this.stored(() => this.store?.putCheckpoint(meta.id, 'rl', rl.checkpoint), undefined);
-      this.meta = { ...meta, status: 'finished', report };
+      const done = nextStep(outputs) >= (meta.stages === 'sl' ? slStepCount : steps.length);
+      this.meta = { ...meta, status: done ? 'finished' : 'stopped', report, error: null };
     } catch (error) {
       const stopped = this.controller.signal.aborted;
       const message = error instanceof Error ? error.message : String(error);
       this.error = stopped ? 'Stopped. The finished steps keep their results.' : message;
       this.view.end(stopped ? 'stopped' : 'failed');
       await this.flush();
-      this.meta = { ...meta, status: stopped ? 'stopped' : 'failed', error: this.error };
+      this.meta = { ...this.meta!, status: stopped ? 'stopped' : 'failed', error: this.error };
     } finally {
       this.running = false;
       this.controller = null;

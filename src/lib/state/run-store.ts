@@ -7,8 +7,8 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { PipelineEvent } from '../pipeline/events.ts';
-import type { ExperimentReport, StageSet } from '../pipeline/run-experiment.ts';
-import type { PolicyName } from '../workers/protocol.ts';
+import type { Checkpoints, ExperimentReport, StageSet } from '../pipeline/run-experiment.ts';
+import type { CheckpointSlot, StepOutputs } from '../pipeline/steps.ts';
 import type { Experiment } from './experiment.ts';
 
 export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
@@ -31,9 +31,11 @@ interface PlaygroundDb extends DBSchema {
   /** Event log chunks, keyed [run id, chunk number]. */
   events: { key: [string, number]; value: { run: string; chunk: number; events: PipelineEvent[] } };
   checkpoints: {
-    key: [string, PolicyName];
-    value: { run: string; policy: PolicyName; bytes: Uint8Array };
+    key: [string, CheckpointSlot];
+    value: { run: string; policy: CheckpointSlot; bytes: Uint8Array };
   };
+  /** What a run's finished steps produced, keyed by run id (so it can go on). */
+  outputs: { key: string; value: StepOutputs };
 }
 
 export class StorageError extends Error {
@@ -65,12 +67,15 @@ export class RunStore {
       return Promise.reject(
         new StorageError(storageMessage(new DOMException('', 'SecurityError'))),
       );
-    this.db ??= openDB<PlaygroundDb>(this.name, 1, {
-      upgrade(db) {
-        db.createObjectStore('experiments');
-        db.createObjectStore('runs', { keyPath: 'id' });
-        db.createObjectStore('events', { keyPath: ['run', 'chunk'] });
-        db.createObjectStore('checkpoints', { keyPath: ['run', 'policy'] });
+    this.db ??= openDB<PlaygroundDb>(this.name, 2, {
+      upgrade(db, oldVersion) {
+        if (oldVersion < 1) {
+          db.createObjectStore('experiments');
+          db.createObjectStore('runs', { keyPath: 'id' });
+          db.createObjectStore('events', { keyPath: ['run', 'chunk'] });
+          db.createObjectStore('checkpoints', { keyPath: ['run', 'policy'] });
+        }
+        if (oldVersion < 2) db.createObjectStore('outputs');
       },
       blocking() {
         // Another tab upgrades the database: let it.
@@ -115,14 +120,29 @@ export class RunStore {
     });
   }
 
-  putCheckpoint(run: string, policy: PolicyName, bytes: Uint8Array): Promise<void> {
+  putCheckpoint(run: string, policy: CheckpointSlot, bytes: Uint8Array): Promise<void> {
     return this.guard(async (db) => {
       await db.put('checkpoints', { run, policy, bytes });
     });
   }
 
-  getCheckpoint(run: string, policy: PolicyName): Promise<Uint8Array | undefined> {
-    return this.guard(async (db) => (await db.get('checkpoints', [run, policy]))?.bytes);
+  /** Every checkpoint of a run, by slot. */
+  getCheckpoints(run: string): Promise<Checkpoints> {
+    return this.guard(async (db) => {
+      const range = IDBKeyRange.bound([run, ''], [run, '\uffff']);
+      const rows = await db.getAll('checkpoints', range);
+      return Object.fromEntries(rows.map((r) => [r.policy, r.bytes]));
+    });
+  }
+
+  putOutputs(run: string, outputs: StepOutputs): Promise<void> {
+    return this.guard(async (db) => {
+      await db.put('outputs', $clone(outputs), run);
+    });
+  }
+
+  getOutputs(run: string): Promise<StepOutputs | undefined> {
+    return this.guard((db) => db.get('outputs', run));
   }
 
   /** Every run, newest first. */
@@ -146,9 +166,10 @@ export class RunStore {
 
   deleteRun(id: string): Promise<void> {
     return this.guard(async (db) => {
-      const tx = db.transaction(['runs', 'events', 'checkpoints'], 'readwrite');
+      const tx = db.transaction(['runs', 'events', 'checkpoints', 'outputs'], 'readwrite');
       await Promise.all([
         tx.objectStore('runs').delete(id),
+        tx.objectStore('outputs').delete(id),
         tx.objectStore('events').delete(IDBKeyRange.bound([id, 0], [id, Infinity])),
         tx.objectStore('checkpoints').delete(IDBKeyRange.bound([id, ''], [id, '\uffff'])),
         tx.done,

@@ -90,12 +90,37 @@ export class RunView {
   private answers: Record<number, { prompt: string; text: string }> = {};
 
   constructor(stages: StageSet = 'all') {
-    this.steps = [...slSteps, ...(stages === 'all' ? rlSteps : [])].map(([label, stage]) => ({
-      label,
-      stage,
-      state: 'waiting',
-      seconds: null,
-    }));
+    this.addSteps(stages);
+  }
+
+  /** Lists the steps of `stages` not listed yet (a run of SL-CAI going on to RL-CAI). */
+  addSteps(stages: StageSet): void {
+    const listed = this.steps.map((s) => s.label);
+    for (const [label, stage] of [...slSteps, ...(stages === 'all' ? rlSteps : [])])
+      if (!listed.includes(label))
+        this.steps.push({ label, stage, state: 'waiting', seconds: null });
+  }
+
+  /** Drops what a step showed before it starts again (a stopped step run once more). */
+  private restart(label: string): void {
+    const policy = /^evaluate (\w+)$/.exec(label)?.[1];
+    if (policy) {
+      this.evals = Object.fromEntries(
+        Object.entries(this.evals).filter(([name]) => name !== policy),
+      );
+    } else if (label === 'generate') {
+      this.chains = [];
+      this.ordinary = [];
+      this.answers = {};
+    } else if (label === 'critique and revise') {
+      for (const chain of this.chains) chain.rounds = [];
+    } else if (label === 'label') this.preferences = [];
+    else {
+      const stage = label as StageName;
+      this.metrics[stage] = [];
+      this.warnings = this.warnings.filter((w) => w.stage !== stage);
+      if (stage === 'ppo') this.ppoSamples = null;
+    }
   }
 
   /** The state of a stage across its steps (for the recipe overview). */
@@ -120,6 +145,7 @@ export class RunView {
       case 'stage-start': {
         const s = this.steps.find((x) => x.label === e.label);
         if (s) s.state = 'running';
+        this.restart(e.label);
         this.progress = null;
         this.stageStarted = now;
         break;

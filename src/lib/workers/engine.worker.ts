@@ -11,7 +11,7 @@ import { configureTransformersEnv } from '../feedback/transformers-env.ts';
 import { chatGenerate } from '../model/chat-generate.ts';
 import { PolicySession } from '../model/policy-session.ts';
 import { forwardLogits, policyInfo, scoreOptions, sftSequences } from '../model/policy-tasks.ts';
-import type { ScalarHeadModel } from '../model/scalar-head.ts';
+import { ScalarHeadModel } from '../model/scalar-head.ts';
 import { runSft } from '../model/sft.ts';
 import { rewardScores, runPpo, trainReward } from '../rl/rl-tasks.ts';
 import { loadHfTokenizer } from '../tokenizer/hf-tokenizer.ts';
@@ -137,8 +137,19 @@ serveRequests<EngineRequest, EngineResults>(port, {
     );
     rewardModel?.dispose();
     rewardModel = model;
-    return { ...result, seconds: (performance.now() - start) / 1000 };
+    const checkpoint = await model.safetensors({ stage: 'reward', base: sl.id });
+    return { ...result, seconds: (performance.now() - start) / 1000, checkpoint };
   },
+  loadCheckpoint: (request) =>
+    backends.run(async () => {
+      const base = needPolicy('base');
+      if (request.slot === 'reward') {
+        const model = ScalarHeadModel.fromSafetensors(base.config, request.bytes);
+        rewardModel?.dispose();
+        rewardModel = model;
+      } else setPolicy(request.slot, base.withCheckpoint(request.slot, request.bytes));
+      return { slot: request.slot };
+    }),
   rewardScore: async (request) => ({
     scores: await backends.run(() => rewardScores(needPolicy('sl'), needReward(), request.items)),
   }),

@@ -173,6 +173,8 @@ export interface RewardRunResult {
   /** Held-out statistics after each epoch. */
   eval: RewardStats[];
   seconds: number;
+  /** The reward model (trunk and score head) as a safetensors file. */
+  checkpoint: Uint8Array;
 }
 
 export interface PpoRunResult {
@@ -207,6 +209,9 @@ export type EngineRequest =
       config: RewardTrainConfig;
       seed: number;
     }
+  /** Loads a run's checkpoint (from sft, reward or ppo) into the engine, beside the base
+   * policy it was trained from, so a stored run can go on. */
+  | { type: 'loadCheckpoint'; slot: 'sl' | 'reward' | 'rl'; bytes: Uint8Array }
   /** Reward-model scores of answers to user messages. */
   | { type: 'rewardScore'; items: { prompt: string; response: string }[] }
   /** PPO from the SL-CAI policy against the reward model into the `rl` policy; streams
@@ -230,6 +235,7 @@ export interface EngineResults {
   sft: SftRunResult;
   score: { logprobs: number[] };
   reward: RewardRunResult;
+  loadCheckpoint: { slot: 'sl' | 'reward' | 'rl' };
   rewardScore: { scores: number[] };
   ppo: PpoRunResult;
   forwardLogits: { logits: number[]; tokens: number; vocab: number; backend: BackendName };
