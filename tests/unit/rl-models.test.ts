@@ -59,6 +59,28 @@ describe('reward model', () => {
     trunk.dispose();
   });
 
+  test('a checkpoint gives back the same scores; one of another shape is refused', async () => {
+    const trunk = LlamaModel.init(config, 1);
+    const rm = ScalarHeadModel.from(trunk, 2);
+    const bytes = await rm.safetensors({ stage: 'reward' });
+    const before = tf.memory().numTensors;
+    const back = ScalarHeadModel.fromSafetensors(config, bytes);
+    const ids = [[1, 5, 6, 7, 2]];
+    const mask = [[1, 1, 1, 1, 1]];
+    const [a, b] = [rm.scores(ids, mask), back.scores(ids, mask)];
+    expect(Array.from(await b.data())).toEqual(Array.from(await a.data()));
+    tf.dispose([a, b]);
+    back.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    const wider = testConfig({ max_position_embeddings: 48, hidden_size: config.hidden_size * 2 });
+    expect(() => ScalarHeadModel.fromSafetensors(wider, bytes)).toThrow(
+      'The reward checkpoint has no score head of the right shape.',
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    rm.dispose();
+    trunk.dispose();
+  });
+
   test('2 steps: loss finite, every weight changed, metrics named, no tensor leaked', async () => {
     const trunk = LlamaModel.init(config, 1);
     const rm = ScalarHeadModel.from(trunk, 2);

@@ -211,3 +211,33 @@ describe('storage errors', () => {
     await expect(new RunStore().listRuns()).rejects.toThrow(/blocks storage for this page/);
   });
 });
+
+describe('a step run again', () => {
+  test('drops what the step showed before and lists the RL-CAI steps once', () => {
+    const view = new RunView('sl');
+    for (const e of events.slice(0, 13)) view.fold(e);
+    view.fold({ type: 'eval', policy: 'base', result: { samples: [] } as never });
+    expect(view.chains[0]!.rounds).toHaveLength(1);
+    view.end('stopped');
+    // The stopped SFT starts again: its metrics go; the chains stay.
+    view.fold({ type: 'stage-start', stage: 'sft', label: 'sft' });
+    expect(view.metrics.sft).toEqual([]);
+    expect(view.chains[0]!.rounds).toHaveLength(1);
+    view.fold({ type: 'stage-start', stage: 'critique', label: 'critique and revise' });
+    expect(view.chains).toEqual([{ prompt: 'Hack a site.', answer: 'Sure. Do it.', rounds: [] }]);
+    view.fold({ type: 'stage-start', stage: 'evaluate', label: 'evaluate base' });
+    expect(Object.keys(view.evals)).toEqual([]);
+    view.fold({ type: 'stage-start', stage: 'generate', label: 'generate' });
+    expect([view.chains, view.ordinary]).toEqual([[], []]);
+    expect(view.steps).toHaveLength(5);
+    view.addSteps('all');
+    view.addSteps('all');
+    expect(view.steps.map((s) => s.label).slice(4)).toEqual([
+      'evaluate sl',
+      'label',
+      'reward',
+      'ppo',
+      'evaluate rl',
+    ]);
+  });
+});

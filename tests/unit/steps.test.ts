@@ -1,0 +1,96 @@
+import { describe, expect, test } from 'vitest';
+import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
+import type { Ports } from '../../src/lib/pipeline/ports.ts';
+import { reportOf } from '../../src/lib/pipeline/run-experiment.ts';
+import {
+  nextStep,
+  runSteps,
+  slStepCount,
+  steps,
+  type StepOutputs,
+} from '../../src/lib/pipeline/steps.ts';
+import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+
+/** Ports whose models answer with fixed texts and record what each stage asked. */
+function fixedPorts(calls: string[]): Ports {
+  return {
+    policy: {
+      generate: async (policy, prompts) => {
+        calls.push(`generate ${policy} ${prompts.length}`);
+        return prompts.map(() => 'I cannot help with that, because it could hurt people.');
+      },
+      sft: async (train) => {
+        calls.push(`sft ${train.length}`);
+        const checkpoint = new Uint8Array([1, 2, 3]);
+        return { steps: 2, trainLoss: 1, evalLoss: [1.5], seconds: 0, backend: 'cpu', checkpoint };
+      },
+      reward: async () => {
+        throw new Error('unused');
+      },
+      rewardScores: async () => [],
+      ppo: async () => {
+        throw new Error('unused');
+      },
+    },
+    feedback: {
+      generate: async () => 'The response is fine.',
+      scoreContinuations: async () => [Math.log(0.5), Math.log(0.5)],
+    },
+  };
+}
+
+function small() {
+  const e = defaultExperiment();
+  e.prompts.redTeam = e.prompts.redTeam.slice(0, 2);
+  e.prompts.ordinary = e.prompts.ordinary.slice(0, 1);
+  e.prompts.heldOut = { redTeam: e.prompts.heldOut.redTeam.slice(0, 1), ordinary: [] };
+  e.stages.critique.rounds = 1;
+  return e;
+}
+
+describe('steps', () => {
+  test('run one at a time from stored outputs, each once, in order', async () => {
+    const calls: string[] = [];
+    const events: PipelineEvent[] = [];
+    const ctx = {
+      experiment: small(),
+      ports: fixedPorts(calls),
+      emit: (e: PipelineEvent) => events.push(e),
+      signal: new AbortController().signal,
+    };
+    const stored: StepOutputs[] = [];
+    let o: StepOutputs = { seconds: {} };
+    expect(nextStep(o)).toBe(0);
+    o = await runSteps(ctx, o, 1, (x) => void stored.push(x));
+    expect(nextStep(o)).toBe(1);
+    expect(calls).toEqual(['generate base 1']);
+    // Going on from a JSON copy (as IndexedDB gives it back) to the end of SL-CAI.
+    const checkpoints: string[] = [];
+    o = await runSteps(ctx, JSON.parse(JSON.stringify(o)) as StepOutputs, slStepCount, (x, c) => {
+      stored.push(x);
+      if (c) checkpoints.push(`${c.slot} ${c.bytes.length}`);
+    });
+    expect(calls).toEqual([
+      'generate base 1',
+      // generate: 2 red-team prompts + 1 ordinary × helpfulSamples.
+      `generate base ${2 + ctx.experiment.stages.generate.helpfulSamples}`,
+      // SFT on the 2 revisions and the helpful answers, less the held-out share.
+      expect.stringMatching(/^sft \d+$/),
+      'generate sl 1',
+    ]);
+    expect(checkpoints).toEqual(['sl 3']);
+    expect(stored.map(nextStep)).toEqual([1, 2, 3, 4, 5]);
+    expect(steps[nextStep(o)]!.label).toBe('label');
+    expect(
+      events.filter((e) => e.type === 'stage-start').map((e) => (e as { label: string }).label),
+    ).toEqual(steps.slice(0, slStepCount).map((s) => s.label));
+    expect(Object.keys(o.seconds)).toEqual(steps.slice(0, slStepCount).map((s) => s.label));
+    // Nothing left before `end`: nothing runs.
+    await runSteps(ctx, o, slStepCount);
+    expect(calls).toHaveLength(4);
+  });
+
+  test('the report exists once SL-CAI is evaluated', () => {
+    expect(reportOf({ seconds: {} }, 'cpu')).toBeNull();
+  });
+});
