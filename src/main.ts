@@ -10,6 +10,7 @@ import type { EmitEvent } from './lib/pipeline/events.ts';
 import { runExperiment, type StageSet } from './lib/pipeline/run-experiment.ts';
 import { defaultExperiment } from './lib/state/experiment.ts';
 import { ExperimentDraft } from './lib/state/experiment-draft.svelte.ts';
+import { HubDownloads } from './lib/state/hub-downloads.svelte.ts';
 import { RunStore } from './lib/state/run-store.ts';
 
 const options = parseUrlOptions(location.search);
@@ -22,13 +23,14 @@ const started = status.start(options.backend);
 const store = new RunStore();
 const draft = new ExperimentDraft(store);
 const run = new PipelineRun(engine, feedback, started, draft, store);
+const hub = new HubDownloads(feedback, draft, started, () => status.feedback?.device ?? null);
 
 // The experiment comes from the link, else the last session; the last run is reopened.
 const restored = Promise.all([draft.restore(location.hash), run.restore()]);
 
 mount(App, {
   target: document.getElementById('app')!,
-  props: { status, lab, run, draft, restored, warnings: options.warnings },
+  props: { status, lab, run, draft, restored, warnings: options.warnings, hub },
 });
 
 // For the curious (and for scripts such as `npm run experiment`): the worker clients and the

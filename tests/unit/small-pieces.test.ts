@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
 import { matmulGflops, median } from '../../src/lib/backend/matmul-bench.ts';
+import { hubCatalog, hubDtype, sizeLabel } from '../../src/lib/feedback/hub-catalog.ts';
 import { parseUrlOptions } from '../../src/lib/state/url-options.ts';
 import { badgeText, badgeWhy } from '../../src/lib/ui/engine/describe.ts';
 import type { BackendReport } from '../../src/lib/workers/protocol.ts';
@@ -39,4 +40,13 @@ test('the badge says what runs and why', () => {
   expect(badgeWhy(report({ fallbackFrom: { backend: 'webgpu', error: 'lost' } }))).toBe(
     'WebGPU failed at run time',
   );
+});
+
+test('Hub catalog: 4-bit weights per device for listed models, full precision for any other id', () => {
+  expect(hubDtype('HuggingFaceTB/SmolLM2-135M-Instruct', 'webgpu')).toBe('q4f16');
+  expect(hubDtype('HuggingFaceTB/SmolLM2-135M-Instruct', 'wasm')).toBe('q4');
+  expect(hubDtype('someone/exported-like-tiny-cai', 'webgpu')).toBe('fp32');
+  expect(sizeLabel(134)).toBe('134 MB');
+  expect(sizeLabel(null)).toBe('size shown while it downloads');
+  for (const m of hubCatalog) expect(m.id).toMatch(/^[\w.-]+\/[\w.-]+$/);
 });

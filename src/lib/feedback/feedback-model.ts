@@ -9,7 +9,15 @@ import {
   Tensor,
 } from '@huggingface/transformers';
 import type { FeedbackDevice, GenerateSettings } from '../workers/protocol.ts';
+import { hubDtype } from './hub-catalog.ts';
 import { modelSource, useModelSource } from './transformers-env.ts';
+
+/** Bytes of a model's files loaded so far, and their total (files found so far). */
+export interface LoadProgress {
+  loaded: number;
+  total: number;
+  file: string;
+}
 
 /**
  * The feedback model: an ONNX causal LM run by transformers.js. Offline it is the shipped
@@ -27,21 +35,38 @@ export class FeedbackModel {
   /**
    * Loads a model folder of this app's /models/ (a plain name such as "tiny-cai"), or a
    * Hugging Face Hub id ("owner/name"), which downloads from the Hub: only ever on a user's
-   * explicit request.
+   * explicit request. `onProgress` gets the bytes loaded; `signal` stops a download.
    */
   static async load(
     id: string,
     device: FeedbackDevice,
-    onProgress?: (message: string) => void,
+    onProgress?: (p: LoadProgress) => void,
+    signal?: AbortSignal,
   ): Promise<FeedbackModel> {
-    useModelSource(modelSource(id));
-    const progress_callback = (p: { status: string; file?: string; progress?: number }) => {
-      if (p.status === 'progress' && p.file)
-        onProgress?.(`${p.file} ${Math.round(p.progress ?? 0)}%`);
+    const source = modelSource(id);
+    useModelSource(source);
+    // Per file: bytes loaded and total, summed over every file of the model.
+    const files: Record<string, { loaded: number; total: number }> = {};
+    const progress_callback = (p: {
+      status: string;
+      file?: string;
+      loaded?: number;
+      total?: number;
+    }) => {
+      // Thrown here, inside transformers.js's read loop, a cancellation stops the download.
+      signal?.throwIfAborted();
+      if (p.status !== 'progress' || !p.file || !p.total) return;
+      files[p.file] = { loaded: p.loaded ?? 0, total: p.total };
+      const all = Object.values(files);
+      onProgress?.({
+        loaded: all.reduce((a, f) => a + f.loaded, 0),
+        total: all.reduce((a, f) => a + f.total, 0),
+        file: p.file,
+      });
     };
     const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });
     const model = await AutoModelForCausalLM.from_pretrained(id, {
-      dtype: 'fp32',
+      dtype: source === 'hub' ? hubDtype(id, device) : 'fp32',
       device,
       progress_callback,
     });

@@ -15,9 +15,24 @@ serveRequests<FeedbackRequest, FeedbackResults>(self as unknown as Port, {
   init: async () => (runtime = await initFeedbackRuntime()),
   load: async (request, ctx) => {
     runtime ??= await initFeedbackRuntime();
-    const loaded = await FeedbackModel.load(request.model, runtime.device, (message) =>
-      ctx.emit({ status: 'loading', message }),
+    if (model?.id === request.model) return { id: model.id, device: model.device };
+    let last = 0;
+    const loaded = await FeedbackModel.load(
+      request.model,
+      runtime.device,
+      (p) => {
+        // A progress event at most every 100 ms, and the last one.
+        const now = performance.now();
+        if (now - last < 100 && p.loaded < p.total) return;
+        last = now;
+        ctx.emit({ status: 'progress', done: p.loaded, total: p.total, message: p.file });
+      },
+      ctx.signal,
     );
+    if (ctx.signal.aborted) {
+      await loaded.dispose();
+      throwIfCancelled(ctx.signal);
+    }
     await model?.dispose();
     model = loaded;
     return { id: loaded.id, device: loaded.device };
