@@ -277,3 +277,41 @@ test('a run goes one stage at a time, on after a reload, and two runs compare', 
   await results.screenshot({ path: join(shots, '8-two-runs.png') });
   await context.close();
 }, 600_000);
+
+test('keyboard only: every control is named, and Tab and Enter start a run', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  await page.goto(baseUrl() + (await encodeShareLink(smallExperiment())));
+  await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
+  // Every enabled control has a name a screen reader can read.
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll('button, input, select, textarea')]
+      .filter((el) => {
+        const c = el as HTMLInputElement;
+        const name =
+          c.getAttribute('aria-label') ??
+          ([...(c.labels ?? [])].map((l) => l.textContent).join('') ||
+            (c.type === 'button' || c.tagName === 'BUTTON' ? c.textContent : ''));
+        return !name?.trim();
+      })
+      .map((el) => el.outerHTML.slice(0, 80)),
+  );
+  expect(unnamed).toEqual([]);
+  // Tab from the top of the page to "Run SL-CAI", then Enter.
+  let reached = false;
+  for (let i = 0; i < 400 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(
+      () => document.activeElement?.textContent?.trim() === 'Run SL-CAI',
+    );
+  }
+  expect(reached).toBe(true);
+  await page.keyboard.press('Enter');
+  const runPanel = page.getByTestId('run-panel');
+  await runPanel.locator('[data-state="done"]').first().waitFor({ timeout: 60_000 });
+  // The pressed button is disabled while the run goes on: focus moved to Stop.
+  expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Stop');
+  await page.keyboard.press('Enter');
+  await runPanel.getByText('Stopped. The finished steps keep their results.').waitFor();
+  await context.close();
+}, 180_000);
