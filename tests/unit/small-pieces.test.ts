@@ -1,5 +1,7 @@
 import { expect, test } from 'vitest';
 import { matmulGflops, median } from '../../src/lib/backend/matmul-bench.ts';
+import { forwardFlops, trainFlops } from '../../src/lib/backend/train-bench.ts';
+import type { LlamaConfig } from '../../src/lib/model/config.ts';
 import { hubCatalog, hubDtype, sizeLabel } from '../../src/lib/feedback/hub-catalog.ts';
 import { parseUrlOptions } from '../../src/lib/state/url-options.ts';
 import { badgeText, badgeWhy } from '../../src/lib/ui/engine/describe.ts';
@@ -49,4 +51,21 @@ test('Hub catalog: 4-bit weights per device for listed models, full precision fo
   expect(sizeLabel(134)).toBe('134 MB');
   expect(sizeLabel(null)).toBe('size shown while it downloads');
   for (const m of hubCatalog) expect(m.id).toMatch(/^[\w.-]+\/[\w.-]+$/);
+});
+
+test('training FLOPs of the tiny model: every matmul, 2 per multiply-add, backward twice forward', () => {
+  const config = {
+    hidden_size: 128,
+    num_attention_heads: 2,
+    num_key_value_heads: 1,
+    head_dim: 64,
+    intermediate_size: 384,
+    num_hidden_layers: 4,
+    vocab_size: 1500,
+  } as LlamaConfig;
+  // Per layer and token at T = 128: q, o 2·128·128·2 = 65,536; k, v 2·128·64·2 = 32,768;
+  // MLP 2·128·384·3 = 294,912; attention 2·128·128·2 = 65,536; sum 458,752; 4 layers
+  // 1,835,008; LM head 2·128·1500 = 384,000; per token 2,219,008.
+  expect(forwardFlops(config, 1, 128)).toBe(2_219_008 * 128);
+  expect(trainFlops(config, 16, 128)).toBe(3 * 2_219_008 * 16 * 128);
 });

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendManager } from '../backend/backend-manager.ts';
 import { crossCheck } from '../backend/cross-check.ts';
 import { runMatmulBench } from '../backend/matmul-bench.ts';
+import { benchTrainStep, type TrainBenchRow } from '../backend/train-bench.ts';
 import { activate } from '../backend/tfjs-runtime.ts';
 import { configureTransformersEnv } from '../feedback/transformers-env.ts';
 import { chatGenerate } from '../model/chat-generate.ts';
@@ -66,6 +67,39 @@ serveRequests<EngineRequest, EngineResults>(port, {
       onProgress: (done, total, message) => ctx.emit({ status: 'progress', done, total, message }),
       shouldStop: () => cancellationPoint(ctx.signal),
     }),
+  trainBench: async (request, ctx) => {
+    const config = needPolicy('base').config;
+    const chosen = backends.current.backend as BackendName;
+    const rows: TrainBenchRow[] = [];
+    const skipped: { backend: BackendName; reason: string }[] = [];
+    const total = request.backends.length * request.shapes.length;
+    try {
+      for (const backend of request.backends) {
+        try {
+          await activate(backend);
+        } catch (error) {
+          skipped.push({ backend, reason: (error as Error).message });
+          continue;
+        }
+        for (const { batch, seq } of request.shapes) {
+          ctx.emit({
+            status: 'progress',
+            done: rows.length,
+            total,
+            message: `training step, ${backend}, batch ${batch} × ${seq} tokens`,
+          });
+          rows.push(
+            await benchTrainStep(backend, config, batch, seq, request.steps, request.warmup, () =>
+              cancellationPoint(ctx.signal),
+            ),
+          );
+        }
+      }
+    } finally {
+      await activate(chosen);
+    }
+    return { rows, skipped };
+  },
   loadPolicy: async (request, ctx) => {
     if (!/^[\w.-]+$/.test(request.model))
       throw new Error(`"${request.model}" is not a model folder name.`);

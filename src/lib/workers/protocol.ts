@@ -90,6 +90,9 @@ export interface MatmulBenchRow {
   reps: number;
 }
 
+export type { TrainBenchRow } from '../backend/train-bench.ts';
+import type { TrainBenchRow } from '../backend/train-bench.ts';
+
 export interface MatmulBenchResult {
   rows: MatmulBenchRow[];
   /** The start-up micro-benchmark re-run on each backend, as the choice saw it. */
@@ -223,6 +226,14 @@ export type EngineRequest =
   | { type: 'forwardLogits'; text: string }
   | { type: 'crossCheck'; size: number; steps: number; seed: number }
   | { type: 'matmulBench'; sizes: number[]; reps: number; backends: BackendName[] }
+  /** Times training steps of the loaded policy's architecture (fresh weights) per backend. */
+  | {
+      type: 'trainBench';
+      backends: BackendName[];
+      shapes: { batch: number; seq: number }[];
+      steps: number;
+      warmup: number;
+    }
   | { type: 'memory' }
   /** Destroys the WebGPU device after `delayMs` (0: now), as a driver reset would. */
   | { type: 'loseDevice'; delayMs: number };
@@ -241,6 +252,7 @@ export interface EngineResults {
   forwardLogits: { logits: number[]; tokens: number; vocab: number; backend: BackendName };
   crossCheck: CrossCheckResult;
   matmulBench: MatmulBenchResult;
+  trainBench: { rows: TrainBenchRow[]; skipped: { backend: BackendName; reason: string }[] };
   memory: MemoryInfo;
   /** Whether there was an active WebGPU device to destroy. */
   loseDevice: { hadDevice: boolean };
