@@ -1,16 +1,20 @@
 /**
- * `npm run bench`: measures the engine worker in headless Chromium, side by side in one run.
- *   - square matmul GFLOP/s at each size on each backend (the machine's measured limit that
- *     later efficiency figures divide by);
- *   - the start-up micro-benchmark the backend choice uses;
- *   - generation tokens/s of the shipped model with and without the KV cache, per backend
- *     (tfjs, engine worker) and through transformers.js (feedback worker).
+ * `npm run bench`: measures the engine in headless Chromium, side by side in one run.
+ *   - square matmul GFLOP/s at each size on each backend (the machine's measured peak that
+ *     the efficiency figures divide by), and the start-up micro-benchmark of the backend choice;
+ *   - training throughput (tokens/s) of the tiny model's training step per backend, against
+ *     the same architecture in PyTorch on CPU and against @genai-fi/nanogpt in this browser,
+ *     with achieved GFLOP/s and its share of the matmul peak;
+ *   - generation tokens/s with and without the KV cache (tfjs, engine worker; transformers.js,
+ *     feedback worker);
+ *   - memory: engine tensors and bytes across PPO iterations, and the browser's peak memory;
+ *   - with --pipeline, the whole default CAI pipeline's wall time per stage.
  * Prints tables, writes BENCHMARKS.md, and with --json FILE the same figures as JSON.
- *
- *   - with --pipeline, the whole default CAI pipeline (SL-CAI and RL-CAI): wall time per
- *     stage, and the engine's tensor count after every PPO iteration.
- * Options: --sizes 256,512,1024  --reps 5  --backends webgpu,wasm,cpu  --gen-tokens 64
- *          --gen-batches 1,4  --pipeline  --json FILE  --no-write
+ * Options: --sizes 256,512,1024  --reps 5  --backends webgpu,wasm,cpu
+ *          --train-shapes 4x64,16x128  --train-steps 5  --train-backends wasm,cpu
+ *          --peer-backends cpu,webgl  --gen-tokens 256  --gen-batches 1,16  --gen-backends wasm
+ *          --ppo-iterations 100  --skip train,generation,memory  --pipeline  --json FILE
+ *          --no-write
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -22,6 +26,13 @@ import type {
 import { launchChromium } from './lib/browser.ts';
 import { benchGeneration, generationTable } from './lib/bench-generation.ts';
 import { benchPipeline, pipelineTable } from './lib/bench-pipeline.ts';
+import {
+  benchNanogpt,
+  benchOurTraining,
+  benchTorch,
+  trainTable,
+  type TrainRow,
+} from './lib/bench-train.ts';
 import { describeMachine } from './lib/machine.ts';
 import { buildApp, serveVite } from './lib/serve.ts';
 
@@ -30,8 +41,15 @@ const { values: args } = parseArgs({
     sizes: { type: 'string', default: '256,512,1024' },
     reps: { type: 'string', default: '5' },
     backends: { type: 'string', default: 'webgpu,wasm,cpu' },
-    'gen-tokens': { type: 'string', default: '64' },
-    'gen-batches': { type: 'string', default: '1,4' },
+    'train-shapes': { type: 'string', default: '4x64,16x128' },
+    'train-steps': { type: 'string', default: '5' },
+    'train-backends': { type: 'string', default: 'wasm,cpu' },
+    'peer-backends': { type: 'string', default: 'cpu,webgl' },
+    'gen-tokens': { type: 'string', default: '256' },
+    'gen-batches': { type: 'string', default: '1,16' },
+    'gen-backends': { type: 'string', default: 'wasm' },
+    'ppo-iterations': { type: 'string', default: '100' },
+    skip: { type: 'string', default: '' },
     json: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     pipeline: { type: 'boolean', default: false },
@@ -40,6 +58,12 @@ const { values: args } = parseArgs({
 const sizes = args.sizes.split(',').map(Number);
 const reps = Number(args.reps);
 const backends = args.backends.split(',') as BackendName[];
+const skip = new Set(args.skip.split(',').filter(Boolean));
+const shapes = args['train-shapes'].split(',').map((s) => {
+  const [batch, seq] = s.split('x').map(Number);
+  return { batch: batch!, seq: seq! };
+});
+const trainSteps = Number(args['train-steps']);
 
 function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
@@ -97,11 +121,50 @@ async function main(): Promise<void> {
     }, request);
 
     await page.close();
-    const generation = await benchGeneration(browser, server.url, {
-      backends,
-      batches: args['gen-batches'].split(',').map(Number),
-      newTokens: Number(args['gen-tokens']),
-    });
+    // The matmul peak of each backend: its best GFLOP/s over the sizes measured.
+    const peaks: Partial<Record<string, number>> = {};
+    for (const r of result.rows) peaks[r.backend] = Math.max(peaks[r.backend] ?? 0, r.gflops);
+
+    let training: { rows: TrainRow[]; notes: string[] } | null = null;
+    if (!skip.has('train')) {
+      const ours = await benchOurTraining(
+        browser,
+        server.url,
+        args['train-backends'].split(',') as BackendName[],
+        shapes,
+        trainSteps,
+      );
+      const torch = benchTorch(shapes, trainSteps);
+      const dev = await serveVite('dev');
+      let peer;
+      try {
+        peer = await benchNanogpt(
+          browser,
+          dev.url,
+          args['peer-backends'].split(',') as ('cpu' | 'webgl' | 'webgpu')[],
+          shapes,
+          trainSteps,
+        );
+      } finally {
+        await dev.stop();
+      }
+      training = {
+        rows: [...ours.rows, ...torch.rows, ...peer.rows],
+        notes: [
+          torch.note,
+          ...ours.skipped.map((s) => `ours skipped ${s}`),
+          ...peer.skipped.map((s) => `@genai-fi/nanogpt skipped ${s}`),
+        ].filter(Boolean),
+      };
+    }
+
+    const generation = skip.has('generation')
+      ? []
+      : await benchGeneration(browser, server.url, {
+          backends: args['gen-backends'].split(',') as BackendName[],
+          batches: args['gen-batches'].split(',').map(Number),
+          newTokens: Number(args['gen-tokens']),
+        });
 
     let pipeline = null;
     if (args.pipeline) {
@@ -120,10 +183,27 @@ async function main(): Promise<void> {
       '',
       matmulTable(result),
       '',
-      `## Generation with the shipped model (${args['gen-tokens']} new tokens, greedy, tokens/s)`,
-      '',
-      generationTable(generation),
-      '',
+      ...(training
+        ? [
+            `## Training throughput: one step of the tiny model's architecture (median of ${trainSteps} after 2 warm-up steps)`,
+            '',
+            'Next-token cross-entropy on random tokens, backward, AdamW with global-norm clipping, the loss read back. GFLOP/s counts every matmul (2 per multiply-add, backward twice the forward); "of matmul peak" divides it by the best square-matmul GFLOP/s of the same backend above.',
+            '',
+            trainTable(training.rows, peaks),
+            '',
+            ...training.notes.map((n) => `- ${n}`),
+            '- @genai-fi/nanogpt: the closest configuration it has (same width, depth, heads, vocabulary and sequence length; its GELU MLP and full multi-head attention), its BasicTrainer step, its bundled tfjs (it has no WASM backend).',
+            '',
+          ]
+        : []),
+      ...(generation.length
+        ? [
+            `## Generation with the shipped model (${args['gen-tokens']} new tokens, greedy, tokens/s)`,
+            '',
+            generationTable(generation),
+            '',
+          ]
+        : []),
       ...(pipeline
         ? [
             `## The full default pipeline (${pipeline.backend}, default experiment, seed 1)`,
@@ -150,7 +230,7 @@ async function main(): Promise<void> {
       writeFileSync(
         args.json,
         JSON.stringify(
-          { machine, chosen, why, sizes, reps, ...result, generation, pipeline },
+          { machine, chosen, why, sizes, reps, ...result, peaks, training, generation, pipeline },
           null,
           2,
         ) + '\n',

@@ -6,11 +6,12 @@ The model is written here from the config (Llama: RMSNorm, rotary positions, gro
 causal attention, SwiGLU MLP, tied embeddings), not loaded from a library, so the same
 operations run on both sides.
 
-Usage: python3 train_step.py CONFIG_JSON --batch 16 --seq 128 --steps 20 --warmup 3
+Usage: python3 train_step.py CONFIG_JSON --batch 16 --seq 128 --steps 20 --warmup 3 --threads N
 """
 import argparse
 import json
 import math
+import os
 import time
 
 import torch
@@ -82,6 +83,10 @@ class Llama(nn.Module):
         self.layers = nn.ModuleList(Block(c) for _ in range(c["num_hidden_layers"]))
         self.norm = RMSNorm(c["hidden_size"], c["rms_norm_eps"])
         self.c = c
+        # HF Llama's initialisation (as the engine's): matrices normal(0, initializer_range).
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, 0.0, c["initializer_range"])
 
     def forward(self, ids):  # [B, T] -> logits [B, T, V]
         t = ids.shape[1]
@@ -93,6 +98,13 @@ class Llama(nn.Module):
         return self.norm(x) @ self.embed.weight.T  # tied lm head
 
 
+def blas_library():
+    """The BLAS library this process loaded (Debian picks it by update-alternatives)."""
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1] for line in f if "blas" in line.lower()}
+    return ", ".join(sorted({os.path.realpath(lib).split("/")[-2] for lib in libs})) or "unknown"
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("config")
@@ -100,7 +112,9 @@ def main():
     p.add_argument("--seq", type=int, default=128)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
     args = p.parse_args()
+    torch.set_num_threads(args.threads)
     with open(args.config) as f:
         c = json.load(f)
     torch.manual_seed(0)
@@ -133,6 +147,7 @@ def main():
             {
                 "torch": torch.__version__,
                 "threads": torch.get_num_threads(),
+                "blas": blas_library(),
                 "batch": args.batch,
                 "seq": args.seq,
                 "median_step_ms": median * 1000,
