@@ -69,6 +69,32 @@ describe('log-probs', () => {
     const ce = await maskedCrossEntropy(logits, targets, tf.tensor2d([[1, 0]])).data();
     expect(ce[0]).toBeCloseTo(Math.log(2), 6); // only the first position counts
   });
+
+  test('the gradient is dy · (onehot(target) - softmax), as finite differences say', async () => {
+    // d lp[0] / d logits[0]: softmax = [1, 2, 3] / 6, target 2 → [-1/6, -2/6, 1 - 3/6].
+    const logits = tf.tensor3d([[[0, Math.log(2), Math.log(3)]]]);
+    const targets = tf.tensor2d([[2]], undefined, 'int32');
+    const grad = tf.grad((x: tf.Tensor) => tf.sum(tokenLogprobs(x as tf.Tensor3D, targets)));
+    expect(Array.from(await grad(logits).data()).map((g) => +g.toFixed(6))).toEqual([
+      -0.166667, -0.333333, 0.5,
+    ]);
+    // Against central differences on random logits, two positions, weights dy = [1, -2].
+    const x = tf.randomNormal([1, 2, 5], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const t = tf.tensor2d([[4, 0]], undefined, 'int32');
+    const dy = tf.tensor2d([[1, -2]]);
+    const f = (z: tf.Tensor) => tf.sum(tf.mul(tokenLogprobs(z as tf.Tensor3D, t), dy));
+    const analytic = await tf.grad(f)(x).data();
+    const base = await x.data();
+    const h = 1e-2;
+    for (let i = 0; i < base.length; i++) {
+      const at = (d: number) => {
+        const moved = Float32Array.from(base);
+        moved[i]! += d;
+        return f(tf.tensor3d(moved, [1, 2, 5])).dataSync()[0]!;
+      };
+      expect(analytic[i]).toBeCloseTo((at(h) - at(-h)) / (2 * h), 2);
+    }
+  });
 });
 
 describe('sampling', () => {

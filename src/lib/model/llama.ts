@@ -7,8 +7,8 @@ import {
   embed,
   linear,
   mergeHeads,
-  repeatKv,
   rmsNorm,
+  ropeAt,
   ropeTables,
   splitHeads,
   swiGlu,
@@ -99,6 +99,7 @@ export class LlamaModel {
     const newTokens = input.ids.shape[1];
     const bias = attentionBias(input.keyMask, past, newTokens); // [B, 1, T, S]
     let h: tf.Tensor = embed(this.p('model.embed_tokens.weight') as tf.Tensor2D, input.ids); // [B, T, d]
+    const angles = ropeAt(this.rope, input.positions); // cos, sin [B, 1, T, hd]
     const keys: tf.Tensor4D[] = [];
     const values: tf.Tensor4D[] = [];
 
@@ -108,13 +109,11 @@ export class LlamaModel {
       const x = rmsNorm(h, w('input_layernorm.weight') as unknown as tf.Tensor1D, c.rms_norm_eps);
       const q = applyRope(
         splitHeads(linear(x, w('self_attn.q_proj.weight')), c.num_attention_heads, c.head_dim),
-        input.positions,
-        this.rope,
+        angles,
       ); // [B, H, T, hd]
       let k = applyRope(
         splitHeads(linear(x, w('self_attn.k_proj.weight')), c.num_key_value_heads, c.head_dim),
-        input.positions,
-        this.rope,
+        angles,
       ); // [B, kvH, T, hd]
       let v = splitHeads(
         linear(x, w('self_attn.v_proj.weight')),
@@ -127,8 +126,7 @@ export class LlamaModel {
       }
       keys.push(k);
       values.push(v);
-      const groups = c.num_attention_heads / c.num_key_value_heads;
-      const attended = attention(q, repeatKv(k, groups), repeatKv(v, groups), bias); // [B, H, T, hd]
+      const attended = attention(q, k, v, bias); // [B, H, T, hd]
       h = tf.add(h, linear(mergeHeads(attended), w('self_attn.o_proj.weight')));
       // 2. Feed-forward block: pre-norm, SwiGLU.
       const y = rmsNorm(
