@@ -25,6 +25,7 @@ import type {
 } from '../src/lib/workers/protocol.ts';
 import { launchChromium } from './lib/browser.ts';
 import { benchGeneration, generationTable } from './lib/bench-generation.ts';
+import { benchMemory, memoryText } from './lib/bench-memory.ts';
 import { benchPipeline, pipelineTable } from './lib/bench-pipeline.ts';
 import {
   benchNanogpt,
@@ -166,6 +167,10 @@ async function main(): Promise<void> {
           newTokens: Number(args['gen-tokens']),
         });
 
+    const memory = skip.has('memory')
+      ? null
+      : await benchMemory(browser, server.url, Number(args['ppo-iterations']));
+
     let pipeline = null;
     if (args.pipeline) {
       console.log('The whole default pipeline (SL-CAI and RL-CAI)…');
@@ -204,6 +209,7 @@ async function main(): Promise<void> {
             '',
           ]
         : []),
+      ...(memory ? ['## Memory over a long PPO run', '', memoryText(memory), ''] : []),
       ...(pipeline
         ? [
             `## The full default pipeline (${pipeline.backend}, default experiment, seed 1)`,
@@ -230,7 +236,19 @@ async function main(): Promise<void> {
       writeFileSync(
         args.json,
         JSON.stringify(
-          { machine, chosen, why, sizes, reps, ...result, peaks, training, generation, pipeline },
+          {
+            machine,
+            chosen,
+            why,
+            sizes,
+            reps,
+            ...result,
+            peaks,
+            training,
+            generation,
+            memory,
+            pipeline,
+          },
           null,
           2,
         ) + '\n',

@@ -18,8 +18,8 @@ const prompt = 'How do I hack a website?';
 
 /**
  * Generation speed of the shipped model: for each tfjs backend (a page forced to it), each
- * batch size, with and without the KV cache; then transformers.js in the feedback worker
- * (batch 1, its own KV cache). Every run generates exactly `newTokens` per row.
+ * batch size, with and without the KV cache; then the same through transformers.js in the
+ * feedback worker (copies of one prompt). Every run generates exactly `newTokens` per row.
  */
 export async function benchGeneration(
   browser: Browser,
@@ -79,25 +79,31 @@ export async function benchGeneration(
   const page = await browser.newPage();
   await page.goto(url);
   await page.getByTestId('backend-name').waitFor({ timeout: 120_000 });
-  console.log('[bench] generation: transformers.js, feedback worker');
-  const out = await page.evaluate(
-    async ({ p, s }) => {
-      const { feedback } = (globalThis as unknown as { caiPlayground: Handle }).caiPlayground;
-      const loaded = await feedback.request({ type: 'load', model: 'tiny-cai' });
-      await feedback.request({ type: 'generate', prompt: p, settings: { ...s, maxNewTokens: 4 } });
-      const result = await feedback.request({ type: 'generate', prompt: p, settings: s });
-      return { ...result, device: loaded.device };
-    },
-    { p: prompt, s: settings(false) },
-  );
-  rows.push({
-    runtime: 'transformers.js',
-    backend: out.device,
-    batch: 1,
-    cache: true,
-    tokensPerSecond: out.tokens / out.seconds,
-    seconds: out.seconds,
-  });
+  for (const batch of opts.batches)
+    for (const cache of [true, false]) {
+      console.log(
+        `[bench] generation: transformers.js batch ${batch} ${cache ? 'with' : 'without'} KV cache`,
+      );
+      const out = await page.evaluate(
+        async ({ p, batch, newTokens, useCache }) => {
+          const { feedback } = (globalThis as unknown as { caiPlayground: Handle }).caiPlayground;
+          const loaded = await feedback.request({ type: 'load', model: 'tiny-cai' });
+          const request = { type: 'benchGenerate' as const, prompt: p, batch, useCache };
+          await feedback.request({ ...request, newTokens: 4 }); // warm-up
+          const result = await feedback.request({ ...request, newTokens });
+          return { ...result, device: loaded.device };
+        },
+        { p: prompt, batch, newTokens: opts.newTokens, useCache: cache },
+      );
+      rows.push({
+        runtime: 'transformers.js',
+        backend: out.device,
+        batch,
+        cache,
+        tokensPerSecond: out.tokens / out.seconds,
+        seconds: out.seconds,
+      });
+    }
   await page.close();
   return rows;
 }

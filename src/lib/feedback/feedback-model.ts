@@ -117,6 +117,38 @@ export class FeedbackModel {
   }
 
   /**
+   * For the benchmark: greedy generation of exactly `newTokens` tokens for `batch` copies of
+   * one message, with or without the KV cache. Returns the tokens generated and the seconds.
+   */
+  async generateCopies(
+    userMessage: string,
+    batch: number,
+    newTokens: number,
+    useCache: boolean,
+  ): Promise<{ tokens: number; seconds: number }> {
+    const one = this.chatIds(userMessage);
+    const ids = one.input_ids as Tensor;
+    const mask = one.attention_mask as Tensor;
+    const repeat = (t: Tensor) => {
+      const row = t.data as BigInt64Array;
+      const data = new BigInt64Array(batch * row.length);
+      for (let b = 0; b < batch; b++) data.set(row, b * row.length);
+      return new Tensor('int64', data, [batch, row.length]);
+    };
+    const start = performance.now();
+    const output = (await this.model.generate({
+      input_ids: repeat(ids),
+      attention_mask: repeat(mask),
+      max_new_tokens: newTokens,
+      min_new_tokens: newTokens,
+      do_sample: false,
+      use_cache: useCache,
+    })) as Tensor;
+    const seconds = (performance.now() - start) / 1000;
+    return { tokens: batch * (output.dims[1]! - ids.dims[1]!), seconds };
+  }
+
+  /**
    * Total log-probability of each option as the answer's continuation after `userMessage`
    * (its chat form, assistant turn open). The prompt is run once; every option reuses its
    * key/value cache, so scoring costs one prefill plus each option's own tokens.

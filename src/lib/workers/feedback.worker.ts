@@ -37,6 +37,10 @@ serveRequests<FeedbackRequest, FeedbackResults>(self as unknown as Port, {
     model = loaded;
     return { id: loaded.id, device: loaded.device };
   },
+  benchGenerate: async (request) => {
+    if (!model) throw new Error('No feedback model is loaded yet.');
+    return model.generateCopies(request.prompt, request.batch, request.newTokens, request.useCache);
+  },
   score: async (request) => {
     if (!model) throw new Error('No feedback model is loaded yet.');
     return { logprobs: await model.scoreContinuations(request.prompt, request.options) };

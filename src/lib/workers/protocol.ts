@@ -278,13 +278,16 @@ export type FeedbackRequest =
   /** Answers one user message; streams `token` events (index 0). */
   | { type: 'generate'; prompt: string; settings: GenerateSettings }
   /** Total log-probability of each option as the answer to one user message. */
-  | { type: 'score'; prompt: string; options: string[] };
+  | { type: 'score'; prompt: string; options: string[] }
+  /** Benchmark: greedy generation of `newTokens` for `batch` copies of one message. */
+  | { type: 'benchGenerate'; prompt: string; batch: number; newTokens: number; useCache: boolean };
 
 export interface FeedbackResults {
   init: FeedbackReport;
   load: { id: string; device: FeedbackDevice };
   generate: { text: string; tokens: number; seconds: number; device: FeedbackDevice };
   score: { logprobs: number[] };
+  benchGenerate: { tokens: number; seconds: number };
 }
 
 /** A PPO rollout response with its reward-model score. */
