@@ -10,24 +10,28 @@ export interface MemoryBench {
   /** Engine tensors and bytes after each PPO iteration. */
   tensors: number[];
   bytes: number[];
-  /** Peak of the summed resident memory of the browser's processes during the run, MiB. */
+  /** Peak memory of the browser's processes during the run (PSS summed), MiB. */
   peakMiB: number;
   /** The same at the start of the run (page loaded, models loaded), MiB. */
   startMiB: number;
   seconds: number;
 }
 
-/** Resident memory (KiB) of `root` and every process below it, read from /proc. */
-function treeRssKiB(root: number): number {
+/**
+ * Memory (KiB) of Chromium's processes below `root`: their proportional set sizes summed
+ * (shared pages split between the processes that share them, so nothing counts twice).
+ * Other children of `root`, such as the Vite server, are left out.
+ */
+function browserPssKiB(root: number): number {
   const parent = new Map<number, number>();
-  const rss = new Map<number, number>();
+  const chromium = new Set<number>();
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
     try {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       parent.set(pid, Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0));
-      rss.set(pid, Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+      if (/^Name:\s+chrom/im.test(status)) chromium.add(pid);
     } catch {
       // the process ended while we looked
     }
@@ -35,14 +39,22 @@ function treeRssKiB(root: number): number {
   const below = (pid: number): boolean =>
     pid === root || (pid > 1 && parent.has(pid) && below(parent.get(pid)!));
   let total = 0;
-  for (const [pid, kib] of rss) if (pid !== root && below(pid)) total += kib;
+  for (const pid of chromium) {
+    if (!below(pid)) continue;
+    try {
+      const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      total += Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+    } catch {
+      // ended, or not readable
+    }
+  }
   return total;
 }
 
 /**
  * A long PPO run for memory: a small experiment (so it takes minutes) whose PPO stage runs
  * `iterations` iterations, with the engine's tensor count and bytes read after each one and
- * the browser's memory (every process Playwright started, summed) sampled twice a second.
+ * the browser's memory sampled twice a second.
  */
 export async function benchMemory(
   browser: Browser,
@@ -51,13 +63,13 @@ export async function benchMemory(
 ): Promise<MemoryBench> {
   const page = await browser.newPage();
   let peak = 0;
-  const sample = () => (peak = Math.max(peak, treeRssKiB(process.pid)));
+  const sample = () => (peak = Math.max(peak, browserPssKiB(process.pid)));
   const timer = setInterval(sample, 500);
   try {
     await page.goto(url);
     await page.waitForFunction(() => 'caiPlayground' in globalThis);
     await page.getByTestId('backend-name').waitFor({ timeout: 120_000 });
-    const startMiB = treeRssKiB(process.pid) / 1024;
+    const startMiB = browserPssKiB(process.pid) / 1024;
     const batchSize = 8;
     const out = await page.evaluate(
       async ({ iterations, batchSize }) => {
@@ -124,6 +136,6 @@ export function memoryText(m: MemoryBench): string {
     '',
     `- engine tensors: ${trend(m.tensors)};`,
     `- engine tensor memory: ${trend(m.bytes.map(mib), ' MiB')};`,
-    `- browser memory (resident, all of Chromium's processes summed): ${m.startMiB.toFixed(0)} MiB with the page and models loaded, peak ${m.peakMiB.toFixed(0)} MiB during the run.`,
+    `- browser memory (all of Chromium's processes, proportional set sizes summed, sampled twice a second): ${m.startMiB.toFixed(0)} MiB with the page open and its models loaded, peak ${m.peakMiB.toFixed(0)} MiB during the run.`,
   ].join('\n');
 }
