@@ -55,6 +55,14 @@ export function matMul<T extends tf.Tensor>(a: T, b: T, transposeA = false, tran
   // 16 prompts with the KV cache went from 341 to 1670 tokens/s).
   if (m < minRowsToSplit) return plainProduct(lhs, rhs) as T;
   const count = lead.reduce((x, y) => x * y, 1);
+  // One product: as a 2D one (tfjs's gradient of a one-way split loses its output: "Pass at
+  // least one tensor to concat").
+  if (count === 1)
+    return tf.reshape(plainProduct(tf.reshape(lhs, [m, k]), tf.reshape(rhs, [k, n])), [
+      ...lead,
+      m,
+      n,
+    ]) as T;
   const left = tf.split(tf.reshape(lhs, [count * m, k]), count, 0); // count x [m, k]
   const right = tf.split(tf.reshape(rhs, [count * k, n]), count, 0); // count x [k, n]
   const products = left.map((l, i) => plainProduct(l, right[i]!)); // count x [m, n]
