@@ -83,7 +83,15 @@ function runStep(
   });
 }
 
-export async function generate(
+export function generate(
+  model: LlamaModel,
+  prompts: number[][],
+  opts: GenerateOptions,
+): Promise<GenerateResult> {
+  return model.withFrozenWeights(() => generateWith(model, prompts, opts));
+}
+
+async function generateWith(
   model: LlamaModel,
   prompts: number[][],
   opts: GenerateOptions,

@@ -7,12 +7,16 @@ import { matMul } from '../ops/matmul.ts';
  * kvH key/value heads, hd head size, V vocabulary.
  */
 
-/** y = x W^T for a weight stored as HF does, [out, in]. */
-export function linear(x: tf.Tensor, weight: tf.Tensor2D): tf.Tensor {
+/**
+ * y = x W^T for a weight stored as HF does, [out, in]; `weightT`, when given, is W^T [in, out]
+ * already (generation transposes each weight once instead of at every step).
+ */
+export function linear(x: tf.Tensor, weight: tf.Tensor2D, weightT?: tf.Tensor2D): tf.Tensor {
   const shape = x.shape;
-  const flat = tf.reshape(x, [-1, shape[shape.length - 1]!]); // [N, in]
-  const y = matMul(flat as tf.Tensor2D, weight, false, true); // [N, out]
-  return tf.reshape(y, [...shape.slice(0, -1), weight.shape[0]]);
+  // The decoder keeps activations 2D [N, d]: no reshapes around the product then.
+  const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, shape[shape.length - 1]!])) as tf.Tensor2D;
+  const y = weightT ? matMul(flat, weightT) : matMul(flat, weight, false, true); // [N, out]
+  return x.rank === 2 ? y : tf.reshape(y, [...shape.slice(0, -1), weight.shape[0]]);
 }
 
 /** RMSNorm: x / sqrt(mean(x²) + eps) * weight, over the last axis. */
@@ -27,9 +31,14 @@ export function swiGlu(
   gate: tf.Tensor2D,
   up: tf.Tensor2D,
   down: tf.Tensor2D,
+  transposed: (w: tf.Tensor2D) => tf.Tensor2D | undefined = () => undefined,
 ): tf.Tensor {
-  const g = linear(x, gate);
-  return linear(tf.mul(tf.mul(g, tf.sigmoid(g)), linear(x, up)), down);
+  const g = linear(x, gate, transposed(gate));
+  return linear(
+    tf.mul(tf.mul(g, tf.sigmoid(g)), linear(x, up, transposed(up))),
+    down,
+    transposed(down),
+  );
 }
 
 /**
@@ -83,16 +92,21 @@ export function applyRope(
   return tf.add(tf.mul(x, angles.cos), tf.mul(rotateHalf(x), angles.sin)) as tf.Tensor4D;
 }
 
-/** [B, T, heads * hd] -> [B, heads, T, hd] */
-export function splitHeads(x: tf.Tensor, heads: number, headDim: number): tf.Tensor4D {
-  const [b, t] = x.shape as [number, number, number];
-  return tf.transpose(tf.reshape(x, [b, t, heads, headDim]), [0, 2, 1, 3]);
+/** [B·T, heads · hd] (rows batch-major) -> [B, heads, T, hd] */
+export function splitHeads(
+  x: tf.Tensor2D,
+  batch: number,
+  heads: number,
+  headDim: number,
+): tf.Tensor4D {
+  const t = x.shape[0] / batch;
+  return tf.transpose(tf.reshape(x, [batch, t, heads, headDim]), [0, 2, 1, 3]);
 }
 
-/** [B, heads, T, hd] -> [B, T, heads * hd] */
-export function mergeHeads(x: tf.Tensor4D): tf.Tensor3D {
+/** [B, heads, T, hd] -> [B·T, heads · hd] */
+export function mergeHeads(x: tf.Tensor4D): tf.Tensor2D {
   const [b, h, t, hd] = x.shape;
-  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b, t, h * hd]);
+  return tf.reshape(tf.transpose(x, [0, 2, 1, 3]), [b * t, h * hd]);
 }
 
 /**

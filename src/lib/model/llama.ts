@@ -53,6 +53,8 @@ let modelCount = 0;
 export class LlamaModel {
   readonly params: Map<string, tf.Variable>;
   private readonly rope: { cos: tf.Tensor2D; sin: tf.Tensor2D };
+  /** Each matrix weight transposed, by variable id, while `withFrozenWeights` runs. */
+  private transposed: Map<number, tf.Tensor2D> | null = null;
 
   constructor(
     readonly config: LlamaConfig,
@@ -92,14 +94,40 @@ export class LlamaModel {
     return v;
   }
 
+  /**
+   * Runs `work` (generation: many forward passes, no training) with every matrix weight
+   * transposed once up front instead of at every pass. The weights must not change meanwhile.
+   */
+  async withFrozenWeights<T>(work: () => Promise<T>): Promise<T> {
+    if (this.transposed) return work();
+    this.transposed = new Map();
+    for (const v of this.params.values())
+      if (v.rank === 2) this.transposed.set(v.id, tf.transpose(v as tf.Tensor2D));
+    try {
+      return await work();
+    } finally {
+      tf.dispose([...this.transposed.values()]);
+      this.transposed = null;
+    }
+  }
+
+  /** A weight's transpose from `withFrozenWeights`, when no gradient is being recorded. */
+  private transposedOf(weight: tf.Tensor2D): tf.Tensor2D | undefined {
+    return this.transposed && !tf.engine().isTapeOn() ? this.transposed.get(weight.id) : undefined;
+  }
+
   /** Runs the decoder. Inside `tf.tidy` for inference; directly under a gradient for training. */
   forward(input: ForwardInput, wantCache = false): ForwardOutput {
     const c = this.config;
     const past = input.cache?.length ?? 0;
     const newTokens = input.ids.shape[1];
     const bias = attentionBias(input.keyMask, past, newTokens); // [B, 1, T, S]
-    let h: tf.Tensor = embed(this.p('model.embed_tokens.weight') as tf.Tensor2D, input.ids); // [B, T, d]
+    const batch = input.ids.shape[0];
+    const table = this.p('model.embed_tokens.weight') as tf.Tensor2D;
+    // Activations stay 2D, [B·T, d], between the attention's head splits.
+    let h: tf.Tensor = tf.reshape(embed(table, input.ids), [-1, c.hidden_size]); // [B·T, d]
     const angles = ropeAt(this.rope, input.positions); // cos, sin [B, 1, T, hd]
+    const t = (weight: tf.Tensor2D) => this.transposedOf(weight);
     const keys: tf.Tensor4D[] = [];
     const values: tf.Tensor4D[] = [];
 
@@ -108,15 +136,26 @@ export class LlamaModel {
       // 1. Attention block: pre-norm, rotary q and k, attend over cached + new keys.
       const x = rmsNorm(h, w('input_layernorm.weight') as unknown as tf.Tensor1D, c.rms_norm_eps);
       const q = applyRope(
-        splitHeads(linear(x, w('self_attn.q_proj.weight')), c.num_attention_heads, c.head_dim),
+        splitHeads(
+          linear(x, w('self_attn.q_proj.weight'), t(w('self_attn.q_proj.weight'))) as tf.Tensor2D,
+          batch,
+          c.num_attention_heads,
+          c.head_dim,
+        ),
         angles,
       ); // [B, H, T, hd]
       let k = applyRope(
-        splitHeads(linear(x, w('self_attn.k_proj.weight')), c.num_key_value_heads, c.head_dim),
+        splitHeads(
+          linear(x, w('self_attn.k_proj.weight'), t(w('self_attn.k_proj.weight'))) as tf.Tensor2D,
+          batch,
+          c.num_key_value_heads,
+          c.head_dim,
+        ),
         angles,
       ); // [B, kvH, T, hd]
       let v = splitHeads(
-        linear(x, w('self_attn.v_proj.weight')),
+        linear(x, w('self_attn.v_proj.weight'), t(w('self_attn.v_proj.weight'))) as tf.Tensor2D,
+        batch,
         c.num_key_value_heads,
         c.head_dim,
       ); // [B, kvH, T, hd]
@@ -127,7 +166,10 @@ export class LlamaModel {
       keys.push(k);
       values.push(v);
       const attended = attention(q, k, v, bias); // [B, H, T, hd]
-      h = tf.add(h, linear(mergeHeads(attended), w('self_attn.o_proj.weight')));
+      h = tf.add(
+        h,
+        linear(mergeHeads(attended), w('self_attn.o_proj.weight'), t(w('self_attn.o_proj.weight'))),
+      );
       // 2. Feed-forward block: pre-norm, SwiGLU.
       const y = rmsNorm(
         h,
@@ -136,14 +178,13 @@ export class LlamaModel {
       );
       h = tf.add(
         h,
-        swiGlu(y, w('mlp.gate_proj.weight'), w('mlp.up_proj.weight'), w('mlp.down_proj.weight')),
+        swiGlu(y, w('mlp.gate_proj.weight'), w('mlp.up_proj.weight'), w('mlp.down_proj.weight'), t),
       );
     }
-    const hidden = rmsNorm(
-      h,
-      this.p('model.norm.weight') as unknown as tf.Tensor1D,
-      c.rms_norm_eps,
-    ) as tf.Tensor3D;
+    const hidden = tf.reshape(
+      rmsNorm(h, this.p('model.norm.weight') as unknown as tf.Tensor1D, c.rms_norm_eps),
+      [batch, newTokens, c.hidden_size],
+    ) as tf.Tensor3D; // [B, T, d]
     const out: ForwardOutput = { hidden };
     if (wantCache) out.cache = { keys, values, length: past + newTokens };
     return out;
@@ -152,7 +193,8 @@ export class LlamaModel {
   /** Next-token logits [B, T, V] from hidden states [B, T, d]. */
   logits(hidden: tf.Tensor3D): tf.Tensor3D {
     const head = this.config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    return linear(hidden, this.p(head) as tf.Tensor2D) as tf.Tensor3D;
+    const weight = this.p(head) as tf.Tensor2D;
+    return linear(hidden, weight, this.transposedOf(weight)) as tf.Tensor3D;
   }
 
   /** Weights as plain tensors keyed by HF name (views of the variables: do not dispose). */

@@ -11,6 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 
 const onWasm = () => tf.getBackend() === 'wasm';
 
+const plainMatMul = <T extends tf.Tensor>(a: T, b: T) => tf.matMul(a, b) as T;
+
 /** Swaps the last two axes. */
 function swapLast(x: tf.Tensor): tf.Tensor {
   const axes = Array.from({ length: x.rank }, (_, i) => i);
@@ -19,7 +21,7 @@ function swapLast(x: tf.Tensor): tf.Tensor {
 }
 
 /** a [..., M, K] x b [..., K, N] with no transpose flags, in the forward and the backward pass. */
-const plainProduct = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const flagFreeProduct = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
   save([a, b]);
   return {
@@ -44,6 +46,9 @@ const minRowsToSplit = 16;
  */
 export function matMul<T extends tf.Tensor>(a: T, b: T, transposeA = false, transposeB = false): T {
   if (!onWasm()) return tf.matMul(a, b, transposeA, transposeB) as T;
+  // Without a gradient being recorded (generation, scoring), the custom-gradient wrapper is
+  // pure cost: a third of a generation step's time at batch 1 (measured in Node).
+  const plainProduct = tf.engine().isTapeOn() ? flagFreeProduct : plainMatMul;
   const lhs = transposeA ? swapLast(a) : a;
   const rhs = transposeB ? swapLast(b) : b;
   if (lhs.rank === 2) return plainProduct(lhs, rhs) as T;
