@@ -16,7 +16,7 @@
  *          --ppo-iterations 100  --skip train,generation,memory  --pipeline  --json FILE
  *          --no-write
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type {
   BackendName,
@@ -220,6 +220,10 @@ async function main(): Promise<void> {
             '',
           ]
         : []),
+      '## Optimizations, before and after',
+      '',
+      readFileSync('scripts/bench-optimizations.md', 'utf8').trim(),
+      '',
       '## Start-up micro-benchmark (what the backend choice measures)',
       '',
       probeTable(result.probes),

@@ -2,6 +2,7 @@ import { expect, test } from 'vitest';
 import { matmulGflops, median } from '../../src/lib/backend/matmul-bench.ts';
 import { forwardFlops, trainFlops } from '../../src/lib/backend/train-bench.ts';
 import type { LlamaConfig } from '../../src/lib/model/config.ts';
+import { trainTable } from '../../scripts/lib/bench-train.ts';
 import { hubCatalog, hubDtype, sizeLabel } from '../../src/lib/feedback/hub-catalog.ts';
 import { parseUrlOptions } from '../../src/lib/state/url-options.ts';
 import { badgeText, badgeWhy } from '../../src/lib/ui/engine/describe.ts';
@@ -68,4 +69,20 @@ test('training FLOPs of the tiny model: every matmul, 2 per multiply-add, backwa
   // 1,835,008; LM head 2·128·1500 = 384,000; per token 2,219,008.
   expect(forwardFlops(config, 1, 128)).toBe(2_219_008 * 128);
   expect(trainFlops(config, 16, 128)).toBe(3 * 2_219_008 * 16 * 128);
+});
+
+test('training table: ratios against the best peer row of the same shape, share of the matmul peak', () => {
+  const shape = { batch: 16, seq: 128, medianMs: 1 };
+  const table = trainTable(
+    [
+      { trainer: 'ours (tfjs)', backend: 'wasm', ...shape, tokensPerSecond: 3000, gflops: 20 },
+      { trainer: 'PyTorch CPU', backend: 'cpu', ...shape, tokensPerSecond: 6000 },
+      { trainer: '@genai-fi/nanogpt', backend: 'cpu', ...shape, tokensPerSecond: 100 },
+      { trainer: '@genai-fi/nanogpt', backend: 'webgl', ...shape, tokensPerSecond: 300 },
+    ],
+    { wasm: 80 },
+  );
+  expect(table.split('\n')[2]).toBe(
+    '| ours (tfjs) | wasm | 16 × 128 | 1.0 | 3000 | 0.50x | 10.00x | 20.00 | 25% |',
+  );
 });
