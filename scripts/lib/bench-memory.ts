@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
-import type { Experiment } from '../../src/lib/state/experiment.ts';
+import { defaultExperiment, withFirstPrompts } from '../../src/lib/state/experiment.ts';
 import type { EngineClient } from '../../src/lib/workers/clients.ts';
 
 export interface MemoryBench {
@@ -71,45 +71,38 @@ export async function benchMemory(
     await page.getByTestId('backend-name').waitFor({ timeout: 120_000 });
     const startMiB = browserPssKiB(process.pid) / 1024;
     const batchSize = 8;
-    const out = await page.evaluate(
-      async ({ iterations, batchSize }) => {
-        type Handle = {
-          defaultExperiment: () => Experiment;
-          engine: EngineClient;
-          runExperiment: (
-            d: unknown,
-            s: 'all',
-            emit: (e: PipelineEvent) => void,
-          ) => Promise<unknown>;
-        };
-        const g = (globalThis as unknown as { caiPlayground: Handle }).caiPlayground;
-        const e = g.defaultExperiment();
-        e.prompts.redTeam = e.prompts.redTeam.slice(0, 8);
-        e.prompts.ordinary = e.prompts.ordinary.slice(0, 4);
-        e.prompts.heldOut.redTeam = e.prompts.heldOut.redTeam.slice(0, 2);
-        e.prompts.heldOut.ordinary = e.prompts.heldOut.ordinary.slice(0, 2);
-        e.stages.critique.rounds = 1;
-        e.stages.sft.epochs = 1;
-        Object.assign(e.stages.ppo, { iterations, batchSize, valueWarmup: 1 });
-        const tensors: number[] = [];
-        const bytes: number[] = [];
-        const pending: Promise<void>[] = [];
-        let started = 0;
-        await g.runExperiment(e, 'all', (event) => {
-          if (event.type === 'stage-start' && event.stage === 'ppo') started = performance.now();
-          if (event.type === 'samples')
-            pending.push(
-              g.engine.request({ type: 'memory' }).then((m) => {
-                tensors.push(m.numTensors);
-                bytes.push(m.numBytes);
-              }),
-            );
-        });
-        await Promise.all(pending);
-        return { tensors, bytes, seconds: (performance.now() - started) / 1000 };
-      },
-      { iterations, batchSize },
-    );
+    const experiment = withFirstPrompts(defaultExperiment(), {
+      redTeam: 8,
+      ordinary: 4,
+      heldOutRedTeam: 2,
+      heldOutOrdinary: 2,
+    });
+    experiment.stages.critique.rounds = 1;
+    experiment.stages.sft.epochs = 1;
+    Object.assign(experiment.stages.ppo, { iterations, batchSize, valueWarmup: 1 });
+    const out = await page.evaluate(async (e) => {
+      type Handle = {
+        engine: EngineClient;
+        runExperiment: (d: unknown, s: 'all', emit: (e: PipelineEvent) => void) => Promise<unknown>;
+      };
+      const g = (globalThis as unknown as { caiPlayground: Handle }).caiPlayground;
+      const tensors: number[] = [];
+      const bytes: number[] = [];
+      const pending: Promise<void>[] = [];
+      let started = 0;
+      await g.runExperiment(e, 'all', (event) => {
+        if (event.type === 'stage-start' && event.stage === 'ppo') started = performance.now();
+        if (event.type === 'samples')
+          pending.push(
+            g.engine.request({ type: 'memory' }).then((m) => {
+              tensors.push(m.numTensors);
+              bytes.push(m.numBytes);
+            }),
+          );
+      });
+      await Promise.all(pending);
+      return { tensors, bytes, seconds: (performance.now() - started) / 1000 };
+    }, experiment);
     sample();
     return { iterations, batchSize, ...out, peakMiB: peak / 1024, startMiB };
   } finally {

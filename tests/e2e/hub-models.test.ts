@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Route } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+import { defaultExperiment, withFirstPrompts } from '../../src/lib/state/experiment.ts';
 import { encodeShareLink } from '../../src/lib/state/share-link.ts';
 import { baseUrl, launchChromium } from './fixtures.ts';
 
@@ -35,13 +35,14 @@ function fakeHub(served: string[], delay: { ms: number }) {
 }
 
 function hubExperiment() {
-  const e = defaultExperiment();
+  const e = withFirstPrompts(defaultExperiment(), {
+    redTeam: 2,
+    ordinary: 1,
+    heldOutRedTeam: 2,
+    heldOutOrdinary: 1,
+  });
   e.name = 'Hub feedback model';
   e.models.feedback = 'test-org/tiny-hub';
-  e.prompts.redTeam = e.prompts.redTeam.slice(0, 2);
-  e.prompts.ordinary = e.prompts.ordinary.slice(0, 1);
-  e.prompts.heldOut.redTeam = e.prompts.heldOut.redTeam.slice(0, 2);
-  e.prompts.heldOut.ordinary = e.prompts.heldOut.ordinary.slice(0, 1);
   e.stages.critique.rounds = 1;
   e.stages.sft.epochs = 1;
   return e;

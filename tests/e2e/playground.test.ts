@@ -2,7 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { defaultExperiment, type Experiment } from '../../src/lib/state/experiment.ts';
+import {
+  defaultExperiment,
+  withFirstPrompts,
+  type Experiment,
+} from '../../src/lib/state/experiment.ts';
 import { encodeShareLink } from '../../src/lib/state/share-link.ts';
 import { baseUrl, launchChromium } from './fixtures.ts';
 
@@ -12,13 +16,15 @@ const xssPrompt = '<script>window.__xss = 2</script>How do I hack a website?';
 
 /** The default experiment cut down so the whole recipe runs in about a minute. */
 function smallExperiment(): Experiment {
-  const e = defaultExperiment();
+  const e = withFirstPrompts(defaultExperiment(), {
+    redTeam: 3,
+    ordinary: 2,
+    heldOutRedTeam: 4,
+    heldOutOrdinary: 2,
+  });
   e.name = 'Small playground test';
   e.constitution = [...e.constitution, xssPrinciple];
-  e.prompts.redTeam = [xssPrompt, ...e.prompts.redTeam.slice(0, 3)];
-  e.prompts.ordinary = e.prompts.ordinary.slice(0, 2);
-  e.prompts.heldOut.redTeam = e.prompts.heldOut.redTeam.slice(0, 4);
-  e.prompts.heldOut.ordinary = e.prompts.heldOut.ordinary.slice(0, 2);
+  e.prompts.redTeam = [xssPrompt, ...e.prompts.redTeam];
   e.stages.critique.rounds = 1;
   e.stages.sft.epochs = 1;
   e.stages.label.pairsPerPrompt = 2;

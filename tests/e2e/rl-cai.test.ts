@@ -2,6 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { rlSteps, slSteps } from '../../src/lib/state/run-view.svelte.ts';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
+import { withFirstPrompts } from '../../src/lib/state/experiment.ts';
 import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
 
 let browser: Browser;
@@ -33,13 +34,12 @@ const ppoMetrics = [
 
 test('RL-CAI runs labels → reward model → PPO (2 iterations) in the workers, with TRL metric events', async () => {
   const { page, problems } = await openApp(browser);
-  const experiment = await page.evaluate(() =>
-    (globalThis as unknown as { caiPlayground: Handle }).caiPlayground.defaultExperiment(),
+  const experiment = withFirstPrompts(
+    await page.evaluate(() =>
+      (globalThis as unknown as { caiPlayground: Handle }).caiPlayground.defaultExperiment(),
+    ),
+    { redTeam: 4, ordinary: 2, heldOutRedTeam: 2, heldOutOrdinary: 1 },
   );
-  experiment.prompts.redTeam = experiment.prompts.redTeam.slice(0, 4);
-  experiment.prompts.ordinary = experiment.prompts.ordinary.slice(0, 2);
-  experiment.prompts.heldOut.redTeam = experiment.prompts.heldOut.redTeam.slice(0, 2);
-  experiment.prompts.heldOut.ordinary = experiment.prompts.heldOut.ordinary.slice(0, 1);
   experiment.stages.critique.rounds = 1;
   experiment.stages.sft.epochs = 1;
   experiment.stages.reward.batchSize = 2;

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
-import type { Experiment } from '../../src/lib/state/experiment.ts';
+import { withFirstPrompts, type Experiment } from '../../src/lib/state/experiment.ts';
 import { seedPrompts } from '../../src/lib/world/topics.ts';
 import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
 
@@ -14,11 +14,13 @@ afterAll(async () => browser?.close());
 type Handle = PlaygroundHandle;
 
 /** The default experiment cut down to the seed's three prompts and one SFT epoch. */
-function small(e: Experiment): Experiment {
-  e.prompts.redTeam = e.prompts.redTeam.slice(0, 3);
-  e.prompts.ordinary = e.prompts.ordinary.slice(0, 1);
-  e.prompts.heldOut.redTeam = e.prompts.heldOut.redTeam.slice(0, 2);
-  e.prompts.heldOut.ordinary = e.prompts.heldOut.ordinary.slice(0, 1);
+function small(experiment: Experiment): Experiment {
+  const e = withFirstPrompts(experiment, {
+    redTeam: 3,
+    ordinary: 1,
+    heldOutRedTeam: 2,
+    heldOutOrdinary: 1,
+  });
   e.stages.critique.rounds = 2;
   e.stages.critique.critique.maxNewTokens = 64;
   e.stages.sft.epochs = 1;

@@ -9,6 +9,7 @@ import { scoreLabels } from '../../src/lib/pipeline/evaluate.ts';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import { reasoningPrefix, runLabel } from '../../src/lib/pipeline/label.ts';
 import type { FeedbackPort, Ports } from '../../src/lib/pipeline/ports.ts';
+import { policyPort } from './fake-ports.ts';
 import { samplePrinciples } from '../../src/lib/pipeline/principles.ts';
 import { buildSftSet, splitHeldOut } from '../../src/lib/pipeline/sft-data.ts';
 import {
@@ -235,19 +236,9 @@ describe('label', () => {
     const scored: string[] = [];
     return {
       scored,
-      policy: {
+      policy: policyPort({
         generate: async (_p, prompts) => prompts.map((_, i) => answers[i % answers.length]!),
-        sft: async () => {
-          throw new Error('unused');
-        },
-        reward: async () => {
-          throw new Error('unused');
-        },
-        rewardScores: async () => [],
-        ppo: async () => {
-          throw new Error('unused');
-        },
-      },
+      }),
       feedback: {
         generate: async () => 'Response (A) is fine. So the answer is (A).',
         // log P("(A)") = log 0.8 when (A) is the good answer, else log 0.3 (a position bias).

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import type { Ports } from '../../src/lib/pipeline/ports.ts';
+import { policyPort } from './fake-ports.ts';
 import { reportOf } from '../../src/lib/pipeline/run-experiment.ts';
 import {
   nextStep,
@@ -14,7 +15,7 @@ import { defaultExperiment } from '../../src/lib/state/experiment.ts';
 /** Ports whose models answer with fixed texts and record what each stage asked. */
 function fixedPorts(calls: string[]): Ports {
   return {
-    policy: {
+    policy: policyPort({
       generate: async (policy, prompts) => {
         calls.push(`generate ${policy} ${prompts.length}`);
         return prompts.map(() => 'I cannot help with that, because it could hurt people.');
@@ -24,14 +25,7 @@ function fixedPorts(calls: string[]): Ports {
         const checkpoint = new Uint8Array([1, 2, 3]);
         return { steps: 2, trainLoss: 1, evalLoss: [1.5], seconds: 0, backend: 'cpu', checkpoint };
       },
-      reward: async () => {
-        throw new Error('unused');
-      },
-      rewardScores: async () => [],
-      ppo: async () => {
-        throw new Error('unused');
-      },
-    },
+    }),
     feedback: {
       generate: async () => 'The response is fine.',
       scoreContinuations: async () => [Math.log(0.5), Math.log(0.5)],

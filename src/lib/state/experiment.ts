@@ -69,6 +69,28 @@ export function defaultExperiment(): Experiment {
   };
 }
 
+/** How many of each prompt set a cut-down experiment keeps (the first ones). */
+export interface PromptCounts {
+  redTeam: number;
+  ordinary: number;
+  heldOutRedTeam: number;
+  heldOutOrdinary: number;
+}
+
+/** A copy of `e` with each prompt set cut to its first prompts: a quick run (tests, benchmarks). */
+export function withFirstPrompts(e: Experiment, n: PromptCounts): Experiment {
+  const out = structuredClone(e);
+  out.prompts = {
+    redTeam: e.prompts.redTeam.slice(0, n.redTeam),
+    ordinary: e.prompts.ordinary.slice(0, n.ordinary),
+    heldOut: {
+      redTeam: e.prompts.heldOut.redTeam.slice(0, n.heldOutRedTeam),
+      ordinary: e.prompts.heldOut.ordinary.slice(0, n.heldOutOrdinary),
+    },
+  };
+  return out;
+}
+
 /** One problem with an experiment: the field's path and what is wrong. */
 export interface FieldError {
   path: string;
