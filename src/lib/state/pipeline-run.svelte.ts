@@ -149,7 +149,6 @@ export class PipelineRun {
     const next = nextStep(this.outputs);
     if (next >= steps.length) return;
     const checkpoints = await this.stored(() => this.store?.getCheckpoints(meta.id), {});
-    if (next >= slStepCount) this.view.addSteps('all');
     await this.execute(
       { ...meta, stages: next >= slStepCount || how === 'rest' ? 'all' : meta.stages },
       how === 'step' ? { end: next + 1 } : 'all',
