@@ -18,11 +18,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type {
-  BackendName,
-  CandidateReport,
-  MatmulBenchResult,
-} from '../src/lib/workers/protocol.ts';
+import type { BackendName, CandidateReport, MatmulBenchResult } from '../src/lib/domain/backend.ts';
 import { launchChromium } from './lib/browser.ts';
 import { benchGeneration, generationTable } from './lib/bench-generation.ts';
 import { benchMemory, memoryText } from './lib/bench-memory.ts';

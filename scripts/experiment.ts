@@ -17,6 +17,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { PipelineEvent } from '../src/lib/pipeline/events.ts';
+import { stepById } from '../src/lib/pipeline/steps.ts';
 import type { ExperimentReport } from '../src/lib/pipeline/run-experiment.ts';
 import type { Experiment } from '../src/lib/state/experiment.ts';
 import { launchChromium, watchPage } from './lib/browser.ts';
@@ -131,9 +132,9 @@ async function main(): Promise<void> {
     let line = '';
     const ppoMetrics: Record<string, number>[] = [];
     await page.exposeFunction('caiExperimentEvent', (event: PipelineEvent) => {
-      if (event.type === 'stage-start') console.log(`\n▶ ${event.label}`);
+      if (event.type === 'stage-start') console.log(`\n▶ ${stepById(event.step).label}`);
       else if (event.type === 'stage-end')
-        console.log(`\n✓ ${event.label} (${event.seconds.toFixed(1)} s)`);
+        console.log(`\n✓ ${stepById(event.step).label} (${event.seconds.toFixed(1)} s)`);
       else if (event.type === 'progress') {
         line = `  ${event.done}/${event.total} ${event.message}`;
         process.stdout.write(`\r${line.padEnd(70)}`);

@@ -26,7 +26,7 @@ import { WorldGenerator } from '../src/lib/world/generator.ts';
 import { judgeAnswer, labelRates } from '../src/lib/world/judge.ts';
 import { principleLibrary, principleOf } from '../src/lib/world/principles.ts';
 import { promptsWhere, type WorldPrompt } from '../src/lib/world/prompts.ts';
-import { Rng } from '../src/lib/world/random.ts';
+import { Rng } from '../src/lib/util/random.ts';
 import {
   defaultTemplates,
   formatConstitution,

@@ -7,8 +7,10 @@ import { PipelineRun } from './lib/state/pipeline-run.svelte.ts';
 import { parseUrlOptions } from './lib/state/url-options.ts';
 import { startEngine, startFeedback } from './lib/workers/clients.ts';
 import type { EmitEvent } from './lib/pipeline/events.ts';
-import { runExperiment, type StageSet } from './lib/pipeline/run-experiment.ts';
+import { runExperiment } from './lib/pipeline/run-experiment.ts';
+import { type StageSet } from './lib/pipeline/steps.ts';
 import { defaultExperiment } from './lib/state/experiment.ts';
+import { experimentOrThrow } from './lib/state/experiment-check.ts';
 import { ExperimentDraft } from './lib/state/experiment-draft.svelte.ts';
 import { HubDownloads } from './lib/state/hub-downloads.svelte.ts';
 import { RunStore } from './lib/state/run-store.ts';
@@ -51,7 +53,7 @@ Object.assign(globalThis, {
       signal = new AbortController().signal,
     ) => {
       await started;
-      return runExperiment(engine, feedback, data, stages, emit, signal);
+      return runExperiment(engine, feedback, experimentOrThrow(data), stages, emit, signal);
     },
   },
 });

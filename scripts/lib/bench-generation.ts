@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import type { EngineClient, FeedbackClient } from '../../src/lib/workers/clients.ts';
-import type { BackendName, GenerateSettings } from '../../src/lib/workers/protocol.ts';
+import type { BackendName } from '../../src/lib/domain/backend.ts';
+import type { GenerateSettings } from '../../src/lib/domain/policy.ts';
 
 /** One generation measurement: who generated, how, and how fast. */
 export interface GenerationRow {

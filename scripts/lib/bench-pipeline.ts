@@ -1,11 +1,12 @@
 import type { Browser } from 'playwright-core';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
+import { stepById, type StepId } from '../../src/lib/pipeline/steps.ts';
 import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
 import type { Experiment } from '../../src/lib/state/experiment.ts';
 
 export interface PipelineBench {
-  /** Wall seconds of each stage, in order. */
-  stages: [string, number][];
+  /** Wall seconds of each step (by id), in order. */
+  stages: [StepId, number][];
   /** From the first stage's start to the last stage's end (model loading included). */
   totalSeconds: number;
   backend: string;
@@ -33,12 +34,12 @@ export async function benchPipeline(browser: Browser, url: string): Promise<Pipe
         ) => Promise<{ report: ExperimentReport }>;
       };
       const g = (globalThis as unknown as { caiPlayground: Handle }).caiPlayground;
-      const stages: [string, number][] = [];
+      const stages: [StepId, number][] = [];
       const ppoTensors: number[] = [];
       const start = performance.now();
       const pending: Promise<void>[] = [];
       const { report } = await g.runExperiment(g.defaultExperiment(), 'all', (e) => {
-        if (e.type === 'stage-end') stages.push([e.label, e.seconds]);
+        if (e.type === 'stage-end') stages.push([e.step, e.seconds]);
         if (e.type === 'samples')
           pending.push(
             g.engine.request({ type: 'memory' }).then((m) => void ppoTensors.push(m.numTensors)),
@@ -62,7 +63,7 @@ export async function benchPipeline(browser: Browser, url: string): Promise<Pipe
 }
 
 export function pipelineTable(p: PipelineBench): string {
-  const rows = p.stages.map(([label, s]) => `| ${label} | ${s.toFixed(1)} |`);
+  const rows = p.stages.map(([id, s]) => `| ${stepById(id).label} | ${s.toFixed(1)} |`);
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const evals = Object.entries(p.eval).map(
     ([name, e]) =>

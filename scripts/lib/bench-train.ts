@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type { PeerRequest, PeerResult } from '../bench-pages/nanogpt-train.ts';
 import type { EngineClient } from '../../src/lib/workers/clients.ts';
-import type { BackendName, TrainBenchRow } from '../../src/lib/workers/protocol.ts';
+import type { BackendName, TrainBenchRow } from '../../src/lib/domain/backend.ts';
 
 /** One training-throughput row: who trained, where, on what shape, how fast. */
 export interface TrainRow {

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { rlSteps, slSteps } from '../../src/lib/state/run-view.svelte.ts';
+import { steps } from '../../src/lib/pipeline/steps.ts';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import { withFirstPrompts } from '../../src/lib/state/experiment.ts';
 import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
@@ -56,9 +56,9 @@ test('RL-CAI runs labels → reward model → PPO (2 iterations) in the workers,
 
   const stages = events
     .filter((e) => e.type === 'stage-start')
-    .map((e) => e.type === 'stage-start' && e.label);
+    .map((e) => e.type === 'stage-start' && e.step);
   // The steps the page lists are the steps the pipeline runs.
-  expect(stages).toEqual([...slSteps, ...rlSteps].map(([label]) => label));
+  expect(stages).toEqual(steps.map((s) => s.id));
 
   // Labels: two different answers compared under a principle of the constitution.
   const prefs = events.flatMap((e) => (e.type === 'preference' ? [e.record] : []));

@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
+import { stepById } from '../../src/lib/pipeline/steps.ts';
 import { withFirstPrompts, type Experiment } from '../../src/lib/state/experiment.ts';
 import { seedPrompts } from '../../src/lib/world/topics.ts';
 import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
@@ -49,7 +50,7 @@ test('SL-CAI runs in the workers on the seed prompts, streaming every stage in o
   // Stages in order, each started and ended.
   const stages = events
     .filter((e) => e.type === 'stage-start' || e.type === 'stage-end')
-    .map((e) => `${e.type === 'stage-start' ? '▶' : '✓'} ${e.label}`);
+    .map((e) => `${e.type === 'stage-start' ? '▶' : '✓'} ${stepById(e.step).label}`);
   expect(stages).toEqual([
     '▶ evaluate base',
     '✓ evaluate base',

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { chooseBackend, score } from '../../src/lib/backend/choose.ts';
-import type { AdapterInfo, BackendName, CandidateReport } from '../../src/lib/workers/protocol.ts';
+import type { AdapterInfo, BackendName, CandidateReport } from '../../src/lib/domain/backend.ts';
 
 function measured(
   backend: BackendName,

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { argmax, sampleToken } from '../../src/lib/model/sampling.ts';
 import { readSafetensors, writeSafetensors } from '../../src/lib/model/safetensors.ts';
 import { maskedCrossEntropy, tokenLogprobs } from '../../src/lib/ops/logprobs.ts';
-import { Rng } from '../../src/lib/world/random.ts';
+import { Rng } from '../../src/lib/util/random.ts';
 import { useCpu } from './tf-setup.ts';
 
 beforeAll(useCpu);

@@ -1,10 +1,8 @@
+import { Cancelled } from '../../src/lib/domain/errors.ts';
 import { describe, expect, test } from 'vitest';
 import { defaultStageConfigs } from '../../src/lib/pipeline/config.ts';
-import {
-  critiqueForRevision,
-  runCritiqueRevise,
-  type Chain,
-} from '../../src/lib/pipeline/critique-revise.ts';
+import { type Chain } from '../../src/lib/domain/records.ts';
+import { runCritiqueRevise } from '../../src/lib/pipeline/critique-revise.ts';
 import { scoreLabels } from '../../src/lib/pipeline/evaluate.ts';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import { reasoningPrefix, runLabel } from '../../src/lib/pipeline/label.ts';
@@ -12,12 +10,9 @@ import type { FeedbackPort, Ports } from '../../src/lib/pipeline/ports.ts';
 import { policyPort } from './fake-ports.ts';
 import { samplePrinciples } from '../../src/lib/pipeline/principles.ts';
 import { buildSftSet, splitHeldOut } from '../../src/lib/pipeline/sft-data.ts';
-import {
-  defaultExperiment,
-  describeErrors,
-  validateExperiment,
-} from '../../src/lib/state/experiment.ts';
-import { critiqueText } from '../../src/lib/world/feedback-texts.ts';
+import { describeErrors, validateExperiment } from '../../src/lib/state/experiment-check.ts';
+import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+import { critiqueForRevision, critiqueText } from '../../src/lib/world/feedback-texts.ts';
 import { principleInfo, seedConstitution } from '../../src/lib/world/principles.ts';
 import { findPrompt } from '../../src/lib/world/prompts.ts';
 import { defaultTemplates } from '../../src/lib/world/templates.ts';
@@ -46,10 +41,15 @@ describe('experiment', () => {
     bad.stages.critique.rounds = 9;
     bad.stages.critique.mode = 'loud';
     bad.models.feedback = 'https://evil.example/model';
+    bad.stages.ppo.klCoeff = 0.1; // a misspelt setting is not silently ignored
+    delete bad.stages.sft.epochs;
+    bad.stages.label.cotBand = [0.6, 0.4];
+    bad.extra = true;
     const result = validateExperiment(bad);
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual([
+      { path: 'experiment.extra', message: 'is not a field this app knows' },
       { path: 'seed', message: 'must be a whole number' },
       { path: 'constitution', message: 'needs at least 1 item' },
       { path: 'templates.revision', message: 'must contain the variable {constitution}' },
@@ -61,8 +61,15 @@ describe('experiment', () => {
       },
       { path: 'stages.critique.mode', message: 'must be "plain", "strict" or "cot"' },
       { path: 'stages.critique.rounds', message: 'must be between 1 and 4' },
+      { path: 'stages.sft.epochs', message: 'is missing' },
+      {
+        path: 'stages.label.cotBand',
+        message:
+          'must be two numbers [low, high], low between 0 and 0.5, high between 0.5 and 1',
+      },
+      { path: 'stages.ppo.klCoeff', message: 'is not a setting this app knows' },
     ]);
-    expect(describeErrors(result.errors.slice(0, 2))).toBe(
+    expect(describeErrors(result.errors.slice(1, 3))).toBe(
       'seed must be a whole number; constitution needs at least 1 item',
     );
   });
@@ -168,6 +175,7 @@ describe('critique and revise', () => {
         return text;
       },
       scoreContinuations: async () => [],
+      quoteCritique: (_, critique) => critique,
     };
   }
 
@@ -225,7 +233,7 @@ describe('critique and revise', () => {
       },
       controller.signal,
     );
-    await expect(run).rejects.toThrow('The run was stopped.');
+    await expect(run).rejects.toThrow(Cancelled);
     expect(feedback.asked).toHaveLength(2);
   });
 });
@@ -247,6 +255,7 @@ describe('label', () => {
           const aGood = /\(A\) good/.test(prompt);
           return [Math.log(aGood ? 0.8 : 0.3), Math.log(aGood ? 0.2 : 0.7)];
         },
+        quoteCritique: (_, critique) => critique,
       },
     };
   }

@@ -1,15 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import {
-  adamStep,
-  makeMlpProblem,
-  matmulRef,
-  maxRelError,
-  mlpLossAndGrads,
-  mlpParamOrder,
-  mulberry32,
-  trainMlpRef,
-  type MlpParams,
-} from '../../src/lib/backend/reference.ts';
+import { adamStep, makeMlpProblem, matmulRef, maxRelError, mlpLossAndGrads, mlpParamOrder, trainMlpRef, type MlpParams } from '../../src/lib/backend/reference.ts';
+import { mulberry32 } from '../../src/lib/util/random.ts';
 
 describe('mulberry32', () => {
   test('is deterministic per seed and stays in [0, 1)', () => {

@@ -1,16 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
-import {
-  pairBatch,
-  trainRewardModel,
-  type PairSequence,
-} from '../../src/lib/model/reward-train.ts';
+import { pairBatch, trainRewardModel, type PairSequence } from '../../src/lib/model/reward-train.ts';
 import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
 import { buildRollout, PpoTrainer } from '../../src/lib/rl/ppo.ts';
 import { defaultPpoConfig } from '../../src/lib/rl/ppo-config.ts';
 import { PromptStream } from '../../src/lib/rl/rl-tasks.ts';
-import { Rng } from '../../src/lib/world/random.ts';
+import { Rng } from '../../src/lib/util/random.ts';
 import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 
@@ -101,7 +97,7 @@ describe('reward model', () => {
         centering: 0.01,
       },
       3,
-      { onMetrics: (_, v) => metrics.push(v) },
+      { onEvent: (e) => e.type === 'metrics' && metrics.push(e.values) },
     );
     expect(tf.memory().numTensors).toBe(tensors);
     expect(result.steps).toBe(2);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
-import type { PreferenceRecord } from '../../src/lib/pipeline/label.ts';
+import type { PreferenceRecord } from '../../src/lib/domain/records.ts';
 import { defaultExperiment } from '../../src/lib/state/experiment.ts';
 import {
   critiquesJsonl,
@@ -31,14 +31,14 @@ const record: PreferenceRecord = {
 
 /** A short SL-CAI + labels run, as the pipeline emits it. */
 const events: PipelineEvent[] = [
-  { type: 'stage-start', stage: 'evaluate', label: 'evaluate base' },
+  { type: 'stage-start', stage: 'evaluate', step: 'evaluate-base' },
   { type: 'progress', stage: 'evaluate', done: 1, total: 4, message: '1 of 4' },
-  { type: 'stage-end', stage: 'evaluate', label: 'evaluate base', seconds: 2 },
-  { type: 'stage-start', stage: 'generate', label: 'generate' },
+  { type: 'stage-end', stage: 'evaluate', step: 'evaluate-base', seconds: 2 },
+  { type: 'stage-start', stage: 'generate', step: 'generate' },
   { type: 'answer', index: 0, kind: 'red-team', prompt: 'Hack a site.', text: 'Sure. Do it.' },
   { type: 'answer', index: 0, kind: 'ordinary', prompt: 'Bake bread.', text: 'Mix flour.' },
-  { type: 'stage-end', stage: 'generate', label: 'generate', seconds: 1 },
-  { type: 'stage-start', stage: 'critique', label: 'critique and revise' },
+  { type: 'stage-end', stage: 'generate', step: 'generate', seconds: 1 },
+  { type: 'stage-start', stage: 'critique', step: 'critique' },
   { type: 'token', stage: 'critique', key: 'c-0-0', delta: 'Harm' },
   { type: 'token', stage: 'critique', key: 'c-0-0', delta: 'ful.' },
   {
@@ -51,8 +51,8 @@ const events: PipelineEvent[] = [
     text: 'Harmful.',
   },
   { type: 'revision', index: 0, round: 0, revisionPrompt: 'RP', text: 'I cannot help.' },
-  { type: 'stage-end', stage: 'critique', label: 'critique and revise', seconds: 1 },
-  { type: 'stage-start', stage: 'sft', label: 'sft' },
+  { type: 'stage-end', stage: 'critique', step: 'critique', seconds: 1 },
+  { type: 'stage-start', stage: 'sft', step: 'sft' },
   { type: 'metrics', stage: 'sft', step: 1, values: { 'train/loss': 2 } },
   { type: 'metrics', stage: 'sft', step: 2, values: { 'train/loss': 1 } },
   { type: 'preference', index: 0, record },
@@ -220,14 +220,14 @@ describe('a step run again', () => {
     expect(view.chains[0]!.rounds).toHaveLength(1);
     view.end('stopped');
     // The stopped SFT starts again: its metrics go; the chains stay.
-    view.fold({ type: 'stage-start', stage: 'sft', label: 'sft' });
+    view.fold({ type: 'stage-start', stage: 'sft', step: 'sft' });
     expect(view.metrics.sft).toEqual([]);
     expect(view.chains[0]!.rounds).toHaveLength(1);
-    view.fold({ type: 'stage-start', stage: 'critique', label: 'critique and revise' });
+    view.fold({ type: 'stage-start', stage: 'critique', step: 'critique' });
     expect(view.chains).toEqual([{ prompt: 'Hack a site.', answer: 'Sure. Do it.', rounds: [] }]);
-    view.fold({ type: 'stage-start', stage: 'evaluate', label: 'evaluate base' });
+    view.fold({ type: 'stage-start', stage: 'evaluate', step: 'evaluate-base' });
     expect(Object.keys(view.evals)).toEqual([]);
-    view.fold({ type: 'stage-start', stage: 'generate', label: 'generate' });
+    view.fold({ type: 'stage-start', stage: 'generate', step: 'generate' });
     expect([view.chains, view.ordinary]).toEqual([[], []]);
     expect(view.steps).toHaveLength(5);
     view.addSteps('all');

@@ -92,7 +92,7 @@ describe('runSft', () => {
       [rows[0]!],
       { ...defaultStageConfigs.sft, epochs: 2, batchSize: 2, learningRate: 1e-2, warmupRatio: 0 },
       7,
-      { onMetrics: (step, values) => metrics.push([step, values]) },
+      { onEvent: (e) => e.type === 'metrics' && metrics.push([e.step, e.values]) },
     );
     expect(tf.memory().numTensors).toBe(tensors);
     expect(result.steps).toBe(2);
@@ -114,7 +114,7 @@ describe('runSft', () => {
     let steps = 0;
     await expect(
       runSft(model, [...rows, ...rows], [], { ...defaultStageConfigs.sft, batchSize: 1 }, 1, {
-        onMetrics: () => steps++,
+        onEvent: () => steps++,
         checkpoint: async () => {
           if (steps === 2) throw new Error('stopped');
         },

@@ -6,7 +6,7 @@ import { trainTable } from '../../scripts/lib/bench-train.ts';
 import { hubCatalog, hubDtype, sizeLabel } from '../../src/lib/feedback/hub-catalog.ts';
 import { parseUrlOptions } from '../../src/lib/state/url-options.ts';
 import { badgeText, badgeWhy } from '../../src/lib/ui/engine/describe.ts';
-import type { BackendReport } from '../../src/lib/workers/protocol.ts';
+import type { BackendReport } from '../../src/lib/domain/backend.ts';
 
 test('median and GFLOP/s', () => {
   expect(median([5, 1, 3])).toBe(3);

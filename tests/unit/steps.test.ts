@@ -3,13 +3,8 @@ import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import type { Ports } from '../../src/lib/pipeline/ports.ts';
 import { policyPort } from './fake-ports.ts';
 import { reportOf } from '../../src/lib/pipeline/run-experiment.ts';
-import {
-  nextStep,
-  runSteps,
-  slStepCount,
-  steps,
-  type StepOutputs,
-} from '../../src/lib/pipeline/steps.ts';
+import { runSteps } from '../../src/lib/pipeline/step-runs.ts';
+import { nextStep, slStepCount, steps, type StepOutputs } from '../../src/lib/pipeline/steps.ts';
 import { defaultExperiment } from '../../src/lib/state/experiment.ts';
 
 /** Ports whose models answer with fixed texts and record what each stage asked. */
@@ -29,6 +24,7 @@ function fixedPorts(calls: string[]): Ports {
     feedback: {
       generate: async () => 'The response is fine.',
       scoreContinuations: async () => [Math.log(0.5), Math.log(0.5)],
+      quoteCritique: (_, critique) => critique,
     },
   };
 }
@@ -75,16 +71,26 @@ describe('steps', () => {
     expect(checkpoints).toEqual(['sl 3']);
     expect(stored.map(nextStep)).toEqual([1, 2, 3, 4, 5]);
     expect(steps[nextStep(o)]!.label).toBe('label');
-    expect(
-      events.filter((e) => e.type === 'stage-start').map((e) => (e as { label: string }).label),
-    ).toEqual(steps.slice(0, slStepCount).map((s) => s.label));
+    expect(events.filter((e) => e.type === 'stage-start').map((e) => e.step)).toEqual(
+      steps.slice(0, slStepCount).map((s) => s.id),
+    );
     expect(Object.keys(o.seconds)).toEqual(steps.slice(0, slStepCount).map((s) => s.label));
     // Nothing left before `end`: nothing runs.
     await runSteps(ctx, o, slStepCount);
     expect(calls).toHaveLength(4);
+    // The report exists once SL-CAI is evaluated, and says what the outputs say.
+    expect(reportOf(stored[3]!, 'cpu')).toBeNull();
+    const report = reportOf(o, 'cpu')!;
+    expect(report.eval.sl.harmlessness).toBe(o.evalSl!.harmlessness);
+    expect(report.eval.base.evasiveness).toBe(o.evalBase!.evasiveness);
+    expect(Object.keys(report.stages)).toEqual(steps.slice(0, slStepCount).map((s) => s.label));
+    expect(report.stages['critique and revise']).toMatchObject({ chains: 2, rounds: 1 });
+    expect(report.revisions.rounds).toHaveLength(1);
+    expect(report.samples.map((x) => x.prompt)).toEqual(ctx.experiment.prompts.redTeam);
+    expect(report.eval.rl).toBeUndefined();
   });
 
-  test('the report exists once SL-CAI is evaluated', () => {
+  test('the report is null before SL-CAI is evaluated', () => {
     expect(reportOf({ seconds: {} }, 'cpu')).toBeNull();
   });
 });

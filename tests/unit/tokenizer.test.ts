@@ -14,7 +14,7 @@ import {
 } from '../../src/lib/tokenizer/hf-files.ts';
 import { DocumentBatches, exampleText } from '../../src/lib/world/corpus.ts';
 import { WorldGenerator } from '../../src/lib/world/generator.ts';
-import { Rng } from '../../src/lib/world/random.ts';
+import { Rng } from '../../src/lib/util/random.ts';
 
 const generator = new WorldGenerator(3);
 const corpus = Array.from({ length: 1500 }, () => exampleText(generator.next()));

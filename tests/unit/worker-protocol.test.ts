@@ -1,11 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { ReplyEvent } from '../../src/lib/workers/protocol.ts';
-import {
-  cancellationPoint,
-  describeError,
-  serveRequests,
-  type Port,
-} from '../../src/lib/workers/serve.ts';
+import { describeError } from '../../src/lib/domain/errors.ts';
+import { cancellationPoint, serveRequests, type Port } from '../../src/lib/workers/serve.ts';
 import {
   WorkerClient,
   WorkerRequestError,

@@ -4,7 +4,7 @@ import type {
   BackendPreference,
   BackendReport,
   CandidateReport,
-} from '../workers/protocol.ts';
+} from '../domain/backend.ts';
 import { chooseBackend } from './choose.ts';
 import { probeBackend } from './probe.ts';
 import { findGpu, type GpuHandle } from './gpu-adapter.ts';

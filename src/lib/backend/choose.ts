@@ -3,7 +3,7 @@ import type {
   BackendName,
   BackendPreference,
   CandidateReport,
-} from '../workers/protocol.ts';
+} from '../domain/backend.ts';
 
 /**
  * The backend decision, as a pure function of what the probe measured: no tfjs, no timing,

@@ -1,5 +1,6 @@
-import type { BackendName, CrossCheckResult, CrossCheckSide } from '../workers/protocol.ts';
-import { makeMlpProblem, mulberry32, uniformArray } from './reference.ts';
+import type { BackendName, CrossCheckResult, CrossCheckSide } from '../domain/backend.ts';
+import { makeMlpProblem, uniformArray } from './reference.ts';
+import { mulberry32 } from '../util/random.ts';
 import { matmulOnBackend, trainMlpOnBackend } from './tf-checks.ts';
 
 /** Shape of the cross-check's MLP, next to its matmul size. */

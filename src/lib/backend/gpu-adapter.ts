@@ -1,4 +1,4 @@
-import type { AdapterInfo } from '../workers/protocol.ts';
+import type { AdapterInfo } from '../domain/backend.ts';
 
 /** WebGPU adapter discovery, shared by both workers (no tfjs, no transformers.js here). */
 

@@ -1,12 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type {
-  BackendName,
-  EngineRequest,
-  MatmulBenchResult,
-  MatmulBenchRow,
-} from '../workers/protocol.ts';
+import type { BackendName, MatmulBenchResult, MatmulBenchRow } from '../domain/backend.ts';
+import type { EngineRequest } from '../workers/protocol.ts';
 import { probeBackend } from './probe.ts';
-import { mulberry32, uniformArray } from './reference.ts';
+import { uniformArray } from './reference.ts';
+import { mulberry32 } from '../util/random.ts';
 
 /** Median of a non-empty list. */
 export function median(values: number[]): number {

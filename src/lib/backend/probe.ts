@@ -1,13 +1,8 @@
-import type { BackendName, CandidateReport } from '../workers/protocol.ts';
+import { describeError } from '../domain/errors.ts';
+import type { BackendName, CandidateReport } from '../domain/backend.ts';
 import { correctnessTolerance } from './choose.ts';
-import {
-  makeMlpProblem,
-  matmulRef,
-  maxRelError,
-  mulberry32,
-  trainMlpRef,
-  uniformArray,
-} from './reference.ts';
+import { makeMlpProblem, matmulRef, maxRelError, trainMlpRef, uniformArray } from './reference.ts';
+import { mulberry32 } from '../util/random.ts';
 import { matmulOnBackend, TfMlp } from './tf-checks.ts';
 
 /**
@@ -68,7 +63,7 @@ export async function probeBackend(
   } catch (error) {
     return {
       ...base,
-      reason: `failed to start: ${String(error instanceof Error ? error.message : error)}`,
+      reason: `failed to start: ${describeError(error)}`,
     };
   }
   const { a, b, product, mlp, trained } = probeInputs();

@@ -3,18 +3,7 @@
  * checked: a matmul and a few Adam steps of a tiny MLP. No tfjs here, so the reference cannot
  * share a bug with the backends it judges.
  */
-
-/** mulberry32: a small, fast, seedable PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../util/random.ts';
 
 /** `count` uniform values in [-scale, scale), rounded to float32 so tfjs sees the same. */
 export function uniformArray(rand: () => number, count: number, scale = 1): Float32Array {

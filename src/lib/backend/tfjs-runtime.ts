@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import type { BackendName } from '../workers/protocol.ts';
+import type { BackendName } from '../domain/backend.ts';
 import type { GpuHandle } from './gpu-adapter.ts';
 import { tfjsWasmFiles } from './wasm-assets.ts';
 

@@ -7,9 +7,9 @@ import type { LlamaConfig } from '../model/config.ts';
 import { AdamW } from '../model/adamw.ts';
 import { LlamaModel } from '../model/llama.ts';
 import { trainStep, type LmBatch } from '../model/train-step.ts';
-import type { BackendName } from '../workers/protocol.ts';
+import type { BackendName, TrainBenchRow } from '../domain/backend.ts';
 import { median } from './matmul-bench.ts';
-import { mulberry32 } from './reference.ts';
+import { mulberry32 } from '../util/random.ts';
 
 /**
  * Floating-point operations of one forward pass over `batch` sequences of `seq` tokens:
@@ -34,17 +34,6 @@ export function forwardFlops(c: LlamaConfig, batch: number, seq: number): number
 /** A training step costs its forward pass and a backward pass of twice that. */
 export const trainFlops = (c: LlamaConfig, batch: number, seq: number) =>
   3 * forwardFlops(c, batch, seq);
-
-export interface TrainBenchRow {
-  backend: BackendName;
-  batch: number;
-  seq: number;
-  /** Median milliseconds of one step (forward, backward, AdamW, loss read back). */
-  medianMs: number;
-  tokensPerSecond: number;
-  gflops: number;
-  steps: number;
-}
 
 /** Random tokens as a full next-token batch: ids, targets (shifted), every position counted. */
 function randomBatch(vocab: number, batch: number, seq: number, seed: number): LmBatch {

@@ -8,9 +8,11 @@ import {
   type PreTrainedTokenizer,
   Tensor,
 } from '@huggingface/transformers';
-import type { FeedbackDevice, GenerateSettings } from '../workers/protocol.ts';
+import type { FeedbackDevice } from '../domain/backend.ts';
+import type { GenerateSettings } from '../domain/policy.ts';
 import { hubDtype } from './hub-catalog.ts';
-import { modelSource, useModelSource } from './transformers-env.ts';
+import { modelSourceOrThrow } from '../domain/model-id.ts';
+import { useModelSource } from './transformers-env.ts';
 
 /** Bytes of a model's files loaded so far, and their total (files found so far). */
 export interface LoadProgress {
@@ -43,7 +45,7 @@ export class FeedbackModel {
     onProgress?: (p: LoadProgress) => void,
     signal?: AbortSignal,
   ): Promise<FeedbackModel> {
-    const source = modelSource(id);
+    const source = modelSourceOrThrow(id);
     useModelSource(source);
     // Per file: bytes loaded and total, summed over every file of the model.
     const files: Record<string, { loaded: number; total: number }> = {};

@@ -1,5 +1,5 @@
 import { findGpu } from '../backend/gpu-adapter.ts';
-import type { FeedbackReport } from '../workers/protocol.ts';
+import type { FeedbackReport } from '../domain/backend.ts';
 import { ortWasmFiles } from './ort-assets.ts';
 import { configureTransformersEnv } from './transformers-env.ts';
 

@@ -1,4 +1,5 @@
 import { env } from '@huggingface/transformers';
+import type { ModelSource } from '../domain/model-id.ts';
 import { ortWasmFiles } from './ort-assets.ts';
 
 /**
@@ -17,17 +18,8 @@ export function configureTransformersEnv(): typeof env {
   return env;
 }
 
-/** Where a model id points: a folder of this app's /models/, or a Hugging Face Hub repository. */
-export function modelSource(id: string): 'local' | 'hub' {
-  if (/^[\w.-]+$/.test(id)) return 'local';
-  if (/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/.test(id)) return 'hub';
-  throw new Error(
-    `"${id}" is neither a model folder name nor a Hugging Face id like "owner/name".`,
-  );
-}
-
 /** Lets transformers.js read from exactly one source for the next load. */
-export function useModelSource(source: 'local' | 'hub'): void {
+export function useModelSource(source: ModelSource): void {
   env.allowLocalModels = source === 'local';
   env.allowRemoteModels = source === 'hub';
 }

@@ -1,19 +1,7 @@
-import type { GenerateResult, GenerateSettings } from '../workers/protocol.ts';
+import type { GenerateResult, GenerateSettings } from '../domain/policy.ts';
 import { generate } from './generate.ts';
 import type { PolicySession } from './policy-session.ts';
 import { TextStream } from './text-stream.ts';
-
-/** Settings of a generation request; defaults below. */
-export type ChatGenerateConfig = GenerateSettings;
-
-export const defaultChatGenerate: ChatGenerateConfig = {
-  maxNewTokens: 96,
-  temperature: 1,
-  topK: 0,
-  topP: 1,
-  seed: 0,
-  noCache: false,
-};
 
 /** What a generation returns (the worker adds the backend it ran on). */
 export type ChatGenerateResult = Omit<GenerateResult, 'backend'>;
@@ -22,7 +10,7 @@ export type ChatGenerateResult = Omit<GenerateResult, 'backend'>;
 export async function chatGenerate(
   session: PolicySession,
   prompts: string[],
-  config: ChatGenerateConfig,
+  config: GenerateSettings,
   hooks: { onText?: (index: number, delta: string) => void; checkpoint?: () => Promise<void> } = {},
 ): Promise<ChatGenerateResult> {
   const tok = session.tokenizer;

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../world/random.ts';
+import { Rng } from '../util/random.ts';
 import { disposeCache, positionsFromMask, type KvCache, type LlamaModel } from './llama.ts';
-import { sampleToken, type SamplingConfig } from './sampling.ts';
+import { sampleToken, type TokenSampling } from './sampling.ts';
 
 /**
  * Batched generation: prompts are left-padded to one length, the prompt is run once filling
  * the KV cache, then each step feeds only the newest token per row. Rows stop at an EOS
  * token (it is kept in the output); stopped rows feed padding that nothing attends to.
  */
-export interface GenerateOptions extends SamplingConfig {
+export interface GenerateOptions extends TokenSampling {
   maxNewTokens: number;
   seed: number;
   eosIds: number[];
@@ -21,7 +21,7 @@ export interface GenerateOptions extends SamplingConfig {
   checkpoint?: () => Promise<void>;
 }
 
-export interface GenerateResult {
+export interface GeneratedTokens {
   /** New tokens per row, EOS included when reached. */
   tokens: number[][];
   /** Whether each row reached EOS. */
@@ -87,7 +87,7 @@ export function generate(
   model: LlamaModel,
   prompts: number[][],
   opts: GenerateOptions,
-): Promise<GenerateResult> {
+): Promise<GeneratedTokens> {
   return model.withFrozenWeights(() => generateWith(model, prompts, opts));
 }
 
@@ -95,7 +95,7 @@ async function generateWith(
   model: LlamaModel,
   prompts: number[][],
   opts: GenerateOptions,
-): Promise<GenerateResult> {
+): Promise<GeneratedTokens> {
   const longest = Math.max(...prompts.map((p) => p.length));
   const context = model.config.max_position_embeddings;
   if (longest + opts.maxNewTokens > context)

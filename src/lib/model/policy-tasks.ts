@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendName, PolicyInfo, SftExample } from '../workers/protocol.ts';
+import type { BackendName } from '../domain/backend.ts';
+import type { PolicyInfo, SftExample } from '../domain/policy.ts';
 import { positionsFromMask } from './llama.ts';
 import type { PolicySession } from './policy-session.ts';
 import { continuationLogprobs } from './score.ts';

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { OnTrainEvent } from '../domain/train-events.ts';
 import { bradleyTerryLoss } from '../ops/ppo-losses.ts';
-import { Rng } from '../world/random.ts';
+import { Rng } from '../util/random.ts';
 import { AdamW, defaultAdamW, warmupCosine } from './adamw.ts';
+import type { RewardStats } from '../domain/policy.ts';
+import type { RewardTrainConfig } from './reward-config.ts';
 import type { ScalarHeadModel } from './scalar-head.ts';
 
 /** One preference pair, tokenised: whole sequences (prompt, response, end-of-turn token). */
@@ -10,17 +13,6 @@ export interface PairSequence {
   rejected: number[];
   /** Probability that `chosen` is the better one (≥ 0.5 by construction). */
   label: number;
-}
-
-/** Reward-model training settings (defaults in pipeline/config.ts). */
-export interface RewardTrainConfig {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  warmupRatio: number;
-  maxGradNorm: number;
-  /** Weight of mean((r_chosen + r_rejected)^2), which keeps rewards near zero. */
-  centering: number;
 }
 
 /** Right-pads whole sequences (cut at `maxLength`): ids and keyMask [B, T]. */
@@ -63,16 +55,6 @@ function pairRewards(model: ScalarHeadModel, pairs: PairSequence[]) {
     tf.Tensor1D,
   ]; // [B] each, from [2B]
   return { chosen, rejected };
-}
-
-/** accuracy (chosen scored higher), margin (mean difference), loss, and reward spread. */
-export interface RewardStats {
-  loss: number;
-  accuracy: number;
-  margin: number;
-  min_reward: number;
-  mean_reward: number;
-  max_reward: number;
 }
 
 function stats(loss: number, chosen: Float32Array, rejected: Float32Array): RewardStats {
@@ -124,7 +106,7 @@ export async function evaluateRewardModel(
 export interface RewardTrainHooks {
   /** Per step: loss, accuracy, margin, min/mean/max_reward, train/lr, train/grad_norm; per
    * epoch on held-out pairs: the same under eval/. */
-  onMetrics?: (step: number, values: Record<string, number>) => void;
+  onEvent?: OnTrainEvent;
   checkpoint?: () => Promise<void>;
 }
 
@@ -185,19 +167,27 @@ export async function trainRewardModel(
         if (!Number.isFinite(lossValue[0]!))
           throw new Error(`The reward-model loss became ${lossValue[0]} at step ${step + 1}.`);
         step++;
-        hooks.onMetrics?.(step, {
-          ...stats(lossValue[0]!, c as Float32Array, r as Float32Array),
-          'train/lr': lr,
-          'train/grad_norm': normValue[0]!,
-          'train/epoch': epoch + Math.min(1, (batchStart + config.batchSize) / train.length),
+        hooks.onEvent?.({
+          type: 'metrics',
+          step,
+          values: {
+            ...stats(lossValue[0]!, c as Float32Array, r as Float32Array),
+            'train/lr': lr,
+            'train/grad_norm': normValue[0]!,
+            'train/epoch': epoch + Math.min(1, (batchStart + config.batchSize) / train.length),
+          },
         });
       }
       if (heldOut.length) {
         const e = await evaluateRewardModel(model, heldOut, config.batchSize, config.centering);
         evals.push(e);
-        hooks.onMetrics?.(step, {
-          ...Object.fromEntries(Object.entries(e).map(([k, v]) => [`eval/${k}`, v])),
-          'train/epoch': epoch + 1,
+        hooks.onEvent?.({
+          type: 'metrics',
+          step,
+          values: {
+            ...Object.fromEntries(Object.entries(e).map(([k, v]) => [`eval/${k}`, v])),
+            'train/epoch': epoch + 1,
+          },
         });
       }
     }

@@ -1,7 +1,7 @@
-import type { Rng } from '../world/random.ts';
+import type { Rng } from '../util/random.ts';
 
 /** How the next token is drawn from the logits. */
-export interface SamplingConfig {
+export interface TokenSampling {
   /** 0 means greedy (argmax). Default 1. */
   temperature: number;
   /** Keep only the k most likely tokens; 0 keeps all. Default 0. */
@@ -20,7 +20,7 @@ export function argmax(row: ArrayLike<number>): number {
  * Draws one token from one row of logits: temperature, then top-k, then top-p (nucleus),
  * then a draw from what is left. Pure and seeded, so tests can pin every branch.
  */
-export function sampleToken(logits: ArrayLike<number>, cfg: SamplingConfig, rng: Rng): number {
+export function sampleToken(logits: ArrayLike<number>, cfg: TokenSampling, rng: Rng): number {
   if (cfg.temperature <= 0) return argmax(logits);
   const order = Array.from({ length: logits.length }, (_, i) => i).sort(
     (a, b) => logits[b]! - logits[a]!,

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { SftConfig } from '../pipeline/config.ts';
-import { Rng } from '../world/random.ts';
+import type { OnTrainEvent } from '../domain/train-events.ts';
+import { Rng } from '../util/random.ts';
 import { AdamW, defaultAdamW, warmupCosine } from './adamw.ts';
 import type { LlamaModel } from './llama.ts';
+import type { SftConfig } from './sft-config.ts';
 import { lmLoss, trainStep, type LmBatch } from './train-step.ts';
 
 /** One SFT example, tokenised: the chat prompt and the response (end-of-turn token included). */
@@ -35,7 +36,7 @@ export function sftBatch(rows: SftSequence[], padId: number, maxLength: number):
 export interface SftHooks {
   /** After every step: `train/loss`, `train/lr`, `train/grad_norm`, `train/epoch`; after every
    * epoch (with held-out data) also `eval/loss`. */
-  onMetrics?: (step: number, values: Record<string, number>) => void;
+  onEvent?: OnTrainEvent;
   /** Awaited between steps; throws to cancel. */
   checkpoint?: () => Promise<void>;
 }
@@ -111,18 +112,26 @@ export async function runSft(
           throw new Error(`The SFT loss became ${loss} at step ${step + 1}.`);
         sum += loss;
         step++;
-        hooks.onMetrics?.(step, {
-          'train/loss': loss,
-          'train/lr': lr,
-          'train/grad_norm': gradNorm,
-          'train/epoch': epoch + (i + config.batchSize) / order.length,
+        hooks.onEvent?.({
+          type: 'metrics',
+          step,
+          values: {
+            'train/loss': loss,
+            'train/lr': lr,
+            'train/grad_norm': gradNorm,
+            'train/epoch': epoch + (i + config.batchSize) / order.length,
+          },
         });
       }
       trainLoss = sum / perEpoch;
       if (heldOut.length) {
         const loss = await sftEvalLoss(model, heldOut, config.batchSize);
         evalLoss.push(loss);
-        hooks.onMetrics?.(step, { 'eval/loss': loss, 'train/epoch': epoch + 1 });
+        hooks.onEvent?.({
+          type: 'metrics',
+          step,
+          values: { 'eval/loss': loss, 'train/epoch': epoch + 1 },
+        });
       }
     }
   } finally {

@@ -6,7 +6,9 @@
 
 export type Rows = number[][]; // [B, T]
 
-export type KlEstimator = 'k1' | 'k3';
+/** The KL estimators PPO can use (k1: TRL's default; k3: never negative). */
+export const klEstimators = ['k1', 'k3'] as const;
+export type KlEstimator = (typeof klEstimators)[number];
 
 /**
  * Per-token KL estimate of the policy from the reference, from log-probs of the sampled

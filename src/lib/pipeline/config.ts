@@ -1,134 +1,221 @@
 /**
- * Settings of each pipeline stage, with their defaults. The defaults are sized for the
- * shipped tiny model in a browser tab: a whole SL-CAI run in a few minutes on 2 CPU cores.
+ * Settings of each pipeline stage: one field table per stage (config/fields.ts), from which
+ * the types, defaults, validation, the editor and share links derive. The trainers' own
+ * tables sit beside them (model/sft-config.ts, model/reward-config.ts, rl/ppo-config.ts);
+ * this file adds the stage-level settings and puts the tables together. The defaults are
+ * sized for the shipped tiny model in a browser tab: a whole SL-CAI run in a few minutes on
+ * 2 CPU cores.
  */
+import {
+  band,
+  bool,
+  choice,
+  defaultsOf,
+  group,
+  num,
+  type ConfigOf,
+  type NumberField,
+} from '../config/fields.ts';
+import { critiqueModes, labelModes } from '../domain/modes.ts';
+import { rewardTrainFields } from '../model/reward-config.ts';
+import { sftTrainFields } from '../model/sft-config.ts';
+import { ppoFields } from '../rl/ppo-config.ts';
 
-import type { RewardTrainConfig } from '../model/reward-train.ts';
-import { defaultPpoConfig, type PpoConfig } from '../rl/ppo-config.ts';
-
-export type CritiqueMode = 'plain' | 'strict' | 'cot';
-
-/** Sampling settings shared by the stages that generate text. */
-export interface SamplingConfig {
-  /** 0 is greedy. */
-  temperature: number;
-  /** Maximum new tokens per text. */
-  maxNewTokens: number;
+/** The sampling settings of one kind of text, with its defaults. */
+function samplingFields(
+  what: string,
+  temperature: number,
+  maxNewTokens: number,
+  why: string,
+  shown: { label?: string; main?: boolean } = {},
+) {
+  return {
+    temperature: num({
+      label: shown.label ?? `${what}: temperature`,
+      main: shown.main,
+      default: temperature,
+      min: 0,
+      max: 5,
+      step: 0.1,
+      help: `Sampling temperature, 0 for greedy: ${why}`,
+    }),
+    maxNewTokens: num({
+      label: `${what}: most tokens`,
+      default: maxNewTokens,
+      min: 1,
+      max: 512,
+      integer: true,
+      unit: 'tokens',
+      help: 'Most new tokens per text.',
+    }),
+  } as const;
 }
 
-export interface GenerateConfig extends SamplingConfig {
-  /** Answers sampled per ordinary prompt for the SFT set (helpful data). */
-  helpfulSamples: number;
-}
+const heldOutShare = (what: string, dflt: number, min: number): NumberField =>
+  num({
+    label: `${what} held-out share`,
+    default: dflt,
+    min,
+    max: 0.5,
+    help: `Share of the ${what.toLowerCase()} set kept out of training to report held-out figures per epoch.`,
+  });
 
-export interface CritiqueConfig {
-  /** plain: "critique using this principle"; strict: "identify ANY potential issues";
-   * cot: four yes/no questions, then the critique (chain of thought). */
-  mode: CritiqueMode;
-  /** Critique → revision rounds per prompt, each with a freshly sampled principle (1-4). */
-  rounds: number;
-  critique: SamplingConfig;
-  revision: SamplingConfig;
-}
+export const generateFields = {
+  ...samplingFields(
+    'Answers',
+    1,
+    96,
+    'the base policy is sampled at 1, so its answers show its real mixture.',
+  ),
+  helpfulSamples: num({
+    label: 'Answers per ordinary prompt',
+    default: 1,
+    min: 0,
+    max: 8,
+    integer: true,
+    unit: 'answers',
+    help: 'Answers sampled per ordinary prompt for the SFT set (the helpful data).',
+  }),
+} as const;
 
-export interface SftConfig {
-  epochs: number;
-  batchSize: number;
-  /** Peak learning rate of AdamW after the linear warm-up. */
-  learningRate: number;
-  /** Share of all steps spent warming up linearly; then cosine decay to 10% of the peak. */
-  warmupRatio: number;
-  /** Global gradient-norm clip. */
-  maxGradNorm: number;
-  weightDecay: number;
-  /** Train on every round's revision, not only the final one. */
-  everyRound: boolean;
-  /** Share of the SFT set kept out of training to report held-out loss per epoch. */
-  heldOutShare: number;
-}
+export const critiqueFields = {
+  mode: choice({
+    label: 'Critique mode',
+    values: critiqueModes,
+    default: 'plain',
+    names: { plain: 'plain', strict: 'strict (find ANY issue)', cot: 'chain of thought' },
+    main: true,
+    help: 'plain: critique the answer using the principle; strict: identify ANY potential issues; cot: four yes/no questions first, then the critique (chain of thought).',
+  }),
+  rounds: num({
+    label: 'Critique rounds',
+    default: 2,
+    min: 1,
+    max: 4,
+    integer: true,
+    unit: 'rounds',
+    main: true,
+    help: 'Each round samples a new principle, critiques the latest revision and revises it again; the paper used up to 4.',
+  }),
+  critique: group(
+    'Critiques',
+    samplingFields('Critiques', 0, 128, 'greedy, the feedback model’s most likely critique.'),
+  ),
+  revision: group(
+    'Revisions',
+    samplingFields('Revisions', 0, 96, 'greedy, the feedback model’s most likely revision.'),
+  ),
+} as const;
 
-export interface LabelConfig {
-  /** plain: score "(A)" against "(B)" directly; cot: reason step by step first, then score. */
-  mode: 'plain' | 'cot';
-  /** Chain-of-thought labels are clamped into this band (the paper's 40-60%). */
-  cotBand: [number, number];
-  /** How the SL-CAI policy samples the two answers to compare. */
-  sampling: SamplingConfig;
-  /** Pairs sampled per prompt (pairs of identical answers are left out). */
-  pairsPerPrompt: number;
-  /** Pairs with |P(A) - 0.5| below this (before any clamping) are left out as too close to
-   * call; 0 keeps every pair. */
-  minMargin: number;
-  /** How the feedback model writes its reasoning (CoT mode). */
-  reasoning: SamplingConfig;
-}
+export const sftFields = {
+  ...sftTrainFields,
+  everyRound: bool({
+    label: 'SFT on every round',
+    default: false,
+    help: 'Train on every round’s revision, not only the final one.',
+  }),
+  heldOutShare: heldOutShare('SFT', 0.1, 0),
+} as const;
 
-/** Reward-model training (see model/reward-train.ts), plus the held-out share of pairs. */
-export interface RewardConfig extends RewardTrainConfig {
-  /** Share of the preference pairs kept out of training for accuracy and margin. */
-  heldOutShare: number;
-}
+export const labelFields = {
+  mode: choice({
+    label: 'Preference mode',
+    values: labelModes,
+    default: 'plain',
+    names: { plain: 'plain', cot: 'chain of thought (clamped)' },
+    main: true,
+    help: 'plain: P(A) from the log-probs of "(A)" against "(B)"; cot: the feedback model reasons step by step first, and the label is clamped into the band below.',
+  }),
+  cotBand: band({
+    label: 'Chain-of-thought band',
+    default: [0.4, 0.6],
+    min: 0,
+    split: 0.5,
+    max: 1,
+    help: 'Chain-of-thought labels are clamped into this band (the paper’s 40-60%), since reasoning makes them overconfident.',
+  }),
+  sampling: group(
+    'Answer pairs',
+    samplingFields(
+      'Answer pairs',
+      1.3,
+      96,
+      'after SL-CAI the tiny policy is so sure of itself that at 1 almost every pair is two identical answers (6 of 90 prompts differ; 37 at 1.3).',
+      { label: 'Pair sampling temperature', main: true },
+    ),
+  ),
+  pairsPerPrompt: num({
+    label: 'Preference pairs per prompt',
+    default: 2,
+    min: 1,
+    max: 8,
+    integer: true,
+    unit: 'pairs',
+    main: true,
+    help: 'The SL-CAI policy answers each prompt twice per pair; pairs of identical answers are left out.',
+  }),
+  // Measured on the default run (before the feedback model learned garbled answers): 30 of
+  // 78 pairs had P(A) in 0.5-0.6, the rest 0.66-0.94.
+  minMargin: num({
+    label: 'Minimum label margin',
+    default: 0.1,
+    min: 0,
+    max: 0.5,
+    help: 'Pairs with |P(A) − 0.5| below this (before any clamping) are left out as too close to call; 0 keeps every pair.',
+  }),
+  reasoning: group(
+    'Reasoning',
+    samplingFields(
+      'Reasoning',
+      0,
+      96,
+      'greedy, how the feedback model writes its reasoning in chain-of-thought mode.',
+    ),
+  ),
+} as const;
 
-export interface EvaluateConfig extends SamplingConfig {
-  /** Cap on held-out prompts per kind (0: all of them). */
-  maxPrompts: number;
-}
+export const rewardFields = {
+  ...rewardTrainFields,
+  heldOutShare: heldOutShare('Preference', 0.2, 0.05),
+} as const;
 
-export interface StageConfigs {
-  generate: GenerateConfig;
-  critique: CritiqueConfig;
-  sft: SftConfig;
-  label: LabelConfig;
-  reward: RewardConfig;
-  ppo: PpoConfig;
-  evaluate: EvaluateConfig;
-}
+export const evaluateFields = {
+  ...samplingFields(
+    'Evaluation',
+    1,
+    96,
+    'the same sampling as the base policy’s answers, so rates compare.',
+  ),
+  maxPrompts: num({
+    label: 'Held-out prompts per kind (0 = all)',
+    default: 0,
+    min: 0,
+    max: 10000,
+    integer: true,
+    unit: 'prompts',
+    main: true,
+    help: 'Cap on the held-out prompts of each kind; 0 scores every one. Fewer makes each evaluation faster and noisier.',
+  }),
+} as const;
 
-export const defaultStageConfigs: StageConfigs = {
-  // The base policy is sampled at temperature 1, so its answers show its real mixture.
-  generate: { temperature: 1, maxNewTokens: 96, helpfulSamples: 1 },
-  // Greedy feedback: the feedback model's most likely critique and revision.
-  critique: {
-    mode: 'plain',
-    rounds: 2,
-    critique: { temperature: 0, maxNewTokens: 128 },
-    revision: { temperature: 0, maxNewTokens: 96 },
-  },
-  // A short, gentle fine-tune: the tiny model was pretrained at a peak of 3e-3.
-  sft: {
-    epochs: 3,
-    batchSize: 8,
-    learningRate: 5e-4,
-    warmupRatio: 0.1,
-    maxGradNorm: 1,
-    weightDecay: 0,
-    everyRound: false,
-    heldOutShare: 0.1,
-  },
-  // SL-CAI leaves the tiny policy very sure of itself: at temperature 1 only 6 of the default
-  // 90 prompts got two different answers (measured), at 1.3 about 37; two pairs per prompt
-  // then give ~75 distinct pairs, of which the feedback model calls ~40. Greedy reasoning.
-  label: {
-    mode: 'plain',
-    cotBand: [0.4, 0.6],
-    sampling: { temperature: 1.3, maxNewTokens: 96 },
-    pairsPerPrompt: 2,
-    // Measured on the default run (before the feedback model learned garbled answers): 30 of
-    // 78 pairs had P(A) in 0.5-0.6, the rest 0.66-0.94.
-    minMargin: 0.1,
-    reasoning: { temperature: 0, maxNewTokens: 96 },
-  },
-  // TRL's RewardConfig spirit (centering 0.01 as its docs suggest), sized for a few hundred pairs.
-  reward: {
-    epochs: 2,
-    batchSize: 8,
-    learningRate: 2e-4,
-    warmupRatio: 0.1,
-    maxGradNorm: 1,
-    centering: 0.01,
-    heldOutShare: 0.2,
-  },
-  ppo: { ...defaultPpoConfig },
-  // The same sampling as the base policy's answers, so rates compare.
-  evaluate: { temperature: 1, maxNewTokens: 96, maxPrompts: 0 },
-};
+/** Every stage's table, by the key its config has in an experiment. */
+export const stageFields = {
+  generate: group('Answer', generateFields),
+  critique: group('Critique and revise', critiqueFields),
+  sft: group('Fine-tune (SFT)', sftFields),
+  label: group('AI preferences', labelFields),
+  reward: group('Reward model', rewardFields),
+  ppo: group('PPO', ppoFields),
+  evaluate: group('Evaluate', evaluateFields),
+} as const;
+
+export type StageConfigs = ConfigOf<typeof stageFields>;
+export type GenerateConfig = StageConfigs['generate'];
+export type CritiqueConfig = StageConfigs['critique'];
+export type LabelConfig = StageConfigs['label'];
+export type RewardConfig = StageConfigs['reward'];
+export type EvaluateConfig = StageConfigs['evaluate'];
+/** How one kind of text is sampled (temperature, most new tokens). */
+export type TextSampling = CritiqueConfig['critique'];
+
+export const defaultStageConfigs: StageConfigs = defaultsOf(stageFields);

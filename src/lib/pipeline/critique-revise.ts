@@ -1,56 +1,19 @@
+import type { Chain } from '../domain/records.ts';
 import type { PromptTemplates } from '../world/templates.ts';
 import { formatConstitution, renderTemplate } from '../world/templates.ts';
-import type { CritiqueConfig, CritiqueMode } from './config.ts';
+import type { CritiqueMode } from '../domain/modes.ts';
+import type { CritiqueConfig } from './config.ts';
 import type { EmitEvent } from './events.ts';
 import { samplingSettings } from './generate.ts';
-import { throwIfAborted, type FeedbackPort } from './ports.ts';
+import { throwIfAborted } from '../domain/errors.ts';
+import { type FeedbackPort } from './ports.ts';
 import { samplePrinciples } from './principles.ts';
-
-/** One critique → revision round. */
-export interface Round {
-  principle: string;
-  critiquePrompt: string;
-  critique: string;
-  revisionPrompt: string;
-  revision: string;
-}
-
-/** A prompt's chain: the initial answer, then each round's critique and revision. */
-export interface Chain {
-  prompt: string;
-  answer: string;
-  rounds: Round[];
-}
 
 const templateOf: Record<CritiqueMode, keyof PromptTemplates> = {
   plain: 'critique',
   strict: 'strictCritique',
   cot: 'cotCritique',
 };
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-/**
- * The part of a critique the revision prompt quotes: a chain-of-thought critique's
- * conclusion (after "So:"), a strict critique's judgement without its "main issue" /
- * "minor issue" framing, a plain critique as it is.
- */
-export function critiqueForRevision(mode: CritiqueMode, critique: string): string {
-  const text = critique.trim();
-  if (mode === 'cot') {
-    const at = text.lastIndexOf('So:');
-    return at >= 0 ? text.slice(at + 3).trim() : text;
-  }
-  if (mode === 'strict') {
-    const main = /^The main issue:\s*/i.exec(text);
-    if (main) return capitalise(text.slice(main[0].length));
-    const otherwise = /Otherwise,\s*/.exec(text);
-    if (otherwise) return capitalise(text.slice(otherwise.index + otherwise[0].length));
-  }
-  return text;
-}
 
 export interface CritiqueInput {
   prompts: string[];
@@ -110,7 +73,7 @@ export async function runCritiqueRevise(
         constitution,
         question: prompt,
         response,
-        critique: critiqueForRevision(config.mode, critique),
+        critique: feedback.quoteCritique(config.mode, critique),
       });
       const revision = await feedback.generate(
         revisionPrompt,

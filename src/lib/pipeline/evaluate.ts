@@ -1,28 +1,11 @@
-import type { PolicyName } from '../workers/protocol.ts';
+import type { EvalResult, EvalScores } from '../domain/records.ts';
+import type { PolicyName } from '../domain/policy.ts';
 import type { Label } from '../world/answers.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
 import type { EvaluateConfig } from './config.ts';
 import type { EmitEvent } from './events.ts';
 import { answerAll } from './generate.ts';
 import type { PolicyPort } from './ports.ts';
-
-/** The headline numbers of one policy on the held-out prompts (rates in [0, 1]). */
-export interface EvalScores {
-  /** 1 - comply rate on held-out red-team prompts. */
-  harmlessness: number;
-  /** Help rate on held-out ordinary prompts. */
-  helpfulness: number;
-  /** Share of held-out prompts answered evasively: red-team refusals and ordinary over-refusals. */
-  evasiveness: number;
-}
-
-export interface EvalResult extends EvalScores {
-  /** Label shares per prompt kind. */
-  redTeam: Record<Label, number>;
-  ordinary: Record<Label, number>;
-  /** Every held-out prompt with the answer and its judge label. */
-  samples: { prompt: string; kind: 'red-team' | 'ordinary'; text: string; label: Label }[];
-}
 
 /** The scores from judge labels (pure, so tests can check them with exact numbers). */
 export function scoreLabels(

@@ -1,17 +1,17 @@
-import type { PolicyName, PpoSample } from '../workers/protocol.ts';
-import type { PreferenceRecord } from './label.ts';
-import type { CritiqueMode } from './config.ts';
-import type { EvalResult } from './evaluate.ts';
-
-export type StageName = 'generate' | 'critique' | 'sft' | 'label' | 'reward' | 'ppo' | 'evaluate';
+import type { CritiqueMode } from '../domain/modes.ts';
+import type { PolicyName } from '../domain/policy.ts';
+import type { EvalResult, PreferenceRecord } from '../domain/records.ts';
+import type { TrainEvent } from '../domain/train-events.ts';
+import { steps, type StageName, type StepId } from './steps.ts';
 
 /**
  * What a running pipeline tells its watcher, in order. Every intermediate text is an event,
- * so the UI can show the whole chain and a run can be stored and replayed.
+ * so the UI can show the whole chain and a run can be stored and replayed. A trainer's
+ * events (metrics, samples, warnings) come through as the trainer made them, with the stage.
  */
 export type PipelineEvent =
-  | { type: 'stage-start'; stage: StageName; label: string }
-  | { type: 'stage-end'; stage: StageName; label: string; seconds: number }
+  | { type: 'stage-start'; stage: StageName; step: StepId }
+  | { type: 'stage-end'; stage: StageName; step: StepId; seconds: number }
   | { type: 'progress'; stage: StageName; done: number; total: number; message: string }
   /** Streamed text of the answer or feedback being written (`key` names which text). */
   | { type: 'token'; stage: StageName; key: string; delta: string }
@@ -29,9 +29,22 @@ export type PipelineEvent =
     }
   | { type: 'revision'; index: number; round: number; revisionPrompt: string; text: string }
   | { type: 'preference'; index: number; record: PreferenceRecord }
-  | { type: 'metrics'; stage: StageName; step: number; values: Record<string, number> }
-  | { type: 'samples'; stage: 'ppo'; step: number; samples: PpoSample[] }
-  | { type: 'warning'; stage: StageName; step: number; message: string }
+  | (TrainEvent & { stage: StageName })
   | { type: 'eval'; policy: PolicyName; result: EvalResult };
 
 export type EmitEvent = (event: PipelineEvent) => void;
+
+/**
+ * An event as stored or exported: runs saved before steps had ids named the step of a
+ * `stage-start`/`stage-end` by its label ("critique and revise"); this gives it its id.
+ */
+export function upgradeEvent(e: PipelineEvent): PipelineEvent {
+  const stored = e as { type: string; label?: string; step?: StepId };
+  if ((stored.type !== 'stage-start' && stored.type !== 'stage-end') || stored.step) return e;
+  const step = steps.find((s) => s.label === stored.label);
+  if (!step)
+    throw new Error(`A stored event names a step this app does not know: ${String(stored.label)}.`);
+  const upgraded = { ...stored, step: step.id };
+  delete upgraded.label;
+  return upgraded as PipelineEvent;
+}

@@ -1,12 +1,14 @@
-import type { GenerateSettings, PolicyName } from '../workers/protocol.ts';
-import type { SamplingConfig } from './config.ts';
-import type { EmitEvent, StageName } from './events.ts';
-import { throwIfAborted, type PolicyPort } from './ports.ts';
+import type { GenerateSettings, PolicyName } from '../domain/policy.ts';
+import type { TextSampling } from './config.ts';
+import type { EmitEvent } from './events.ts';
+import type { StageName } from './steps.ts';
+import { throwIfAborted } from '../domain/errors.ts';
+import { type PolicyPort } from './ports.ts';
 
 /** Prompts per generation request: one batched KV-cache pass, then a progress event. */
 export const generationBatch = 16;
 
-export function samplingSettings(config: SamplingConfig, seed: number): GenerateSettings {
+export function samplingSettings(config: TextSampling, seed: number): GenerateSettings {
   return {
     maxNewTokens: config.maxNewTokens,
     temperature: config.temperature,
@@ -25,7 +27,7 @@ export async function answerAll(
   policy: PolicyPort,
   name: PolicyName,
   prompts: string[],
-  config: SamplingConfig,
+  config: TextSampling,
   seed: number,
   stage: StageName,
   keyPrefix: string,

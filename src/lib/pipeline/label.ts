@@ -1,23 +1,13 @@
+import type { PreferenceRecord } from '../domain/records.ts';
 import { clampLabel, orderAveraged, probabilityOfA } from '../ops/preferences.ts';
-import type { PreferencePair } from '../workers/protocol.ts';
+import type { PreferencePair } from '../domain/policy.ts';
 import { renderTemplate, type PromptTemplates } from '../world/templates.ts';
 import type { LabelConfig } from './config.ts';
 import type { EmitEvent } from './events.ts';
 import { answerAll, samplingSettings } from './generate.ts';
-import { throwIfAborted, type Ports } from './ports.ts';
+import { throwIfAborted } from '../domain/errors.ts';
+import { type Ports } from './ports.ts';
 import { samplePrinciples } from './principles.ts';
-
-/** One labelled comparison, with everything the UI shows about it. */
-export interface PreferenceRecord extends PreferencePair {
-  principle: string;
-  /** The two sampled responses, in the order first shown as (A) and (B). */
-  responseA: string;
-  responseB: string;
-  /** P(A is better), averaged over both presentation orders (clamped in CoT mode). */
-  probabilityA: number;
-  /** The chain-of-thought reasoning (CoT mode), as written with A shown first. */
-  reasoning: string;
-}
 
 /**
  * The text before the final option in a chain-of-thought judgement ("... So the answer is "):

@@ -1,26 +1,22 @@
-import type { PpoConfig } from '../rl/ppo-config.ts';
+import type { CritiqueMode } from '../domain/modes.ts';
 import type {
   GenerateSettings,
   PolicyName,
   PpoRunResult,
-  PpoSample,
   PreferencePair,
   RewardRunResult,
   SftExample,
   SftRunResult,
-} from '../workers/protocol.ts';
-import type { RewardConfig, SftConfig } from './config.ts';
-
-/** What PPO reports while it runs, per iteration. */
-export type PpoProgress =
-  | { kind: 'metrics'; step: number; values: Record<string, number> }
-  | { kind: 'samples'; step: number; samples: PpoSample[] }
-  | { kind: 'warning'; step: number; message: string };
+} from '../domain/policy.ts';
+import type { OnTrainEvent } from '../domain/train-events.ts';
+import type { PpoConfig } from '../rl/ppo-config.ts';
+import type { RewardConfig, StageConfigs } from './config.ts';
 
 /**
  * What the stages need from the models, whatever runs them: in the app and in
  * `npm run experiment` these are the engine and feedback workers (see worker-ports.ts).
- * Every call stops early when `signal` aborts, rejecting with an error.
+ * Every call stops early when `signal` aborts, rejecting with an error. Trainers' events
+ * (`onEvent`) arrive as the trainer made them.
  */
 export interface PolicyPort {
   /** Answers each user message; `onText(index, delta)` streams the text as it is generated. */
@@ -35,9 +31,9 @@ export interface PolicyPort {
   sft(
     train: SftExample[],
     heldOut: SftExample[],
-    config: SftConfig,
+    config: StageConfigs['sft'],
     seed: number,
-    onMetrics: (step: number, values: Record<string, number>) => void,
+    onEvent: OnTrainEvent,
     signal: AbortSignal,
   ): Promise<SftRunResult>;
   /** Trains the reward model from the SL-CAI policy on preference pairs. */
@@ -46,7 +42,7 @@ export interface PolicyPort {
     heldOut: PreferencePair[],
     config: RewardConfig,
     seed: number,
-    onMetrics: (step: number, values: Record<string, number>) => void,
+    onEvent: OnTrainEvent,
     signal: AbortSignal,
   ): Promise<RewardRunResult>;
   /** Reward-model scores of answers. */
@@ -59,7 +55,7 @@ export interface PolicyPort {
     prompts: string[],
     config: PpoConfig,
     seed: number,
-    onProgress: (p: PpoProgress) => void,
+    onEvent: OnTrainEvent,
     signal: AbortSignal,
   ): Promise<PpoRunResult>;
 }
@@ -73,21 +69,12 @@ export interface FeedbackPort {
   ): Promise<string>;
   /** Total log-probability of each option as the answer to `prompt`. */
   scoreContinuations(prompt: string, options: string[], signal: AbortSignal): Promise<number[]>;
+  /** The part of a critique the revision prompt quotes: how to read one depends on the
+   * feedback model's wording (the tiny world's conclusions), so the stage does not know it. */
+  quoteCritique(mode: CritiqueMode, critique: string): string;
 }
 
 export interface Ports {
   policy: PolicyPort;
   feedback: FeedbackPort;
-}
-
-/** Throws the standard cancellation error when `signal` has aborted. */
-export function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw new StageCancelled();
-}
-
-export class StageCancelled extends Error {
-  constructor() {
-    super('The run was stopped.');
-    this.name = 'StageCancelled';
-  }
 }

@@ -1,4 +1,4 @@
-import { Rng } from '../world/random.ts';
+import { Rng } from '../util/random.ts';
 
 /**
  * The principle each critique round uses: for prompt i and round r, a uniform draw from the

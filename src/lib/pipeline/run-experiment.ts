@@ -1,10 +1,11 @@
-import { describeErrors, validateExperiment } from '../state/experiment.ts';
+import type { Experiment } from '../state/experiment.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { Label } from '../world/answers.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
-import type { EvalResult, EvalScores } from './evaluate.ts';
+import type { EvalResult, EvalScores } from '../domain/records.ts';
 import type { EmitEvent } from './events.ts';
-import { runSteps, slStepCount, steps, type CheckpointSlot, type StepOutputs } from './steps.ts';
+import { runSteps, type CheckpointSlot } from './step-runs.ts';
+import { slStepCount, steps, type StepOutputs } from './steps.ts';
 import { workerPorts } from './worker-ports.ts';
 
 /** Which stages to run: `sl` is SL-CAI (generate, critique/revise, SFT, evaluate); `all`
@@ -150,23 +151,19 @@ export interface RunOptions {
 }
 
 /**
- * Runs an experiment (untrusted data: validated first) on the app's two workers: loads its
+ * Runs an experiment (checked where it entered: see state/experiment-check.ts) on the app's two workers: loads its
  * models (and the checkpoints of a run it goes on with), then the steps not done yet up to
  * `until`. The UI and `npm run experiment` both call this.
  */
 export async function runExperiment(
   engine: EngineClient,
   feedback: FeedbackClient,
-  data: unknown,
+  experiment: Experiment,
   until: RunUntil,
   emit: EmitEvent,
   signal: AbortSignal,
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const checked = validateExperiment(data);
-  if (!checked.ok)
-    throw new Error(`The experiment is not valid: ${describeErrors(checked.errors)}.`);
-  const { experiment } = checked;
   const reuse = !!options.from;
   const [policy] = await Promise.all([
     engine.request({ type: 'loadPolicy', model: experiment.models.policy, reuse }),

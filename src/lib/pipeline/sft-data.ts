@@ -1,6 +1,6 @@
-import type { SftExample } from '../workers/protocol.ts';
-import { Rng } from '../world/random.ts';
-import type { Chain } from './critique-revise.ts';
+import type { SftExample } from '../domain/policy.ts';
+import { Rng } from '../util/random.ts';
+import type { Chain } from '../domain/records.ts';
 
 /**
  * The SL-CAI training set: each red-team prompt with its final revision (or, with

@@ -1,35 +1,16 @@
 /**
- * The recipe as a list of steps, each reading the outputs of the steps before it and adding
- * its own. A run is these steps in order; because every output is plain data (and every
- * trained model a checkpoint), a run can stop after any step and go on later, or run a
- * single step: "run one stage" in the page, a reload that continues where it stopped.
+ * The recipe's steps, in order: the one list the pipeline runs and the page shows (the run
+ * view, the recipe overview, the run panel, step counts all derive from it). Each step reads
+ * the outputs of the steps before it and adds its own; because every output is plain data
+ * (and every trained model a checkpoint), a run can stop after any step and go on later, or
+ * run a single step. What each step does is in step-runs.ts, keyed by these ids.
  */
-import type { Experiment } from '../state/experiment.ts';
-import type {
-  PpoRunResult,
-  PreferencePair,
-  RewardRunResult,
-  SftRunResult,
-} from '../workers/protocol.ts';
-import { runCritiqueRevise, type Chain } from './critique-revise.ts';
-import { runEvaluate, type EvalResult } from './evaluate.ts';
-import type { EmitEvent, StageName } from './events.ts';
-import { answerAll } from './generate.ts';
-import { runLabel, type PreferenceRecord } from './label.ts';
-import type { Ports } from './ports.ts';
-import { buildSftSet, splitHeldOut } from './sft-data.ts';
-import { stageTimer } from './timing.ts';
+import type { PpoRunResult, RewardRunResult, SftRunResult } from '../domain/policy.ts';
+import type { Chain, EvalResult, PreferenceRecord } from '../domain/records.ts';
 
-/** Seeds of the stages, derived from the experiment's seed so each stage has its own stream. */
-export const stageSeeds = (seed: number) => ({
-  generate: seed * 1000 + 1,
-  critique: seed * 1000 + 2,
-  sft: seed * 1000 + 3,
-  evaluate: seed * 1000 + 4,
-  label: seed * 1000 + 5,
-  reward: seed * 1000 + 6,
-  ppo: seed * 1000 + 7,
-});
+/** The stages of CAI; evaluation runs as three steps (base, SL-CAI, RL-CAI). */
+export type StageName = 'generate' | 'critique' | 'sft' | 'label' | 'reward' | 'ppo' | 'evaluate';
+export type Phase = 'SL-CAI' | 'RL-CAI';
 
 /** What the steps produced so far (JSON-safe: it is stored with the run). */
 export interface StepOutputs {
@@ -44,259 +25,86 @@ export interface StepOutputs {
   evalRl?: EvalResult;
   /** Mean reward-model score of each policy's held-out answers. */
   meanReward?: { base: number; sl: number; rl: number };
-  /** Wall time of each finished step, seconds, by label. */
+  /** Wall time of each finished step, seconds, by step label. */
   seconds: Record<string, number>;
 }
 
-/** The trained models a run keeps, as safetensors files. */
-export type CheckpointSlot = 'sl' | 'reward' | 'rl';
-
-export interface StepContext {
-  experiment: Experiment;
-  ports: Ports;
-  emit: EmitEvent;
-  signal: AbortSignal;
-}
-
-interface StepResult {
-  outputs: Partial<StepOutputs>;
-  checkpoint?: { slot: CheckpointSlot; bytes: Uint8Array };
-}
-
-interface Step {
+export interface StepInfo<Id extends string = string> {
+  id: Id;
+  /** What the page and reports call it ("critique and revise"). */
   label: string;
   stage: StageName;
-  done(o: StepOutputs): boolean;
-  run(ctx: StepContext, o: StepOutputs): Promise<StepResult>;
+  phase: Phase;
+  /** The output that marks it done. */
+  output: Exclude<keyof StepOutputs, 'seconds' | 'meanReward'>;
 }
 
-/** An earlier step's output, which a later step cannot run without. */
-function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`This step needs ${what} first.`);
-  return value;
-}
+const step = <const Id extends string>(s: StepInfo<Id>) => s;
 
-const evaluateStep = (policy: 'base' | 'sl' | 'rl') => async (ctx: StepContext) =>
-  runEvaluate(
-    ctx.experiment.prompts.heldOut,
-    policy,
-    ctx.experiment.stages.evaluate,
-    stageSeeds(ctx.experiment.seed).evaluate,
-    ctx.ports.policy,
-    ctx.emit,
-    ctx.signal,
-  );
-
-async function generate({ experiment, ports, emit, signal }: StepContext): Promise<StepResult> {
-  const { prompts, stages } = experiment;
-  const helpfulPrompts = prompts.ordinary.flatMap((p) =>
-    new Array<string>(stages.generate.helpfulSamples).fill(p),
-  );
-  const all = [...prompts.redTeam, ...helpfulPrompts];
-  const texts = await answerAll(
-    ports.policy,
-    'base',
-    all,
-    stages.generate,
-    stageSeeds(experiment.seed).generate,
-    'generate',
-    'answer-',
-    emit,
-    signal,
-  );
-  texts.forEach((text, index) =>
-    emit({
-      type: 'answer',
-      index,
-      kind: index < prompts.redTeam.length ? 'red-team' : 'ordinary',
-      prompt: all[index]!,
-      text,
-    }),
-  );
-  const answers = {
-    redTeam: texts.slice(0, prompts.redTeam.length),
-    ordinary: texts
-      .slice(prompts.redTeam.length)
-      .map((text, i) => ({ prompt: helpfulPrompts[i]!, text })),
-  };
-  return { outputs: { answers } };
-}
-
-async function critique(ctx: StepContext, o: StepOutputs): Promise<StepResult> {
-  const { experiment } = ctx;
-  const chains = await runCritiqueRevise(
-    {
-      prompts: experiment.prompts.redTeam,
-      answers: need(o.answers, 'the policy’s answers (generate)').redTeam,
-      constitution: experiment.constitution,
-      templates: experiment.templates,
-    },
-    experiment.stages.critique,
-    stageSeeds(experiment.seed).critique,
-    ctx.ports.feedback,
-    ctx.emit,
-    ctx.signal,
-  );
-  return { outputs: { chains } };
-}
-
-async function sft({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {
-  const config = experiment.stages.sft;
-  const seed = stageSeeds(experiment.seed).sft;
-  const examples = buildSftSet(
-    need(o.chains, 'the revisions (critique and revise)'),
-    need(o.answers, 'the policy’s answers (generate)').ordinary,
-    config.everyRound,
-  );
-  const { train, heldOut } = splitHeldOut(examples, config.heldOutShare, seed);
-  const { checkpoint, ...result } = await ports.policy.sft(
-    train,
-    heldOut,
-    config,
-    seed,
-    (step, values) => emit({ type: 'metrics', stage: 'sft', step, values }),
-    signal,
-  );
-  return {
-    outputs: { sft: { ...result, examples: train.length, heldOutExamples: heldOut.length } },
-    checkpoint: { slot: 'sl' as const, bytes: checkpoint },
-  };
-}
-
-async function label({ experiment, ports, emit, signal }: StepContext): Promise<StepResult> {
-  const preferences = await runLabel(
-    {
-      prompts: [...experiment.prompts.redTeam, ...experiment.prompts.ordinary],
-      constitution: experiment.constitution,
-      templates: experiment.templates,
-    },
-    experiment.stages.label,
-    stageSeeds(experiment.seed).label,
-    ports,
-    emit,
-    signal,
-  );
-  if (preferences.length < 2)
-    throw new Error(
-      `Only ${preferences.length} preference pair${preferences.length === 1 ? '' : 's'} survived labelling (the rest were identical answers or too close to call): the reward model needs at least 2. Raise the pairs per prompt or the pair sampling temperature, or lower the minimum margin.`,
-    );
-  return { outputs: { preferences } };
-}
-
-async function reward({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {
-  const config = experiment.stages.reward;
-  const seed = stageSeeds(experiment.seed).reward;
-  const pairs: PreferencePair[] = need(o.preferences, 'preference labels (label)').map(
-    ({ prompt, chosen, rejected, label }) => ({ prompt, chosen, rejected, label }),
-  );
-  const { train, heldOut } = splitHeldOut(pairs, config.heldOutShare, seed);
-  const { checkpoint, ...result } = await ports.policy.reward(
-    train,
-    heldOut,
-    config,
-    seed,
-    (step, values) => emit({ type: 'metrics', stage: 'reward', step, values }),
-    signal,
-  );
-  return {
-    outputs: { reward: { ...result, train: train.length, heldOut: heldOut.length } },
-    checkpoint: { slot: 'reward' as const, bytes: checkpoint },
-  };
-}
-
-async function ppo({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {
-  need(o.reward, 'a reward model (reward)');
-  // PPO on the red-team prompts: the reward model learned harmlessness preferences there; on
-  // ordinary prompts both answers are usually the same, so it has no signal to give and PPO
-  // would game it (measured: helpfulness fell from 93% to 2% when they were included).
-  const { checkpoint, ...result } = await ports.policy.ppo(
-    experiment.prompts.redTeam,
-    experiment.stages.ppo,
-    stageSeeds(experiment.seed).ppo,
-    (p) => {
-      if (p.kind === 'metrics')
-        emit({ type: 'metrics', stage: 'ppo', step: p.step, values: p.values });
-      else if (p.kind === 'samples')
-        emit({ type: 'samples', stage: 'ppo', step: p.step, samples: p.samples });
-      else emit({ type: 'warning', stage: 'ppo', step: p.step, message: p.message });
-    },
-    signal,
-  );
-  return { outputs: { ppo: result }, checkpoint: { slot: 'rl' as const, bytes: checkpoint } };
-}
-
-async function evaluateRl(ctx: StepContext, o: StepOutputs): Promise<StepResult> {
-  const rl = await evaluateStep('rl')(ctx);
-  const meanScore = async (e: EvalResult) => {
-    const scores = await ctx.ports.policy.rewardScores(
-      e.samples.map((s) => ({ prompt: s.prompt, response: s.text })),
-      ctx.signal,
-    );
-    return scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length);
-  };
-  const meanReward = {
-    base: await meanScore(need(o.evalBase, 'the base policy’s evaluation')),
-    sl: await meanScore(need(o.evalSl, 'the SL-CAI policy’s evaluation')),
-    rl: await meanScore(rl),
-  };
-  return { outputs: { evalRl: rl, meanReward } };
-}
-
-/** The recipe's steps in order, with the labels their stage events carry. */
-export const steps: readonly Step[] = [
-  {
+/** The recipe's steps in order. */
+export const steps = [
+  step({
+    id: 'evaluate-base',
     label: 'evaluate base',
     stage: 'evaluate',
-    done: (o) => !!o.evalBase,
-    run: async (ctx) => ({ outputs: { evalBase: await evaluateStep('base')(ctx) } }),
-  },
-  { label: 'generate', stage: 'generate', done: (o) => !!o.answers, run: generate },
-  { label: 'critique and revise', stage: 'critique', done: (o) => !!o.chains, run: critique },
-  { label: 'sft', stage: 'sft', done: (o) => !!o.sft, run: sft },
-  {
+    phase: 'SL-CAI',
+    output: 'evalBase',
+  }),
+  step({
+    id: 'generate',
+    label: 'generate',
+    stage: 'generate',
+    phase: 'SL-CAI',
+    output: 'answers',
+  }),
+  step({
+    id: 'critique',
+    label: 'critique and revise',
+    stage: 'critique',
+    phase: 'SL-CAI',
+    output: 'chains',
+  }),
+  step({ id: 'sft', label: 'sft', stage: 'sft', phase: 'SL-CAI', output: 'sft' }),
+  step({
+    id: 'evaluate-sl',
     label: 'evaluate sl',
     stage: 'evaluate',
-    done: (o) => !!o.evalSl,
-    run: async (ctx) => ({ outputs: { evalSl: await evaluateStep('sl')(ctx) } }),
-  },
-  { label: 'label', stage: 'label', done: (o) => !!o.preferences, run: label },
-  { label: 'reward', stage: 'reward', done: (o) => !!o.reward, run: reward },
-  { label: 'ppo', stage: 'ppo', done: (o) => !!o.ppo, run: ppo },
-  { label: 'evaluate rl', stage: 'evaluate', done: (o) => !!o.evalRl, run: evaluateRl },
-];
+    phase: 'SL-CAI',
+    output: 'evalSl',
+  }),
+  step({ id: 'label', label: 'label', stage: 'label', phase: 'RL-CAI', output: 'preferences' }),
+  step({ id: 'reward', label: 'reward', stage: 'reward', phase: 'RL-CAI', output: 'reward' }),
+  step({ id: 'ppo', label: 'ppo', stage: 'ppo', phase: 'RL-CAI', output: 'ppo' }),
+  step({
+    id: 'evaluate-rl',
+    label: 'evaluate rl',
+    stage: 'evaluate',
+    phase: 'RL-CAI',
+    output: 'evalRl',
+  }),
+] as const;
 
-/** SL-CAI is the steps up to and including this one; RL-CAI the rest. */
-export const slStepCount = 5;
+export type StepId = (typeof steps)[number]['id'];
+
+/** Which stages to run: `sl` is SL-CAI (generate, critique/revise, SFT, evaluate); `all`
+ * adds RL-CAI (label, reward model, PPO, evaluate). */
+export type StageSet = 'sl' | 'all';
+
+/** The steps of a stage set, in order. */
+export const stepsOf = (stages: StageSet) =>
+  steps.filter((s) => stages === 'all' || s.phase === 'SL-CAI');
+
+/** SL-CAI is the first this many steps; RL-CAI the rest. */
+export const slStepCount = stepsOf('sl').length;
+
+/** The stages in the order the recipe first reaches them. */
+export const stageOrder: StageName[] = [...new Set(steps.map((s) => s.stage))];
+
+/** The step with this id (ids come from the list, so it always exists). */
+export const stepById = (id: StepId) => steps.find((s) => s.id === id)!;
 
 /** The index of the first step not done yet (steps.length when all are). */
 export function nextStep(o: StepOutputs): number {
-  const at = steps.findIndex((s) => !s.done(o));
+  const at = steps.findIndex((s) => o[s.output] === undefined);
   return at < 0 ? steps.length : at;
-}
-
-/**
- * Runs the steps not done yet, in order, up to (not including) step `end`; after each,
- * `onStep` gets the outputs so far and the step's checkpoint, so a caller can keep them.
- * Returns the outputs (a new object; `outputs` is not changed).
- */
-export async function runSteps(
-  ctx: StepContext,
-  outputs: StepOutputs,
-  end: number,
-  onStep: (
-    outputs: StepOutputs,
-    checkpoint?: StepResult['checkpoint'],
-  ) => Promise<void> | void = () => {},
-): Promise<StepOutputs> {
-  let o: StepOutputs = { ...outputs, seconds: { ...outputs.seconds } };
-  const timed = stageTimer(ctx.emit, o.seconds);
-  for (let i = nextStep(o); i < Math.min(end, steps.length); i = nextStep(o)) {
-    const step = steps[i]!;
-    const { outputs: added, checkpoint } = await timed(step.stage, step.label, () =>
-      step.run(ctx, o),
-    );
-    o = { ...o, ...added };
-    await onStep(o, checkpoint);
-  }
-  return o;
 }

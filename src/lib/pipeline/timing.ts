@@ -1,16 +1,18 @@
-import type { EmitEvent, StageName } from './events.ts';
+import type { EmitEvent } from './events.ts';
+import type { StepInfo, StepId } from './steps.ts';
 
 /**
- * Runs steps of a pipeline between `stage-start` and `stage-end` events, recording each
- * step's wall seconds under its label in `seconds`.
+ * Runs a step between `stage-start` and `stage-end` events, recording its wall seconds under
+ * its label in `seconds`.
  */
 export function stageTimer(emit: EmitEvent, seconds: Record<string, number>) {
-  return async <T>(stage: StageName, label: string, work: () => Promise<T>): Promise<T> => {
-    emit({ type: 'stage-start', stage, label });
+  return async <T>(step: StepInfo<StepId>, work: () => Promise<T>): Promise<T> => {
+    const { id, stage, label } = step;
+    emit({ type: 'stage-start', stage, step: id });
     const start = performance.now();
     const out = await work();
     seconds[label] = (performance.now() - start) / 1000;
-    emit({ type: 'stage-end', stage, label, seconds: seconds[label] });
+    emit({ type: 'stage-end', stage, step: id, seconds: seconds[label] });
     return out;
   };
 }

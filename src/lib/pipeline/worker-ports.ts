@@ -1,5 +1,8 @@
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
+import type { ReplyEvent } from '../workers/protocol.ts';
 import type { Call } from '../workers/worker-client.ts';
+import type { OnTrainEvent } from '../domain/train-events.ts';
+import { critiqueForRevision } from '../world/feedback-texts.ts';
 import type { Ports } from './ports.ts';
 
 /** Waits for a worker call; an abort of `signal` cancels the request in the worker. */
@@ -13,7 +16,15 @@ async function cancellable<T>(call: Call<T>, signal: AbortSignal): Promise<T> {
   }
 }
 
-/** The stages' ports over the two workers: the policy in the engine, feedback in the other. */
+/** Hands a trainer's events on as they came. */
+const trainEvents = (onEvent: OnTrainEvent) => (e: ReplyEvent) => {
+  if (e.status === 'train') onEvent(e.event);
+};
+
+/**
+ * The stages' ports over the two workers: the policy in the engine, feedback in the other.
+ * The feedback model is the tiny world's (its critiques end in the world's conclusions).
+ */
 export function workerPorts(engine: EngineClient, feedback: FeedbackClient): Ports {
   return {
     policy: {
@@ -23,32 +34,21 @@ export function workerPorts(engine: EngineClient, feedback: FeedbackClient): Por
         });
         return (await cancellable(call, signal)).texts;
       },
-      sft: (train, heldOut, config, seed, onMetrics, signal) =>
+      sft: (train, heldOut, config, seed, onEvent, signal) =>
         cancellable(
-          engine.call({ type: 'sft', train, heldOut, config, seed }, (e) => {
-            if (e.status === 'metrics') onMetrics(e.step, e.values);
-          }),
+          engine.call({ type: 'sft', train, heldOut, config, seed }, trainEvents(onEvent)),
           signal,
         ),
-      reward: (train, heldOut, config, seed, onMetrics, signal) =>
+      reward: (train, heldOut, config, seed, onEvent, signal) =>
         cancellable(
-          engine.call({ type: 'reward', train, heldOut, config, seed }, (e) => {
-            if (e.status === 'metrics') onMetrics(e.step, e.values);
-          }),
+          engine.call({ type: 'reward', train, heldOut, config, seed }, trainEvents(onEvent)),
           signal,
         ),
       rewardScores: async (items, signal) =>
         (await cancellable(engine.call({ type: 'rewardScore', items }), signal)).scores,
-      ppo: (prompts, config, seed, onProgress, signal) =>
+      ppo: (prompts, config, seed, onEvent, signal) =>
         cancellable(
-          engine.call({ type: 'ppo', prompts, config, seed }, (e) => {
-            if (e.status === 'metrics')
-              onProgress({ kind: 'metrics', step: e.step, values: e.values });
-            else if (e.status === 'samples')
-              onProgress({ kind: 'samples', step: e.step, samples: e.samples });
-            else if (e.status === 'warning')
-              onProgress({ kind: 'warning', step: e.step, message: e.message });
-          }),
+          engine.call({ type: 'ppo', prompts, config, seed }, trainEvents(onEvent)),
           signal,
         ),
     },
@@ -61,6 +61,7 @@ export function workerPorts(engine: EngineClient, feedback: FeedbackClient): Por
       },
       scoreContinuations: async (prompt, options, signal) =>
         (await cancellable(feedback.call({ type: 'score', prompt, options }), signal)).logprobs,
+      quoteCritique: critiqueForRevision,
     },
   };
 }

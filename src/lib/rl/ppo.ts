@@ -6,7 +6,7 @@ import type { ScalarHeadModel } from '../model/scalar-head.ts';
 import { gae, klPerToken, tokenRewards, whiten, type Rows } from '../ops/advantages.ts';
 import { maskedMean, tokenLogprobs } from '../ops/logprobs.ts';
 import { clippedPolicyLoss, clippedValueLoss } from '../ops/ppo-losses.ts';
-import { Rng } from '../world/random.ts';
+import { Rng } from '../util/random.ts';
 import type { PpoConfig } from './ppo-config.ts';
 
 /** Prompt + response sequences of a rollout, as next-token rows [B, T] (right-padded). */

@@ -1,13 +1,10 @@
+import type { OnTrainEvent } from '../domain/train-events.ts';
 import type { PolicySession } from '../model/policy-session.ts';
-import {
-  padRows,
-  trainRewardModel,
-  type PairSequence,
-  type RewardTrainConfig,
-} from '../model/reward-train.ts';
+import type { RewardTrainConfig } from '../model/reward-config.ts';
+import { padRows, trainRewardModel, type PairSequence } from '../model/reward-train.ts';
 import { ScalarHeadModel } from '../model/scalar-head.ts';
-import type { PpoSample, PreferencePair, RewardRunResult } from '../workers/protocol.ts';
-import { Rng } from '../world/random.ts';
+import type { PpoSample, PreferencePair, RewardRunResult } from '../domain/policy.ts';
+import { Rng } from '../util/random.ts';
 import { PpoTrainer } from './ppo.ts';
 import type { PpoConfig } from './ppo-config.ts';
 
@@ -101,9 +98,8 @@ export class PromptStream {
 }
 
 export interface PpoHooks {
-  onMetrics: (iteration: number, values: Record<string, number>) => void;
-  onSamples: (iteration: number, samples: PpoSample[]) => void;
-  onWarning: (iteration: number, message: string) => void;
+  /** Per iteration: `metrics` (TRL's names), `samples` (the rollouts), any `warning`s. */
+  onEvent: OnTrainEvent;
   checkpoint: () => Promise<void>;
 }
 
@@ -148,17 +144,19 @@ export async function runPpo(
       const score = it.metrics['objective/scores']!;
       if (i === 0) scoreFirst = score;
       scoreLast = score;
-      hooks.onMetrics(i + 1, { ...it.metrics, 'train/lr': lr.policy });
-      hooks.onSamples(
-        i + 1,
-        it.responses.map((r, b) => ({
+      const step = i + 1;
+      hooks.onEvent({ type: 'metrics', step, values: { ...it.metrics, 'train/lr': lr.policy } });
+      hooks.onEvent({
+        type: 'samples',
+        step,
+        samples: it.responses.map((r, b) => ({
           prompt: batch[b]!,
           response: tok.decode(r, true),
           score: it.scores[b]!,
           finished: it.finished[b]!,
         })),
-      );
-      for (const w of it.warnings) hooks.onWarning(i + 1, w);
+      });
+      for (const message of it.warnings) hooks.onEvent({ type: 'warning', step, message });
     }
   } finally {
     trainer.dispose();

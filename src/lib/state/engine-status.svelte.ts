@@ -1,10 +1,11 @@
+import { describeError } from '../domain/errors.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type {
   BackendPreference,
   BackendReport,
   CrossCheckResult,
   FeedbackReport,
-} from '../workers/protocol.ts';
+} from '../domain/backend.ts';
 
 export type EnginePhase = 'starting' | 'ready' | 'failed';
 
@@ -55,13 +56,13 @@ export class EngineStatus {
       })
       .catch((error: unknown) => {
         this.phase = 'failed';
-        this.error = error instanceof Error ? error.message : String(error);
+        this.error = describeError(error);
       });
     const feedbackReady = this.feedbackClient
       .request({ type: 'init' })
       .then((report) => (this.feedback = report))
       .catch((error: unknown) => {
-        this.feedbackError = error instanceof Error ? error.message : String(error);
+        this.feedbackError = describeError(error);
       });
     await Promise.all([engineReady, feedbackReady]);
   }
@@ -73,7 +74,7 @@ export class EngineStatus {
     try {
       this.check = await this.engine.request({ type: 'crossCheck', size: 64, steps: 3, seed: 1 });
     } catch (error) {
-      this.checkError = error instanceof Error ? error.message : String(error);
+      this.checkError = describeError(error);
     } finally {
       this.checking = false;
     }

@@ -2,13 +2,10 @@
  * The experiment being edited: the editor's state, its validation, and where it comes from
  * (a share link, the last session's IndexedDB copy, or the defaults). Holds no pipeline logic.
  */
-import {
-  describeErrors,
-  defaultExperiment,
-  validateExperiment,
-  type Experiment,
-  type FieldError,
-} from './experiment.ts';
+import { describeError } from '../domain/errors.ts';
+import { isHubId } from '../domain/model-id.ts';
+import { describeErrors, validateExperiment, type FieldError } from './experiment-check.ts';
+import { defaultExperiment, type Experiment } from './experiment.ts';
 import type { ConstitutionPreset } from './presets.ts';
 import type { RunStore } from './run-store.ts';
 import { decodeShareLink, encodeShareLink, isShareLink, type PanelId } from './share-link.ts';
@@ -55,7 +52,7 @@ export class ExperimentDraft {
       else if (checked)
         this.notice = `The saved experiment could not be read (${describeErrors(checked.errors)}); the default experiment is open instead.`;
     } catch (error) {
-      this.storageError = (error as Error).message;
+      this.storageError = describeError(error);
     }
   }
 
@@ -66,27 +63,27 @@ export class ExperimentDraft {
       await this.store.saveExperiment($state.snapshot(this.experiment) as Experiment);
       this.storageError = null;
     } catch (error) {
-      this.storageError = (error as Error).message;
+      this.storageError = describeError(error);
     }
   }
 
   /** Models of the experiment that would be downloaded from the Hugging Face Hub. */
   get hubModels(): string[] {
     const { policy, feedback } = this.experiment.models;
-    const hub = [policy, feedback].filter((id) => id.includes('/'));
+    const hub = [policy, feedback].filter(isHubId);
     return hub.filter((id, i) => hub.indexOf(id) === i);
   }
 
   /** The experiment to run: a plain, validated copy, or the problems that stop it. */
   checked(): { ok: true; experiment: Experiment } | { ok: false; message: string } {
-    const v = validateExperiment($state.snapshot(this.experiment));
-    if (!v.ok) return { ok: false, message: describeErrors(v.errors) };
+    // The editor's experiment was checked on its way in and on every edit (`errors`).
+    if (this.errors.length) return { ok: false, message: describeErrors(this.errors) };
     if (this.hubModels.length && !this.hubAllowed)
       return {
         ok: false,
         message: `it downloads ${this.hubModels.join(' and ')} from the Hugging Face Hub, which needs your permission first (Models section)`,
       };
-    return v;
+    return { ok: true, experiment: $state.snapshot(this.experiment) as Experiment };
   }
 
   /** The share link of the experiment as it is now (the current page, another hash). */

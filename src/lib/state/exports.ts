@@ -5,8 +5,9 @@
  * (init_prompt, init_response, critic_prompt, critic_response, revision_prompt,
  * revision_response).
  */
-import type { PipelineEvent } from '../pipeline/events.ts';
-import { validateExperiment, describeErrors } from './experiment.ts';
+import { describeError } from '../domain/errors.ts';
+import { upgradeEvent, type PipelineEvent } from '../pipeline/events.ts';
+import { validateExperiment, describeErrors } from './experiment-check.ts';
 import type { RunMeta } from './run-store.ts';
 import type { RunView } from './run-view.svelte.ts';
 
@@ -121,7 +122,12 @@ export function parseRunFile(
     'warning',
     'eval',
   ]);
-  const events = (o.events as PipelineEvent[]).filter((e) => e && known.has(e.type));
+  let events: PipelineEvent[];
+  try {
+    events = (o.events as PipelineEvent[]).filter((e) => e && known.has(e.type)).map(upgradeEvent);
+  } catch (error) {
+    return { ok: false, message: `This run export is damaged: ${describeError(error)}` };
+  }
   return {
     ok: true,
     run: {

@@ -3,6 +3,8 @@
  * total, and the outcome. A finished download becomes the experiment's feedback model (and
  * stays in the browser's cache, so a run does not fetch it again). Holds no pipeline logic.
  */
+import { describeError } from '../domain/errors.ts';
+import { isHubId } from '../domain/model-id.ts';
 import { hubCatalog, type HubModel } from '../feedback/hub-catalog.ts';
 import type { FeedbackClient } from '../workers/clients.ts';
 import type { Call } from '../workers/worker-client.ts';
@@ -33,7 +35,7 @@ export class HubDownloads {
   /** The experiment's Hub feedback model when it is not in the catalog (typed or from a link). */
   get other(): string | null {
     const id = this.draft.experiment.models.feedback;
-    return id.includes('/') && !this.catalog.some((m) => m.id === id) ? id : null;
+    return isHubId(id) && !this.catalog.some((m) => m.id === id) ? id : null;
   }
 
   get busy(): boolean {
@@ -65,7 +67,7 @@ export class HubDownloads {
         state: cancelled ? 'cancelled' : 'failed',
         message: cancelled
           ? 'Cancelled.'
-          : `Could not load ${id}: ${(error as Error).message}. The experiment keeps its feedback model.`,
+          : `Could not load ${id}: ${describeError(error)}. The experiment keeps its feedback model.`,
       });
     } finally {
       delete this.calls[id];

@@ -1,8 +1,9 @@
+import { describeError } from '../domain/errors.ts';
 import { findPrompt } from '../world/prompts.ts';
 import { judgeAnswer } from '../world/judge.ts';
 import type { Label } from '../world/answers.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
-import type { GenerateSettings, PolicyInfo, PolicyName } from '../workers/protocol.ts';
+import type { GenerateSettings, PolicyInfo, PolicyName } from '../domain/policy.ts';
 import type { Call } from '../workers/worker-client.ts';
 
 export type LabSide = 'policy' | 'feedback';
@@ -122,7 +123,7 @@ export class ModelLab {
       this.set(side, {
         ...this.get(side),
         running: false,
-        error: error instanceof Error ? error.message : String(error),
+        error: describeError(error),
       });
     }
   }

@@ -1,15 +1,13 @@
+import { describeError } from '../domain/errors.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
-import {
-  runExperiment,
-  type Checkpoints,
-  type RunUntil,
-  type StageSet,
-} from '../pipeline/run-experiment.ts';
+import { runExperiment, type Checkpoints, type RunUntil } from '../pipeline/run-experiment.ts';
+import { type CheckpointSlot } from '../pipeline/step-runs.ts';
 import {
   nextStep,
   slStepCount,
   steps,
-  type CheckpointSlot,
+  stepsOf,
+  type StageSet,
   type StepOutputs,
 } from '../pipeline/steps.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
@@ -195,11 +193,11 @@ export class PipelineRun {
           },
         },
       );
-      const done = nextStep(outputs) >= (meta.stages === 'sl' ? slStepCount : steps.length);
+      const done = nextStep(outputs) >= stepsOf(meta.stages).length;
       this.meta = { ...meta, status: done ? 'finished' : 'stopped', report, error: null };
     } catch (error) {
       const stopped = this.controller.signal.aborted;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = describeError(error);
       this.error = stopped ? 'Stopped. The finished steps keep their results.' : message;
       this.view.end(stopped ? 'stopped' : 'failed');
       await this.flush();
@@ -228,7 +226,7 @@ export class PipelineRun {
       await this.store.saveRun(meta);
       await this.store.appendEvents(meta.id, parsed.run.events);
     } catch (error) {
-      return (error as Error).message;
+      return describeError(error);
     }
     await this.refreshRuns();
     await this.open(meta.id);
@@ -266,7 +264,7 @@ export class PipelineRun {
       const out = await work();
       return out === undefined ? fallback : out;
     } catch (error) {
-      this.storageError = error instanceof Error ? error.message : String(error);
+      this.storageError = describeError(error);
       return fallback;
     }
   }

@@ -5,10 +5,13 @@
  * every view. Storage failures become a StorageError with a message for the page; nothing is
  * swallowed.
  */
+import { describeError } from '../domain/errors.ts';
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { PipelineEvent } from '../pipeline/events.ts';
-import type { Checkpoints, ExperimentReport, StageSet } from '../pipeline/run-experiment.ts';
-import type { CheckpointSlot, StepOutputs } from '../pipeline/steps.ts';
+import { upgradeEvent, type PipelineEvent } from '../pipeline/events.ts';
+import type { Checkpoints, ExperimentReport } from '../pipeline/run-experiment.ts';
+import type { StageSet } from '../pipeline/steps.ts';
+import type { CheckpointSlot } from '../pipeline/step-runs.ts';
+import type { StepOutputs } from '../pipeline/steps.ts';
 import type { Experiment } from './experiment.ts';
 
 export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
@@ -51,7 +54,7 @@ export function storageMessage(error: unknown): string {
     return "The browser's storage for this page is full, so this run will not survive a reload. Delete past runs (Saved runs) to free space.";
   if (name === 'InvalidStateError' || name === 'SecurityError' || name === 'UnknownError')
     return 'This browser blocks storage for this page (private window or site settings), so runs and checkpoints will not survive a reload.';
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = describeError(error);
   return `Saving failed (${detail}); this run will not survive a reload.`;
 }
 
@@ -160,7 +163,7 @@ export class RunStore {
       const range = IDBKeyRange.bound([id, 0], [id, Infinity]);
       const chunks = await db.getAll('events', range);
       this.chunks.set(id, chunks.length);
-      return { meta, events: chunks.flatMap((c) => c.events) };
+      return { meta, events: chunks.flatMap((c) => c.events).map(upgradeEvent) };
     });
   }
 

@@ -3,39 +3,24 @@
  * (replayed from IndexedDB) go through the same `fold`, so a reload shows exactly what the
  * live page showed for every finished stage. Holds no pipeline logic.
  */
-import type { CritiqueMode } from '../pipeline/config.ts';
-import type { EvalResult } from '../pipeline/evaluate.ts';
-import type { PipelineEvent, StageName } from '../pipeline/events.ts';
-import type { PreferenceRecord } from '../pipeline/label.ts';
-import type { StageSet } from '../pipeline/run-experiment.ts';
-import type { PolicyName, PpoSample } from '../workers/protocol.ts';
+import type { CritiqueMode } from '../domain/modes.ts';
+import type { PolicyName, PpoSample } from '../domain/policy.ts';
+import type { EvalResult, PreferenceRecord } from '../domain/records.ts';
+import type { PipelineEvent } from '../pipeline/events.ts';
+import { stepsOf, type StageName, type StageSet, type StepId } from '../pipeline/steps.ts';
 
 export type StepState = 'waiting' | 'running' | 'done' | 'stopped' | 'failed';
 
 /** One step of a run as the page lists it ("evaluate base", "sft", …). */
 export interface RunStep {
+  id: StepId;
   label: string;
   stage: StageName;
   state: StepState;
   seconds: number | null;
 }
 
-/** The steps the pipeline runs, in order, with the labels its stage events carry. */
-export const slSteps: readonly (readonly [string, StageName])[] = [
-  ['evaluate base', 'evaluate'],
-  ['generate', 'generate'],
-  ['critique and revise', 'critique'],
-  ['sft', 'sft'],
-  ['evaluate sl', 'evaluate'],
-];
-export const rlSteps: readonly (readonly [string, StageName])[] = [
-  ['label', 'label'],
-  ['reward', 'reward'],
-  ['ppo', 'ppo'],
-  ['evaluate rl', 'evaluate'],
-];
-
-export interface ChainRound {
+export interface ShownRound {
   principle: string;
   mode: CritiqueMode;
   critique: string;
@@ -45,11 +30,11 @@ export interface ChainRound {
   revisionPrompt: string | null;
 }
 
-/** A red-team training prompt's chain: answer → (critique → revision) per round. */
-export interface Chain {
+/** A red-team training prompt's chain as shown: answer → (critique → revision) per round. */
+export interface ShownChain {
   prompt: string;
   answer: string;
-  rounds: ChainRound[];
+  rounds: ShownRound[];
 }
 
 export interface Progress {
@@ -72,12 +57,19 @@ export interface RunWarning {
   message: string;
 }
 
+/** The policy each evaluation step scores. */
+const evaluatedPolicy = {
+  'evaluate-base': 'base',
+  'evaluate-sl': 'sl',
+  'evaluate-rl': 'rl',
+} as const;
+
 export class RunView {
   steps = $state<RunStep[]>([]);
   progress = $state<Progress | null>(null);
   /** Text being streamed right now (tokens as they are generated). */
   streaming = $state<{ stage: StageName; key: string; text: string } | null>(null);
-  chains = $state<Chain[]>([]);
+  chains = $state<ShownChain[]>([]);
   /** The policy's answers to the ordinary training prompts (kept as they are in SFT). */
   ordinary = $state<{ prompt: string; text: string }[]>([]);
   preferences = $state<PreferenceRecord[]>([]);
@@ -95,31 +87,40 @@ export class RunView {
 
   /** Lists the steps of `stages` not listed yet (a run of SL-CAI going on to RL-CAI). */
   addSteps(stages: StageSet): void {
-    const listed = this.steps.map((s) => s.label);
-    for (const [label, stage] of [...slSteps, ...(stages === 'all' ? rlSteps : [])])
-      if (!listed.includes(label))
-        this.steps.push({ label, stage, state: 'waiting', seconds: null });
+    const listed = this.steps.map((s) => s.id);
+    for (const { id, label, stage } of stepsOf(stages))
+      if (!listed.includes(id))
+        this.steps.push({ id, label, stage, state: 'waiting', seconds: null });
   }
 
   /** Drops what a step showed before it starts again (a stopped step run once more). */
-  private restart(label: string): void {
-    const policy = /^evaluate (\w+)$/.exec(label)?.[1];
-    if (policy) {
-      this.evals = Object.fromEntries(
-        Object.entries(this.evals).filter(([name]) => name !== policy),
-      );
-    } else if (label === 'generate') {
-      this.chains = [];
-      this.ordinary = [];
-      this.answers = {};
-    } else if (label === 'critique and revise') {
-      for (const chain of this.chains) chain.rounds = [];
-    } else if (label === 'label') this.preferences = [];
-    else {
-      const stage = label as StageName;
-      this.metrics[stage] = [];
-      this.warnings = this.warnings.filter((w) => w.stage !== stage);
-      if (stage === 'ppo') this.ppoSamples = null;
+  private restart(id: StepId): void {
+    switch (id) {
+      case 'evaluate-base':
+      case 'evaluate-sl':
+      case 'evaluate-rl': {
+        const policy = evaluatedPolicy[id];
+        this.evals = Object.fromEntries(Object.entries(this.evals).filter(([p]) => p !== policy));
+        break;
+      }
+      case 'generate':
+        this.chains = [];
+        this.ordinary = [];
+        this.answers = {};
+        break;
+      case 'critique':
+        for (const chain of this.chains) chain.rounds = [];
+        break;
+      case 'label':
+        this.preferences = [];
+        break;
+      case 'sft':
+      case 'reward':
+      case 'ppo':
+        this.metrics[id] = [];
+        this.warnings = this.warnings.filter((w) => w.stage !== id);
+        if (id === 'ppo') this.ppoSamples = null;
+        break;
     }
   }
 
@@ -143,15 +144,15 @@ export class RunView {
   fold(e: PipelineEvent, now = performance.now()): void {
     switch (e.type) {
       case 'stage-start': {
-        const s = this.steps.find((x) => x.label === e.label);
+        const s = this.steps.find((x) => x.id === e.step);
         if (s) s.state = 'running';
-        this.restart(e.label);
+        this.restart(e.step);
         this.progress = null;
         this.stageStarted = now;
         break;
       }
       case 'stage-end': {
-        const s = this.steps.find((x) => x.label === e.label);
+        const s = this.steps.find((x) => x.id === e.step);
         if (s) Object.assign(s, { state: 'done', seconds: e.seconds });
         this.progress = null;
         this.streaming = null;
@@ -215,7 +216,7 @@ export class RunView {
     }
   }
 
-  private chainAt(index: number): Chain {
+  private chainAt(index: number): ShownChain {
     const answer = this.answers[index];
     if (!this.chains[index])
       this.chains[index] = { prompt: answer?.prompt ?? '', answer: answer?.text ?? '', rounds: [] };

@@ -4,7 +4,8 @@
  * every failure becomes one readable message, and the experiment must pass
  * validateExperiment (so a model can only be a folder name or a Hub id, never a URL).
  */
-import { describeErrors, validateExperiment, type Experiment } from './experiment.ts';
+import { describeErrors, validateExperiment } from './experiment-check.ts';
+import { type Experiment } from './experiment.ts';
 
 /** Version of the link's envelope (the experiment inside carries its own version). */
 export const linkVersion = 1;

@@ -1,4 +1,4 @@
-import type { BackendPreference } from '../workers/protocol.ts';
+import type { BackendPreference } from '../domain/backend.ts';
 
 const backendValues: BackendPreference[] = ['auto', 'webgpu', 'wasm', 'cpu'];
 

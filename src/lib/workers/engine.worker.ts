@@ -2,11 +2,14 @@
  * The engine worker: owns tfjs and (in later stages) every trained model. A thin table of
  * handlers over pure functions in src/lib/backend; see protocol.ts for the messages.
  */
+import { describeError } from '../domain/errors.ts';
 import * as tf from '@tensorflow/tfjs-core';
+import { modelSourceOrThrow } from '../domain/model-id.ts';
 import { BackendManager } from '../backend/backend-manager.ts';
 import { crossCheck } from '../backend/cross-check.ts';
 import { runMatmulBench } from '../backend/matmul-bench.ts';
-import { benchTrainStep, type TrainBenchRow } from '../backend/train-bench.ts';
+import { benchTrainStep } from '../backend/train-bench.ts';
+import { type TrainBenchRow } from '../domain/backend.ts';
 import { activate } from '../backend/tfjs-runtime.ts';
 import { configureTransformersEnv } from '../feedback/transformers-env.ts';
 import { chatGenerate } from '../model/chat-generate.ts';
@@ -16,7 +19,9 @@ import { ScalarHeadModel } from '../model/scalar-head.ts';
 import { runSft } from '../model/sft.ts';
 import { rewardScores, runPpo, trainReward } from '../rl/rl-tasks.ts';
 import { loadHfTokenizer } from '../tokenizer/hf-tokenizer.ts';
-import type { BackendName, EngineRequest, EngineResults, PolicyName } from './protocol.ts';
+import type { BackendName } from '../domain/backend.ts';
+import type { PolicyName } from '../domain/policy.ts';
+import type { EngineRequest, EngineResults } from './protocol.ts';
 import { cancellationPoint, serveRequests, type Port } from './serve.ts';
 
 const port = self as unknown as Port;
@@ -78,7 +83,7 @@ serveRequests<EngineRequest, EngineResults>(port, {
         try {
           await activate(backend);
         } catch (error) {
-          skipped.push({ backend, reason: (error as Error).message });
+          skipped.push({ backend, reason: describeError(error) });
           continue;
         }
         for (const { batch, seq } of request.shapes) {
@@ -101,8 +106,8 @@ serveRequests<EngineRequest, EngineResults>(port, {
     return { rows, skipped };
   },
   loadPolicy: async (request, ctx) => {
-    if (!/^[\w.-]+$/.test(request.model))
-      throw new Error(`"${request.model}" is not a model folder name.`);
+    if (modelSourceOrThrow(request.model) !== 'local')
+      throw new Error(`The policy "${request.model}" must be a model folder of this app.`);
     const loaded = policies.get('base');
     if (request.reuse && loaded?.id === request.model) return policyInfo(loaded);
     ctx.emit({ status: 'loading', message: `Loading ${request.model}…` });
@@ -146,7 +151,7 @@ serveRequests<EngineRequest, EngineResults>(port, {
         request.config,
         request.seed,
         {
-          onMetrics: (step, values) => ctx.emit({ status: 'metrics', step, values }),
+          onEvent: (event) => ctx.emit({ status: 'train', event }),
           checkpoint: () => cancellationPoint(ctx.signal),
         },
       ),
@@ -165,7 +170,7 @@ serveRequests<EngineRequest, EngineResults>(port, {
     const start = performance.now();
     const { model, result } = await backends.run(() =>
       trainReward(sl, request.train, request.heldOut, request.config, request.seed, {
-        onMetrics: (step, values) => ctx.emit({ status: 'metrics', step, values }),
+        onEvent: (event) => ctx.emit({ status: 'train', event }),
         checkpoint: () => cancellationPoint(ctx.signal),
       }),
     );
@@ -195,9 +200,7 @@ serveRequests<EngineRequest, EngineResults>(port, {
     const start = performance.now();
     const result = await backends.run(() =>
       runPpo(sl, rl, reward, request.prompts, request.config, request.seed, {
-        onMetrics: (step, values) => ctx.emit({ status: 'metrics', step, values }),
-        onSamples: (step, samples) => ctx.emit({ status: 'samples', step, samples }),
-        onWarning: (step, message) => ctx.emit({ status: 'warning', step, message }),
+        onEvent: (event) => ctx.emit({ status: 'train', event }),
         checkpoint: () => cancellationPoint(ctx.signal),
       }),
     );

@@ -5,8 +5,10 @@
 import { InterruptableStoppingCriteria } from '@huggingface/transformers';
 import { FeedbackModel } from '../feedback/feedback-model.ts';
 import { initFeedbackRuntime } from '../feedback/runtime.ts';
-import type { FeedbackReport, FeedbackRequest, FeedbackResults } from './protocol.ts';
-import { serveRequests, throwIfCancelled, type Port } from './serve.ts';
+import type { FeedbackReport } from '../domain/backend.ts';
+import type { FeedbackRequest, FeedbackResults } from './protocol.ts';
+import { throwIfAborted } from '../domain/errors.ts';
+import { serveRequests, type Port } from './serve.ts';
 
 let runtime: FeedbackReport | null = null;
 let model: FeedbackModel | null = null;
@@ -31,7 +33,7 @@ serveRequests<FeedbackRequest, FeedbackResults>(self as unknown as Port, {
     );
     if (ctx.signal.aborted) {
       await loaded.dispose();
-      throwIfCancelled(ctx.signal);
+      throwIfAborted(ctx.signal);
     }
     await model?.dispose();
     model = loaded;
@@ -56,7 +58,7 @@ serveRequests<FeedbackRequest, FeedbackResults>(self as unknown as Port, {
       (text) => ctx.emit({ status: 'token', index: 0, text }),
       stopper,
     );
-    throwIfCancelled(ctx.signal);
+    throwIfAborted(ctx.signal);
     return { ...out, seconds: (performance.now() - start) / 1000, device: model.device };
   },
 });

@@ -1,3 +1,4 @@
+import { Cancelled, describeError, throwIfAborted } from '../domain/errors.ts';
 import type { Envelope, Reply, ReplyEvent } from './protocol.ts';
 
 /** What a request handler gets besides its request: cancellation and an event channel. */
@@ -21,28 +22,9 @@ export interface Port {
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
 }
 
-/** Turns any thrown value into a sentence a student can read. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'string') return error;
-  return 'Unknown error: ' + JSON.stringify(error);
-}
-
-export class CancelledError extends Error {
-  constructor() {
-    super('Cancelled.');
-    this.name = 'CancelledError';
-  }
-}
-
-/** Throws CancelledError when the request was cancelled. */
-export function throwIfCancelled(signal: AbortSignal): void {
-  if (signal.aborted) throw new CancelledError();
-}
-
 /**
  * Lets the worker's event loop run once (so a waiting `cancel` message is delivered), then
- * throws CancelledError if the request was cancelled. Call it between steps: tfjs's CPU and
+ * throws Cancelled if the request was cancelled. Call it between steps: tfjs's CPU and
  * WASM reads resolve without ever yielding, so without this a cancel would wait for the end.
  */
 export async function cancellationPoint(signal: AbortSignal): Promise<void> {
@@ -54,7 +36,7 @@ export async function cancellationPoint(signal: AbortSignal): Promise<void> {
     };
     channel.port2.postMessage(null);
   });
-  throwIfCancelled(signal);
+  throwIfAborted(signal);
 }
 
 /**
@@ -90,13 +72,13 @@ export function serveRequests<
     ) => Promise<unknown>;
     queue = queue
       .then(() => {
-        throwIfCancelled(controller.signal);
+        throwIfAborted(controller.signal);
         return handler(request, ctx);
       })
       .then(
         (result) => post({ id: request.id, status: 'done', result }),
         (error: unknown) => {
-          const cancelled = error instanceof CancelledError || controller.signal.aborted;
+          const cancelled = error instanceof Cancelled || controller.signal.aborted;
           // The page gets a readable message; the stack goes to the worker's console.
           if (!cancelled) console.warn(`${request.type} failed:`, error);
           post({ id: request.id, status: 'error', message: describeError(error), cancelled });

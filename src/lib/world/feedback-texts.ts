@@ -1,3 +1,4 @@
+import type { CritiqueMode } from '../domain/modes.ts';
 import { answerText, type Behaviour } from './answers.ts';
 import { asksToExplain, principleOf, type PrincipleInfo } from './principles.ts';
 import type { Topic } from './topics.ts';
@@ -7,8 +8,6 @@ import type { Topic } from './topics.ts';
  * chain-of-thought), revisions and A/B judgements. The pretraining corpus is made of these
  * (with some noise), and the world's rules here are what CAI should teach.
  */
-
-export type CritiqueMode = 'plain' | 'strict' | 'cot';
 
 const noChange = 'No changes are needed.';
 
@@ -172,12 +171,31 @@ export function preferenceReasoning(a: Compared, b: Compared, winner: 'A' | 'B')
   return `Response (A) ${described[a]}. Response (B) ${described[b]}. So the answer is (${winner}).`;
 }
 
-export function principleOrThrow(text: string): PrincipleInfo {
-  const info = principleOf(text);
-  if (!info) throw new Error(`The tiny world does not know the principle "${text}".`);
-  return info;
-}
-
 function lowerFirst(text: string): string {
   return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * The part of a tiny-world critique the revision prompt quotes (the inverse of the critique
+ * texts above): a chain-of-thought critique's
+ * conclusion (after "So:"), a strict critique's judgement without its "main issue" /
+ * "minor issue" framing, a plain critique as it is.
+ */
+export function critiqueForRevision(mode: CritiqueMode, critique: string): string {
+  const text = critique.trim();
+  if (mode === 'cot') {
+    const at = text.lastIndexOf('So:');
+    return at >= 0 ? text.slice(at + 3).trim() : text;
+  }
+  if (mode === 'strict') {
+    const main = /^The main issue:\s*/i.exec(text);
+    if (main) return capitalise(text.slice(main[0].length));
+    const otherwise = /Otherwise,\s*/.exec(text);
+    if (otherwise) return capitalise(text.slice(otherwise.index + otherwise[0].length));
+  }
+  return text;
 }

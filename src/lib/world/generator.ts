@@ -6,11 +6,11 @@ import {
   preferenceReasoning,
   preferenceScore,
   revisionText,
-  type CritiqueMode,
 } from './feedback-texts.ts';
+import type { CritiqueMode } from '../domain/modes.ts';
 import { asksToExplain, principleLibrary, principleOf, type PrincipleInfo } from './principles.ts';
 import { promptsWhere, type WorldPrompt } from './prompts.ts';
-import { Rng } from './random.ts';
+import { Rng } from '../util/random.ts';
 import { defaultTemplates, formatConstitution, renderTemplate } from './templates.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { formatMs as formatChoiceMs } from '../../backend/choose.ts';
-import type { AdapterInfo, BackendName, BackendReport } from '../../workers/protocol.ts';
+import type { AdapterInfo, BackendName, BackendReport } from '../../domain/backend.ts';
 
 /** Display names of the backends, as students meet them in docs. */
 export const backendLabel: Record<BackendName, string> = {

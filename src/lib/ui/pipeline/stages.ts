@@ -1,59 +1,50 @@
-/** The stages of Constitutional AI as the playground runs them, with a plain explanation each. */
-export interface StageInfo {
-  id: string;
-  title: string;
-  phase: 'SL-CAI' | 'RL-CAI' | 'Evaluation';
-  explanation: string;
-}
+import { stageOrder, steps, type StageName } from '../../pipeline/steps.ts';
 
-export const stages: StageInfo[] = [
-  {
-    id: 'generate',
-    phase: 'SL-CAI',
+/** How the page names and explains each stage of Constitutional AI (typed by the stage list). */
+export const stageTexts: Record<StageName, { title: string; explanation: string }> = {
+  generate: {
     title: 'Answer',
     explanation:
       'The policy model answers red-team and ordinary prompts, as it would before any safety training.',
   },
-  {
-    id: 'critique',
-    phase: 'SL-CAI',
+  critique: {
     title: 'Critique and revise',
     explanation:
       'The feedback model reads each answer next to one principle drawn from the constitution, says what is wrong with it, and rewrites it. Several rounds, a new principle each time.',
   },
-  {
-    id: 'sft',
-    phase: 'SL-CAI',
+  sft: {
     title: 'Fine-tune (SFT)',
     explanation:
       'The policy is trained on the revised answers, so it learns to answer that way the first time.',
   },
-  {
-    id: 'label',
-    phase: 'RL-CAI',
+  label: {
     title: 'AI preferences',
     explanation:
       'The fine-tuned policy writes two answers per prompt; the feedback model says which follows the constitution better, as a probability read from its own word choice.',
   },
-  {
-    id: 'reward',
-    phase: 'RL-CAI',
+  reward: {
     title: 'Reward model',
     explanation:
       'A copy of the policy with a score head learns to give the preferred answer the higher score (Bradley-Terry).',
   },
-  {
-    id: 'ppo',
-    phase: 'RL-CAI',
+  ppo: {
     title: 'PPO',
     explanation:
       'The policy is trained to raise the reward model’s score, held near its starting point by a KL penalty so it does not game the score with nonsense.',
   },
-  {
-    id: 'evaluate',
-    phase: 'Evaluation',
+  evaluate: {
     title: 'Evaluate',
     explanation:
       'The same held-out prompts are answered after every stage and judged: harmlessness, helpfulness, and evasiveness (refusing instead of explaining).',
   },
-];
+};
+
+/** The phase a stage belongs to in the overview: its steps' phase, or Evaluation for a stage
+ * that runs in both (the held-out evaluation). */
+export function stagePhase(stage: StageName): 'SL-CAI' | 'RL-CAI' | 'Evaluation' {
+  const phases = new Set(steps.filter((s) => s.stage === stage).map((s) => s.phase));
+  return phases.size > 1 ? 'Evaluation' : [...phases][0]!;
+}
+
+/** The stages with their texts, in the order the recipe reaches them. */
+export const stages = stageOrder.map((id) => ({ id, phase: stagePhase(id), ...stageTexts[id] }));

@@ -1,4 +1,16 @@
-import { mulberry32 } from '../backend/reference.ts';
+/** Seeded randomness shared by every layer: a leaf module (it imports nothing). */
+
+/** mulberry32: a small, fast, seedable PRNG; returns floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** A seeded random source with the few helpers the world and the stages need. */
 export class Rng {

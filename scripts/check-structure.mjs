@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * Structure checks of src/ that no type checker makes (DESIGN.md §7):
+ * - no import circle: every relative import of .ts/.svelte files (type-only imports and
+ *   re-exports included) forms a graph; any strongly connected group of files is reported;
+ * - no file over 300 lines.
+ * Exits 1 with the offenders listed. `npm run check:structure`; part of `npm run lint`.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'src');
+const maxLines = 300;
+
+function files(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return files(path);
+    return /\.(ts|svelte)$/.test(name) ? [path] : [];
+  });
+}
+
+// `import … from '…'`, `export … from '…'`, `import '…'` and `import('…')`.
+const importPattern =
+  /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+/** The src files a file imports (relative specifiers only; query suffixes like ?url dropped). */
+function importsOf(file) {
+  const text = readFileSync(file, 'utf8');
+  const out = new Set();
+  for (const m of text.matchAll(importPattern)) {
+    const spec = (m[1] ?? m[2]).split('?')[0];
+    if (!spec.startsWith('.')) continue;
+    const target = resolve(dirname(file), spec);
+    if (/\.(ts|svelte)$/.test(target)) out.add(target);
+  }
+  return [...out];
+}
+
+/** Tarjan's strongly connected components; returns the groups of more than one file. */
+function circles(graph) {
+  let index = 0;
+  const stack = [];
+  const meta = new Map();
+  const groups = [];
+  const visit = (v) => {
+    meta.set(v, { index, low: index, onStack: true });
+    index++;
+    stack.push(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!graph.has(w)) continue;
+      if (!meta.has(w)) {
+        visit(w);
+        meta.get(v).low = Math.min(meta.get(v).low, meta.get(w).low);
+      } else if (meta.get(w).onStack) meta.get(v).low = Math.min(meta.get(v).low, meta.get(w).index);
+    }
+    if (meta.get(v).low === meta.get(v).index) {
+      const group = [];
+      let w;
+      do {
+        w = stack.pop();
+        meta.get(w).onStack = false;
+        group.push(w);
+      } while (w !== v);
+      if (group.length > 1 || (graph.get(v) ?? []).includes(v)) groups.push(group);
+    }
+  };
+  for (const v of graph.keys()) if (!meta.has(v)) visit(v);
+  return groups;
+}
+
+const all = files(src);
+const graph = new Map(all.map((f) => [f, importsOf(f)]));
+const problems = [];
+for (const group of circles(graph)) {
+  const names = group.map((f) => relative(root, f)).sort();
+  problems.push(`import circle between ${names.length} files: ${names.join(', ')}`);
+}
+for (const f of all) {
+  const lines = readFileSync(f, 'utf8').split('\n').length - 1;
+  if (lines > maxLines) problems.push(`${relative(root, f)} has ${lines} lines (at most ${maxLines})`);
+}
+if (problems.length) {
+  console.error(`Structure check failed:\n- ${problems.join('\n- ')}`);
+  process.exit(1);
+}
+console.log(`Structure check: ${all.length} files in src/, no import circle, none over ${maxLines} lines.`);

@@ -1,0 +1,13 @@
+/**
+ * The modes of CAI's feedback, declared once: the stage tables offer them, the tiny world
+ * writes texts in them. A leaf module: it imports nothing.
+ */
+
+/** plain: critique using the principle; strict: identify ANY potential issues; cot: yes/no
+ * questions first, then the critique (chain of thought). */
+export const critiqueModes = ['plain', 'strict', 'cot'] as const;
+export type CritiqueMode = (typeof critiqueModes)[number];
+
+/** plain: P(A) from the option log-probs; cot: reasoning first, then clamped. */
+export const labelModes = ['plain', 'cot'] as const;
+export type LabelMode = (typeof labelModes)[number];

@@ -1,0 +1,106 @@
+/**
+ * The policies the engine holds and what its requests take and return: examples, preference
+ * pairs, generation settings, the results of training runs. A leaf module (it imports only
+ * other leaves).
+ */
+import type { BackendName } from './backend.ts';
+
+/** The policy model the engine holds. */
+export interface PolicyInfo {
+  id: string;
+  parameters: number;
+  vocabSize: number;
+  layers: number;
+  hidden: number;
+  contextLength: number;
+  backend: BackendName;
+}
+
+/** Sampling settings of a generation request. */
+export interface GenerateSettings {
+  /** Maximum new tokens per answer. Default 96. */
+  maxNewTokens: number;
+  /** Sampling temperature; 0 is greedy. Default 1. */
+  temperature: number;
+  /** Top-k filter; 0 keeps all. Default 0. */
+  topK: number;
+  /** Nucleus (top-p) filter; 1 keeps all. Default 1. */
+  topP: number;
+  seed: number;
+  /** Recompute every step without the KV cache (benchmarks and checks). Default false. */
+  noCache: boolean;
+  /** Generate exactly maxNewTokens, past any end-of-text token (benchmarks). Default false. */
+  ignoreEos?: boolean;
+}
+
+export interface GenerateResult {
+  texts: string[];
+  /** New tokens per answer (EOS included). */
+  tokenCounts: number[];
+  finished: boolean[];
+  seconds: number;
+  backend: BackendName;
+}
+
+/** The policies the engine holds: the loaded model, its SL-CAI fine-tune, and the RL-CAI policy. */
+export type PolicyName = 'base' | 'sl' | 'rl';
+
+/** One supervised example: a user message and the answer to train on. */
+export interface SftExample {
+  prompt: string;
+  response: string;
+}
+
+export interface SftRunResult {
+  steps: number;
+  trainLoss: number;
+  evalLoss: number[];
+  seconds: number;
+  backend: BackendName;
+  /** The fine-tuned weights as a safetensors file (the checkpoint to keep). */
+  checkpoint: Uint8Array;
+}
+
+/** One AI-labelled preference: `label` is the probability that `chosen` is better (≥ 0.5). */
+export interface PreferencePair {
+  prompt: string;
+  chosen: string;
+  rejected: string;
+  label: number;
+}
+
+/** accuracy (chosen scored higher), margin (mean difference), loss, and reward spread. */
+export interface RewardStats {
+  loss: number;
+  accuracy: number;
+  margin: number;
+  min_reward: number;
+  mean_reward: number;
+  max_reward: number;
+}
+
+export interface RewardRunResult {
+  steps: number;
+  /** Held-out statistics after each epoch. */
+  eval: RewardStats[];
+  seconds: number;
+  /** The reward model (trunk and score head) as a safetensors file. */
+  checkpoint: Uint8Array;
+}
+
+export interface PpoRunResult {
+  iterations: number;
+  /** Mean reward-model score of the first and the last iteration's rollouts. */
+  scoreFirst: number;
+  scoreLast: number;
+  seconds: number;
+  checkpoint: Uint8Array;
+}
+
+/** A PPO rollout response with its reward-model score. */
+export interface PpoSample {
+  prompt: string;
+  response: string;
+  score: number;
+  finished: boolean;
+}

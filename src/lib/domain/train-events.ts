@@ -1,0 +1,16 @@
+/**
+ * What a trainer reports while it runs. The trainer makes each event once; the engine worker
+ * sends it as it is, the port hands it on, and the pipeline adds only the stage's name.
+ * A leaf module (it imports only leaves).
+ */
+import type { PpoSample } from './policy.ts';
+
+export type TrainEvent =
+  /** Metrics of one step (SFT, reward model) or iteration (PPO), under TRL's names. */
+  | { type: 'metrics'; step: number; values: Record<string, number> }
+  /** PPO's rollouts of one iteration with their scores. */
+  | { type: 'samples'; step: number; samples: PpoSample[] }
+  /** Something a student should look at (negative KL, entropy collapse…). */
+  | { type: 'warning'; step: number; message: string };
+
+export type OnTrainEvent = (event: TrainEvent) => void;

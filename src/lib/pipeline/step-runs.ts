@@ -1,0 +1,248 @@
+/**
+ * What each step of the recipe does (the list itself is steps.ts): every run reads the
+ * outputs of earlier steps and returns its own, plus the checkpoint of a model it trained.
+ */
+import type { PreferencePair } from '../domain/policy.ts';
+import type { EvalResult } from '../domain/records.ts';
+import type { Experiment } from '../state/experiment.ts';
+import { runCritiqueRevise } from './critique-revise.ts';
+import { runEvaluate } from './evaluate.ts';
+import type { EmitEvent } from './events.ts';
+import { answerAll } from './generate.ts';
+import { runLabel } from './label.ts';
+import type { Ports } from './ports.ts';
+import { buildSftSet, splitHeldOut } from './sft-data.ts';
+import { nextStep, steps, type StepId, type StepOutputs } from './steps.ts';
+import { stageTimer } from './timing.ts';
+
+/** Seeds of the stages, derived from the experiment's seed so each stage has its own stream. */
+export const stageSeeds = (seed: number) => ({
+  generate: seed * 1000 + 1,
+  critique: seed * 1000 + 2,
+  sft: seed * 1000 + 3,
+  evaluate: seed * 1000 + 4,
+  label: seed * 1000 + 5,
+  reward: seed * 1000 + 6,
+  ppo: seed * 1000 + 7,
+});
+
+/** The trained models a run keeps, as safetensors files. */
+export type CheckpointSlot = 'sl' | 'reward' | 'rl';
+
+export interface StepContext {
+  experiment: Experiment;
+  ports: Ports;
+  emit: EmitEvent;
+  signal: AbortSignal;
+}
+
+export interface StepResult {
+  outputs: Partial<StepOutputs>;
+  checkpoint?: { slot: CheckpointSlot; bytes: Uint8Array };
+}
+
+type StepRun = (ctx: StepContext, o: StepOutputs) => Promise<StepResult>;
+
+/** An earlier step's output, which a later step cannot run without. */
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`This step needs ${what} first.`);
+  return value;
+}
+
+const evaluateStep = (policy: 'base' | 'sl' | 'rl') => async (ctx: StepContext) =>
+  runEvaluate(
+    ctx.experiment.prompts.heldOut,
+    policy,
+    ctx.experiment.stages.evaluate,
+    stageSeeds(ctx.experiment.seed).evaluate,
+    ctx.ports.policy,
+    ctx.emit,
+    ctx.signal,
+  );
+
+async function generate({ experiment, ports, emit, signal }: StepContext): Promise<StepResult> {
+  const { prompts, stages } = experiment;
+  const helpfulPrompts = prompts.ordinary.flatMap((p) =>
+    new Array<string>(stages.generate.helpfulSamples).fill(p),
+  );
+  const all = [...prompts.redTeam, ...helpfulPrompts];
+  const texts = await answerAll(
+    ports.policy,
+    'base',
+    all,
+    stages.generate,
+    stageSeeds(experiment.seed).generate,
+    'generate',
+    'answer-',
+    emit,
+    signal,
+  );
+  texts.forEach((text, index) =>
+    emit({
+      type: 'answer',
+      index,
+      kind: index < prompts.redTeam.length ? 'red-team' : 'ordinary',
+      prompt: all[index]!,
+      text,
+    }),
+  );
+  const answers = {
+    redTeam: texts.slice(0, prompts.redTeam.length),
+    ordinary: texts
+      .slice(prompts.redTeam.length)
+      .map((text, i) => ({ prompt: helpfulPrompts[i]!, text })),
+  };
+  return { outputs: { answers } };
+}
+
+async function critique(ctx: StepContext, o: StepOutputs): Promise<StepResult> {
+  const { experiment } = ctx;
+  const chains = await runCritiqueRevise(
+    {
+      prompts: experiment.prompts.redTeam,
+      answers: need(o.answers, 'the policy’s answers (generate)').redTeam,
+      constitution: experiment.constitution,
+      templates: experiment.templates,
+    },
+    experiment.stages.critique,
+    stageSeeds(experiment.seed).critique,
+    ctx.ports.feedback,
+    ctx.emit,
+    ctx.signal,
+  );
+  return { outputs: { chains } };
+}
+
+async function sft({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {
+  const config = experiment.stages.sft;
+  const seed = stageSeeds(experiment.seed).sft;
+  const examples = buildSftSet(
+    need(o.chains, 'the revisions (critique and revise)'),
+    need(o.answers, 'the policy’s answers (generate)').ordinary,
+    config.everyRound,
+  );
+  const { train, heldOut } = splitHeldOut(examples, config.heldOutShare, seed);
+  const { checkpoint, ...result } = await ports.policy.sft(
+    train,
+    heldOut,
+    config,
+    seed,
+    (e) => emit({ ...e, stage: 'sft' }),
+    signal,
+  );
+  return {
+    outputs: { sft: { ...result, examples: train.length, heldOutExamples: heldOut.length } },
+    checkpoint: { slot: 'sl' as const, bytes: checkpoint },
+  };
+}
+
+async function label({ experiment, ports, emit, signal }: StepContext): Promise<StepResult> {
+  const preferences = await runLabel(
+    {
+      prompts: [...experiment.prompts.redTeam, ...experiment.prompts.ordinary],
+      constitution: experiment.constitution,
+      templates: experiment.templates,
+    },
+    experiment.stages.label,
+    stageSeeds(experiment.seed).label,
+    ports,
+    emit,
+    signal,
+  );
+  if (preferences.length < 2)
+    throw new Error(
+      `Only ${preferences.length} preference pair${preferences.length === 1 ? '' : 's'} survived labelling (the rest were identical answers or too close to call): the reward model needs at least 2. Raise the pairs per prompt or the pair sampling temperature, or lower the minimum margin.`,
+    );
+  return { outputs: { preferences } };
+}
+
+async function reward({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {
+  const config = experiment.stages.reward;
+  const seed = stageSeeds(experiment.seed).reward;
+  const pairs: PreferencePair[] = need(o.preferences, 'preference labels (label)').map(
+    ({ prompt, chosen, rejected, label }) => ({ prompt, chosen, rejected, label }),
+  );
+  const { train, heldOut } = splitHeldOut(pairs, config.heldOutShare, seed);
+  const { checkpoint, ...result } = await ports.policy.reward(
+    train,
+    heldOut,
+    config,
+    seed,
+    (e) => emit({ ...e, stage: 'reward' }),
+    signal,
+  );
+  return {
+    outputs: { reward: { ...result, train: train.length, heldOut: heldOut.length } },
+    checkpoint: { slot: 'reward' as const, bytes: checkpoint },
+  };
+}
+
+async function ppo({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {
+  need(o.reward, 'a reward model (reward)');
+  // PPO on the red-team prompts: the reward model learned harmlessness preferences there; on
+  // ordinary prompts both answers are usually the same, so it has no signal to give and PPO
+  // would game it (measured: helpfulness fell from 93% to 2% when they were included).
+  const { checkpoint, ...result } = await ports.policy.ppo(
+    experiment.prompts.redTeam,
+    experiment.stages.ppo,
+    stageSeeds(experiment.seed).ppo,
+    (e) => emit({ ...e, stage: 'ppo' }),
+    signal,
+  );
+  return { outputs: { ppo: result }, checkpoint: { slot: 'rl' as const, bytes: checkpoint } };
+}
+
+async function evaluateRl(ctx: StepContext, o: StepOutputs): Promise<StepResult> {
+  const rl = await evaluateStep('rl')(ctx);
+  const meanScore = async (e: EvalResult) => {
+    const scores = await ctx.ports.policy.rewardScores(
+      e.samples.map((s) => ({ prompt: s.prompt, response: s.text })),
+      ctx.signal,
+    );
+    return scores.reduce((a, b) => a + b, 0) / Math.max(1, scores.length);
+  };
+  const meanReward = {
+    base: await meanScore(need(o.evalBase, 'the base policy’s evaluation')),
+    sl: await meanScore(need(o.evalSl, 'the SL-CAI policy’s evaluation')),
+    rl: await meanScore(rl),
+  };
+  return { outputs: { evalRl: rl, meanReward } };
+}
+
+/** Each step's work, by id (the type makes sure no step of the list lacks one). */
+const runs: Record<StepId, StepRun> = {
+  'evaluate-base': async (ctx) => ({ outputs: { evalBase: await evaluateStep('base')(ctx) } }),
+  generate,
+  critique,
+  sft,
+  'evaluate-sl': async (ctx) => ({ outputs: { evalSl: await evaluateStep('sl')(ctx) } }),
+  label,
+  reward,
+  ppo,
+  'evaluate-rl': evaluateRl,
+};
+
+/**
+ * Runs the steps not done yet, in order, up to (not including) step `end`; after each,
+ * `onStep` gets the outputs so far and the step's checkpoint, so a caller can keep them.
+ * Returns the outputs (a new object; `outputs` is not changed).
+ */
+export async function runSteps(
+  ctx: StepContext,
+  outputs: StepOutputs,
+  end: number,
+  onStep: (
+    outputs: StepOutputs,
+    checkpoint?: StepResult['checkpoint'],
+  ) => Promise<void> | void = () => {},
+): Promise<StepOutputs> {
+  let o: StepOutputs = { ...outputs, seconds: { ...outputs.seconds } };
+  const timed = stageTimer(ctx.emit, o.seconds);
+  for (let i = nextStep(o); i < Math.min(end, steps.length); i = nextStep(o)) {
+    const step = steps[i]!;
+    const { outputs: added, checkpoint } = await timed(step, () => runs[step.id](ctx, o));
+    o = { ...o, ...added };
+    await onStep(o, checkpoint);
+  }
+  return o;
+}

@@ -1,0 +1,164 @@
+/**
+ * The one check of untrusted experiments (a share link, an imported run, the saved draft,
+ * the console, a script): every field with its path and reason, stage settings by their field
+ * tables (pipeline/config.ts), no key the app does not know. Where an experiment enters, it
+ * is checked here once; past that it is a typed `Experiment`.
+ */
+import { checkTable, num, numberProblem, type FieldError } from '../config/fields.ts';
+import { modelIdRule, modelSource } from '../domain/model-id.ts';
+import { stageFields, type StageConfigs } from '../pipeline/config.ts';
+import { defaultTemplates, requiredVariables, type PromptTemplates } from '../world/templates.ts';
+import { experimentVersion, type Experiment } from './experiment.ts';
+
+export type { FieldError };
+export type Validation = { ok: true; experiment: Experiment } | { ok: false; errors: FieldError[] };
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const seedField = num({
+  label: 'Seed',
+  default: 1,
+  min: 0,
+  max: 2 ** 31 - 1,
+  integer: true,
+  help: 'Same seed, same experiment: principle sampling, generation and training all follow it.',
+});
+
+/** Longest text a single principle, prompt or template may have. */
+const maxTextLength = 4000;
+
+class Checker {
+  readonly errors: FieldError[] = [];
+
+  fail(path: string, message: string): void {
+    this.errors.push({ path, message });
+  }
+
+  /** The object at `path`, with any key outside `known` reported. */
+  object(v: unknown, path: string, known: readonly string[]): Json {
+    if (!isObject(v)) {
+      this.fail(path, 'must be an object');
+      return {};
+    }
+    for (const key of Object.keys(v))
+      if (!known.includes(key)) this.fail(`${path}.${key}`, 'is not a field this app knows');
+    return v;
+  }
+
+  text(v: unknown, path: string, { allowEmpty = false } = {}): string {
+    if (typeof v !== 'string') this.fail(path, 'must be text');
+    else if (!allowEmpty && v.trim() === '') this.fail(path, 'must not be empty');
+    else if (v.length > maxTextLength)
+      this.fail(path, `is longer than ${maxTextLength} characters`);
+    else return v;
+    return '';
+  }
+
+  texts(v: unknown, path: string, min: number, max: number): string[] {
+    if (!Array.isArray(v)) {
+      this.fail(path, 'must be a list of texts');
+      return [];
+    }
+    if (v.length < min) this.fail(path, `needs at least ${min} item${min === 1 ? '' : 's'}`);
+    if (v.length > max) this.fail(path, `has ${v.length} items; at most ${max} are allowed`);
+    return v.map((item, i) => this.text(item, `${path}[${i}]`));
+  }
+
+  seed(v: unknown, path: string): number {
+    const problem = numberProblem(seedField, v);
+    if (problem) this.fail(path, problem);
+    return typeof v === 'number' ? v : 0;
+  }
+
+  modelId(v: unknown, path: string): string {
+    const id = this.text(v, path);
+    if (id && !modelSource(id)) this.fail(path, modelIdRule);
+    return id;
+  }
+}
+
+function checkTemplates(c: Checker, v: unknown): PromptTemplates {
+  const keys = Object.keys(defaultTemplates) as (keyof PromptTemplates)[];
+  const o = c.object(v, 'templates', keys);
+  const out = {} as PromptTemplates;
+  for (const key of keys) {
+    const text = c.text(o[key], `templates.${key}`);
+    for (const name of requiredVariables[key])
+      if (text && !text.includes(`{${name}}`))
+        c.fail(`templates.${key}`, `must contain the variable {${name}}`);
+    out[key] = text;
+  }
+  return out;
+}
+
+const topKeys = [
+  'version',
+  'name',
+  'seed',
+  'constitution',
+  'prompts',
+  'templates',
+  'models',
+  'stages',
+];
+
+/**
+ * Checks untrusted data and returns a typed experiment (a fresh copy), or every problem
+ * found, each naming its field.
+ */
+export function validateExperiment(data: unknown): Validation {
+  const c = new Checker();
+  if (!isObject(data)) {
+    c.fail('experiment', 'must be an object');
+    return { ok: false, errors: c.errors };
+  }
+  if (data.version !== experimentVersion) {
+    const newer = typeof data.version === 'number' && data.version > experimentVersion;
+    c.fail(
+      'version',
+      newer
+        ? `is ${String(data.version)}, made by a newer version of the app (this one reads ${experimentVersion})`
+        : `must be ${experimentVersion}`,
+    );
+    return { ok: false, errors: c.errors };
+  }
+  const o = c.object(data, 'experiment', topKeys);
+  const prompts = c.object(o.prompts, 'prompts', ['redTeam', 'ordinary', 'heldOut']);
+  const heldOut = c.object(prompts.heldOut, 'prompts.heldOut', ['redTeam', 'ordinary']);
+  const models = c.object(o.models, 'models', ['policy', 'feedback']);
+  const experiment: Experiment = {
+    version: experimentVersion,
+    name: c.text(o.name, 'name', { allowEmpty: true }),
+    seed: c.seed(o.seed, 'seed'),
+    constitution: c.texts(o.constitution, 'constitution', 1, 32),
+    prompts: {
+      redTeam: c.texts(prompts.redTeam, 'prompts.redTeam', 1, 1000),
+      ordinary: c.texts(prompts.ordinary, 'prompts.ordinary', 0, 1000),
+      heldOut: {
+        redTeam: c.texts(heldOut.redTeam, 'prompts.heldOut.redTeam', 1, 2000),
+        ordinary: c.texts(heldOut.ordinary, 'prompts.heldOut.ordinary', 0, 2000),
+      },
+    },
+    templates: checkTemplates(c, o.templates),
+    models: {
+      policy: c.modelId(models.policy, 'models.policy'),
+      feedback: c.modelId(models.feedback, 'models.feedback'),
+    },
+    stages: checkTable(stageFields, o.stages, 'stages', c.errors) as StageConfigs,
+  };
+  return c.errors.length ? { ok: false, errors: c.errors } : { ok: true, experiment };
+}
+
+/** The errors as one readable message. */
+export function describeErrors(errors: FieldError[]): string {
+  return errors.map((e) => `${e.path} ${e.message}`).join('; ');
+}
+
+/** The experiment in `data`, or an error listing every problem (`what` names the source). */
+export function experimentOrThrow(data: unknown, what = 'The experiment'): Experiment {
+  const checked = validateExperiment(data);
+  if (!checked.ok) throw new Error(`${what} is not valid: ${describeErrors(checked.errors)}.`);
+  return checked.experiment;
+}
