@@ -54,7 +54,8 @@ function circles(graph) {
       if (!meta.has(w)) {
         visit(w);
         meta.get(v).low = Math.min(meta.get(v).low, meta.get(w).low);
-      } else if (meta.get(w).onStack) meta.get(v).low = Math.min(meta.get(v).low, meta.get(w).index);
+      } else if (meta.get(w).onStack)
+        meta.get(v).low = Math.min(meta.get(v).low, meta.get(w).index);
     }
     if (meta.get(v).low === meta.get(v).index) {
       const group = [];
@@ -80,10 +81,13 @@ for (const group of circles(graph)) {
 }
 for (const f of all) {
   const lines = readFileSync(f, 'utf8').split('\n').length - 1;
-  if (lines > maxLines) problems.push(`${relative(root, f)} has ${lines} lines (at most ${maxLines})`);
+  if (lines > maxLines)
+    problems.push(`${relative(root, f)} has ${lines} lines (at most ${maxLines})`);
 }
 if (problems.length) {
   console.error(`Structure check failed:\n- ${problems.join('\n- ')}`);
   process.exit(1);
 }
-console.log(`Structure check: ${all.length} files in src/, no import circle, none over ${maxLines} lines.`);
+console.log(
+  `Structure check: ${all.length} files in src/, no import circle, none over ${maxLines} lines.`,
+);

@@ -2,7 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { defaultExperiment, withFirstPrompts, type Experiment } from '../../src/lib/state/experiment.ts';
+import {
+  defaultExperiment,
+  withFirstPrompts,
+  type Experiment,
+} from '../../src/lib/state/experiment.ts';
 import { encodeShareLink } from '../../src/lib/state/share-link.ts';
 import { baseUrl, launchChromium } from './fixtures.ts';
 

@@ -64,8 +64,7 @@ describe('experiment', () => {
       { path: 'stages.sft.epochs', message: 'is missing' },
       {
         path: 'stages.label.cotBand',
-        message:
-          'must be two numbers [low, high], low between 0 and 0.5, high between 0.5 and 1',
+        message: 'must be two numbers [low, high], low between 0 and 0.5, high between 0.5 and 1',
       },
       { path: 'stages.ppo.klCoeff', message: 'is not a setting this app knows' },
     ]);

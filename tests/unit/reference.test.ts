@@ -1,5 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import { adamStep, makeMlpProblem, matmulRef, maxRelError, mlpLossAndGrads, mlpParamOrder, trainMlpRef, type MlpParams } from '../../src/lib/backend/reference.ts';
+import {
+  adamStep,
+  makeMlpProblem,
+  matmulRef,
+  maxRelError,
+  mlpLossAndGrads,
+  mlpParamOrder,
+  trainMlpRef,
+  type MlpParams,
+} from '../../src/lib/backend/reference.ts';
 import { mulberry32 } from '../../src/lib/util/random.ts';
 
 describe('mulberry32', () => {

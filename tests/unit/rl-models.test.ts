@@ -1,9 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
-import { pairBatch, trainRewardModel, type PairSequence } from '../../src/lib/model/reward-train.ts';
+import {
+  pairBatch,
+  trainRewardModel,
+  type PairSequence,
+} from '../../src/lib/model/reward-train.ts';
 import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
-import { buildRollout, PpoTrainer } from '../../src/lib/rl/ppo.ts';
+import { PpoTrainer } from '../../src/lib/rl/ppo.ts';
+import { buildRollout } from '../../src/lib/rl/rollout.ts';
 import { defaultPpoConfig } from '../../src/lib/rl/ppo-config.ts';
 import { PromptStream } from '../../src/lib/rl/rl-tasks.ts';
 import { Rng } from '../../src/lib/util/random.ts';

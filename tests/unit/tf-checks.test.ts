@@ -2,7 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, expect, test } from 'vitest';
-import { makeMlpProblem, matmulRef, maxRelError, trainMlpRef, uniformArray } from '../../src/lib/backend/reference.ts';
+import {
+  makeMlpProblem,
+  matmulRef,
+  maxRelError,
+  trainMlpRef,
+  uniformArray,
+} from '../../src/lib/backend/reference.ts';
 import { mulberry32 } from '../../src/lib/util/random.ts';
 import { matmulOnBackend, TfMlp, trainMlpOnBackend } from '../../src/lib/backend/tf-checks.ts';
 

@@ -21,6 +21,15 @@ import {
  * bottom: `forward` is the whole model.
  */
 
+/** What every decoder block of one forward pass shares. */
+interface BlockInput {
+  batch: number;
+  /** Additive attention mask [B, 1, T, S]: 0 where a query may attend, a large negative else. */
+  bias: tf.Tensor4D;
+  /** Rotary cos and sin at each position. */
+  angles: ReturnType<typeof ropeAt>;
+}
+
 /** Keys and values of every layer for the positions seen so far: [B, kvH, S, hd] each. */
 export interface KvCache {
   keys: tf.Tensor4D[];
@@ -120,74 +129,77 @@ export class LlamaModel {
   forward(input: ForwardInput, wantCache = false): ForwardOutput {
     const c = this.config;
     const past = input.cache?.length ?? 0;
-    const newTokens = input.ids.shape[1];
-    const bias = attentionBias(input.keyMask, past, newTokens); // [B, 1, T, S]
-    const batch = input.ids.shape[0];
+    const [batch, newTokens] = input.ids.shape;
+    const step: BlockInput = {
+      batch,
+      bias: attentionBias(input.keyMask, past, newTokens), // [B, 1, T, S]
+      angles: ropeAt(this.rope, input.positions), // cos, sin [B, 1, T, hd]
+    };
     const table = this.p('model.embed_tokens.weight') as tf.Tensor2D;
     // Activations stay 2D, [B·T, d], between the attention's head splits.
-    let h: tf.Tensor = tf.reshape(embed(table, input.ids), [-1, c.hidden_size]); // [B·T, d]
-    const angles = ropeAt(this.rope, input.positions); // cos, sin [B, 1, T, hd]
-    const t = (weight: tf.Tensor2D) => this.transposedOf(weight);
+    let h: tf.Tensor2D = tf.reshape(embed(table, input.ids), [-1, c.hidden_size]); // [B·T, d]
     const keys: tf.Tensor4D[] = [];
     const values: tf.Tensor4D[] = [];
-
     for (let i = 0; i < c.num_hidden_layers; i++) {
-      const w = (n: string) => this.p(`model.layers.${i}.${n}`) as tf.Tensor2D;
-      // 1. Attention block: pre-norm, rotary q and k, attend over cached + new keys.
-      const x = rmsNorm(h, w('input_layernorm.weight') as unknown as tf.Tensor1D, c.rms_norm_eps);
-      const q = applyRope(
-        splitHeads(
-          linear(x, w('self_attn.q_proj.weight'), t(w('self_attn.q_proj.weight'))) as tf.Tensor2D,
-          batch,
-          c.num_attention_heads,
-          c.head_dim,
-        ),
-        angles,
-      ); // [B, H, T, hd]
-      let k = applyRope(
-        splitHeads(
-          linear(x, w('self_attn.k_proj.weight'), t(w('self_attn.k_proj.weight'))) as tf.Tensor2D,
-          batch,
-          c.num_key_value_heads,
-          c.head_dim,
-        ),
-        angles,
-      ); // [B, kvH, T, hd]
-      let v = splitHeads(
-        linear(x, w('self_attn.v_proj.weight'), t(w('self_attn.v_proj.weight'))) as tf.Tensor2D,
-        batch,
-        c.num_key_value_heads,
-        c.head_dim,
-      ); // [B, kvH, T, hd]
-      if (input.cache) {
-        k = tf.concat([input.cache.keys[i]!, k], 2); // [B, kvH, S, hd]
-        v = tf.concat([input.cache.values[i]!, v], 2);
-      }
+      const past = input.cache && { k: input.cache.keys[i]!, v: input.cache.values[i]! };
+      const { out, k, v } = this.attentionBlock(i, h, step, past);
+      h = tf.add(h, out); // [B·T, d]
+      h = tf.add(h, this.mlpBlock(i, h)); // [B·T, d]
       keys.push(k);
       values.push(v);
-      const attended = attention(q, k, v, bias); // [B, H, T, hd]
-      h = tf.add(
-        h,
-        linear(mergeHeads(attended), w('self_attn.o_proj.weight'), t(w('self_attn.o_proj.weight'))),
-      );
-      // 2. Feed-forward block: pre-norm, SwiGLU.
-      const y = rmsNorm(
-        h,
-        w('post_attention_layernorm.weight') as unknown as tf.Tensor1D,
-        c.rms_norm_eps,
-      );
-      h = tf.add(
-        h,
-        swiGlu(y, w('mlp.gate_proj.weight'), w('mlp.up_proj.weight'), w('mlp.down_proj.weight'), t),
-      );
     }
-    const hidden = tf.reshape(
-      rmsNorm(h, this.p('model.norm.weight') as unknown as tf.Tensor1D, c.rms_norm_eps),
-      [batch, newTokens, c.hidden_size],
-    ) as tf.Tensor3D; // [B, T, d]
+    const normed = rmsNorm(h, this.norm('model.norm.weight'), c.rms_norm_eps); // [B·T, d]
+    const hidden = tf.reshape(normed, [batch, newTokens, c.hidden_size]) as tf.Tensor3D; // [B, T, d]
     const out: ForwardOutput = { hidden };
     if (wantCache) out.cache = { keys, values, length: past + newTokens };
     return out;
+  }
+
+  /** A projection of layer `i` ("self_attn.q_proj"): x [N, in] → [N, out]. */
+  private project(i: number, name: string, x: tf.Tensor2D): tf.Tensor2D {
+    const weight = this.p(`model.layers.${i}.${name}.weight`) as tf.Tensor2D;
+    return linear(x, weight, this.transposedOf(weight)) as tf.Tensor2D;
+  }
+
+  private norm(name: string): tf.Tensor1D {
+    return this.p(name) as unknown as tf.Tensor1D;
+  }
+
+  /**
+   * Layer `i`'s attention: pre-norm, q/k/v projections, rotary q and k, attention over the
+   * cached and new keys, output projection. Returns the residual update and the keys and
+   * values (cache included) for the next cache.
+   */
+  private attentionBlock(
+    i: number,
+    h: tf.Tensor2D, // [B·T, d]
+    step: BlockInput,
+    past?: { k: tf.Tensor4D; v: tf.Tensor4D },
+  ): { out: tf.Tensor2D; k: tf.Tensor4D; v: tf.Tensor4D } {
+    const c = this.config;
+    const norm = this.norm(`model.layers.${i}.input_layernorm.weight`);
+    const x = rmsNorm(h, norm, c.rms_norm_eps) as tf.Tensor2D; // [B·T, d]
+    const heads = (name: string, n: number) =>
+      splitHeads(this.project(i, `self_attn.${name}`, x), step.batch, n, c.head_dim);
+    const q = applyRope(heads('q_proj', c.num_attention_heads), step.angles); // [B, H, T, hd]
+    let k = applyRope(heads('k_proj', c.num_key_value_heads), step.angles); // [B, kvH, T, hd]
+    let v = heads('v_proj', c.num_key_value_heads); // [B, kvH, T, hd]
+    if (past) {
+      k = tf.concat([past.k, k], 2); // [B, kvH, S, hd]
+      v = tf.concat([past.v, v], 2);
+    }
+    const attended = attention(q, k, v, step.bias) as tf.Tensor4D; // [B, H, T, hd]
+    return { out: this.project(i, 'self_attn.o_proj', mergeHeads(attended)), k, v };
+  }
+
+  /** Layer `i`'s feed-forward: pre-norm, then SwiGLU. Returns the residual update [B·T, d]. */
+  private mlpBlock(i: number, h: tf.Tensor2D): tf.Tensor2D {
+    const w = (n: string) => this.p(`model.layers.${i}.mlp.${n}.weight`) as tf.Tensor2D;
+    const norm = this.norm(`model.layers.${i}.post_attention_layernorm.weight`);
+    const y = rmsNorm(h, norm, this.config.rms_norm_eps); // [B·T, d]
+    return swiGlu(y, w('gate_proj'), w('up_proj'), w('down_proj'), (weight) =>
+      this.transposedOf(weight),
+    ) as tf.Tensor2D;
   }
 
   /** Next-token logits [B, T, V] from hidden states [B, T, d]. */

@@ -1,4 +1,4 @@
-import { defaultsOf, num, type ConfigOf } from '../config/fields.ts';
+import { num, type ConfigOf } from '../config/fields.ts';
 
 /**
  * Settings of the reward-model trainer (model/reward-train.ts), one field table: TRL's

@@ -1,6 +1,5 @@
 import type { PreferenceRecord } from '../domain/records.ts';
 import { clampLabel, orderAveraged, probabilityOfA } from '../ops/preferences.ts';
-import type { PreferencePair } from '../domain/policy.ts';
 import { renderTemplate, type PromptTemplates } from '../world/templates.ts';
 import type { LabelConfig } from './config.ts';
 import type { EmitEvent } from './events.ts';

@@ -8,66 +8,7 @@ import { maskedMean, tokenLogprobs } from '../ops/logprobs.ts';
 import { clippedPolicyLoss, clippedValueLoss } from '../ops/ppo-losses.ts';
 import { Rng } from '../util/random.ts';
 import type { PpoConfig } from './ppo-config.ts';
-
-/** Prompt + response sequences of a rollout, as next-token rows [B, T] (right-padded). */
-export interface Rollout {
-  /** Inputs: each sequence without its last token. */
-  ids: Rows;
-  /** Targets: each sequence without its first token. */
-  targets: Rows;
-  keyMask: Rows;
-  /** 1 where the target is a response token (the actions PPO scores and updates). */
-  responseMask: Rows;
-  /** Whole sequences and their mask [B, T + 1], for the reward model. */
-  sequences: Rows;
-  sequenceMask: Rows;
-}
-
-export function buildRollout(prompts: number[][], responses: number[][], padId: number): Rollout {
-  const seqs = prompts.map((p, b) => [...p, ...responses[b]!]);
-  const length = Math.max(...seqs.map((s) => s.length)); // T + 1
-  const pad = (s: number[]) => [...s, ...new Array<number>(length - s.length).fill(padId)];
-  const sequences = seqs.map(pad);
-  const sequenceMask = seqs.map((s) => pad(s.map(() => 1)).map((x, i) => (i < s.length ? x : 0)));
-  return {
-    ids: sequences.map((s) => s.slice(0, -1)),
-    targets: sequences.map((s) => s.slice(1)),
-    keyMask: sequenceMask.map((m) => m.slice(0, -1)),
-    // Target t is token t + 1: a response token when prompt length <= t + 1 < sequence length.
-    responseMask: prompts.map((p, b) =>
-      Array.from({ length: length - 1 }, (_, t) =>
-        t + 1 >= p.length && t + 1 < seqs[b]!.length ? 1 : 0,
-      ),
-    ),
-    sequences,
-    sequenceMask,
-  };
-}
-
-/** Log-probs of the targets under a model, [B, T] (no gradient). */
-async function logprobsOf(model: LlamaModel, r: Rollout): Promise<Rows> {
-  const out = tf.tidy(() => {
-    const { hidden } = model.forward({
-      ids: tf.tensor2d(r.ids, undefined, 'int32'),
-      keyMask: tf.tensor2d(r.keyMask),
-      positions: tf.tensor2d(positionsFromMask(r.keyMask), undefined, 'int32'),
-    });
-    return tokenLogprobs(model.logits(hidden), tf.tensor2d(r.targets, undefined, 'int32'));
-  });
-  const rows = (await out.array()) as Rows;
-  out.dispose();
-  return rows;
-}
-
-async function read(t: tf.Tensor): Promise<Rows | number[]> {
-  const v = (await t.array()) as Rows | number[];
-  t.dispose();
-  return v;
-}
-
-const rowSum = (x: Rows, mask: Rows) =>
-  x.map((row, b) => row.reduce((s, v, t) => s + (mask[b]![t] ? v : 0), 0));
-const mean = (x: number[]) => (x.length ? x.reduce((a, b) => a + b, 0) / x.length : 0);
+import { buildRollout, logprobsOf, mean, read, rowSum } from './rollout.ts';
 
 export interface PpoIteration {
   /** TRL's metric names. */
@@ -82,6 +23,32 @@ export interface PpoIteration {
 
 /** Entropy below this share of the first iteration's counts as collapsed. */
 export const entropyCollapse = 0.25;
+
+/** The statistics of one minibatch update, and the TRL metric each is averaged into. */
+const statMetrics = {
+  approxkl: 'policy/approxkl_avg',
+  clipfrac: 'policy/clipfrac_avg',
+  pg: 'loss/policy_avg',
+  vf: 'loss/value_avg',
+  vfClip: 'val/clipfrac_avg',
+  entropy: 'policy/entropy_avg',
+  ratio: 'val/ratio',
+  ratioVar: 'val/ratio_var',
+} as const;
+type UpdateStats = Record<keyof typeof statMetrics, number>;
+
+/** The gradients of one model's variables, by parameter name (the rest untouched). */
+function gradsOf(
+  params: Map<string, tf.Variable>,
+  grads: tf.NamedTensorMap,
+): Map<string, tf.Tensor> {
+  const out = new Map<string, tf.Tensor>();
+  for (const [name, v] of params) {
+    const g = grads[v.name];
+    if (g) out.set(name, g);
+  }
+  return out;
+}
 
 /**
  * TRL-style PPO on four models: the policy (trained), the frozen reference (the SFT
@@ -151,16 +118,7 @@ export class PpoTrainer {
 
     // 4. Epochs of minibatch updates.
     const rng = new Rng(seed + 1);
-    const stats: Record<string, number[]> = {
-      approxkl: [],
-      clipfrac: [],
-      pg: [],
-      vf: [],
-      vfClip: [],
-      entropy: [],
-      ratio: [],
-      ratioVar: [],
-    };
+    const stats: UpdateStats[] = [];
     const rows = r.ids.length;
     const size = Math.ceil(rows / c.miniBatches);
     for (let epoch = 0; epoch < c.ppoEpochs; epoch++) {
@@ -178,7 +136,7 @@ export class PpoTrainer {
           oldValues: pick(oldValues),
           returns: pick(returns),
         });
-        for (const [k, v] of Object.entries(step)) stats[k]!.push(v);
+        stats.push(step);
       }
     }
 
@@ -196,33 +154,36 @@ export class PpoTrainer {
       'objective/non_score_reward': nonScoreSum,
       'objective/rlhf_reward': mean(scores) + nonScoreSum,
       'objective/scores': mean(scores),
-      'policy/approxkl_avg': mean(stats.approxkl!),
-      'policy/clipfrac_avg': mean(stats.clipfrac!),
-      'loss/policy_avg': mean(stats.pg!),
-      'loss/value_avg': mean(stats.vf!),
-      'val/clipfrac_avg': mean(stats.vfClip!),
-      'policy/entropy_avg': mean(stats.entropy!),
-      'val/ratio': mean(stats.ratio!),
-      'val/ratio_var': mean(stats.ratioVar!),
+      ...Object.fromEntries(
+        Object.entries(statMetrics).map(([k, metric]) => [
+          metric,
+          mean(stats.map((x) => x[k as keyof UpdateStats])),
+        ]),
+      ),
       'val/num_eos_tokens': rolled.finished.filter(Boolean).length,
     };
+    const warnings = this.warnings(klSum, metrics['policy/entropy_avg']!, rolled.tokens);
+    return { metrics, responses: rolled.tokens, scores, finished: rolled.finished, warnings };
+  }
+
+  /** What a student should look at after an iteration (TRL's warning signs). */
+  private warnings(klSum: number, entropy: number, responses: number[][]): string[] {
     const warnings: string[] = [];
     if (klSum < 0)
       warnings.push(
         `The KL estimate is negative (${klSum.toFixed(3)}): k1 is noisy per sample; the true KL is never below 0.`,
       );
-    const entropy = metrics['policy/entropy_avg']!;
     this.firstEntropy ??= entropy;
     if (entropy < entropyCollapse * this.firstEntropy)
       warnings.push(
         `Entropy fell to ${entropy.toFixed(3)} nats per token, under ${Math.round(100 * entropyCollapse)}% of the first iteration's ${this.firstEntropy.toFixed(3)}: the policy has almost stopped exploring.`,
       );
-    const texts = rolled.tokens.map((t) => t.join(','));
+    const texts = responses.map((t) => t.join(','));
     if (texts.length > 1 && texts.every((t) => t === texts[0]))
       warnings.push(
         'Every response in the batch is identical: the policy has collapsed to one answer.',
       );
-    return { metrics, responses: rolled.tokens, scores, finished: rolled.finished, warnings };
+    return warnings;
   }
 
   /** One minibatch step of both models (the value model only while the policy is frozen). */
@@ -239,7 +200,7 @@ export class PpoTrainer {
       oldValues: Rows;
       returns: Rows;
     },
-  ): Promise<Record<string, number>> {
+  ): Promise<UpdateStats> {
     const c = this.config;
     const mask = tf.tensor2d(mb.mask);
     const inputs = [
@@ -249,8 +210,7 @@ export class PpoTrainer {
       tf.tensor2d(mb.returns),
     ] as const;
     const [oldLogp, advantages, oldValues, returns] = inputs;
-    const kept: tf.Tensor[] = [];
-    const keep = <T extends tf.Tensor>(t: T) => (kept.push(tf.keep(t)), t);
+    let kept = {} as Record<keyof UpdateStats, tf.Scalar>;
     const policyVars = [...this.policy.params.values()];
     const valueVars = [...this.value.params.values()];
     const { value: loss, grads } = tf.variableGrads(() => {
@@ -269,37 +229,30 @@ export class PpoTrainer {
       const entropy = tf.neg(tf.sum(tf.mul(probs, tf.logSoftmax(logits)), -1));
       const ratioMean = maskedMean(pol.ratio, mask);
       const ratioVar = maskedMean(tf.square(tf.sub(pol.ratio, ratioMean)), mask);
-      [
-        pol.loss,
-        val.loss,
-        pol.approxKl,
-        pol.clipFrac,
-        val.clipFrac,
-        maskedMean(entropy, mask),
-        ratioMean,
+      const named = {
+        pg: pol.loss,
+        vf: val.loss,
+        approxkl: pol.approxKl,
+        clipfrac: pol.clipFrac,
+        vfClip: val.clipFrac,
+        entropy: maskedMean(entropy, mask),
+        ratio: ratioMean,
         ratioVar,
-      ].forEach(keep);
+      };
+      kept = Object.fromEntries(
+        Object.entries(named).map(([k, t]) => [k, tf.keep(t as tf.Scalar)]),
+      ) as typeof kept;
       return tf.add(pol.loss, tf.mul(c.vfCoef, val.loss)) as tf.Scalar;
     }, [...policyVars, ...valueVars]);
-    const policyNames = new Map([...this.policy.params].map(([n, v]) => [v.name, n]));
-    const valueNames = new Map([...this.value.params].map(([n, v]) => [v.name, n]));
-    const policyGrads = new Map<string, tf.Tensor>();
-    const valueGrads = new Map<string, tf.Tensor>();
-    for (const [name, g] of Object.entries(grads)) {
-      if (policyNames.has(name)) policyGrads.set(policyNames.get(name)!, g);
-      else if (valueNames.has(name)) valueGrads.set(valueNames.get(name)!, g);
-      else g.dispose();
-    }
+    const policyGrads = gradsOf(this.policy.params, grads);
+    const valueGrads = gradsOf(this.value.params, grads);
     const norms = [this.valueOptimizer.apply(valueGrads, lr.value)];
     if (trainPolicy) norms.push(this.policyOptimizer.apply(policyGrads, lr.policy));
     else tf.dispose([...policyGrads.values()]);
-    const read = await Promise.all([loss, ...kept].map((t) => t.data()));
-    tf.dispose([loss, ...kept, ...norms, mask, ...inputs]);
-    const [, pg, vf, approxkl, clipfrac, vfClip, entropy, ratio, ratioVar] = read.map((v) => v[0]!);
-    return { pg, vf, approxkl, clipfrac, vfClip, entropy, ratio, ratioVar } as Record<
-      string,
-      number
-    >;
+    const names = Object.keys(kept) as (keyof UpdateStats)[];
+    const read = await Promise.all(names.map((k) => kept[k].data()));
+    tf.dispose([loss, ...Object.values(kept), ...norms, mask, ...inputs]);
+    return Object.fromEntries(names.map((k, i) => [k, read[i]![0]!])) as UpdateStats;
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@ import type { PolicySession } from '../model/policy-session.ts';
 import type { RewardTrainConfig } from '../model/reward-config.ts';
 import { padRows, trainRewardModel, type PairSequence } from '../model/reward-train.ts';
 import { ScalarHeadModel } from '../model/scalar-head.ts';
-import type { PpoSample, PreferencePair, RewardRunResult } from '../domain/policy.ts';
+import type { PreferencePair, RewardRunResult } from '../domain/policy.ts';
 import { Rng } from '../util/random.ts';
 import { PpoTrainer } from './ppo.ts';
 import type { PpoConfig } from './ppo-config.ts';

@@ -6,7 +6,7 @@ import { defaultStageConfigs, type StageConfigs } from '../pipeline/config.ts';
 import { seedConstitution } from '../world/principles.ts';
 import { promptsWhere } from '../world/prompts.ts';
 import { Rng } from '../util/random.ts';
-import { defaultTemplates, requiredVariables, type PromptTemplates } from '../world/templates.ts';
+import { defaultTemplates, type PromptTemplates } from '../world/templates.ts';
 import { seedPrompts } from '../world/topics.ts';
 
 export const experimentVersion = 1;

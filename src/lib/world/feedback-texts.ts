@@ -1,6 +1,6 @@
 import type { CritiqueMode } from '../domain/modes.ts';
 import { answerText, type Behaviour } from './answers.ts';
-import { asksToExplain, principleOf, type PrincipleInfo } from './principles.ts';
+import { asksToExplain, type PrincipleInfo } from './principles.ts';
 import type { Topic } from './topics.ts';
 
 /**

@@ -1,0 +1,69 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { positionsFromMask, type LlamaModel } from '../model/llama.ts';
+import type { Rows } from '../ops/advantages.ts';
+import { tokenLogprobs } from '../ops/logprobs.ts';
+
+/**
+ * A PPO rollout as tensors' rows: prompt + response sequences in next-token form, and the
+ * small readbacks PPO's arithmetic (plain JS, rl/../ops/advantages.ts) works on.
+ */
+
+/** Prompt + response sequences of a rollout, as next-token rows [B, T] (right-padded). */
+export interface Rollout {
+  /** Inputs: each sequence without its last token. */
+  ids: Rows;
+  /** Targets: each sequence without its first token. */
+  targets: Rows;
+  keyMask: Rows;
+  /** 1 where the target is a response token (the actions PPO scores and updates). */
+  responseMask: Rows;
+  /** Whole sequences and their mask [B, T + 1], for the reward model. */
+  sequences: Rows;
+  sequenceMask: Rows;
+}
+
+export function buildRollout(prompts: number[][], responses: number[][], padId: number): Rollout {
+  const seqs = prompts.map((p, b) => [...p, ...responses[b]!]);
+  const length = Math.max(...seqs.map((s) => s.length)); // T + 1
+  const pad = (s: number[]) => [...s, ...new Array<number>(length - s.length).fill(padId)];
+  const sequences = seqs.map(pad);
+  const sequenceMask = seqs.map((s) => pad(s.map(() => 1)).map((x, i) => (i < s.length ? x : 0)));
+  return {
+    ids: sequences.map((s) => s.slice(0, -1)),
+    targets: sequences.map((s) => s.slice(1)),
+    keyMask: sequenceMask.map((m) => m.slice(0, -1)),
+    // Target t is token t + 1: a response token when prompt length <= t + 1 < sequence length.
+    responseMask: prompts.map((p, b) =>
+      Array.from({ length: length - 1 }, (_, t) =>
+        t + 1 >= p.length && t + 1 < seqs[b]!.length ? 1 : 0,
+      ),
+    ),
+    sequences,
+    sequenceMask,
+  };
+}
+
+/** Log-probs of the targets under a model, [B, T] (no gradient). */
+export async function logprobsOf(model: LlamaModel, r: Rollout): Promise<Rows> {
+  const out = tf.tidy(() => {
+    const { hidden } = model.forward({
+      ids: tf.tensor2d(r.ids, undefined, 'int32'),
+      keyMask: tf.tensor2d(r.keyMask),
+      positions: tf.tensor2d(positionsFromMask(r.keyMask), undefined, 'int32'),
+    });
+    return tokenLogprobs(model.logits(hidden), tf.tensor2d(r.targets, undefined, 'int32'));
+  });
+  const rows = (await out.array()) as Rows;
+  out.dispose();
+  return rows;
+}
+
+export async function read(t: tf.Tensor): Promise<Rows | number[]> {
+  const v = (await t.array()) as Rows | number[];
+  t.dispose();
+  return v;
+}
+
+export const rowSum = (x: Rows, mask: Rows) =>
+  x.map((row, b) => row.reduce((s, v, t) => s + (mask[b]![t] ? v : 0), 0));
+export const mean = (x: number[]) => (x.length ? x.reduce((a, b) => a + b, 0) / x.length : 0);
