@@ -11,10 +11,13 @@ import { useCpu } from './tf-setup.ts';
 
 beforeAll(useCpu);
 
-const close = (actual: number[][], expected: number[][], digits = 9) =>
+/** Every entry close to the expected one, and the same shape (a shorter result fails). */
+const close = (actual: number[][], expected: number[][], digits = 9) => {
+  expect(actual.map((row) => row.length)).toEqual(expected.map((row) => row.length));
   actual.forEach((row, b) =>
     row.forEach((v, t) => expect(v).toBeCloseTo(expected[b]![t]!, digits)),
   );
+};
 
 const read = async (x: tf.Tensor) => {
   const v = (await x.data())[0]!;

@@ -216,6 +216,12 @@ export class FeedbackModel {
     }
   }
 
+  /** One tiny scoring pass right after loading, so ONNX Runtime's first-run set-up (kernel
+   * and shader compilation, buffer allocation) is not paid by the run's first request. */
+  async warmUp(): Promise<void> {
+    await this.scoreContinuations('Hello.', ['Hi.']);
+  }
+
   async dispose(): Promise<void> {
     await this.model.dispose();
   }

@@ -50,7 +50,10 @@ export async function encodeShareLink(
   experiment: Experiment,
   hidden: PanelId[] = [],
 ): Promise<string> {
-  const json = JSON.stringify({ experiment, hidden });
+  // A valid experiment travels as its checker returns it: every field of its tables, in their
+  // order, nothing else. An invalid one travels as it is, so its reader sees the same problems.
+  const checked = validateExperiment(experiment);
+  const json = JSON.stringify({ experiment: checked.ok ? checked.experiment : experiment, hidden });
   const packed = await pipeBytes(
     new TextEncoder().encode(json),
     new CompressionStream('deflate-raw'),

@@ -35,6 +35,8 @@ serveRequests<FeedbackRequest, FeedbackResults>(self as unknown as Port, {
       await loaded.dispose();
       throwIfAborted(ctx.signal);
     }
+    ctx.emit({ status: 'loading', message: `Warming up ${request.model}…` });
+    await loaded.warmUp();
     await model?.dispose();
     model = loaded;
     return { id: loaded.id, device: loaded.device };
