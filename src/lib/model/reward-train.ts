@@ -110,6 +110,43 @@ export interface RewardTrainHooks {
   checkpoint?: () => Promise<void>;
 }
 
+/** One AdamW step on a batch of pairs: the loss, the gradient norm, and the batch's rewards. */
+async function rewardStep(
+  model: ScalarHeadModel,
+  optimizer: AdamW,
+  batch: PairSequence[],
+  lr: number,
+  config: RewardTrainConfig,
+): Promise<{ loss: number; gradNorm: number; chosen: Float32Array; rejected: Float32Array }> {
+  const names = new Map([...model.params].map(([n, v]) => [v.name, n]));
+  const labels = tf.tensor1d(batch.map((p) => p.label)); // [B]
+  let chosen: tf.Tensor1D | null = null;
+  let rejected: tf.Tensor1D | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const r = pairRewards(model, batch); // [B] each
+    chosen = tf.keep(r.chosen);
+    rejected = tf.keep(r.rejected);
+    return bradleyTerryLoss(r.chosen, r.rejected, labels, config.centering);
+  }, [...model.params.values()]);
+  const norm = optimizer.apply(
+    new Map(Object.entries(grads).map(([v, g]) => [names.get(v)!, g])),
+    lr,
+  );
+  const [loss, gradNorm, c, r] = await Promise.all([
+    value.data(),
+    norm.data(),
+    chosen!.data(),
+    rejected!.data(),
+  ]);
+  tf.dispose([value, norm, labels, chosen!, rejected!]);
+  return {
+    loss: loss[0]!,
+    gradNorm: gradNorm[0]!,
+    chosen: c as Float32Array,
+    rejected: r as Float32Array,
+  };
+}
+
 /**
  * Trains the reward model with the Bradley-Terry loss on soft labels: AdamW, warm-up and
  * cosine decay, clipping, seeded shuffles; held-out statistics after every epoch.
@@ -134,8 +171,6 @@ export async function trainRewardModel(
   });
   const rng = new Rng(seed);
   const evals: RewardStats[] = [];
-  const variables = [...model.params.values()];
-  const names = new Map([...model.params].map(([n, v]) => [v.name, n]));
   let step = 0;
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
@@ -144,36 +179,23 @@ export async function trainRewardModel(
         await hooks.checkpoint?.();
         const batch = order.slice(batchStart, batchStart + config.batchSize);
         const lr = warmupCosine(step, total, warmup, config.learningRate);
-        const labels = tf.tensor1d(batch.map((p) => p.label));
-        let chosen: tf.Tensor1D | null = null;
-        let rejected: tf.Tensor1D | null = null;
-        const { value, grads } = tf.variableGrads(() => {
-          const r = pairRewards(model, batch);
-          chosen = tf.keep(r.chosen);
-          rejected = tf.keep(r.rejected);
-          return bradleyTerryLoss(r.chosen, r.rejected, labels, config.centering);
-        }, variables);
-        const norm = optimizer.apply(
-          new Map(Object.entries(grads).map(([v, g]) => [names.get(v)!, g])),
+        const { loss, gradNorm, chosen, rejected } = await rewardStep(
+          model,
+          optimizer,
+          batch,
           lr,
+          config,
         );
-        const [lossValue, normValue, c, r] = await Promise.all([
-          value.data(),
-          norm.data(),
-          chosen!.data(),
-          rejected!.data(),
-        ]);
-        tf.dispose([value, norm, labels, chosen!, rejected!]);
-        if (!Number.isFinite(lossValue[0]!))
-          throw new Error(`The reward-model loss became ${lossValue[0]} at step ${step + 1}.`);
+        if (!Number.isFinite(loss))
+          throw new Error(`The reward-model loss became ${loss} at step ${step + 1}.`);
         step++;
         hooks.onEvent?.({
           type: 'metrics',
           step,
           values: {
-            ...stats(lossValue[0]!, c as Float32Array, r as Float32Array),
+            ...stats(loss, chosen, rejected),
             'train/lr': lr,
-            'train/grad_norm': normValue[0]!,
+            'train/grad_norm': gradNorm,
             'train/epoch': epoch + Math.min(1, (batchStart + config.batchSize) / train.length),
           },
         });

@@ -1,4 +1,4 @@
-import type { Chain } from '../domain/records.ts';
+import type { Chain, Round } from '../domain/records.ts';
 import type { PromptTemplates } from '../world/templates.ts';
 import { formatConstitution, renderTemplate } from '../world/templates.ts';
 import type { CritiqueMode } from '../domain/modes.ts';
@@ -22,6 +22,64 @@ export interface CritiqueInput {
   templates: PromptTemplates;
 }
 
+/** Where a round sits: prompt `index`, round `round`, `step` of all the rounds. */
+interface RoundAt {
+  index: number;
+  round: number;
+  step: number;
+}
+
+/** One critique → revision round on `response`, streamed and reported as events. */
+async function critiqueRound(
+  at: RoundAt,
+  texts: { constitution: string; question: string; response: string; principle: string },
+  how: { config: CritiqueConfig; templates: PromptTemplates; seed: number },
+  feedback: FeedbackPort,
+  emit: EmitEvent,
+  signal: AbortSignal,
+): Promise<Round> {
+  const { config, templates, seed } = how;
+  const { index, round, step } = at;
+  const { constitution, question, response, principle } = texts;
+  const stream = (kind: string) => (delta: string) =>
+    emit({ type: 'token', stage: 'critique', key: `${kind}-${index}-${round}`, delta });
+  const critiquePrompt = renderTemplate(templates[templateOf[config.mode]], {
+    constitution,
+    question,
+    response,
+    principle,
+  });
+  const critique = await feedback.generate(
+    critiquePrompt,
+    samplingSettings(config.critique, seed + 2 * step),
+    stream('critique'),
+    signal,
+  );
+  emit({
+    type: 'critique',
+    index,
+    round,
+    principle,
+    mode: config.mode,
+    critiquePrompt,
+    text: critique,
+  });
+  const revisionPrompt = renderTemplate(templates.revision, {
+    constitution,
+    question,
+    response,
+    critique: feedback.quoteCritique(config.mode, critique),
+  });
+  const revision = await feedback.generate(
+    revisionPrompt,
+    samplingSettings(config.revision, seed + 2 * step + 1),
+    stream('revision'),
+    signal,
+  );
+  emit({ type: 'revision', index, round, revisionPrompt, text: revision });
+  return { principle, critiquePrompt, critique, revisionPrompt, revision };
+}
+
 /**
  * SL-CAI's critique and revision: for each prompt, `rounds` times, sample a principle,
  * let the feedback model critique the current response with it, then revise the response
@@ -41,49 +99,23 @@ export async function runCritiqueRevise(
   const total = prompts.length * config.rounds;
   const chains: Chain[] = [];
   for (let i = 0; i < prompts.length; i++) {
-    const prompt = prompts[i]!;
-    const chain: Chain = { prompt, answer: answers[i]!, rounds: [] };
+    const question = prompts[i]!;
+    const chain: Chain = { prompt: question, answer: answers[i]!, rounds: [] };
     let response = chain.answer;
     for (let r = 0; r < config.rounds; r++) {
       throwIfAborted(signal);
-      const principle = principles[i]![r]!;
       const step = i * config.rounds + r;
-      const critiquePrompt = renderTemplate(templates[templateOf[config.mode]], {
-        constitution,
-        question: prompt,
-        response,
-        principle,
-      });
-      const critique = await feedback.generate(
-        critiquePrompt,
-        samplingSettings(config.critique, seed + 2 * step),
-        (delta) => emit({ type: 'token', stage: 'critique', key: `critique-${i}-${r}`, delta }),
+      const principle = principles[i]![r]!;
+      const done = await critiqueRound(
+        { index: i, round: r, step },
+        { constitution, question, response, principle },
+        { config, templates, seed },
+        feedback,
+        emit,
         signal,
       );
-      emit({
-        type: 'critique',
-        index: i,
-        round: r,
-        principle,
-        mode: config.mode,
-        critiquePrompt,
-        text: critique,
-      });
-      const revisionPrompt = renderTemplate(templates.revision, {
-        constitution,
-        question: prompt,
-        response,
-        critique: feedback.quoteCritique(config.mode, critique),
-      });
-      const revision = await feedback.generate(
-        revisionPrompt,
-        samplingSettings(config.revision, seed + 2 * step + 1),
-        (delta) => emit({ type: 'token', stage: 'critique', key: `revision-${i}-${r}`, delta }),
-        signal,
-      );
-      emit({ type: 'revision', index: i, round: r, revisionPrompt, text: revision });
-      chain.rounds.push({ principle, critiquePrompt, critique, revisionPrompt, revision });
-      response = revision;
+      chain.rounds.push(done);
+      response = done.revision;
       emit({
         type: 'progress',
         stage: 'critique',

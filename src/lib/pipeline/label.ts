@@ -25,9 +25,68 @@ export interface LabelInput {
 }
 
 /**
+ * P(the first shown is better) for one presentation order: in CoT mode the feedback model
+ * reasons first (streamed under `key`), then "(A)" and "(B)" are scored as continuations.
+ */
+async function judgeOnce(
+  pair: { template: string; question: string; principle: string; first: string; second: string },
+  how: { config: LabelConfig; seed: number; key: string },
+  ports: Ports,
+  emit: EmitEvent,
+  signal: AbortSignal,
+): Promise<{ p: number; reasoning: string }> {
+  const message = renderTemplate(pair.template, {
+    question: pair.question,
+    principle: pair.principle,
+    response_a: pair.first,
+    response_b: pair.second,
+  });
+  let reasoning = '';
+  let prefix = '';
+  if (how.config.mode === 'cot') {
+    reasoning = await ports.feedback.generate(
+      message,
+      samplingSettings(how.config.reasoning, how.seed),
+      (delta) => emit({ type: 'token', stage: 'label', key: how.key, delta }),
+      signal,
+    );
+    prefix = reasoningPrefix(reasoning);
+  }
+  const [la, lb] = await ports.feedback.scoreContinuations(
+    message,
+    [`${prefix}(A)`, `${prefix}(B)`],
+    signal,
+  );
+  return { p: probabilityOfA(la!, lb!), reasoning };
+}
+
+/** The record of a labelled pair: `chosen` is the answer P(A) favours. */
+function preferenceRecord(
+  prompt: string,
+  principle: string,
+  a: string,
+  b: string,
+  probabilityA: number,
+  reasoning: string,
+): PreferenceRecord {
+  const aWins = probabilityA >= 0.5;
+  return {
+    prompt,
+    chosen: aWins ? a : b,
+    rejected: aWins ? b : a,
+    label: aWins ? probabilityA : 1 - probabilityA,
+    principle,
+    responseA: a,
+    responseB: b,
+    probabilityA,
+    reasoning,
+  };
+}
+
+/**
  * RL-CAI's AI feedback: the SL-CAI policy answers each prompt twice (pairsPerPrompt times
- * over); the feedback model compares the two under a sampled principle. P(A) comes from the option log-probs
- * (normalised), averaged over both orders to cancel position bias; in chain-of-thought mode
+ * over); the feedback model compares the two under a sampled principle. P(A) comes from the
+ * option log-probs (normalised), averaged over both orders to cancel position bias; in chain-of-thought mode
  * the reasoning is generated first and the label clamped to a band. Pairs of identical
  * answers, and pairs the feedback model cannot tell apart (P(A) within minMargin of 0.5,
  * before clamping), carry no preference and are left out.
@@ -71,50 +130,21 @@ export async function runLabel(
       message: `pair ${i + 1} of ${pairPrompts.length}`,
     });
     if (a === b || !a || !b) continue;
-    // P(first shown is better) for one presentation order.
-    const judge = async (first: string, second: string, key: string) => {
-      const message = renderTemplate(template, {
-        question: prompt,
-        principle,
-        response_a: first,
-        response_b: second,
-      });
-      let reasoning = '';
-      let prefix = '';
-      if (config.mode === 'cot') {
-        reasoning = await ports.feedback.generate(
-          message,
-          samplingSettings(config.reasoning, seed + i),
-          (delta) => emit({ type: 'token', stage: 'label', key, delta }),
-          signal,
-        );
-        prefix = reasoningPrefix(reasoning);
-      }
-      const [la, lb] = await ports.feedback.scoreContinuations(
-        message,
-        [`${prefix}(A)`, `${prefix}(B)`],
+    const judge = (first: string, second: string, order: 'ab' | 'ba') =>
+      judgeOnce(
+        { template, question: prompt, principle, first, second },
+        { config, seed: seed + i, key: `reasoning-${i}-${order}` },
+        ports,
+        emit,
         signal,
       );
-      return { p: probabilityOfA(la!, lb!), reasoning };
-    };
-    const shown = await judge(a, b, `reasoning-${i}-ab`);
-    const swapped = await judge(b, a, `reasoning-${i}-ba`);
+    const shown = await judge(a, b, 'ab');
+    const swapped = await judge(b, a, 'ba');
     let probabilityA = orderAveraged(shown.p, swapped.p);
     // Too close to call: no preference to learn, and a coin flip for the held-out accuracy.
     if (Math.abs(probabilityA - 0.5) < config.minMargin) continue;
     if (config.mode === 'cot') probabilityA = clampLabel(probabilityA, config.cotBand);
-    const aWins = probabilityA >= 0.5;
-    const record: PreferenceRecord = {
-      prompt,
-      chosen: aWins ? a : b,
-      rejected: aWins ? b : a,
-      label: aWins ? probabilityA : 1 - probabilityA,
-      principle,
-      responseA: a,
-      responseB: b,
-      probabilityA,
-      reasoning: shown.reasoning,
-    };
+    const record = preferenceRecord(prompt, principle, a, b, probabilityA, shown.reasoning);
     records.push(record);
     emit({ type: 'preference', index: i, record });
   }

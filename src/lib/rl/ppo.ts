@@ -8,7 +8,36 @@ import { maskedMean, tokenLogprobs } from '../ops/logprobs.ts';
 import { clippedPolicyLoss, clippedValueLoss } from '../ops/ppo-losses.ts';
 import { Rng } from '../util/random.ts';
 import type { PpoConfig } from './ppo-config.ts';
-import { buildRollout, logprobsOf, mean, read, rowSum } from './rollout.ts';
+import { iterationMetrics, iterationWarnings, type UpdateStats } from './ppo-metrics.ts';
+import { buildRollout, logprobsOf, read } from './rollout.ts';
+
+/** The rows one PPO update step trains on, [B, T] each (a minibatch of the rollout). */
+interface Minibatch {
+  ids: Rows;
+  keyMask: Rows;
+  targets: Rows;
+  mask: Rows;
+  oldLogp: Rows;
+  advantages: Rows;
+  oldValues: Rows;
+  returns: Rows;
+}
+
+/** The minibatch of the rows at `rows`. */
+function pickRows(batch: Minibatch, rows: number[]): Minibatch {
+  const pick = (x: Rows) => rows.map((i) => x[i]!);
+  const { ids, keyMask, targets, mask, oldLogp, advantages, oldValues, returns } = batch;
+  return {
+    ids: pick(ids),
+    keyMask: pick(keyMask),
+    targets: pick(targets),
+    mask: pick(mask),
+    oldLogp: pick(oldLogp),
+    advantages: pick(advantages),
+    oldValues: pick(oldValues),
+    returns: pick(returns),
+  };
+}
 
 export interface PpoIteration {
   /** TRL's metric names. */
@@ -20,22 +49,6 @@ export interface PpoIteration {
   /** Plain-words warnings: negative KL, entropy collapse, identical responses. */
   warnings: string[];
 }
-
-/** Entropy below this share of the first iteration's counts as collapsed. */
-export const entropyCollapse = 0.25;
-
-/** The statistics of one minibatch update, and the TRL metric each is averaged into. */
-const statMetrics = {
-  approxkl: 'policy/approxkl_avg',
-  clipfrac: 'policy/clipfrac_avg',
-  pg: 'loss/policy_avg',
-  vf: 'loss/value_avg',
-  vfClip: 'val/clipfrac_avg',
-  entropy: 'policy/entropy_avg',
-  ratio: 'val/ratio',
-  ratioVar: 'val/ratio_var',
-} as const;
-type UpdateStats = Record<keyof typeof statMetrics, number>;
 
 /** The gradients of one model's variables, by parameter name (the rest untouched). */
 function gradsOf(
@@ -117,89 +130,59 @@ export class PpoTrainer {
     const advantages = whiten(rawAdvantages, mask);
 
     // 4. Epochs of minibatch updates.
-    const rng = new Rng(seed + 1);
+    const batch: Minibatch = {
+      ids: r.ids,
+      keyMask: r.keyMask,
+      targets: r.targets,
+      mask,
+      oldLogp,
+      advantages,
+      oldValues,
+      returns,
+    };
+    const stats = await this.optimise(batch, new Rng(seed + 1), rates, trainPolicy, checkpoint);
+
+    // 5. Metrics, as TRL names them, and warnings.
+    const metrics = iterationMetrics({ kl, nonScore, oldLogp, mask, scores, stats, rolled });
+    const entropy = metrics['policy/entropy_avg']!;
+    this.firstEntropy ??= entropy;
+    const warnings = iterationWarnings(
+      metrics['objective/kl']!,
+      entropy,
+      this.firstEntropy,
+      rolled.tokens,
+    );
+    return { metrics, responses: rolled.tokens, scores, finished: rolled.finished, warnings };
+  }
+
+  /** `ppoEpochs` passes over the batch in shuffled minibatches; the statistics of each step. */
+  private async optimise(
+    batch: Minibatch,
+    rng: Rng,
+    rates: { policy: number; value: number },
+    trainPolicy: boolean,
+    checkpoint?: () => Promise<void>,
+  ): Promise<UpdateStats[]> {
+    const c = this.config;
     const stats: UpdateStats[] = [];
-    const rows = r.ids.length;
+    const rows = batch.ids.length;
     const size = Math.ceil(rows / c.miniBatches);
     for (let epoch = 0; epoch < c.ppoEpochs; epoch++) {
       const order = rng.shuffle(Array.from({ length: rows }, (_, i) => i));
       for (let start = 0; start < rows; start += size) {
         await checkpoint?.();
-        const pick = <T>(x: T[]) => order.slice(start, start + size).map((i) => x[i]!);
-        const step = await this.update(rates, trainPolicy, {
-          ids: pick(r.ids),
-          keyMask: pick(r.keyMask),
-          targets: pick(r.targets),
-          mask: pick(mask),
-          oldLogp: pick(oldLogp),
-          advantages: pick(advantages),
-          oldValues: pick(oldValues),
-          returns: pick(returns),
-        });
-        stats.push(step);
+        const mb = pickRows(batch, order.slice(start, start + size));
+        stats.push(await this.update(rates, trainPolicy, mb));
       }
     }
-
-    // 5. Metrics, as TRL names them, and warnings.
-    const klSum = mean(rowSum(kl, mask));
-    const nonScoreSum = mean(rowSum(nonScore, mask));
-    const metrics: Record<string, number> = {
-      'objective/kl': klSum,
-      'objective/entropy': mean(
-        rowSum(
-          oldLogp.map((row) => row.map((v) => -v)),
-          mask,
-        ),
-      ),
-      'objective/non_score_reward': nonScoreSum,
-      'objective/rlhf_reward': mean(scores) + nonScoreSum,
-      'objective/scores': mean(scores),
-      ...Object.fromEntries(
-        Object.entries(statMetrics).map(([k, metric]) => [
-          metric,
-          mean(stats.map((x) => x[k as keyof UpdateStats])),
-        ]),
-      ),
-      'val/num_eos_tokens': rolled.finished.filter(Boolean).length,
-    };
-    const warnings = this.warnings(klSum, metrics['policy/entropy_avg']!, rolled.tokens);
-    return { metrics, responses: rolled.tokens, scores, finished: rolled.finished, warnings };
-  }
-
-  /** What a student should look at after an iteration (TRL's warning signs). */
-  private warnings(klSum: number, entropy: number, responses: number[][]): string[] {
-    const warnings: string[] = [];
-    if (klSum < 0)
-      warnings.push(
-        `The KL estimate is negative (${klSum.toFixed(3)}): k1 is noisy per sample; the true KL is never below 0.`,
-      );
-    this.firstEntropy ??= entropy;
-    if (entropy < entropyCollapse * this.firstEntropy)
-      warnings.push(
-        `Entropy fell to ${entropy.toFixed(3)} nats per token, under ${Math.round(100 * entropyCollapse)}% of the first iteration's ${this.firstEntropy.toFixed(3)}: the policy has almost stopped exploring.`,
-      );
-    const texts = responses.map((t) => t.join(','));
-    if (texts.length > 1 && texts.every((t) => t === texts[0]))
-      warnings.push(
-        'Every response in the batch is identical: the policy has collapsed to one answer.',
-      );
-    return warnings;
+    return stats;
   }
 
   /** One minibatch step of both models (the value model only while the policy is frozen). */
   private async update(
     lr: { policy: number; value: number },
     trainPolicy: boolean,
-    mb: {
-      ids: Rows;
-      keyMask: Rows;
-      targets: Rows;
-      mask: Rows;
-      oldLogp: Rows;
-      advantages: Rows;
-      oldValues: Rows;
-      returns: Rows;
-    },
+    mb: Minibatch,
   ): Promise<UpdateStats> {
     const c = this.config;
     const mask = tf.tensor2d(mb.mask);
