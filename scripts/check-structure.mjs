@@ -3,6 +3,8 @@
  * Structure checks of src/ that no type checker makes (DESIGN.md §7):
  * - no import circle: every relative import of .ts/.svelte files (type-only imports and
  *   re-exports included) forms a graph; any strongly connected group of files is reported;
+ * - leaf modules stay leaves: domain/, config/ and util/ import only each other (and the tiny
+ *   world's answer labels), and tokenizer/ imports nothing of model/;
  * - no file over 300 lines.
  * Exits 1 with the offenders listed. `npm run check:structure`; part of `npm run lint`.
  */
@@ -72,6 +74,35 @@ function circles(graph) {
   return groups;
 }
 
+/** Folders (under src/lib/) and the folders or files they may import from. */
+const leafRules = [
+  { from: 'domain/', allowed: ['domain/', 'config/', 'util/', 'world/answers.ts'] },
+  { from: 'config/', allowed: ['config/'] },
+  { from: 'util/', allowed: ['util/'] },
+];
+const forbidden = [{ from: 'tokenizer/', target: 'model/' }];
+
+function layerProblems(graph) {
+  const lib = join(src, 'lib') + '/';
+  const out = [];
+  for (const [file, imports] of graph) {
+    const at = file.startsWith(lib) ? file.slice(lib.length) : null;
+    if (!at) continue;
+    for (const target of imports) {
+      const to = target.startsWith(lib) ? target.slice(lib.length) : target;
+      const rule = leafRules.find((r) => at.startsWith(r.from));
+      if (rule && !rule.allowed.some((a) => to.startsWith(a)))
+        out.push(`${relative(root, file)} is a leaf module but imports ${relative(root, target)}`);
+      for (const f of forbidden)
+        if (at.startsWith(f.from) && to.startsWith(f.target))
+          out.push(
+            `${relative(root, file)} imports ${relative(root, target)} (${f.from} must not import ${f.target})`,
+          );
+    }
+  }
+  return out;
+}
+
 const all = files(src);
 const graph = new Map(all.map((f) => [f, importsOf(f)]));
 const problems = [];
@@ -79,6 +110,7 @@ for (const group of circles(graph)) {
   const names = group.map((f) => relative(root, f)).sort();
   problems.push(`import circle between ${names.length} files: ${names.join(', ')}`);
 }
+problems.push(...layerProblems(graph));
 for (const f of all) {
   const lines = readFileSync(f, 'utf8').split('\n').length - 1;
   if (lines > maxLines)
@@ -89,5 +121,5 @@ if (problems.length) {
   process.exit(1);
 }
 console.log(
-  `Structure check: ${all.length} files in src/, no import circle, none over ${maxLines} lines.`,
+  `Structure check: ${all.length} files in src/, no import circle, leaf modules are leaves, none over ${maxLines} lines.`,
 );

@@ -2,14 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parameterCount, parseLlamaConfig, eosIds, type LlamaConfig } from './config.ts';
 import { LlamaModel } from './llama.ts';
 import { fetchBytes } from './load.ts';
+import type { PolicyTokenizer } from '../tokenizer/hf-tokenizer.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
-
-/** What the policy needs from a tokenizer (transformers.js's, in the app). */
-export interface PolicyTokenizer {
-  encode(text: string): number[];
-  decode(ids: number[], skipSpecial: boolean): string;
-  chat(userMessage: string): string;
-}
 
 /**
  * The policy model held by the engine worker: its tokenizer, its weights as plain arrays, and

@@ -1,6 +1,12 @@
 import { AutoTokenizer } from '@huggingface/transformers';
-import type { PolicyTokenizer } from '../model/policy-session.ts';
 import { formatChat } from './hf-files.ts';
+
+/** What the policy needs from a tokenizer (transformers.js's, in the app). */
+export interface PolicyTokenizer {
+  encode(text: string): number[];
+  decode(ids: number[], skipSpecial: boolean): string;
+  chat(userMessage: string): string;
+}
 
 /** Loads a model's tokenizer through transformers.js (from /models/<id>/ offline). */
 export async function loadHfTokenizer(id: string): Promise<PolicyTokenizer> {
