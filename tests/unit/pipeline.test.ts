@@ -49,7 +49,7 @@ describe('experiment', () => {
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.errors).toEqual([
-      { path: 'experiment.extra', message: 'is not a field this app knows' },
+      { path: 'extra', message: 'is not a field this app knows' },
       { path: 'seed', message: 'must be a whole number' },
       { path: 'constitution', message: 'needs at least 1 item' },
       { path: 'templates.revision', message: 'must contain the variable {constitution}' },

@@ -42,6 +42,9 @@ export interface GenerateResult {
   backend: BackendName;
 }
 
+/** The trained models a run keeps (as safetensors files) and the engine can load back. */
+export type CheckpointSlot = 'sl' | 'reward' | 'rl';
+
 /** The policies the engine holds: the loaded model, its SL-CAI fine-tune, and the RL-CAI policy. */
 export type PolicyName = 'base' | 'sl' | 'rl';
 

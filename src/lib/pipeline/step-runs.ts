@@ -2,7 +2,9 @@
  * What each step of the recipe does (the list itself is steps.ts): every run reads the
  * outputs of earlier steps and returns its own, plus the checkpoint of a model it trained.
  */
-import type { PreferencePair } from '../domain/policy.ts';
+import type { CheckpointSlot, PolicyName, PreferencePair } from '../domain/policy.ts';
+
+export type { CheckpointSlot };
 import type { EvalResult } from '../domain/records.ts';
 import type { Experiment } from '../state/experiment.ts';
 import { runCritiqueRevise } from './critique-revise.ts';
@@ -26,9 +28,6 @@ export const stageSeeds = (seed: number) => ({
   ppo: seed * 1000 + 7,
 });
 
-/** The trained models a run keeps, as safetensors files. */
-export type CheckpointSlot = 'sl' | 'reward' | 'rl';
-
 export interface StepContext {
   experiment: Experiment;
   ports: Ports;
@@ -49,7 +48,7 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-const evaluateStep = (policy: 'base' | 'sl' | 'rl') => async (ctx: StepContext) =>
+const evaluateStep = (policy: PolicyName) => async (ctx: StepContext) =>
   runEvaluate(
     ctx.experiment.prompts.heldOut,
     policy,

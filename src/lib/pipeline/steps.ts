@@ -5,7 +5,7 @@
  * (and every trained model a checkpoint), a run can stop after any step and go on later, or
  * run a single step. What each step does is in step-runs.ts, keyed by these ids.
  */
-import type { PpoRunResult, RewardRunResult, SftRunResult } from '../domain/policy.ts';
+import type { PolicyName, PpoRunResult, RewardRunResult, SftRunResult } from '../domain/policy.ts';
 import type { Chain, EvalResult, PreferenceRecord } from '../domain/records.ts';
 
 /** The stages of CAI; evaluation runs as three steps (base, SL-CAI, RL-CAI). */
@@ -35,6 +35,8 @@ export interface StepInfo<Id extends string = string> {
   label: string;
   stage: StageName;
   phase: Phase;
+  /** The policy an evaluation step scores on the held-out prompts. */
+  evaluates?: PolicyName;
   /** The output that marks it done. */
   output: Exclude<keyof StepOutputs, 'seconds' | 'meanReward'>;
 }
@@ -48,6 +50,7 @@ export const steps = [
     label: 'evaluate base',
     stage: 'evaluate',
     phase: 'SL-CAI',
+    evaluates: 'base',
     output: 'evalBase',
   }),
   step({
@@ -70,6 +73,7 @@ export const steps = [
     label: 'evaluate sl',
     stage: 'evaluate',
     phase: 'SL-CAI',
+    evaluates: 'sl',
     output: 'evalSl',
   }),
   step({ id: 'label', label: 'label', stage: 'label', phase: 'RL-CAI', output: 'preferences' }),
@@ -80,6 +84,7 @@ export const steps = [
     label: 'evaluate rl',
     stage: 'evaluate',
     phase: 'RL-CAI',
+    evaluates: 'rl',
     output: 'evalRl',
   }),
 ] as const;

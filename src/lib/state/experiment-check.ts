@@ -43,7 +43,8 @@ class Checker {
       return {};
     }
     for (const key of Object.keys(v))
-      if (!known.includes(key)) this.fail(`${path}.${key}`, 'is not a field this app knows');
+      if (!known.includes(key))
+        this.fail(path ? `${path}.${key}` : key, 'is not a field this app knows');
     return v;
   }
 
@@ -124,7 +125,7 @@ export function validateExperiment(data: unknown): Validation {
     );
     return { ok: false, errors: c.errors };
   }
-  const o = c.object(data, 'experiment', topKeys);
+  const o = c.object(data, '', topKeys);
   const prompts = c.object(o.prompts, 'prompts', ['redTeam', 'ordinary', 'heldOut']);
   const heldOut = c.object(prompts.heldOut, 'prompts.heldOut', ['redTeam', 'ordinary']);
   const models = c.object(o.models, 'models', ['policy', 'feedback']);

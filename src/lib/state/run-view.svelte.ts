@@ -7,7 +7,13 @@ import type { CritiqueMode } from '../domain/modes.ts';
 import type { PolicyName, PpoSample } from '../domain/policy.ts';
 import type { EvalResult, PreferenceRecord } from '../domain/records.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
-import { stepsOf, type StageName, type StageSet, type StepId } from '../pipeline/steps.ts';
+import {
+  stepById,
+  stepsOf,
+  type StageName,
+  type StageSet,
+  type StepId,
+} from '../pipeline/steps.ts';
 
 export type StepState = 'waiting' | 'running' | 'done' | 'stopped' | 'failed';
 
@@ -57,13 +63,6 @@ export interface RunWarning {
   message: string;
 }
 
-/** The policy each evaluation step scores. */
-const evaluatedPolicy = {
-  'evaluate-base': 'base',
-  'evaluate-sl': 'sl',
-  'evaluate-rl': 'rl',
-} as const;
-
 export class RunView {
   steps = $state<RunStep[]>([]);
   progress = $state<Progress | null>(null);
@@ -99,7 +98,7 @@ export class RunView {
       case 'evaluate-base':
       case 'evaluate-sl':
       case 'evaluate-rl': {
-        const policy = evaluatedPolicy[id];
+        const policy = stepById(id).evaluates;
         this.evals = Object.fromEntries(Object.entries(this.evals).filter(([p]) => p !== policy));
         break;
       }

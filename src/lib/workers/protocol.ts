@@ -21,6 +21,7 @@ import type {
   TrainBenchRow,
 } from '../domain/backend.ts';
 import type {
+  CheckpointSlot,
   GenerateResult,
   GenerateSettings,
   PolicyInfo,
@@ -61,7 +62,7 @@ export type EngineRequest =
     }
   /** Loads a run's checkpoint (from sft, reward or ppo) into the engine, beside the base
    * policy it was trained from, so a stored run can go on. */
-  | { type: 'loadCheckpoint'; slot: 'sl' | 'reward' | 'rl'; bytes: Uint8Array }
+  | { type: 'loadCheckpoint'; slot: CheckpointSlot; bytes: Uint8Array }
   /** Reward-model scores of answers to user messages. */
   | { type: 'rewardScore'; items: { prompt: string; response: string }[] }
   /** PPO from the SL-CAI policy against the reward model into the `rl` policy; streams
@@ -93,7 +94,7 @@ export interface EngineResults {
   sft: SftRunResult;
   score: { logprobs: number[] };
   reward: RewardRunResult;
-  loadCheckpoint: { slot: 'sl' | 'reward' | 'rl' };
+  loadCheckpoint: { slot: CheckpointSlot };
   rewardScore: { scores: number[] };
   ppo: PpoRunResult;
   forwardLogits: { logits: number[]; tokens: number; vocab: number; backend: BackendName };
