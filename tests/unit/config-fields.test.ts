@@ -101,8 +101,13 @@ describe('field tables', () => {
     expect(fieldHelp(table.steps)).toBe('How many. Default 3 steps (1 to 10, whole numbers).');
     expect(fieldHelp(table.rate)).toBe('How fast. Default 1e-5 (0 to 1).');
     expect(fieldHelp(table.mode)).toBe('Which. Default A.');
-    expect(fieldHelp(table.band)).toBe('Where. Default [0.4, 0.6].');
+    expect(fieldHelp(table.band)).toBe('Where. Default [0.4, 0.6] (low 0 to 0.5, high 0.5 to 1).');
     expect(formatValue(2e-4)).toBe('2e-4');
+    const one = (unit: string) => fieldHelp({ ...table.steps, default: 1, unit });
+    expect([one('passes'), one('answers')]).toEqual([
+      'How many. Default 1 pass (1 to 10, whole numbers).',
+      'How many. Default 1 answer (1 to 10, whole numbers).',
+    ]);
   });
 
   test('the stage configs are the tables’ defaults, valid by their own tables', () => {

@@ -51,13 +51,14 @@ function samplingFields(
   } as const;
 }
 
-const heldOutShare = (what: string, dflt: number, min: number): NumberField =>
+/** The share of a training set kept out for held-out figures (`set` names it in the help). */
+const heldOutShare = (label: string, set: string, dflt: number, min: number): NumberField =>
   num({
-    label: `${what} held-out share`,
+    label,
     default: dflt,
     min,
     max: 0.5,
-    help: `Share of the ${what.toLowerCase()} set kept out of training to report held-out figures per epoch.`,
+    help: `Share of the ${set} kept out of training to report held-out figures per epoch.`,
   });
 
 export const generateFields = {
@@ -114,7 +115,7 @@ export const sftFields = {
     default: false,
     help: 'Train on every round’s revision, not only the final one.',
   }),
-  heldOutShare: heldOutShare('SFT', 0.1, 0),
+  heldOutShare: heldOutShare('SFT held-out share', 'SFT examples', 0.1, 0),
 } as const;
 
 export const labelFields = {
@@ -124,7 +125,7 @@ export const labelFields = {
     default: 'plain',
     names: { plain: 'plain', cot: 'chain of thought (clamped)' },
     main: true,
-    help: 'plain: P(A) from the log-probs of "(A)" against "(B)"; cot: the feedback model reasons step by step first, and the label is clamped into the band below.',
+    help: 'plain: P(A) from the log-probs of "(A)" against "(B)"; cot: the feedback model reasons step by step first, and the label is clamped into the chain-of-thought band (under All settings).',
   }),
   cotBand: band({
     label: 'Chain-of-thought band',
@@ -176,7 +177,7 @@ export const labelFields = {
 
 export const rewardFields = {
   ...rewardTrainFields,
-  heldOutShare: heldOutShare('Preference', 0.2, 0.05),
+  heldOutShare: heldOutShare('Preference held-out share', 'preference pairs', 0.2, 0.05),
 } as const;
 
 export const evaluateFields = {
