@@ -4,7 +4,8 @@ import type { Label } from '../world/answers.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
 import type { EvalResult, EvalScores } from '../domain/records.ts';
 import type { EmitEvent } from './events.ts';
-import { runSteps, type CheckpointSlot } from './step-runs.ts';
+import type { CheckpointSlot } from '../domain/policy.ts';
+import { runSteps } from './step-runs.ts';
 import { slStepCount, steps, type StepOutputs } from './steps.ts';
 import { workerPorts } from './worker-ports.ts';
 

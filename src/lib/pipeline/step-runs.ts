@@ -3,8 +3,6 @@
  * outputs of earlier steps and returns its own, plus the checkpoint of a model it trained.
  */
 import type { CheckpointSlot, PolicyName, PreferencePair } from '../domain/policy.ts';
-
-export type { CheckpointSlot };
 import type { EvalResult } from '../domain/records.ts';
 import type { Experiment } from '../state/experiment.ts';
 import { runCritiqueRevise } from './critique-revise.ts';

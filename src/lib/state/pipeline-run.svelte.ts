@@ -1,7 +1,7 @@
 import { describeError } from '../domain/errors.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
 import { runExperiment, type Checkpoints, type RunUntil } from '../pipeline/run-experiment.ts';
-import { type CheckpointSlot } from '../pipeline/step-runs.ts';
+import type { CheckpointSlot } from '../domain/policy.ts';
 import {
   nextStep,
   slStepCount,

@@ -10,7 +10,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { upgradeEvent, type PipelineEvent } from '../pipeline/events.ts';
 import type { Checkpoints, ExperimentReport } from '../pipeline/run-experiment.ts';
 import type { StageSet } from '../pipeline/steps.ts';
-import type { CheckpointSlot } from '../pipeline/step-runs.ts';
+import type { CheckpointSlot } from '../domain/policy.ts';
 import type { StepOutputs } from '../pipeline/steps.ts';
 import type { Experiment } from './experiment.ts';
 
