@@ -163,7 +163,7 @@ test('a copied link opens the identical experiment in a fresh browser', async ()
   await editor.getByRole('checkbox', { name: 'the model lab' }).check();
   await editor.getByRole('button', { name: 'Copy link' }).click();
   const link = await editor.getByTestId('share-link').inputValue();
-  expect(link).toMatch(/#x=1\.[\w-]+$/);
+  expect(link).toMatch(/#x=2\.[\w-]+$/);
   const edited = await experimentOf(page);
   expect(edited.constitution[1]).toBe('Choose the response that is the most honest. <b>bold?</b>');
   expect(edited.constitution).toHaveLength(4);
@@ -200,6 +200,13 @@ test('a malformed or truncated link says so and opens the defaults', async () =>
   await page.reload();
   await notice.waitFor();
   expect(await notice.textContent()).toMatch(/newer version of CAI Playground/);
+  // A hash that is no link of ours gets the same clear message.
+  await page.goto(baseUrl() + '#X=1.');
+  await page.reload();
+  await notice.waitFor();
+  expect(await notice.textContent()).toBe(
+    'This link is damaged: it does not hold a CAI Playground experiment. The default experiment is open instead.',
+  );
 
   // A link naming a Hub model fetches nothing until the user allows it.
   const hub = smallExperiment();

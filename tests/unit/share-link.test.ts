@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+import { crc32Hex } from '../../src/lib/util/crc32.ts';
+import { Rng } from '../../src/lib/util/random.ts';
 import {
   decodeShareLink,
   encodeShareLink,
@@ -8,9 +10,10 @@ import {
   toBase64Url,
 } from '../../src/lib/state/share-link.ts';
 
-/** A link's payload made by hand, for links the app would never write. */
+/** A link's payload made by hand, for links the app would never write (format 1: no check). */
 async function linkOf(json: string, version = 1): Promise<string> {
-  const stream = new Blob([new TextEncoder().encode(json)])
+  const text = version === 1 ? json : crc32Hex(json) + json;
+  const stream = new Blob([new TextEncoder().encode(text)])
     .stream()
     .pipeThrough(new CompressionStream('deflate-raw'));
   const bytes = new Uint8Array(await new Response(stream).arrayBuffer());
@@ -51,7 +54,7 @@ describe('share links', () => {
     expect(await decodeShareLink('#x=abc')).toMatchObject({
       message: 'This link is damaged: its experiment has no version.',
     });
-    const newer = await decodeShareLink(hash.replace('#x=1.', '#x=2.'));
+    const newer = await decodeShareLink(hash.replace('#x=2.', '#x=3.'));
     expect(newer.ok).toBe(false);
     if (!newer.ok) expect(newer.message).toMatch(/newer version of CAI Playground/);
     expect(await decodeShareLink(await linkOf('{"experiment": '))).toMatchObject({
@@ -73,5 +76,69 @@ describe('share links', () => {
   it('keeps only known panel names from a crafted link', async () => {
     const json = JSON.stringify({ experiment: defaultExperiment(), hidden: ['results', 'x', 3] });
     expect(await decodeShareLink(await linkOf(json))).toMatchObject({ hidden: ['results'] });
+  });
+
+  it('CRC-32 is the standard one', () => {
+    expect(crc32Hex('123456789')).toBe('cbf43926');
+    expect(crc32Hex('')).toBe('00000000');
+  });
+
+  it('a link with changed characters never opens a different experiment', async () => {
+    const e = defaultExperiment();
+    const hash = await encodeShareLink(e);
+    const [head, payload] = [hash.slice(0, '#x=2.'.length), hash.slice('#x=2.'.length)];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const rng = new Rng(5);
+    let refused = 0;
+    for (let trial = 0; trial < 200; trial++) {
+      const chars = [...payload];
+      for (let k = 0; k <= rng.int(3); k++) chars[rng.int(chars.length)] = rng.pick([...alphabet]);
+      const back = await decodeShareLink(head + chars.join(''));
+      if (back.ok) expect(back.experiment).toEqual(e);
+      else refused++;
+    }
+    expect(refused).toBeGreaterThan(150); // only changes that leave the bytes alone may open
+  });
+
+  it('says when the check digits do not match', async () => {
+    const json = JSON.stringify({ experiment: defaultExperiment() });
+    const link = await linkOf(json, 2);
+    expect((await decodeShareLink(link)).ok).toBe(true);
+    const wrong = await linkOf(json.replace('"seed":1', '"seed":2'), 1); // format-1 bytes…
+    const back = await decodeShareLink(wrong.replace('#x=1.', '#x=2.')); // …read as format 2
+    expect(back).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^This link is damaged: its check digits do not match/),
+    });
+  });
+
+  it('opens a link made before the check, with a note', async () => {
+    const back = await decodeShareLink(
+      await linkOf(JSON.stringify({ experiment: defaultExperiment() })),
+    );
+    expect(back.ok).toBe(true);
+    if (back.ok) expect(back.note).toMatch(/before share links carried a check/);
+  });
+
+  it('refuses a link that unpacks to more than 1 MB without unpacking it all', async () => {
+    const bomb = await linkOf(`{"experiment": "${'a'.repeat(32 * 2 ** 20)}"}`, 2);
+    expect(bomb.length).toBeLessThan(100_000);
+    expect(await decodeShareLink(bomb)).toEqual({
+      ok: false,
+      message:
+        'This link unpacks to more than 1 MB, far more than any experiment: it was refused without unpacking the rest.',
+    });
+  });
+
+  it('any other hash is a link gone wrong, with the same clear message', async () => {
+    for (const hash of ['#x', '#X=1.', '##x=1.', '#hello']) {
+      expect(isShareLink(hash)).toBe(true);
+      expect(await decodeShareLink(hash)).toEqual({
+        ok: false,
+        message: 'This link is damaged: it does not hold a CAI Playground experiment.',
+      });
+    }
+    expect(isShareLink('')).toBe(false);
+    expect(isShareLink('#')).toBe(false);
   });
 });

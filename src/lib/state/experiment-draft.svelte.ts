@@ -37,6 +37,7 @@ export class ExperimentDraft {
       if (link.ok) {
         this.experiment = link.experiment;
         this.hidden = link.hidden;
+        this.notice = link.note ?? null;
         await this.save();
         return;
       }
