@@ -15,7 +15,7 @@ import { defaultExperiment } from '../../src/lib/state/experiment.ts';
 import { critiqueForRevision, critiqueText } from '../../src/lib/world/feedback-texts.ts';
 import { principleInfo, seedConstitution } from '../../src/lib/world/principles.ts';
 import { findPrompt } from '../../src/lib/world/prompts.ts';
-import { defaultTemplates } from '../../src/lib/world/templates.ts';
+import { defaultTemplates, renderTemplate } from '../../src/lib/world/templates.ts';
 import { seedPrompts } from '../../src/lib/world/topics.ts';
 
 describe('experiment', () => {
@@ -71,6 +71,34 @@ describe('experiment', () => {
     expect(describeErrors(result.errors.slice(1, 3))).toBe(
       'seed must be a whole number; constitution needs at least 1 item',
     );
+  });
+
+  test('a template may use only the variables it is given; inherited names never substitute', () => {
+    const e = defaultExperiment();
+    e.templates.critique += ' {foo} {constructor}';
+    const result = validateExperiment(e);
+    const given = '(it has {constitution}, {question}, {response}, {principle})';
+    expect(result).toEqual({
+      ok: false,
+      errors: [
+        {
+          path: 'templates.critique',
+          message: `uses {foo}, which this template is not given ${given}`,
+        },
+        {
+          path: 'templates.critique',
+          message: `uses {constructor}, which this template is not given ${given}`,
+        },
+      ],
+    });
+    expect(() => renderTemplate('A {constructor} B', {})).toThrow(
+      'The template uses {constructor}, which has no value here.',
+    );
+    // Names with capitals are not variables: they stay as text.
+    expect(renderTemplate('{toString}', {})).toBe('{toString}');
+    expect(renderTemplate('Q: {question}', { question: 'why?' })).toBe('Q: why?');
+    // Every default template uses exactly the variables it is given.
+    expect(validateExperiment(defaultExperiment()).ok).toBe(true);
   });
 
   test('a newer version is refused as such; non-objects are refused', () => {

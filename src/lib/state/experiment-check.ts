@@ -7,7 +7,12 @@
 import { checkTable, num, numberProblem, type FieldError } from '../config/fields.ts';
 import { modelIdRule, modelSource } from '../domain/model-id.ts';
 import { stageFields, type StageConfigs } from '../pipeline/config.ts';
-import { defaultTemplates, requiredVariables, type PromptTemplates } from '../world/templates.ts';
+import {
+  defaultTemplates,
+  requiredVariables,
+  variablesIn,
+  type PromptTemplates,
+} from '../world/templates.ts';
 import { experimentVersion, type Experiment } from './experiment.ts';
 
 export type { FieldError };
@@ -86,9 +91,16 @@ function checkTemplates(c: Checker, v: unknown): PromptTemplates {
   const out = {} as PromptTemplates;
   for (const key of keys) {
     const text = c.text(o[key], `templates.${key}`);
-    for (const name of requiredVariables[key])
+    const given = requiredVariables[key];
+    for (const name of given)
       if (text && !text.includes(`{${name}}`))
         c.fail(`templates.${key}`, `must contain the variable {${name}}`);
+    for (const name of variablesIn(text))
+      if (!given.includes(name))
+        c.fail(
+          `templates.${key}`,
+          `uses {${name}}, which this template is not given (it has ${given.map((g) => `{${g}}`).join(', ')})`,
+        );
     out[key] = text;
   }
   return out;

@@ -4,6 +4,7 @@
  */
 import { principleLibrary, seedConstitution } from '../world/principles.ts';
 import { findPrompt } from '../world/prompts.ts';
+import { variablePattern } from '../world/templates.ts';
 
 export interface ConstitutionPreset {
   id: 'seed' | 'full' | 'no-explain';
@@ -40,7 +41,7 @@ export const constitutionPresets: ConstitutionPreset[] = [
 export function templateParts(text: string): { text: string; variable: boolean }[] {
   const parts: { text: string; variable: boolean }[] = [];
   let last = 0;
-  for (const m of text.matchAll(/\{[a-z_]+\}/g)) {
+  for (const m of text.matchAll(variablePattern)) {
     if (m.index > last) parts.push({ text: text.slice(last, m.index), variable: false });
     parts.push({ text: m[0], variable: true });
     last = m.index + m[0].length;

@@ -30,7 +30,7 @@ export const defaultTemplates: PromptTemplates = {
     'Question: {question}\nPrinciple: {principle}\n(A) {response_a}\n(B) {response_b}\nWhich response follows the principle better? Let us think step by step, then answer (A) or (B).',
 };
 
-/** Variables each template must contain. */
+/** The variables each template is given, all of which it must contain (and no others). */
 export const requiredVariables: Record<keyof PromptTemplates, string[]> = {
   critique: ['constitution', 'question', 'response', 'principle'],
   strictCritique: ['constitution', 'question', 'response', 'principle'],
@@ -45,12 +45,22 @@ export function formatConstitution(principles: string[]): string {
   return principles.map((p, i) => `${i + 1}. ${p}`).join('\n');
 }
 
-/** Fills `{name}` variables; a variable with no value is an error that names it. */
+/** What a `{name}` variable looks like in a template (the name is group 1). */
+export const variablePattern = /\{([a-z_]+)\}/g;
+
+/** The variables a template text uses, in order of first use. */
+export const variablesIn = (template: string): string[] => [
+  ...new Set([...template.matchAll(variablePattern)].map((m) => m[1]!)),
+];
+
+/**
+ * Fills `{name}` variables from `values`' own properties (never inherited ones such as
+ * `constructor`); a variable with no value is an error that names it.
+ */
 export function renderTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
-    const value = values[name];
-    if (value === undefined)
+  return template.replace(variablePattern, (_, name: string) => {
+    if (!Object.hasOwn(values, name))
       throw new Error(`The template uses {${name}}, which has no value here.`);
-    return value;
+    return values[name]!;
   });
 }
