@@ -162,6 +162,11 @@ describe('run files', () => {
       ok: false,
       message: 'This run was exported by a newer version of CAI Playground.',
     });
+    for (const version of [-1, 0, 1.5, '1', undefined])
+      expect(parseRunFile(JSON.stringify({ ...runFile(meta, []), version }))).toEqual({
+        ok: false,
+        message: 'This run export is damaged: it has no valid format version.',
+      });
     const bad = runFile({ ...meta, experiment: { ...meta.experiment, seed: -1 } }, []);
     expect(parseRunFile(JSON.stringify(bad))).toEqual({
       ok: false,

@@ -98,7 +98,9 @@ export function parseRunFile(
   const o = (data ?? {}) as Partial<RunFile>;
   if (o.format !== runFileFormat)
     return { ok: false, message: 'This file is not a CAI Playground run export.' };
-  if (typeof o.version !== 'number' || o.version > runFileVersion)
+  if (typeof o.version !== 'number' || !Number.isInteger(o.version) || o.version < 1)
+    return { ok: false, message: 'This run export is damaged: it has no valid format version.' };
+  if (o.version > runFileVersion)
     return { ok: false, message: 'This run was exported by a newer version of CAI Playground.' };
   const meta = o.meta as RunMeta | undefined;
   if (!meta || typeof meta.id !== 'string' || !Array.isArray(o.events))
