@@ -70,3 +70,20 @@ test('a cancelled request stops between steps, restores the backend and leaks no
   expect(result.after.numTensors).toBe(0);
   await page.close();
 });
+
+test('the engine refuses an init with an unknown backend and keeps its backend', async () => {
+  const { page } = await openApp(browser);
+  const result = await page.evaluate(async () => {
+    const { engine } = (globalThis as unknown as { caiPlayground: PlaygroundHandle }).caiPlayground;
+    const outcome = await engine.request({ type: 'init', backend: 'tpu' as never }).then(
+      () => 'accepted',
+      (error: { message: string }) => error.message,
+    );
+    return { outcome, after: (await engine.request({ type: 'memory' })).backend };
+  });
+  expect(result).toEqual({
+    outcome: '"tpu" is not a backend: use auto, webgpu, wasm, cpu.',
+    after: 'wasm',
+  });
+  await page.close();
+});

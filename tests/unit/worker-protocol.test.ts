@@ -55,7 +55,7 @@ function start() {
       throw new Error('The model file is corrupt.');
     },
   });
-  return { client: new WorkerClient<Req, Results>(worker, 'test'), order, port };
+  return { client: new WorkerClient<Req, Results>(worker, 'test'), order, port, worker };
 }
 
 describe('worker protocol', () => {
@@ -104,6 +104,51 @@ describe('worker protocol', () => {
     expect(await second.result.catch((e: WorkerRequestError) => e.cancelled)).toBe(true);
     expect(await third.result).toBe(4);
     expect(order).toEqual(['count', 'add']);
+  });
+
+  test('a malformed message gets an error of its own; requests in flight go on', async () => {
+    const { client, worker } = start();
+    const replies: unknown[] = [];
+    worker.addEventListener('message', (e: MessageEvent) => replies.push(e.data));
+    const running = client.request({ type: 'count', to: 20 });
+    for (const bad of [null, 7, { id: 90 }, { id: 91, type: 'nope' }, { type: 'add' }])
+      worker.postMessage(bad);
+    expect(await running).toBe(20);
+    expect(await client.request({ type: 'add', a: 1, b: 2 })).toBe(3);
+    const errors = replies.filter((r) => (r as { status: string }).status === 'error');
+    expect(errors).toEqual([
+      {
+        id: -1,
+        status: 'error',
+        cancelled: false,
+        message: 'This worker got a message it does not understand: it is not an object.',
+      },
+      {
+        id: -1,
+        status: 'error',
+        cancelled: false,
+        message: 'This worker got a message it does not understand: it is not an object.',
+      },
+      {
+        id: 90,
+        status: 'error',
+        cancelled: false,
+        message: 'This worker got a message it does not understand: it has no type.',
+      },
+      {
+        id: 91,
+        status: 'error',
+        cancelled: false,
+        message:
+          'This worker got a message it does not understand: its type "nope" is not a request.',
+      },
+      {
+        id: -1,
+        status: 'error',
+        cancelled: false,
+        message: 'This worker got a message it does not understand: it has no request id.',
+      },
+    ]);
   });
 
   test('unsolicited notices (id 0) go to notice listeners', async () => {

@@ -1,16 +1,17 @@
-import type {
-  AdapterInfo,
-  BackendName,
-  BackendPreference,
-  BackendReport,
-  CandidateReport,
+import {
+  backendNames,
+  type AdapterInfo,
+  type BackendName,
+  type BackendPreference,
+  type BackendReport,
+  type CandidateReport,
 } from '../domain/backend.ts';
 import { chooseBackend } from './choose.ts';
 import { probeBackend } from './probe.ts';
 import { findGpu, type GpuHandle } from './gpu-adapter.ts';
 import { activate, activeGpuDevice, forget, registerWebGpu, wasmThreads } from './tfjs-runtime.ts';
 
-const allBackends: BackendName[] = ['webgpu', 'wasm', 'cpu'];
+const allBackends: readonly BackendName[] = backendNames;
 
 /** How long a failed WebGPU task waits to learn whether the device was lost. */
 const lossGraceMs = 1000;

@@ -3,7 +3,9 @@
  * types of backend choice, checks and benchmarks. A leaf module: it imports nothing.
  */
 
-export type BackendName = 'webgpu' | 'wasm' | 'cpu';
+/** The engine's backends, in the order of preference. */
+export const backendNames = ['webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof backendNames)[number];
 export type BackendPreference = BackendName | 'auto';
 
 /** What the browser tells about its WebGPU adapter (GPUAdapterInfo plus limits we use). */

@@ -1,6 +1,6 @@
-import type { BackendPreference } from '../domain/backend.ts';
+import { backendNames, type BackendPreference } from '../domain/backend.ts';
 
-const backendValues: BackendPreference[] = ['auto', 'webgpu', 'wasm', 'cpu'];
+const backendValues: readonly BackendPreference[] = ['auto', ...backendNames];
 
 /** Options read from the page URL's query string (not the experiment, which lives in the hash). */
 export interface UrlOptions {

@@ -4,6 +4,7 @@
  */
 import { describeError } from '../domain/errors.ts';
 import * as tf from '@tensorflow/tfjs-core';
+import { backendNames } from '../domain/backend.ts';
 import { modelSourceOrThrow } from '../domain/model-id.ts';
 import { BackendManager } from '../backend/backend-manager.ts';
 import { crossCheck } from '../backend/cross-check.ts';
@@ -60,8 +61,13 @@ function needPolicy(name: PolicyName = 'base'): PolicySession {
 }
 
 serveRequests<EngineRequest, EngineResults>(port, {
-  init: async (request, ctx) =>
-    backends.init(request.backend, (message) => ctx.emit({ status: 'loading', message })),
+  init: async (request, ctx) => {
+    if (request.backend !== 'auto' && !backendNames.includes(request.backend))
+      throw new Error(
+        `"${String(request.backend)}" is not a backend: use auto, ${backendNames.join(', ')}.`,
+      );
+    return backends.init(request.backend, (message) => ctx.emit({ status: 'loading', message }));
+  },
   crossCheck: (request) =>
     backends.run(() =>
       crossCheck(backends.current.backend, activate, request.size, request.steps, request.seed),

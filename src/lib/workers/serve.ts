@@ -39,6 +39,18 @@ export async function cancellationPoint(signal: AbortSignal): Promise<void> {
   throwIfAborted(signal);
 }
 
+/** What is wrong with a message as a request envelope, or null when it is one. */
+function envelopeProblem(data: unknown, handlers: object): string | null {
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    return 'it is not an object';
+  const { id, type } = data as { id?: unknown; type?: unknown };
+  if (typeof id !== 'number' || !Number.isInteger(id)) return 'it has no request id';
+  if (typeof type !== 'string') return 'it has no type';
+  if (type !== 'cancel' && !Object.hasOwn(handlers, type))
+    return `its type "${type}" is not a request`;
+  return null;
+}
+
 /**
  * Serves requests on a worker's port: one `switch` over `type` (the handlers table), one
  * AbortController per request, and exactly one final `done` or `error` reply per request.
@@ -54,6 +66,15 @@ export function serveRequests<
   const post = (reply: Reply<unknown>) => port.postMessage(reply);
 
   port.addEventListener('message', (event: MessageEvent) => {
+    const problem = envelopeProblem(event.data, handlers);
+    if (problem) {
+      // Only this message fails: its own id gets the error (-1 when it has none).
+      const id = (event.data as { id?: unknown } | null)?.id;
+      const message = `This worker got a message it does not understand: ${problem}.`;
+      console.warn(message, event.data);
+      post({ id: typeof id === 'number' ? id : -1, status: 'error', message, cancelled: false });
+      return;
+    }
     const message = event.data as Envelope<Req>;
     if (message.type === 'cancel') {
       running.get((message as { target: number }).target)?.abort();
