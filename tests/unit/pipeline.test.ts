@@ -101,6 +101,22 @@ describe('experiment', () => {
     expect(validateExperiment(defaultExperiment()).ok).toBe(true);
   });
 
+  test('a prompt twice in one set is refused, naming both places', () => {
+    const e = defaultExperiment();
+    const first = e.prompts.heldOut.redTeam[0]!;
+    e.prompts.heldOut.redTeam.push(first);
+    const at = e.prompts.heldOut.redTeam.length - 1;
+    expect(validateExperiment(e)).toEqual({
+      ok: false,
+      errors: [
+        {
+          path: `prompts.heldOut.redTeam[${at}]`,
+          message: `repeats prompt 1 ("${first.slice(0, 60)}")`,
+        },
+      ],
+    });
+  });
+
   test('a newer version is refused as such; non-objects are refused', () => {
     const newer = { ...defaultExperiment(), version: 2 };
     expect(validateExperiment(newer)).toEqual({

@@ -72,6 +72,17 @@ class Checker {
     return v.map((item, i) => this.text(item, `${path}[${i}]`));
   }
 
+  /** A prompt set: texts, each once (a prompt twice would be answered and scored twice). */
+  prompts(v: unknown, path: string, min: number, max: number): string[] {
+    const list = this.texts(v, path, min, max);
+    list.forEach((text, i) => {
+      const first = list.indexOf(text);
+      if (text && first < i)
+        this.fail(`${path}[${i}]`, `repeats prompt ${first + 1} ("${text.slice(0, 60)}")`);
+    });
+    return list;
+  }
+
   seed(v: unknown, path: string): number {
     const problem = numberProblem(seedField, v);
     if (problem) this.fail(path, problem);
@@ -147,11 +158,11 @@ export function validateExperiment(data: unknown): Validation {
     seed: c.seed(o.seed, 'seed'),
     constitution: c.texts(o.constitution, 'constitution', 1, 32),
     prompts: {
-      redTeam: c.texts(prompts.redTeam, 'prompts.redTeam', 1, 1000),
-      ordinary: c.texts(prompts.ordinary, 'prompts.ordinary', 0, 1000),
+      redTeam: c.prompts(prompts.redTeam, 'prompts.redTeam', 1, 1000),
+      ordinary: c.prompts(prompts.ordinary, 'prompts.ordinary', 0, 1000),
       heldOut: {
-        redTeam: c.texts(heldOut.redTeam, 'prompts.heldOut.redTeam', 1, 2000),
-        ordinary: c.texts(heldOut.ordinary, 'prompts.heldOut.ordinary', 0, 2000),
+        redTeam: c.prompts(heldOut.redTeam, 'prompts.heldOut.redTeam', 1, 2000),
+        ordinary: c.prompts(heldOut.ordinary, 'prompts.heldOut.ordinary', 0, 2000),
       },
     },
     templates: checkTemplates(c, o.templates),
