@@ -1,5 +1,5 @@
 import { describeError } from '../domain/errors.ts';
-import type { PipelineEvent } from '../pipeline/events.ts';
+import { upgradeEvent, type PipelineEvent } from '../pipeline/events.ts';
 import { runExperiment, type Checkpoints, type RunUntil } from '../pipeline/run-experiment.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
 import {
@@ -42,6 +42,9 @@ export class PipelineRun {
   /** The run shown: its id and the experiment it ran (null before any run). */
   meta = $state.raw<RunMeta | null>(null);
   runs = $state.raw<RunMeta[]>([]);
+  /** A stored run that could not be opened, as stored, and why (the page offers export and
+   * delete, so nothing is lost and the page stays usable). */
+  unreadable = $state.raw<{ meta: RunMeta; events: PipelineEvent[]; message: string } | null>(null);
   /** What the shown run's finished steps produced (null if unknown, e.g. an imported run). */
   private outputs = $state.raw<StepOutputs | null>(null);
   private controller: AbortController | null = null;
@@ -70,17 +73,27 @@ export class PipelineRun {
     this.runs = await this.stored(() => this.store!.listRuns(), []);
   }
 
-  /** Shows a stored run as it was when it was last saved. */
+  /** Shows a stored run as it was when it was last saved; one that cannot be read is named
+   * in `unreadable` (to export or delete) and the page shows no run instead. */
   async open(id: string): Promise<void> {
     if (this.running || !this.store) return;
     const run = await this.stored(() => this.store!.loadRun(id), undefined);
     if (!run) return;
-    const view = replay(run.meta, run.events);
+    let view: RunView;
+    let events: PipelineEvent[];
+    try {
+      events = run.events.map(upgradeEvent);
+      view = replay(run.meta, events);
+    } catch (error) {
+      this.clearShown();
+      this.unreadable = { meta: run.meta, events: run.events, message: describeError(error) };
+      return;
+    }
     // A run stored as running was cut off by a reload: its unfinished step stopped there.
     if (run.meta.status !== 'finished')
       view.end(run.meta.status === 'failed' ? 'failed' : 'stopped');
     this.view = view;
-    this.events = run.events;
+    this.events = events;
     this.meta = run.meta;
     this.outputs = (await this.stored(() => this.store!.getOutputs(id), undefined)) ?? null;
     this.error =
@@ -89,22 +102,31 @@ export class PipelineRun {
         : run.meta.error;
   }
 
+  /** Shows no run (the page's defaults). */
+  clearShown(): void {
+    this.meta = null;
+    this.outputs = null;
+    this.events = [];
+    this.view = new RunView('all');
+    this.error = null;
+  }
+
   /** A stored run's view, for showing beside the current one (null if it cannot be read). */
   async viewOf(id: string): Promise<RunView | null> {
     if (!this.store) return null;
     const run = await this.stored(() => this.store!.loadRun(id), undefined);
-    return run ? replay(run.meta, run.events) : null;
+    try {
+      return run ? replay(run.meta, run.events.map(upgradeEvent)) : null;
+    } catch {
+      return null;
+    }
   }
 
   async remove(id: string): Promise<void> {
     if (!this.store) return;
     await this.stored(() => this.store!.deleteRun(id), undefined);
-    if (this.meta?.id === id) {
-      this.meta = null;
-      this.outputs = null;
-      this.view = new RunView('all');
-      this.error = null;
-    }
+    if (this.meta?.id === id) this.clearShown();
+    if (this.unreadable?.meta.id === id) this.unreadable = null;
     await this.refreshRuns();
   }
 

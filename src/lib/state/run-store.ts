@@ -7,7 +7,7 @@
  */
 import { describeError } from '../domain/errors.ts';
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { upgradeEvent, type PipelineEvent } from '../pipeline/events.ts';
+import type { PipelineEvent } from '../pipeline/events.ts';
 import type { Checkpoints, ExperimentReport } from '../pipeline/run-experiment.ts';
 import type { StageSet } from '../pipeline/steps.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
@@ -155,7 +155,7 @@ export class RunStore {
     );
   }
 
-  /** A run and its whole event log, in order. */
+  /** A run and its whole event log, in order, as stored (older runs' events un-upgraded). */
   loadRun(id: string): Promise<{ meta: RunMeta; events: PipelineEvent[] } | undefined> {
     return this.guard(async (db) => {
       const meta = await db.get('runs', id);
@@ -163,7 +163,7 @@ export class RunStore {
       const range = IDBKeyRange.bound([id, 0], [id, Infinity]);
       const chunks = await db.getAll('events', range);
       this.chunks.set(id, chunks.length);
-      return { meta, events: chunks.flatMap((c) => c.events).map(upgradeEvent) };
+      return { meta, events: chunks.flatMap((c) => c.events) };
     });
   }
 
