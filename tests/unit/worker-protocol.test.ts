@@ -96,11 +96,13 @@ describe('worker protocol', () => {
 
   test('requests run one at a time, in order; a queued cancelled one never starts', async () => {
     const { client, order } = start();
-    const first = client.call({ type: 'count', to: 5 });
+    // The first request yields 200 times, so the cancel reaches the worker while the second
+    // still waits its turn (with 5 the first could finish before the cancel arrived).
+    const first = client.call({ type: 'count', to: 200 });
     const second = client.call({ type: 'add', a: 1, b: 1 });
     second.cancel();
     const third = client.call({ type: 'add', a: 2, b: 2 });
-    expect(await first.result).toBe(5);
+    expect(await first.result).toBe(200);
     expect(await second.result.catch((e: WorkerRequestError) => e.cancelled)).toBe(true);
     expect(await third.result).toBe(4);
     expect(order).toEqual(['count', 'add']);
