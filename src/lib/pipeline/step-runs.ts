@@ -2,7 +2,8 @@
  * What each step of the recipe does (the list itself is steps.ts): every run reads the
  * outputs of earlier steps and returns its own, plus the checkpoint of a model it trained.
  */
-import type { CheckpointSlot, PolicyName, PreferencePair } from '../domain/policy.ts';
+import type { CheckpointSlot, PreferencePair } from '../domain/policy.ts';
+import type { OnTrainEvent } from '../domain/train-events.ts';
 import type { EvalResult } from '../domain/records.ts';
 import type { Experiment } from '../state/experiment.ts';
 import { runCritiqueRevise } from './critique-revise.ts';
@@ -12,7 +13,14 @@ import { answerAll } from './generate.ts';
 import { runLabel } from './label.ts';
 import type { Ports } from './ports.ts';
 import { buildSftSet, splitHeldOut } from './sft-data.ts';
-import { nextStep, steps, type StepId, type StepOutputs } from './steps.ts';
+import {
+  nextStep,
+  stepById,
+  steps,
+  type StageName,
+  type StepId,
+  type StepOutputs,
+} from './steps.ts';
 import { stageTimer } from './timing.ts';
 
 /** Seeds of the stages, derived from the experiment's seed so each stage has its own stream. */
@@ -46,10 +54,17 @@ function need<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-const evaluateStep = (policy: PolicyName) => async (ctx: StepContext) =>
+/** A trainer's events, handed on with the stage they come from. */
+const tagged =
+  (emit: EmitEvent, stage: StageName): OnTrainEvent =>
+  (e) =>
+    emit({ ...e, stage });
+
+/** The held-out evaluation of the policy that step `id` scores (the step list says which). */
+const evaluateStep = (id: StepId) => async (ctx: StepContext) =>
   runEvaluate(
     ctx.experiment.prompts.heldOut,
-    policy,
+    stepById(id).evaluates!,
     ctx.experiment.stages.evaluate,
     stageSeeds(ctx.experiment.seed).evaluate,
     ctx.ports.policy,
@@ -124,7 +139,7 @@ async function sft({ experiment, ports, emit, signal }: StepContext, o: StepOutp
     heldOut,
     config,
     seed,
-    (e) => emit({ ...e, stage: 'sft' }),
+    tagged(emit, 'sft'),
     signal,
   );
   return {
@@ -165,7 +180,7 @@ async function reward({ experiment, ports, emit, signal }: StepContext, o: StepO
     heldOut,
     config,
     seed,
-    (e) => emit({ ...e, stage: 'reward' }),
+    tagged(emit, 'reward'),
     signal,
   );
   return {
@@ -183,14 +198,14 @@ async function ppo({ experiment, ports, emit, signal }: StepContext, o: StepOutp
     experiment.prompts.redTeam,
     experiment.stages.ppo,
     stageSeeds(experiment.seed).ppo,
-    (e) => emit({ ...e, stage: 'ppo' }),
+    tagged(emit, 'ppo'),
     signal,
   );
   return { outputs: { ppo: result }, checkpoint: { slot: 'rl' as const, bytes: checkpoint } };
 }
 
 async function evaluateRl(ctx: StepContext, o: StepOutputs): Promise<StepResult> {
-  const rl = await evaluateStep('rl')(ctx);
+  const rl = await evaluateStep('evaluate-rl')(ctx);
   const meanScore = async (e: EvalResult) => {
     const scores = await ctx.ports.policy.rewardScores(
       e.samples.map((s) => ({ prompt: s.prompt, response: s.text })),
@@ -208,11 +223,13 @@ async function evaluateRl(ctx: StepContext, o: StepOutputs): Promise<StepResult>
 
 /** Each step's work, by id (the type makes sure no step of the list lacks one). */
 const runs: Record<StepId, StepRun> = {
-  'evaluate-base': async (ctx) => ({ outputs: { evalBase: await evaluateStep('base')(ctx) } }),
+  'evaluate-base': async (ctx) => ({
+    outputs: { evalBase: await evaluateStep('evaluate-base')(ctx) },
+  }),
   generate,
   critique,
   sft,
-  'evaluate-sl': async (ctx) => ({ outputs: { evalSl: await evaluateStep('sl')(ctx) } }),
+  'evaluate-sl': async (ctx) => ({ outputs: { evalSl: await evaluateStep('evaluate-sl')(ctx) } }),
   label,
   reward,
   ppo,
