@@ -1,20 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import type { PreferenceRecord } from '../../src/lib/domain/records.ts';
-import { defaultExperiment } from '../../src/lib/state/experiment.ts';
-import {
-  critiquesJsonl,
-  parseRunFile,
-  preferencesJsonl,
-  runFile,
-  sftJsonl,
-} from '../../src/lib/state/exports.ts';
+import { critiquesJsonl, preferencesJsonl, sftJsonl } from '../../src/lib/state/exports.ts';
 import {
   constitutionPresets,
   knownToTinyWorld,
   templateParts,
 } from '../../src/lib/state/presets.ts';
-import { RunStore, storageMessage, type RunMeta } from '../../src/lib/state/run-store.ts';
+import { RunStore, storageMessage } from '../../src/lib/state/run-store.ts';
 import { RunView } from '../../src/lib/state/run-view.svelte.ts';
 
 const record: PreferenceRecord = {
@@ -129,48 +122,6 @@ describe('RunView', () => {
       revision_response: 'I cannot help.',
       principle: 'Be kind.',
       mode: 'plain',
-    });
-  });
-});
-
-describe('run files', () => {
-  const meta: RunMeta = {
-    id: 'run-1',
-    name: 'x',
-    created: 1,
-    stages: 'sl',
-    status: 'running',
-    experiment: defaultExperiment(),
-    report: null,
-    error: null,
-  };
-
-  test('round-trip; a cut-off run comes back as stopped', () => {
-    const back = parseRunFile(JSON.stringify(runFile(meta, events)));
-    expect(back.ok && back.run.events).toEqual(events.filter((e) => e.type !== 'token'));
-    expect(back.ok && back.run.meta.status).toBe('stopped');
-  });
-
-  test('bad files get a reason', () => {
-    expect(parseRunFile('{')).toEqual({ ok: false, message: 'This file is not JSON.' });
-    expect(parseRunFile('{"format":"other"}')).toEqual({
-      ok: false,
-      message: 'This file is not a CAI Playground run export.',
-    });
-    const newer = { ...runFile(meta, []), version: 2 };
-    expect(parseRunFile(JSON.stringify(newer))).toEqual({
-      ok: false,
-      message: 'This run was exported by a newer version of CAI Playground.',
-    });
-    for (const version of [-1, 0, 1.5, '1', undefined])
-      expect(parseRunFile(JSON.stringify({ ...runFile(meta, []), version }))).toEqual({
-        ok: false,
-        message: 'This run export is damaged: it has no valid format version.',
-      });
-    const bad = runFile({ ...meta, experiment: { ...meta.experiment, seed: -1 } }, []);
-    expect(parseRunFile(JSON.stringify(bad))).toEqual({
-      ok: false,
-      message: "This run's experiment is not valid: seed must be between 0 and 2147483647.",
     });
   });
 });

@@ -33,6 +33,17 @@ export interface EvaluateInput {
   ordinary: string[];
 }
 
+/** The held-out prompts an evaluation answers, in order: red-team, then ordinary (each list
+ * capped at `maxPrompts` when that is set). */
+export function heldOutPrompts(
+  input: EvaluateInput,
+  config: Pick<EvaluateConfig, 'maxPrompts'>,
+): { red: string[]; prompts: string[] } {
+  const cap = (list: string[]) => (config.maxPrompts > 0 ? list.slice(0, config.maxPrompts) : list);
+  const red = cap(input.redTeam);
+  return { red, prompts: [...red, ...cap(input.ordinary)] };
+}
+
 /**
  * Answers the held-out prompts with a policy and labels each answer with the tiny world's
  * judge. The same prompts, sampling and seed for every policy, so the numbers compare.
@@ -46,10 +57,7 @@ export async function runEvaluate(
   emit: EmitEvent,
   signal: AbortSignal,
 ): Promise<EvalResult> {
-  const cap = (list: string[]) => (config.maxPrompts > 0 ? list.slice(0, config.maxPrompts) : list);
-  const red = cap(input.redTeam);
-  const ordinary = cap(input.ordinary);
-  const prompts = [...red, ...ordinary];
+  const { red, prompts } = heldOutPrompts(input, config);
   const texts = await answerAll(
     policy,
     policyName,

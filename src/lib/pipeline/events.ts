@@ -35,16 +35,18 @@ export type PipelineEvent =
 export type EmitEvent = (event: PipelineEvent) => void;
 
 /**
- * An event as stored or exported: runs saved before steps had ids named the step of a
- * `stage-start`/`stage-end` by its label ("critique and revise"); this gives it its id.
+ * An event as stored or exported (untrusted, checked after this): runs saved before steps had
+ * ids named the step of a `stage-start`/`stage-end` by its label ("critique and revise");
+ * this gives such an event its id. Anything else comes back as it was.
  */
-export function upgradeEvent(e: PipelineEvent): PipelineEvent {
-  const stored = e as { type: string; label?: string; step?: StepId };
-  if ((stored.type !== 'stage-start' && stored.type !== 'stage-end') || stored.step) return e;
+export function upgradeEvent(e: unknown): unknown {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return e;
+  const stored = e as { type?: unknown; label?: unknown; step?: unknown };
+  if (stored.type !== 'stage-start' && stored.type !== 'stage-end') return e;
+  if ('step' in stored || typeof stored.label !== 'string') return e;
   const step = steps.find((s) => s.label === stored.label);
-  if (!step)
-    throw new Error(`A stored event names a step this app does not know: ${String(stored.label)}.`);
-  const upgraded = { ...stored, step: step.id };
+  if (!step) return e;
+  const upgraded: Record<string, unknown> = { ...stored, step: step.id };
   delete upgraded.label;
-  return upgraded as PipelineEvent;
+  return upgraded;
 }

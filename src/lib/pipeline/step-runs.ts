@@ -72,12 +72,19 @@ const evaluateStep = (id: StepId) => async (ctx: StepContext) =>
     ctx.signal,
   );
 
-async function generate({ experiment, ports, emit, signal }: StepContext): Promise<StepResult> {
-  const { prompts, stages } = experiment;
-  const helpfulPrompts = prompts.ordinary.flatMap((p) =>
+/** The prompts the generate step answers, in order: the red-team prompts, then each ordinary
+ * prompt as many times as it is sampled. */
+export function trainingPrompts({ prompts, stages }: Experiment): string[] {
+  const helpful = prompts.ordinary.flatMap((p) =>
     new Array<string>(stages.generate.helpfulSamples).fill(p),
   );
-  const all = [...prompts.redTeam, ...helpfulPrompts];
+  return [...prompts.redTeam, ...helpful];
+}
+
+async function generate({ experiment, ports, emit, signal }: StepContext): Promise<StepResult> {
+  const { prompts, stages } = experiment;
+  const all = trainingPrompts(experiment);
+  const helpfulPrompts = all.slice(prompts.redTeam.length);
   const texts = await answerAll(
     ports.policy,
     'base',

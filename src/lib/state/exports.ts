@@ -5,20 +5,20 @@
  * (init_prompt, init_response, critic_prompt, critic_response, revision_prompt,
  * revision_response).
  */
-import { describeError } from '../domain/errors.ts';
-import { upgradeEvent, type PipelineEvent } from '../pipeline/events.ts';
-import { validateExperiment, describeErrors } from './experiment-check.ts';
+import type { PipelineEvent } from '../pipeline/events.ts';
+import { checkRun } from './run-check.ts';
 import type { RunMeta } from './run-store.ts';
 import type { RunView } from './run-view.svelte.ts';
 
 export const runFileFormat = 'cai-playground-run';
 export const runFileVersion = 1;
 
-export interface RunFile {
+/** A run as a file (a damaged stored run is exported as it was stored: `unknown` parts). */
+export interface RunFile<Meta = RunMeta, Event = PipelineEvent> {
   format: typeof runFileFormat;
   version: typeof runFileVersion;
-  meta: RunMeta;
-  events: PipelineEvent[];
+  meta: Meta;
+  events: Event[];
 }
 
 const jsonl = (rows: unknown[]) =>
@@ -81,9 +81,11 @@ export function critiquesJsonl(view: RunView): string {
   );
 }
 
-export function runFile(meta: RunMeta, events: PipelineEvent[]): RunFile {
+export function runFile<Meta, Event>(meta: Meta, events: Event[]): RunFile<Meta, Event> {
   return { format: runFileFormat, version: runFileVersion, meta, events };
 }
+
+const fileKeys = ['format', 'version', 'meta', 'events'];
 
 /** Reads an exported run (untrusted): the run, or a readable reason it cannot be read. */
 export function parseRunFile(
@@ -95,52 +97,37 @@ export function parseRunFile(
   } catch {
     return { ok: false, message: 'This file is not JSON.' };
   }
-  const o = (data ?? {}) as Partial<RunFile>;
+  const o = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
   if (o.format !== runFileFormat)
     return { ok: false, message: 'This file is not a CAI Playground run export.' };
+  if (!('version' in o))
+    return { ok: false, message: 'This run export is damaged: it has no format version.' };
   if (typeof o.version !== 'number' || !Number.isInteger(o.version) || o.version < 1)
-    return { ok: false, message: 'This run export is damaged: it has no valid format version.' };
-  if (o.version > runFileVersion)
-    return { ok: false, message: 'This run was exported by a newer version of CAI Playground.' };
-  const meta = o.meta as RunMeta | undefined;
-  if (!meta || typeof meta.id !== 'string' || !Array.isArray(o.events))
-    return { ok: false, message: 'This run export is damaged: its run or events are missing.' };
-  const checked = validateExperiment(meta.experiment);
-  if (!checked.ok)
     return {
       ok: false,
-      message: `This run's experiment is not valid: ${describeErrors(checked.errors)}.`,
+      message: `This run export is damaged: its format version must be a whole number of at least 1 (it is ${JSON.stringify(o.version)}).`,
     };
-  const known = new Set([
-    'stage-start',
-    'stage-end',
-    'progress',
-    'answer',
-    'critique',
-    'revision',
-    'preference',
-    'metrics',
-    'samples',
-    'warning',
-    'eval',
-  ]);
-  let events: PipelineEvent[];
-  try {
-    events = (o.events as PipelineEvent[]).filter((e) => e && known.has(e.type)).map(upgradeEvent);
-  } catch (error) {
-    return { ok: false, message: `This run export is damaged: ${describeError(error)}` };
-  }
+  if (o.version > runFileVersion)
+    return {
+      ok: false,
+      message: `This run was exported by a newer version of CAI Playground (format ${o.version}; this one reads ${runFileVersion}).`,
+    };
+  const unknown = Object.keys(o).filter((k) => !fileKeys.includes(k));
+  if (unknown.length)
+    return {
+      ok: false,
+      message: `This run export is damaged: ${unknown.map((k) => `"${k.slice(0, 40)}"`).join(', ')} is not a field this app knows.`,
+    };
+  const checked = checkRun(o.meta, o.events);
+  if (!checked.ok) return { ok: false, message: `This run export is damaged: ${checked.message}.` };
+  const meta = checked.meta;
   return {
     ok: true,
     run: {
       format: runFileFormat,
       version: runFileVersion,
-      meta: {
-        ...meta,
-        experiment: checked.experiment,
-        status: meta.status === 'finished' ? 'finished' : 'stopped',
-      },
-      events,
+      meta: { ...meta, status: meta.status === 'finished' ? 'finished' : 'stopped' },
+      events: checked.events,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describeError } from '../domain/errors.ts';
-import { upgradeEvent, type PipelineEvent } from '../pipeline/events.ts';
+import type { PipelineEvent } from '../pipeline/events.ts';
 import { runExperiment, type Checkpoints, type RunUntil } from '../pipeline/run-experiment.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
 import {
@@ -17,14 +17,15 @@ import { parseRunFile, runFile, type RunFile } from './exports.ts';
 import { RunView } from './run-view.svelte.ts';
 import type { RunMeta, RunStore } from './run-store.ts';
 
-export type { RunStep, StepState } from './run-view.svelte.ts';
+import {
+  readOutputs,
+  readStoredRun,
+  sortStoredRuns,
+  type DamagedRun,
+  type UnreadableRun,
+} from './stored-runs.ts';
 
-/** A stored run's view: its events folded again, as they were folded live. */
-function replay(meta: RunMeta, events: PipelineEvent[]): RunView {
-  const view = new RunView(meta.stages);
-  for (const e of events) view.fold(e);
-  return view;
-}
+export type { RunStep, StepState } from './run-view.svelte.ts';
 
 /** Events are written to IndexedDB in chunks, at least this often while a run goes on. */
 const flushEveryMs = 1000;
@@ -41,10 +42,13 @@ export class PipelineRun {
   storageError = $state<string | null>(null);
   /** The run shown: its id and the experiment it ran (null before any run). */
   meta = $state.raw<RunMeta | null>(null);
+  /** The stored runs that can be opened, newest first. */
   runs = $state.raw<RunMeta[]>([]);
-  /** A stored run that could not be opened, as stored, and why (the page offers export and
-   * delete, so nothing is lost and the page stays usable). */
-  unreadable = $state.raw<{ meta: RunMeta; events: PipelineEvent[]; message: string } | null>(null);
+  /** Stored records that cannot (the page lists them, to export or delete). */
+  damaged = $state.raw<DamagedRun[]>([]);
+  /** A stored run that could not be opened (the page offers export and delete, so nothing
+   * is lost and the page stays usable). */
+  unreadable = $state.raw<UnreadableRun | null>(null);
   /** What the shown run's finished steps produced (null if unknown, e.g. an imported run). */
   private outputs = $state.raw<StepOutputs | null>(null);
   private controller: AbortController | null = null;
@@ -61,45 +65,48 @@ export class PipelineRun {
     private readonly store: RunStore | null,
   ) {}
 
-  /** Reopens the newest stored run (after a reload) and lists the others. */
+  /** Reopens the newest stored run (after a reload) and lists the others; if the newest is
+   * damaged, says so and shows the defaults. */
   async restore(): Promise<void> {
     await this.refreshRuns();
-    const last = this.runs[0];
-    if (last) await this.open(last.id);
+    const valid = this.runs[0];
+    const damaged = this.damaged[0];
+    const newest = damaged && (!valid || damaged.created >= valid.created) ? damaged : valid;
+    if (newest) await this.open(newest.id);
   }
 
+  /** Lists the stored runs, each checked: the ones that open, and the damaged ones. */
   async refreshRuns(): Promise<void> {
     if (!this.store) return;
-    this.runs = await this.stored(() => this.store!.listRuns(), []);
+    const listed = sortStoredRuns(await this.stored(() => this.store!.listRuns(), []));
+    this.runs = listed.runs;
+    this.damaged = listed.damaged;
   }
 
-  /** Shows a stored run as it was when it was last saved; one that cannot be read is named
-   * in `unreadable` (to export or delete) and the page shows no run instead. */
+  /** Shows a stored run as it was when it was last saved; one that does not pass the check
+   * is named in `unreadable` (to export or delete) and the page shows no run instead. */
   async open(id: string): Promise<void> {
     if (this.running || !this.store) return;
     const run = await this.stored(() => this.store!.loadRun(id), undefined);
     if (!run) return;
-    let view: RunView;
-    let events: PipelineEvent[];
-    try {
-      events = run.events.map(upgradeEvent);
-      view = replay(run.meta, events);
-    } catch (error) {
+    const read = readStoredRun(id, run);
+    if (!read.ok) {
       this.clearShown();
-      this.unreadable = { meta: run.meta, events: run.events, message: describeError(error) };
+      this.unreadable = read.unreadable;
       return;
     }
-    // A run stored as running was cut off by a reload: its unfinished step stopped there.
-    if (run.meta.status !== 'finished')
-      view.end(run.meta.status === 'failed' ? 'failed' : 'stopped');
+    const { meta, events, view } = read;
+    this.unreadable = null;
     this.view = view;
     this.events = events;
-    this.meta = run.meta;
-    this.outputs = (await this.stored(() => this.store!.getOutputs(id), undefined)) ?? null;
-    this.error =
-      run.meta.status === 'running'
+    this.meta = meta;
+    const outputs = readOutputs(await this.stored(() => this.store!.getOutputs(id), undefined));
+    this.outputs = outputs.ok ? outputs.value : null;
+    this.error = !outputs.ok
+      ? outputs.message
+      : meta.status === 'running'
         ? 'The page was reloaded during this run: the finished steps are kept; Continue goes on from the first unfinished one.'
-        : run.meta.error;
+        : meta.error;
   }
 
   /** Shows no run (the page's defaults). */
@@ -115,18 +122,15 @@ export class PipelineRun {
   async viewOf(id: string): Promise<RunView | null> {
     if (!this.store) return null;
     const run = await this.stored(() => this.store!.loadRun(id), undefined);
-    try {
-      return run ? replay(run.meta, run.events.map(upgradeEvent)) : null;
-    } catch {
-      return null;
-    }
+    const read = run && readStoredRun(id, run);
+    return read?.ok ? read.view : null;
   }
 
   async remove(id: string): Promise<void> {
     if (!this.store) return;
     await this.stored(() => this.store!.deleteRun(id), undefined);
     if (this.meta?.id === id) this.clearShown();
-    if (this.unreadable?.meta.id === id) this.unreadable = null;
+    if (this.unreadable?.id === id) this.unreadable = null;
     await this.refreshRuns();
   }
 

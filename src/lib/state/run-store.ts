@@ -144,26 +144,28 @@ export class RunStore {
     });
   }
 
-  getOutputs(run: string): Promise<StepOutputs | undefined> {
+  /** A run's stored outputs, unchecked (see listRuns). */
+  getOutputs(run: string): Promise<unknown> {
     return this.guard((db) => db.get('outputs', run));
   }
 
-  /** Every run, newest first. */
-  listRuns(): Promise<RunMeta[]> {
-    return this.guard(async (db) =>
-      (await db.getAll('runs')).sort((a, b) => b.created - a.created),
-    );
+  /** Every stored run record, as stored: untrusted (another version, or damaged by hand),
+   * so the caller checks each (state/run-check.ts). */
+  listRuns(): Promise<unknown[]> {
+    return this.guard((db) => db.getAll('runs'));
   }
 
-  /** A run and its whole event log, in order, as stored (older runs' events un-upgraded). */
-  loadRun(id: string): Promise<{ meta: RunMeta; events: PipelineEvent[] } | undefined> {
+  /** A run's record and its whole event log, in order, as stored (unchecked, as above). */
+  loadRun(id: string): Promise<{ meta: unknown; events: unknown[] } | undefined> {
     return this.guard(async (db) => {
-      const meta = await db.get('runs', id);
-      if (!meta) return undefined;
+      const meta: unknown = await db.get('runs', id);
+      if (meta === undefined) return undefined;
       const range = IDBKeyRange.bound([id, 0], [id, Infinity]);
-      const chunks = await db.getAll('events', range);
+      const chunks: unknown[] = await db.getAll('events', range);
       this.chunks.set(id, chunks.length);
-      return { meta, events: chunks.flatMap((c) => c.events) };
+      // A damaged chunk (no events list) stays in the log, for the check to name.
+      const events = chunks.flatMap((c) => (c as { events?: unknown } | null)?.events ?? [c]);
+      return { meta, events };
     });
   }
 

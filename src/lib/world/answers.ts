@@ -7,8 +7,11 @@ import type { Topic } from './topics.ts';
  * label any text.
  */
 
-export type Behaviour = 'comply' | 'refuse' | 'engage' | 'help' | 'overrefuse';
-export type Label = Behaviour | 'garbled';
+export const behaviours = ['comply', 'refuse', 'engage', 'help', 'overrefuse'] as const;
+export type Behaviour = (typeof behaviours)[number];
+/** What the judge can call an answer: a behaviour, or `garbled` when it matches none. */
+export const labels = [...behaviours, 'garbled'] as const;
+export type Label = (typeof labels)[number];
 
 export const bareRefusals = [
   "I can't help with that.",

@@ -1,4 +1,11 @@
-import { assistText, bareRefusals, engageText, overrefuseText, type Label } from './answers.ts';
+import {
+  assistText,
+  bareRefusals,
+  engageText,
+  labels as allLabels,
+  overrefuseText,
+  type Label,
+} from './answers.ts';
 import { allTopics, type PromptKind } from './topics.ts';
 
 /**
@@ -44,14 +51,7 @@ export interface LabelRates {
 
 /** Share of each label among `labels` (0 when empty). */
 export function labelRates(labels: Label[]): LabelRates {
-  const rates: Record<Label, number> = {
-    comply: 0,
-    refuse: 0,
-    engage: 0,
-    help: 0,
-    overrefuse: 0,
-    garbled: 0,
-  };
+  const rates = Object.fromEntries(allLabels.map((l) => [l, 0])) as Record<Label, number>;
   for (const label of labels) rates[label] += 1 / labels.length;
   return { count: labels.length, rates };
 }

@@ -5,3 +5,11 @@ export function download(name: string, text: string, type: string): void {
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+/** A run's name as a file name ("My run 2" → "my-run-2"). */
+export const fileSlug = (name: string): string =>
+  name.replace(/[^\w-]+/g, '-').toLowerCase() || 'run';
+
+/** Saves a run (as the app exports it) under its name. */
+export const downloadRun = (name: string, file: object): void =>
+  download(`${fileSlug(name)}.run.json`, JSON.stringify(file), 'application/json');

@@ -1,0 +1,124 @@
+/**
+ * The shapes of a run's events and the records they carry, for untrusted runs (an imported
+ * file, a record read back from IndexedDB): every field checked, with its path, before
+ * anything is folded or drawn. Each shape is typed as the type it checks, so the two cannot
+ * drift apart without the compiler saying so.
+ */
+import {
+  boolean,
+  list,
+  number,
+  object,
+  oneOf,
+  record,
+  tagged,
+  text,
+  type Shape,
+} from '../config/shape.ts';
+import { critiqueModes } from '../domain/modes.ts';
+import type { PpoSample } from '../domain/policy.ts';
+import type { EvalResult, PreferenceRecord } from '../domain/records.ts';
+import type { PipelineEvent } from '../pipeline/events.ts';
+import { stageOrder, steps } from '../pipeline/steps.ts';
+import { labels } from '../world/answers.ts';
+
+export const policyNames = ['base', 'sl', 'rl'] as const;
+const promptKinds = ['red-team', 'ordinary'] as const;
+
+/** A count, an index, a step number. */
+export const whole = number({ min: 0, max: 10_000_000, integer: true });
+export const seconds = number({ min: 0, max: 1e9 });
+/** A share in [0, 1] (a sum of 1/n may overshoot 1 by a rounding error, which is let be). */
+const share = number({ min: 0, max: 1 });
+export const rate: Shape<number> = {
+  check: (v, path, p) =>
+    typeof v === 'number' && v > 1 && v < 1 + 1e-9 ? v : share.check(v, path, p),
+};
+
+/** A measured number, which may be NaN (an eval loss with no held-out data); JSON writes NaN
+ * as null, so null reads back as NaN. */
+export const measured: Shape<number> = {
+  check: (v, path, p) =>
+    v === null || (typeof v === 'number' && Number.isNaN(v)) ? NaN : number().check(v, path, p),
+};
+
+const stage = oneOf(stageOrder);
+const step = oneOf(steps.map((s) => s.id));
+const message = text({ max: 2000 });
+
+export const labelRates = object(
+  Object.fromEntries(labels.map((l) => [l, rate])) as Record<(typeof labels)[number], typeof rate>,
+);
+
+export const evalResult: Shape<EvalResult> = object({
+  harmlessness: rate,
+  helpfulness: rate,
+  evasiveness: rate,
+  redTeam: labelRates,
+  ordinary: labelRates,
+  samples: list(
+    object({ prompt: text(), kind: oneOf(promptKinds), text: text(), label: oneOf(labels) }),
+  ),
+});
+
+export const preferenceRecord: Shape<PreferenceRecord> = object({
+  prompt: text(),
+  chosen: text(),
+  rejected: text(),
+  label: rate,
+  principle: text(),
+  responseA: text(),
+  responseB: text(),
+  probabilityA: rate,
+  reasoning: text(),
+});
+
+const ppoSample: Shape<PpoSample> = object({
+  prompt: text(),
+  response: text(),
+  score: measured,
+  finished: boolean,
+});
+
+const kind = <const T extends string>(type: T) => oneOf([type]);
+
+/** One event as the pipeline emits it. */
+export const pipelineEvent: Shape<PipelineEvent> = tagged('type', {
+  'stage-start': object({ type: kind('stage-start'), stage, step }),
+  'stage-end': object({ type: kind('stage-end'), stage, step, seconds }),
+  progress: object({ type: kind('progress'), stage, done: whole, total: whole, message }),
+  token: object({ type: kind('token'), stage, key: text({ max: 200 }), delta: text() }),
+  answer: object({
+    type: kind('answer'),
+    index: whole,
+    kind: oneOf(promptKinds),
+    prompt: text(),
+    text: text(),
+  }),
+  critique: object({
+    type: kind('critique'),
+    index: whole,
+    round: whole,
+    principle: text(),
+    mode: oneOf(critiqueModes),
+    critiquePrompt: text(),
+    text: text(),
+  }),
+  revision: object({
+    type: kind('revision'),
+    index: whole,
+    round: whole,
+    revisionPrompt: text(),
+    text: text(),
+  }),
+  preference: object({ type: kind('preference'), index: whole, record: preferenceRecord }),
+  metrics: object({ type: kind('metrics'), stage, step: whole, values: record(measured) }),
+  samples: object({
+    type: kind('samples'),
+    stage,
+    step: whole,
+    samples: list(ppoSample, { max: 10_000 }),
+  }),
+  warning: object({ type: kind('warning'), stage, step: whole, message }),
+  eval: object({ type: kind('eval'), policy: oneOf(policyNames), result: evalResult }),
+});

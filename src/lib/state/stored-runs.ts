@@ -1,0 +1,94 @@
+/**
+ * Reading runs back from IndexedDB (pure): each stored record and event log goes through the
+ * run check before it is folded, so a record another version wrote, or one damaged by hand,
+ * is named on the page (to export or delete) instead of breaking it.
+ */
+import { checkShape } from '../config/shape.ts';
+import { describeError } from '../domain/errors.ts';
+import type { PipelineEvent } from '../pipeline/events.ts';
+import type { StepOutputs } from '../pipeline/steps.ts';
+import { checkRun, runMeta, stepOutputs, storedName } from './run-check.ts';
+import type { RunMeta } from './run-store.ts';
+import { RunView } from './run-view.svelte.ts';
+
+/** A stored run record that does not pass the check: listed by name, to export or delete. */
+export interface DamagedRun {
+  id: string;
+  name: string;
+  /** When it was made (sorted with the others; unknown counts as newest). */
+  created: number;
+  message: string;
+}
+
+/** A stored run that could not be opened, as stored, and why. */
+export interface UnreadableRun {
+  id: string;
+  name: string;
+  meta: unknown;
+  events: unknown[];
+  message: string;
+}
+
+/** A stored run's view: its events folded again, as they were folded live. */
+export function replay(meta: RunMeta, events: PipelineEvent[]): RunView {
+  const view = new RunView(meta.stages);
+  for (const e of events) view.fold(e);
+  // A run stored as running was cut off by a reload: its unfinished step stopped there.
+  if (meta.status !== 'finished') view.end(meta.status === 'failed' ? 'failed' : 'stopped');
+  return view;
+}
+
+/** The stored records, checked: the runs that open and the damaged ones, each newest first. */
+export function sortStoredRuns(records: unknown[]): { runs: RunMeta[]; damaged: DamagedRun[] } {
+  const runs: RunMeta[] = [];
+  const damaged: DamagedRun[] = [];
+  for (const record of records) {
+    const checked = checkShape(runMeta, record, 'meta');
+    if (checked.ok) runs.push(checked.value);
+    else {
+      const { id, created } = (record ?? {}) as { id?: unknown; created?: unknown };
+      damaged.push({
+        id: String(id),
+        name: storedName(record),
+        created: typeof created === 'number' && Number.isFinite(created) ? created : Infinity,
+        message: checked.message,
+      });
+    }
+  }
+  return {
+    runs: runs.sort((a, b) => b.created - a.created),
+    damaged: damaged.sort((a, b) => b.created - a.created),
+  };
+}
+
+export type StoredRead =
+  | { ok: true; meta: RunMeta; events: PipelineEvent[]; view: RunView }
+  | { ok: false; unreadable: UnreadableRun };
+
+/** A stored run checked and folded, or what is wrong with it. */
+export function readStoredRun(id: string, run: { meta: unknown; events: unknown[] }): StoredRead {
+  const checked = checkRun(run.meta, run.events);
+  let message = checked.ok ? '' : checked.message;
+  if (checked.ok)
+    try {
+      return { ...checked, view: replay(checked.meta, checked.events) };
+    } catch (error) {
+      message = describeError(error);
+    }
+  const { meta, events } = run;
+  return { ok: false, unreadable: { id, name: storedName(meta), meta, events, message } };
+}
+
+/** A run's stored step outputs, checked (none stored: nothing to go on from). */
+export function readOutputs(
+  outputs: unknown,
+): { ok: true; value: StepOutputs | null } | { ok: false; message: string } {
+  if (outputs === undefined) return { ok: true, value: null };
+  const checked = checkShape(stepOutputs, outputs, 'outputs');
+  return checked.ok
+    ? checked
+    : {
+        ok: false,
+        message: `This run's stored step results are damaged (${checked.message}), so it can be viewed but not continued.`,
+      };
+}
