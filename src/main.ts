@@ -1,3 +1,4 @@
+import { describeError } from './lib/domain/errors.ts';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
@@ -28,7 +29,19 @@ const run = new PipelineRun(engine, feedback, started, draft, store);
 const hub = new HubDownloads(feedback, draft, started, () => status.feedback?.device ?? null);
 
 // The experiment comes from the link, else the last session; the last run is reopened.
-const restored = Promise.all([draft.restore(location.hash), run.restore()]);
+// Whatever fails here is said on the page, which opens anyway (with the defaults).
+const restored: Promise<string[]> = Promise.allSettled([
+  draft.restore(location.hash),
+  run.restore(),
+]).then((results) =>
+  results.flatMap((r) =>
+    r.status === 'rejected'
+      ? [
+          `Your last session could not be reopened (${describeError(r.reason)}); the page shows the defaults.`,
+        ]
+      : [],
+  ),
+);
 
 mount(App, {
   target: document.getElementById('app')!,

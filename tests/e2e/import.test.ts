@@ -12,7 +12,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-test('the same run file imports twice; a file without a valid version is refused in words', async () => {
+test('the same run file imports twice; bad and crafted files are refused in words, nothing stored', async () => {
   const page = await browser.newPage();
   const problems: string[] = [];
   page.on('pageerror', (e) => problems.push(e.message));
@@ -40,7 +40,35 @@ test('the same run file imports twice; a file without a valid version is refused
   await input.setInputFiles(good);
   await expect.poll(() => listed.count(), { timeout: 30_000 }).toBe(2);
   await input.setInputFiles(file(JSON.stringify({ ...runFile(meta, []), version: -1 })));
-  await page.getByText('This run export is damaged: it has no valid format version.').waitFor();
+  await page
+    .getByText(
+      'This run export is damaged: its format version must be a whole number of at least 1 (it is -1).',
+    )
+    .waitFor();
+  // Crafted files are refused before anything is stored or drawn, each naming its field.
+  const crafted: [unknown[], string][] = [
+    [
+      [{ type: 'stage-start', stage: '__proto__', step: 'generate' }],
+      'events[0].stage must be one of',
+    ],
+    [
+      [{ type: 'answer', index: 1e7, kind: 'red-team', prompt: 'x', text: 'y' }],
+      "events[0].index is 10000000; this run's experiment has",
+    ],
+    [
+      [{ type: 'stage-end', stage: 'sft', step: 'sft', seconds: '3' }],
+      'events[0].seconds must be a number',
+    ],
+    [[null], 'events[0] must be an object (is null)'],
+  ];
+  for (const [events, message] of crafted) {
+    await input.setInputFiles(file(JSON.stringify(runFile(meta, events))));
+    await page.getByText(`This run export is damaged: ${message}`).waitFor();
+    await page.getByTestId('editor').waitFor();
+  }
+  expect(await listed.count()).toBe(2);
+  await page.reload();
+  await expect.poll(() => listed.count(), { timeout: 30_000 }).toBe(2);
   expect(problems).toEqual([]);
   await page.close();
 });

@@ -51,6 +51,8 @@ export class PipelineRun {
   unreadable = $state.raw<UnreadableRun | null>(null);
   /** What the shown run's finished steps produced (null if unknown, e.g. an imported run). */
   private outputs = $state.raw<StepOutputs | null>(null);
+  /** Runs whose record passed the check but whose events did not (found on opening). */
+  private readonly unopenable = new Map<string, string>();
   private controller: AbortController | null = null;
   /** The shown run's events (token deltas left out), for exports. */
   private events: PipelineEvent[] = [];
@@ -78,9 +80,8 @@ export class PipelineRun {
   /** Lists the stored runs, each checked: the ones that open, and the damaged ones. */
   async refreshRuns(): Promise<void> {
     if (!this.store) return;
-    const listed = sortStoredRuns(await this.stored(() => this.store!.listRuns(), []));
-    this.runs = listed.runs;
-    this.damaged = listed.damaged;
+    const records = await this.stored(() => this.store!.listRuns(), []);
+    ({ runs: this.runs, damaged: this.damaged } = sortStoredRuns(records, this.unopenable));
   }
 
   /** Shows a stored run as it was when it was last saved; one that does not pass the check
@@ -93,13 +94,13 @@ export class PipelineRun {
     if (!read.ok) {
       this.clearShown();
       this.unreadable = read.unreadable;
+      this.unopenable.set(id, read.unreadable.message);
+      await this.refreshRuns();
       return;
     }
-    const { meta, events, view } = read;
+    const { meta } = read;
     this.unreadable = null;
-    this.view = view;
-    this.events = events;
-    this.meta = meta;
+    ({ meta: this.meta, events: this.events, view: this.view } = read);
     const outputs = readOutputs(await this.stored(() => this.store!.getOutputs(id), undefined));
     this.outputs = outputs.ok ? outputs.value : null;
     this.error = !outputs.ok

@@ -163,8 +163,11 @@ export class RunStore {
       const range = IDBKeyRange.bound([id, 0], [id, Infinity]);
       const chunks: unknown[] = await db.getAll('events', range);
       this.chunks.set(id, chunks.length);
-      // A damaged chunk (no events list) stays in the log, for the check to name.
-      const events = chunks.flatMap((c) => (c as { events?: unknown } | null)?.events ?? [c]);
+      // A damaged chunk (no list of events) stays in the log as a null, for the check to name.
+      const events = chunks.flatMap((c) => {
+        const list = (c as { events?: unknown } | null)?.events;
+        return Array.isArray(list) ? (list as unknown[]) : [null];
+      });
       return { meta, events };
     });
   }

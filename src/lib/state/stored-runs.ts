@@ -38,13 +38,21 @@ export function replay(meta: RunMeta, events: PipelineEvent[]): RunView {
   return view;
 }
 
-/** The stored records, checked: the runs that open and the damaged ones, each newest first. */
-export function sortStoredRuns(records: unknown[]): { runs: RunMeta[]; damaged: DamagedRun[] } {
+/** The stored records, checked: the runs that open and the damaged ones, each newest first;
+ * `unopenable` names runs already found damaged past their record (id → why). */
+export function sortStoredRuns(
+  records: unknown[],
+  unopenable: ReadonlyMap<string, string> = new Map(),
+): { runs: RunMeta[]; damaged: DamagedRun[] } {
   const runs: RunMeta[] = [];
   const damaged: DamagedRun[] = [];
   for (const record of records) {
     const checked = checkShape(runMeta, record, 'meta');
-    if (checked.ok) runs.push(checked.value);
+    const why = checked.ok && unopenable.get(checked.value.id);
+    if (checked.ok && why) {
+      const { id, name, created } = checked.value;
+      damaged.push({ id, name, created, message: why });
+    } else if (checked.ok) runs.push(checked.value);
     else {
       const { id, created } = (record ?? {}) as { id?: unknown; created?: unknown };
       damaged.push({
