@@ -218,7 +218,8 @@ describe('run files', () => {
     else if (how === 1) parent[key] = rng.pick(strange);
     else if (how === 2 && typeof parent[key] === 'string') parent[key] = parent[key].length;
     else if (how === 2) parent[key] = String(parent[key]);
-    else if (how === 3 && Array.isArray(parent)) parent.push(structuredClone(parent[key as number]));
+    else if (how === 3 && Array.isArray(parent))
+      parent.push(structuredClone(parent[key as number]));
     else if (how === 3)
       parent[rng.pick(['__proto__', 'extra', 'constructor'])] = parent[key as string];
     else parent[key] = typeof parent[key] === 'number' ? parent[key] * 1e9 : [parent[key]];
