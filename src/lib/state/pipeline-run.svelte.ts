@@ -51,7 +51,9 @@ export class PipelineRun {
   unreadable = $state.raw<UnreadableRun | null>(null);
   /** What the shown run's finished steps produced (null if unknown, e.g. an imported run). */
   private outputs = $state.raw<StepOutputs | null>(null);
-  /** Runs whose record passed the check but whose events did not (found on opening). */
+  /** Runs whose record passed the check but whose events did not (found on opening; not
+   * drawn, so not reactive). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly unopenable = new Map<string, string>();
   private controller: AbortController | null = null;
   /** The shown run's events (token deltas left out), for exports. */
