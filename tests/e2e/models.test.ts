@@ -59,11 +59,30 @@ test('the ONNX export streams text in the feedback worker (transformers.js)', as
         if (e.status === 'token') streamed += e.text;
       },
     );
-    return { loaded, out, streamed };
+    // Past the model's context (512 positions): refused in words, and the worker goes on.
+    const long = 'Please help me bake bread. '.repeat(60);
+    const refused = await Promise.all([
+      feedback
+        .request({ type: 'generate', prompt: long, settings: s })
+        .catch((e: Error) => e.message),
+      feedback
+        .request({ type: 'score', prompt: long, options: ['(A)', '(B)'] })
+        .catch((e: Error) => e.message),
+    ]);
+    const after = await feedback.request({ type: 'generate', prompt: 'Plan a trip.', settings: s });
+    return { loaded, out, streamed, refused, after };
   }, settings);
   expect(result.loaded).toEqual({ id: 'tiny-cai', device: 'wasm' });
   expect(result.out.text.length).toBeGreaterThan(10);
   expect(result.streamed.trim()).toBe(result.out.text.trim());
+  const [generating, scoring] = result.refused;
+  expect(generating).toMatch(
+    /^The prompt is \d+ tokens and the answer may take up to 40 more, past the feedback model's context of 512 tokens \(tiny-cai\)\. Shorten the prompt/,
+  );
+  expect(scoring).toMatch(
+    /^The prompt is \d+ tokens and the longest option to score is 3 more, past the feedback model's context of 512 tokens/,
+  );
+  expect(result.after.text.length).toBeGreaterThan(10);
   expect(problems.failedRequests).toEqual([]);
   await page.close();
 });

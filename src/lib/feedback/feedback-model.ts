@@ -75,6 +75,26 @@ export class FeedbackModel {
     return new FeedbackModel(id, device, tokenizer, model);
   }
 
+  /** Tokens the model can attend to (its positions), from its config; null when it says none. */
+  get contextLength(): number | null {
+    const config = this.model.config as unknown as Record<string, unknown>;
+    for (const key of ['max_position_embeddings', 'n_positions', 'n_ctx']) {
+      const n = config[key];
+      if (typeof n === 'number' && n > 0) return n;
+    }
+    return null;
+  }
+
+  /** Refuses a request longer than the model's context, in words (ONNX Runtime would fail
+   * with an index error deep in a kernel). */
+  private checkLength(promptTokens: number, more: number, what: string): void {
+    const context = this.contextLength;
+    if (context === null || promptTokens + more <= context) return;
+    throw new Error(
+      `The prompt is ${promptTokens} tokens and ${what} ${more} more, past the feedback model's context of ${context} tokens (${this.id}). Shorten the prompt, the principles or the template, lower the maximum new tokens, or choose a feedback model with a longer context.`,
+    );
+  }
+
   private chatIds(userMessage: string) {
     const text = this.tokenizer.apply_chat_template([{ role: 'user', content: userMessage }], {
       tokenize: false,
@@ -91,6 +111,8 @@ export class FeedbackModel {
     stopper: InterruptableStoppingCriteria,
   ): Promise<{ text: string; tokens: number }> {
     const inputs = this.chatIds(userMessage);
+    const promptLength = (inputs.input_ids as Tensor).dims[1]!;
+    this.checkLength(promptLength, settings.maxNewTokens, 'the answer may take up to');
     random.seed(settings.seed);
     const streamer = new TextStreamer(this.tokenizer, {
       skip_prompt: true,
@@ -109,7 +131,6 @@ export class FeedbackModel {
       streamer,
       stopping_criteria: [stopper],
     })) as Tensor;
-    const promptLength = (inputs.input_ids as Tensor).dims[1]!;
     const all = Array.from(output.data as BigInt64Array, Number);
     const fresh = all.slice(promptLength);
     return {
@@ -185,6 +206,9 @@ export class FeedbackModel {
     const prompt = this.chatIds(userMessage);
     const promptIds = prompt.input_ids as Tensor;
     const promptLength = promptIds.dims[1]!;
+    const optionIds = options.map((o) => this.tokenizer.encode(o, { add_special_tokens: false }));
+    const longest = Math.max(0, ...optionIds.map((ids) => ids.length));
+    this.checkLength(promptLength, longest, 'the longest option to score is');
     const prefill = (await this.model(prompt)) as Record<string, Tensor>;
     const lastLogits = logitsRow(prefill.logits!, promptLength - 1);
     // The cache as inputs for the next call: present.{i}.key → past_key_values.{i}.key.
@@ -193,8 +217,7 @@ export class FeedbackModel {
       if (name.startsWith('present')) past[name.replace('present', 'past_key_values')] = tensor;
     try {
       const scores: number[] = [];
-      for (const option of options) {
-        const ids = this.tokenizer.encode(option, { add_special_tokens: false });
+      for (const ids of optionIds) {
         if (ids.length === 0) throw new Error('An option to score is empty.');
         let total = logSoftmaxAt(lastLogits, ids[0]!);
         if (ids.length > 1) {

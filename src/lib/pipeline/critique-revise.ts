@@ -5,7 +5,7 @@ import type { CritiqueMode } from '../domain/modes.ts';
 import type { CritiqueConfig } from './config.ts';
 import type { EmitEvent } from './events.ts';
 import { samplingSettings } from './generate.ts';
-import { throwIfAborted } from '../domain/errors.ts';
+import { during, quoted, throwIfAborted } from '../domain/errors.ts';
 import { type FeedbackPort } from './ports.ts';
 import { samplePrinciples } from './principles.ts';
 
@@ -49,11 +49,15 @@ async function critiqueRound(
     response,
     principle,
   });
-  const critique = await feedback.generate(
-    critiquePrompt,
-    samplingSettings(config.critique, seed + 2 * step),
-    stream('critique'),
-    signal,
+  const place = `Critique and revise, red-team prompt ${index + 1} ${quoted(question)}, round ${round + 1}`;
+  const critique = await during(
+    `${place}, the critique`,
+    feedback.generate(
+      critiquePrompt,
+      samplingSettings(config.critique, seed + 2 * step),
+      stream('critique'),
+      signal,
+    ),
   );
   emit({
     type: 'critique',
@@ -70,11 +74,14 @@ async function critiqueRound(
     response,
     critique: feedback.quoteCritique(config.mode, critique),
   });
-  const revision = await feedback.generate(
-    revisionPrompt,
-    samplingSettings(config.revision, seed + 2 * step + 1),
-    stream('revision'),
-    signal,
+  const revision = await during(
+    `${place}, the revision`,
+    feedback.generate(
+      revisionPrompt,
+      samplingSettings(config.revision, seed + 2 * step + 1),
+      stream('revision'),
+      signal,
+    ),
   );
   emit({ type: 'revision', index, round, revisionPrompt, text: revision });
   return { principle, critiquePrompt, critique, revisionPrompt, revision };

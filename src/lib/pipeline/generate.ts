@@ -2,7 +2,7 @@ import type { GenerateSettings, PolicyName } from '../domain/policy.ts';
 import type { TextSampling } from './config.ts';
 import type { EmitEvent } from './events.ts';
 import type { StageName } from './steps.ts';
-import { throwIfAborted } from '../domain/errors.ts';
+import { during, quoted, throwIfAborted } from '../domain/errors.ts';
 import { type PolicyPort } from './ports.ts';
 
 /** Prompts per generation request: one batched KV-cache pass, then a progress event. */
@@ -38,12 +38,15 @@ export async function answerAll(
   for (let start = 0; start < prompts.length; start += generationBatch) {
     throwIfAborted(signal);
     const batch = prompts.slice(start, start + generationBatch);
-    const texts = await policy.generate(
-      name,
-      batch,
-      samplingSettings(config, seed + start / generationBatch),
-      (i, delta) => emit({ type: 'token', stage, key: `${keyPrefix}${start + i}`, delta }),
-      signal,
+    const texts = await during(
+      `The ${stage} stage, the ${name} policy answering prompts ${start + 1} to ${start + batch.length} of ${prompts.length} (the first ${quoted(batch[0]!)})`,
+      policy.generate(
+        name,
+        batch,
+        samplingSettings(config, seed + start / generationBatch),
+        (i, delta) => emit({ type: 'token', stage, key: `${keyPrefix}${start + i}`, delta }),
+        signal,
+      ),
     );
     out.push(...texts);
     emit({

@@ -4,7 +4,7 @@ import { renderTemplate, type PromptTemplates } from '../world/templates.ts';
 import type { LabelConfig } from './config.ts';
 import type { EmitEvent } from './events.ts';
 import { answerAll, samplingSettings } from './generate.ts';
-import { throwIfAborted } from '../domain/errors.ts';
+import { during, quoted, throwIfAborted } from '../domain/errors.ts';
 import { type Ports } from './ports.ts';
 import { samplePrinciples } from './principles.ts';
 
@@ -30,7 +30,7 @@ export interface LabelInput {
  */
 async function judgeOnce(
   pair: { template: string; question: string; principle: string; first: string; second: string },
-  how: { config: LabelConfig; seed: number; key: string },
+  how: { config: LabelConfig; seed: number; key: string; place: string },
   ports: Ports,
   emit: EmitEvent,
   signal: AbortSignal,
@@ -44,18 +44,20 @@ async function judgeOnce(
   let reasoning = '';
   let prefix = '';
   if (how.config.mode === 'cot') {
-    reasoning = await ports.feedback.generate(
-      message,
-      samplingSettings(how.config.reasoning, how.seed),
-      (delta) => emit({ type: 'token', stage: 'label', key: how.key, delta }),
-      signal,
+    reasoning = await during(
+      `${how.place}, the reasoning`,
+      ports.feedback.generate(
+        message,
+        samplingSettings(how.config.reasoning, how.seed),
+        (delta) => emit({ type: 'token', stage: 'label', key: how.key, delta }),
+        signal,
+      ),
     );
     prefix = reasoningPrefix(reasoning);
   }
-  const [la, lb] = await ports.feedback.scoreContinuations(
-    message,
-    [`${prefix}(A)`, `${prefix}(B)`],
-    signal,
+  const [la, lb] = await during(
+    `${how.place}, scoring (A) and (B)`,
+    ports.feedback.scoreContinuations(message, [`${prefix}(A)`, `${prefix}(B)`], signal),
   );
   return { p: probabilityOfA(la!, lb!), reasoning };
 }
@@ -133,7 +135,12 @@ export async function runLabel(
     const judge = (first: string, second: string, order: 'ab' | 'ba') =>
       judgeOnce(
         { template, question: prompt, principle, first, second },
-        { config, seed: seed + i, key: `reasoning-${i}-${order}` },
+        {
+          config,
+          seed: seed + i,
+          key: `reasoning-${i}-${order}`,
+          place: `Labelling, pair ${i + 1} of ${pairPrompts.length} (prompt ${quoted(prompt)}, ${order === 'ab' ? 'first' : 'second'} order)`,
+        },
         ports,
         emit,
         signal,
