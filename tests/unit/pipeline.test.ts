@@ -130,6 +130,24 @@ describe('experiment', () => {
       errors: [{ path: 'experiment', message: 'must be an object' }],
     });
   });
+
+  test('a Hub id is refused as the policy before anything is asked or fetched; as feedback it is fine', () => {
+    const e = defaultExperiment();
+    e.models.policy = 'Xenova/gpt2';
+    expect(validateExperiment(e)).toEqual({
+      ok: false,
+      errors: [
+        {
+          path: 'models.policy',
+          message:
+            'is the Hugging Face model "Xenova/gpt2", but the policy must be a model folder of this app (such as "tiny-cai"); Hub models can be the feedback model',
+        },
+      ],
+    });
+    e.models.policy = 'tiny-cai';
+    e.models.feedback = 'Xenova/gpt2';
+    expect(validateExperiment(e).ok).toBe(true);
+  });
 });
 
 describe('stages, pure parts', () => {

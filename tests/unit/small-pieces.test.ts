@@ -1,4 +1,5 @@
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
+import { checkModelFolder, fetchBytes } from '../../src/lib/model/load.ts';
 import { matmulGflops, median } from '../../src/lib/backend/matmul-bench.ts';
 import { forwardFlops, trainFlops } from '../../src/lib/backend/train-bench.ts';
 import type { LlamaConfig } from '../../src/lib/model/config.ts';
@@ -85,4 +86,48 @@ test('training table: ratios against the best peer row of the same shape, share 
   expect(table.split('\n')[2]).toBe(
     '| ours (tfjs) | wasm | 16 × 128 | 1.0 | 3000 | 0.50x | 10.00x | 20.00 | 25% |',
   );
+});
+
+describe('model folders', () => {
+  /** A server holding `files` (path → body); anything else is answered as `missing` says. */
+  const server =
+    (files: Record<string, string>, missing: 'page' | 404) =>
+    async (url: string | URL | Request): Promise<Response> => {
+      const body = files[String(url)];
+      if (body !== undefined)
+        return new Response(body, { headers: { 'Content-Type': 'application/json' } });
+      return missing === 404
+        ? new Response('Not found', { status: 404 })
+        : new Response('<!doctype html><title>CAI Playground</title>', {
+            headers: { 'Content-Type': 'text/html' },
+          });
+    };
+  const folder = {
+    '/models/m/config.json': '{}',
+    '/models/m/tokenizer.json': '{}',
+    '/models/m/tokenizer_config.json': '{}',
+    '/models/m/model.safetensors': 'x',
+  };
+  const advice =
+    'Check the model\'s name (this app ships "tiny-cai"; its model folders are served from /models/), or put the model\'s files in that folder.';
+
+  test('a whole folder passes; what is missing or wrong is said in words', async () => {
+    await expect(checkModelFolder('m', 'policy', server(folder, 404))).resolves.toBeUndefined();
+    await expect(checkModelFolder('nope', 'policy', server(folder, 'page'))).rejects.toThrow(
+      `The policy model "nope" could not be loaded: there is no model folder /models/nope/ (asked for its config.json, the server answered with a web page instead of the file). ${advice}`,
+    );
+    await expect(checkModelFolder('m', 'feedback', server(folder, 404))).rejects.toThrow(
+      `The feedback model "m" could not be loaded: the folder /models/m/ has no onnx/model.onnx (the server answered HTTP 404). ${advice}`,
+    );
+    const broken = { ...folder, '/models/m/tokenizer_config.json': '{"tokenizer_class": ' };
+    await expect(checkModelFolder('m', 'policy', server(broken, 404))).rejects.toThrow(
+      /^The policy model "m" could not be loaded: \/models\/m\/tokenizer_config.json is not valid JSON \(/,
+    );
+  });
+
+  test('a download answered with the app’s page is refused, not parsed', async () => {
+    await expect(fetchBytes('/models/m/model.safetensors', server({}, 'page'))).rejects.toThrow(
+      'Could not download /models/m/model.safetensors: the server answered with a web page instead of the file.',
+    );
+  });
 });

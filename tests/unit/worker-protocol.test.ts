@@ -55,7 +55,7 @@ function start() {
       throw new Error('The model file is corrupt.');
     },
   });
-  return { client: new WorkerClient<Req, Results>(worker, 'test'), order, port, worker };
+  return { client: new WorkerClient<Req, Results>(() => worker, 'test'), order, port, worker };
 }
 
 describe('worker protocol', () => {
@@ -160,6 +160,43 @@ describe('worker protocol', () => {
     port.postMessage({ id: 0, status: 'loading', message: 'switching backend' });
     await new Promise((r) => setTimeout(r, 5));
     expect(notices).toEqual([{ id: 0, status: 'loading', message: 'switching backend' }]);
+  });
+
+  test('a failed request of a kind that spoils its worker gets a fresh worker; others do not', async () => {
+    const spawned: string[] = [];
+    let count = 0;
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    const serve = () => {
+      const { worker, port } = pair();
+      const name = `worker ${++count}`;
+      spawned.push(name);
+      serveRequests<Req, Results>(port, {
+        add: async (r) => (name === 'worker 1' ? r.a + r.b : -(r.a + r.b)),
+        count: async (r) => {
+          await held; // answers only once the test lets it
+          return r.to;
+        },
+        fail: async () => {
+          throw new Error('Could not create a session.');
+        },
+      });
+      return { ...worker, terminate: () => spawned.push(`${name} stopped`) };
+    };
+    const client = new WorkerClient<Req, Results>(serve, 'test', (type) => type === 'fail');
+    expect(await client.request({ type: 'add', a: 1, b: 2 })).toBe(3);
+    await expect(client.request({ type: 'fail' })).rejects.toThrow('Could not create a session.');
+    // The next request reaches the fresh worker (which answers with the sign flipped).
+    expect(await client.request({ type: 'add', a: 1, b: 2 })).toBe(-3);
+    expect(spawned).toEqual(['worker 1', 'worker 1 stopped', 'worker 2']);
+    expect(client.restarts).toBe(1);
+    // With another request waiting the worker is kept: a restart would fail that one too.
+    const failing = client.request({ type: 'fail' });
+    const counting = client.request({ type: 'count', to: 2 });
+    await expect(failing).rejects.toThrow();
+    release();
+    expect(await counting).toBe(2);
+    expect(client.restarts).toBe(1);
   });
 
   test('describeError turns anything thrown into a sentence', () => {

@@ -11,7 +11,9 @@ import {
 import type { FeedbackDevice } from '../domain/backend.ts';
 import type { GenerateSettings } from '../domain/policy.ts';
 import { hubDtype } from './hub-catalog.ts';
+import { describeError } from '../domain/errors.ts';
 import { modelSourceOrThrow } from '../domain/model-id.ts';
+import { checkModelFolder } from '../model/load.ts';
 import { useModelSource } from './transformers-env.ts';
 
 /** Bytes of a model's files loaded so far, and their total (files found so far). */
@@ -66,12 +68,18 @@ export class FeedbackModel {
         file: p.file,
       });
     };
+    if (source === 'local') await checkModelFolder(id, 'feedback');
     const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });
-    const model = await AutoModelForCausalLM.from_pretrained(id, {
-      dtype: source === 'hub' ? hubDtype(id, device) : 'fp32',
-      device,
-      progress_callback,
-    });
+    let model: PreTrainedModel;
+    try {
+      model = await AutoModelForCausalLM.from_pretrained(id, {
+        dtype: source === 'hub' ? hubDtype(id, device) : 'fp32',
+        device,
+        progress_callback,
+      });
+    } catch (error) {
+      throw onnxLoadError(id, source, error);
+    }
     return new FeedbackModel(id, device, tokenizer, model);
   }
 
@@ -249,6 +257,23 @@ export class FeedbackModel {
     await this.model.dispose();
   }
 }
+
+/** ONNX Runtime's failure to read a model file, in words (others are passed on as they are). */
+function onnxLoadError(id: string, source: 'local' | 'hub', error: unknown): unknown {
+  const detail = describeError(error);
+  if (signalled(error) || !/protobuf|onnx|failed to load model|invalid model/i.test(detail))
+    return error;
+  const redo =
+    source === 'local'
+      ? `Export it again (npm run export-onnx) or choose another feedback model`
+      : 'Its download may be damaged: clear this site’s data to download it again, or choose another feedback model';
+  return new Error(
+    `The feedback model "${id}" could not be loaded: its ONNX file is damaged or not an ONNX model (ONNX Runtime says: ${detail}). ${redo}.`,
+  );
+}
+
+/** A download stopped on purpose (the abort thrown from the progress callback). */
+const signalled = (error: unknown) => error instanceof DOMException && error.name === 'AbortError';
 
 /** Row `t` of logits [1, T, V] of the first sequence. */
 function logitsRow(logits: Tensor, t: number): Float32Array {

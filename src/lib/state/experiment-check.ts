@@ -94,6 +94,18 @@ class Checker {
     if (id && !modelSource(id)) this.fail(path, modelIdRule);
     return id;
   }
+
+  /** The policy is trained here, from a folder of this app: a Hub model can be the feedback
+   * model, not (yet) the policy. */
+  policyId(v: unknown, path: string): string {
+    const id = this.modelId(v, path);
+    if (modelSource(id) === 'hub')
+      this.fail(
+        path,
+        `is the Hugging Face model "${id}", but the policy must be a model folder of this app (such as "tiny-cai"); Hub models can be the feedback model`,
+      );
+    return id;
+  }
 }
 
 function checkTemplates(c: Checker, v: unknown): PromptTemplates {
@@ -167,7 +179,7 @@ export function validateExperiment(data: unknown): Validation {
     },
     templates: checkTemplates(c, o.templates),
     models: {
-      policy: c.modelId(models.policy, 'models.policy'),
+      policy: c.policyId(models.policy, 'models.policy'),
       feedback: c.modelId(models.feedback, 'models.feedback'),
     },
     stages: checkTable(stageFields, o.stages, 'stages', c.errors) as StageConfigs,

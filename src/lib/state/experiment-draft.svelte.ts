@@ -68,11 +68,11 @@ export class ExperimentDraft {
     }
   }
 
-  /** Models of the experiment that would be downloaded from the Hugging Face Hub. */
+  /** Models of the experiment that would be downloaded from the Hugging Face Hub (only the
+   * feedback model can be one: validation refuses a Hub policy before anything is asked). */
   get hubModels(): string[] {
-    const { policy, feedback } = this.experiment.models;
-    const hub = [policy, feedback].filter(isHubId);
-    return hub.filter((id, i) => hub.indexOf(id) === i);
+    const { feedback } = this.experiment.models;
+    return isHubId(feedback) ? [feedback] : [];
   }
 
   /** The experiment to run: a plain, validated copy, or the problems that stop it. */

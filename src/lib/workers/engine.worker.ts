@@ -15,6 +15,7 @@ import { activate } from '../backend/tfjs-runtime.ts';
 import { configureTransformersEnv } from '../feedback/transformers-env.ts';
 import { chatGenerate } from '../model/chat-generate.ts';
 import { PolicySession } from '../model/policy-session.ts';
+import { checkModelFolder } from '../model/load.ts';
 import { forwardLogits, policyInfo, scoreOptions, sftSequences } from '../model/policy-tasks.ts';
 import { ScalarHeadModel } from '../model/scalar-head.ts';
 import { runSft } from '../model/sft.ts';
@@ -117,6 +118,7 @@ serveRequests<EngineRequest, EngineResults>(port, {
     const loaded = policies.get('base');
     if (request.reuse && loaded?.id === request.model) return policyInfo(loaded);
     ctx.emit({ status: 'loading', message: `Loading ${request.model}…` });
+    await checkModelFolder(request.model, 'policy');
     configureTransformersEnv();
     const tokenizer = await loadHfTokenizer(request.model);
     const session = await PolicySession.load(request.model, `/models/${request.model}/`, tokenizer);

@@ -32,9 +32,14 @@ interface Pending {
   onEvent: ((event: ReplyEvent) => void) | undefined;
 }
 
+/** When a failed request leaves its worker unusable, so the client starts a fresh one. */
+export type RestartAfter = (requestType: string) => boolean;
+
 /**
  * Main-thread side of the protocol: numbers requests, routes replies to their caller,
- * returns promises for results and calls back for each streamed event.
+ * returns promises for results and calls back for each streamed event. `spawn` starts the
+ * worker; when a request of a kind `restartAfter` names fails (not a Stop), the worker is
+ * replaced by a fresh one once it has answered, so one bad request cannot break later ones.
  */
 export class WorkerClient<
   // No request may carry a field named `id`: the envelope's request id would overwrite it.
@@ -42,21 +47,38 @@ export class WorkerClient<
   Results extends Record<Req['type'], unknown>,
 > {
   private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, Pending & { type: string }>();
   private readonly noticeListeners = new Set<(event: ReplyEvent) => void>();
+  private worker: WorkerLike;
+  /** How many times the worker was replaced (for tests and the curious). */
+  restarts = 0;
 
   constructor(
-    private readonly worker: WorkerLike,
+    private readonly spawn: () => WorkerLike,
     private readonly name: string,
+    private readonly restartAfter: RestartAfter = () => false,
   ) {
-    worker.addEventListener('message', (event: MessageEvent) =>
-      this.receive(event.data as Reply<unknown>),
-    );
+    this.worker = this.attach(spawn());
+  }
+
+  private attach(worker: WorkerLike): WorkerLike {
+    worker.addEventListener('message', (event: MessageEvent) => {
+      if (worker === this.worker) this.receive(event.data as Reply<unknown>);
+    });
     worker.addEventListener('error', (event: ErrorEvent) => {
-      const message = `The ${name} worker crashed: ${event.message || 'unknown error'}`;
+      if (worker !== this.worker) return;
+      const message = `The ${this.name} worker crashed: ${event.message || 'unknown error'}`;
       for (const p of this.pending.values()) p.reject(new WorkerRequestError(message, false));
       this.pending.clear();
     });
+    return worker;
+  }
+
+  /** A fresh worker in place of one a failed request left unusable (nothing else in flight). */
+  private restart(): void {
+    this.worker.terminate();
+    this.worker = this.attach(this.spawn());
+    this.restarts++;
   }
 
   /** Sends a request; `onEvent` receives its loading/progress/token/metrics events. */
@@ -66,7 +88,8 @@ export class WorkerClient<
   ): Call<Results[T]> {
     const id = this.nextId++;
     const result = new Promise<Results[T]>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onEvent });
+      const type = request.type;
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onEvent, type });
     });
     this.worker.postMessage({ ...request, id } satisfies Envelope<Req>);
     return { id, result, cancel: () => this.cancel(id) };
@@ -110,6 +133,9 @@ export class WorkerClient<
       pending.resolve(reply.result);
     } else if (reply.status === 'error') {
       this.pending.delete(reply.id);
+      // Only when nothing else is in flight: a restart would fail the other requests.
+      if (!reply.cancelled && this.restartAfter(pending.type) && this.pending.size === 0)
+        this.restart();
       pending.reject(new WorkerRequestError(reply.message, reply.cancelled));
     } else {
       pending.onEvent?.(reply);
