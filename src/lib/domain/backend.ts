@@ -107,7 +107,8 @@ export interface TrainBenchRow {
   steps: number;
 }
 
-export type FeedbackDevice = 'webgpu' | 'wasm';
+export const feedbackDevices = ['webgpu', 'wasm'] as const;
+export type FeedbackDevice = (typeof feedbackDevices)[number];
 
 export interface FeedbackReport {
   device: FeedbackDevice;
@@ -118,4 +119,6 @@ export interface FeedbackReport {
   wasmUrls: string[];
   wasmThreads: number;
   crossOriginIsolated: boolean;
+  /** Set once the feedback model moved to WASM after its GPU device failed at run time. */
+  fallbackFrom?: { device: 'webgpu'; error: string };
 }

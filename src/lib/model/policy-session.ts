@@ -79,11 +79,12 @@ export class PolicySession {
   /** Copies the trained weights back from the backend, so a rebuild or a checkpoint has them. */
   async syncFromModel(): Promise<void> {
     if (!this.model) return;
+    // Read every weight first, then keep them all: a readback failing half-way (a lost GPU
+    // device) leaves the stored weights as they were, not half trained.
+    const read = new Map<string, NamedArray>();
     for (const [name, variable] of this.model.params)
-      this.weights.set(name, {
-        shape: variable.shape,
-        data: (await variable.data()) as Float32Array,
-      });
+      read.set(name, { shape: variable.shape, data: (await variable.data()) as Float32Array });
+    for (const [name, array] of read) this.weights.set(name, array);
   }
 
   /** The weights as a safetensors file (the checkpoint format). */

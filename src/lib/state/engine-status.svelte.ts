@@ -43,6 +43,9 @@ export class EngineStatus {
     engine.onNotice((event) => {
       if (event.status === 'ready') this.report = event.backend;
     });
+    feedbackClient.onNotice((event) => {
+      if (event.status === 'feedback') this.feedback = event.report;
+    });
   }
 
   async start(preference: BackendPreference): Promise<void> {

@@ -33,12 +33,27 @@ const backends = new BackendManager((report) =>
 
 /** The loaded policy ('base') and its SL-CAI fine-tune ('sl') once trained. */
 const policies = new Map<PolicyName, PolicySession>();
-/** The reward model, once trained (from the SL-CAI policy). */
-let rewardModel: ScalarHeadModel | null = null;
+/**
+ * The reward model, once trained (from the SL-CAI policy): kept as its checkpoint, and built
+ * on the active backend from it when needed, so it survives a switch of backend (a lost GPU
+ * device takes every tensor on it along).
+ */
+let reward: { bytes: Uint8Array; model: ScalarHeadModel | null; builtOn: string | null } | null =
+  null;
+
+function setReward(bytes: Uint8Array | null, model: ScalarHeadModel | null = null): void {
+  reward?.model?.dispose();
+  reward = bytes ? { bytes, model, builtOn: model && tf.getBackend() } : null;
+}
 
 function needReward(): ScalarHeadModel {
-  if (!rewardModel) throw new Error('There is no reward model yet: train it first.');
-  return rewardModel;
+  if (!reward) throw new Error('There is no reward model yet: train it first.');
+  if (!reward.model || reward.builtOn !== tf.getBackend()) {
+    reward.model?.dispose();
+    reward.model = ScalarHeadModel.fromSafetensors(needPolicy('base').config, reward.bytes);
+    reward.builtOn = tf.getBackend();
+  }
+  return reward.model;
 }
 
 /** Replaces a named policy, disposing the old one (and, for a new SL-CAI, what came of it). */
@@ -124,8 +139,7 @@ serveRequests<EngineRequest, EngineResults>(port, {
     const session = await PolicySession.load(request.model, `/models/${request.model}/`, tokenizer);
     for (const old of policies.values()) old.dispose();
     policies.clear();
-    rewardModel?.dispose();
-    rewardModel = null;
+    setReward(null);
     policies.set('base', session);
     return backends.run(async () => {
       session.current(); // upload the weights now, not on the first request
@@ -151,8 +165,9 @@ serveRequests<EngineRequest, EngineResults>(port, {
     setPolicy('rl', null);
     const session = base.copy('sl');
     const start = performance.now();
-    const result = await backends.run(() =>
-      runSft(
+    // The weights are read back inside the run: a device lost then retries the training.
+    const result = await backends.run(async () => {
+      const trained = await runSft(
         session.current(),
         sftSequences(session, request.train),
         sftSequences(session, request.heldOut),
@@ -162,9 +177,10 @@ serveRequests<EngineRequest, EngineResults>(port, {
           onEvent: (event) => ctx.emit({ status: 'train', event }),
           checkpoint: () => cancellationPoint(ctx.signal),
         },
-      ),
-    );
-    await session.syncFromModel();
+      );
+      await session.syncFromModel();
+      return trained;
+    });
     setPolicy('sl', session);
     return {
       ...result,
@@ -176,15 +192,25 @@ serveRequests<EngineRequest, EngineResults>(port, {
   reward: async (request, ctx) => {
     const sl = needPolicy('sl');
     const start = performance.now();
-    const { model, result } = await backends.run(() =>
-      trainReward(sl, request.train, request.heldOut, request.config, request.seed, {
-        onEvent: (event) => ctx.emit({ status: 'train', event }),
-        checkpoint: () => cancellationPoint(ctx.signal),
-      }),
-    );
-    rewardModel?.dispose();
-    rewardModel = model;
-    const checkpoint = await model.safetensors({ stage: 'reward', base: sl.id });
+    // The checkpoint is read back inside the run: a device lost then retries the training.
+    const { model, result, checkpoint } = await backends.run(async () => {
+      const trained = await trainReward(
+        sl,
+        request.train,
+        request.heldOut,
+        request.config,
+        request.seed,
+        {
+          onEvent: (event) => ctx.emit({ status: 'train', event }),
+          checkpoint: () => cancellationPoint(ctx.signal),
+        },
+      );
+      return {
+        ...trained,
+        checkpoint: await trained.model.safetensors({ stage: 'reward', base: sl.id }),
+      };
+    });
+    setReward(checkpoint, model);
     return { ...result, seconds: (performance.now() - start) / 1000, checkpoint };
   },
   loadCheckpoint: (request) =>
@@ -192,8 +218,7 @@ serveRequests<EngineRequest, EngineResults>(port, {
       const base = needPolicy('base');
       if (request.slot === 'reward') {
         const model = ScalarHeadModel.fromSafetensors(base.config, request.bytes);
-        rewardModel?.dispose();
-        rewardModel = model;
+        setReward(request.bytes, model);
       } else setPolicy(request.slot, base.withCheckpoint(request.slot, request.bytes));
       return { slot: request.slot };
     }),
@@ -202,17 +227,26 @@ serveRequests<EngineRequest, EngineResults>(port, {
   }),
   ppo: async (request, ctx) => {
     const sl = needPolicy('sl');
-    const reward = needReward();
+    needReward();
     setPolicy('rl', null);
     const rl = sl.copy('rl');
     const start = performance.now();
-    const result = await backends.run(() =>
-      runPpo(sl, rl, reward, request.prompts, request.config, request.seed, {
-        onEvent: (event) => ctx.emit({ status: 'train', event }),
-        checkpoint: () => cancellationPoint(ctx.signal),
-      }),
-    );
-    await rl.syncFromModel();
+    const result = await backends.run(async () => {
+      const trained = await runPpo(
+        sl,
+        rl,
+        needReward(),
+        request.prompts,
+        request.config,
+        request.seed,
+        {
+          onEvent: (event) => ctx.emit({ status: 'train', event }),
+          checkpoint: () => cancellationPoint(ctx.signal),
+        },
+      );
+      await rl.syncFromModel();
+      return trained;
+    });
     setPolicy('rl', rl);
     return {
       ...result,

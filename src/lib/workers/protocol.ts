@@ -4,7 +4,7 @@
  * Every request carries a numeric `id` and a `type`; every reply carries the request's `id`
  * and a `status`. A request ends with exactly one `done` or `error` reply; before that it may
  * send any number of `loading`, `progress`, `token` and `train` replies. Replies with
- * `id: 0` are unsolicited notices (a backend change after a GPU device loss).
+ * `id: 0` are unsolicited notices (a backend or device change after a GPU device loss).
  * Any long request can be stopped with `{ type: 'cancel', target: id }`; it then ends with an
  * `error` reply whose `cancelled` is true.
  */
@@ -107,7 +107,8 @@ export interface EngineResults {
 }
 
 export type FeedbackRequest =
-  | { type: 'init' }
+  /** Sets up transformers.js and picks the device (`auto`, or a forced one, for tests). */
+  | { type: 'init'; device?: FeedbackDevice | 'auto' }
   /** Loads /models/<id>/ (tokenizer + onnx/model.onnx) as the feedback model. */
   | { type: 'load'; model: string }
   /** Answers one user message; streams `token` events (index 0). */
@@ -115,7 +116,9 @@ export type FeedbackRequest =
   /** Total log-probability of each option as the answer to one user message. */
   | { type: 'score'; prompt: string; options: string[] }
   /** Benchmark: greedy generation of `newTokens` for `batch` copies of one message. */
-  | { type: 'benchGenerate'; prompt: string; batch: number; newTokens: number; useCache: boolean };
+  | { type: 'benchGenerate'; prompt: string; batch: number; newTokens: number; useCache: boolean }
+  /** Destroys ONNX Runtime's WebGPU device after `delayMs`, as a driver reset would (tests). */
+  | { type: 'loseDevice'; delayMs: number };
 
 export interface FeedbackResults {
   init: FeedbackReport;
@@ -123,6 +126,7 @@ export interface FeedbackResults {
   generate: { text: string; tokens: number; seconds: number; device: FeedbackDevice };
   score: { logprobs: number[] };
   benchGenerate: { tokens: number; seconds: number };
+  loseDevice: { hadDevice: boolean };
 }
 
 /** A request as it travels: the payload plus its id (so no request has a field named `id`). */
@@ -131,6 +135,8 @@ export type Envelope<Req> = (Req & { id: number }) | { type: 'cancel'; id: numbe
 export type Reply<Result> =
   | { id: number; status: 'loading'; message: string }
   | { id: number; status: 'ready'; backend: BackendReport }
+  /** The feedback runtime changed (its model moved to WASM after a GPU device loss). */
+  | { id: number; status: 'feedback'; report: FeedbackReport }
   | { id: number; status: 'progress'; done: number; total: number; message: string }
   | { id: number; status: 'token'; text: string; index: number }
   /** A trainer's event, exactly as the trainer made it. */
