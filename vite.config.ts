@@ -1,10 +1,11 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { writeHostHeaders } from './scripts/vite/host-headers.ts';
 import { securityHeaders } from './scripts/vite/security-headers.ts';
 import { serveModels } from './scripts/vite/serve-models.ts';
 
 export default defineConfig({
-  plugins: [svelte(), serveModels('models')],
+  plugins: [svelte(), serveModels('models'), writeHostHeaders()],
   server: { host: '127.0.0.1', port: 5173, headers: securityHeaders },
   preview: { host: '127.0.0.1', port: 4173, headers: securityHeaders },
   // Worker-only packages must be pre-bundled up front, or the dev server finds them late

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { hostHeaderFiles } from '../../scripts/vite/host-headers.ts';
+import { securityHeaders } from '../../scripts/vite/security-headers.ts';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { serveVite } from '../../scripts/lib/serve.ts';
 import { baseUrl, launchChromium, openApp } from './fixtures.ts';
@@ -49,6 +53,19 @@ test('the server sends isolation headers and a same-origin CSP, and serves every
   // Both runtimes' WASM binaries were fetched, from this origin.
   expect(urls.some((u) => /tfjs-backend-wasm-threaded-simd.*\.wasm$/.test(u))).toBe(true);
   await page.close();
+});
+
+test('the build also writes the same headers for static hosts: _headers and an nginx snippet', async () => {
+  const expected = hostHeaderFiles();
+  for (const [file, text] of Object.entries(expected))
+    expect(readFileSync(join('dist', file), 'utf8'), file).toBe(text);
+  // Each names every header the server sends, with the same value.
+  const sent = (await fetch(baseUrl())).headers;
+  for (const [name, value] of Object.entries(securityHeaders)) {
+    expect(sent.get(name)).toBe(value);
+    expect(expected._headers).toContain(`  ${name}: ${value}\n`);
+    expect(expected['nginx-headers.conf']).toContain(`add_header ${name} "${value}" always;\n`);
+  }
 });
 
 test('an unknown ?backend= value is reported and the choice stays automatic', async () => {
