@@ -158,3 +158,27 @@ test('a panel that fails to draw a good run is caught: the page says so and reco
   expect(await recovery.count()).toBe(0);
   await context.close();
 });
+
+test('the same held-out prompt twice: refused with a message before a run, and a reload stays usable', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(baseUrl());
+  await page.getByTestId('editor').waitFor();
+  await page.getByText(/^Held-out red-team prompts \(/).click();
+  const box = page.getByLabel('Held-out red-team prompts');
+  const prompts = ((await box.inputValue()) ?? '').split('\n');
+  await box.fill([prompts[0], ...prompts].join('\n'));
+  await box.blur();
+  const repeated = `prompts.heldOut.redTeam[1] repeats prompt 1 ("${prompts[0]!.slice(0, 60)}")`;
+  await page.getByText(repeated).first().waitFor();
+  await page.getByRole('button', { name: 'Run SL-CAI' }).click();
+  await page.getByText('The experiment has problems to fix first:').waitFor();
+  await page.reload();
+  await page.getByTestId('editor').waitFor();
+  await page.getByRole('button', { name: 'Run SL-CAI' }).waitFor();
+  expect(await page.getByText('Opening your last experiment').count()).toBe(0);
+  expect(pageErrors).toEqual([]);
+  await context.close();
+});
