@@ -16,6 +16,17 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 const fixture = (): { meta: Json; events: Json[] } =>
   JSON.parse(readFileSync(new URL('../fixtures/run-export.json', import.meta.url), 'utf8'));
 
+/** The app in a browser context of its own (an empty store), opened, with its page errors. */
+async function freshPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(baseUrl());
+  await page.getByTestId('editor').waitFor();
+  return { context, page, pageErrors };
+}
+
 /** Writes a run record and event chunks straight into the app's IndexedDB, as a damaged or
  * older store would hold them. */
 async function storeRun(page: Page, meta: Json, chunks: Json[]): Promise<void> {
@@ -79,12 +90,7 @@ const damaged: [string, (run: { meta: Json; events: Json[] }) => Json[], string]
 ];
 
 test('every damaged stored run leaves a usable page that names it and says why', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(baseUrl());
-  await page.getByTestId('editor').waitFor();
+  const { context, page, pageErrors } = await freshPage();
   const unreadable = page.getByTestId('unreadable-run');
 
   for (const [name, damage, message] of damaged) {
@@ -108,7 +114,7 @@ test('every damaged stored run leaves a usable page that names it and says why',
     );
     await unreadable.getByRole('button', { name: 'Delete it' }).click();
     await expect.poll(() => unreadable.count()).toBe(0);
-    expect(await page.getByTestId('damaged-run').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('damaged-run').count()).toBe(0);
   }
 
   // A damaged run older than a good one: the good one reopens, the damaged one is listed.
@@ -133,10 +139,7 @@ test('every damaged stored run leaves a usable page that names it and says why',
 });
 
 test('a panel that fails to draw a good run is caught: the page says so and recovers', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(baseUrl());
-  await page.getByTestId('editor').waitFor();
+  const { context, page } = await freshPage();
   const run = fixture();
   await storeRun(page, run.meta, [{ events: run.events }]);
   // Any drawing failure will do: the saved runs list formats each run's date with this.
@@ -160,12 +163,7 @@ test('a panel that fails to draw a good run is caught: the page says so and reco
 });
 
 test('the same held-out prompt twice: refused with a message before a run, and a reload stays usable', async () => {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(baseUrl());
-  await page.getByTestId('editor').waitFor();
+  const { context, page, pageErrors } = await freshPage();
   await page.getByText(/^Held-out red-team prompts \(/).click();
   const box = page.getByLabel('Held-out red-team prompts');
   const prompts = ((await box.inputValue()) ?? '').split('\n');

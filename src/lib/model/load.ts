@@ -56,7 +56,8 @@ export async function checkModelFolder(
     const json = file.endsWith('.json');
     let response: Response;
     try {
-      response = await fetchFn(folder + file, { method: json ? 'GET' : 'HEAD' });
+      // A large file's first bytes only (not HEAD: some servers answer HEAD with a body).
+      response = await fetchFn(folder + file, json ? {} : { headers: { Range: 'bytes=0-7' } });
     } catch (error) {
       throw fail(`${folder}${file} could not be fetched (${describeError(error)})`);
     }
@@ -64,7 +65,10 @@ export async function checkModelFolder(
     if (why && file === 'config.json')
       throw fail(`there is no model folder ${folder} (asked for its config.json, ${why})`);
     if (why) throw fail(`the folder ${folder} has no ${file} (${why})`);
-    if (!json) continue;
+    if (!json) {
+      await response.arrayBuffer(); // read to the end, so the request ends normally
+      continue;
+    }
     try {
       JSON.parse(await response.text());
     } catch (error) {

@@ -16,7 +16,6 @@ import type { Experiment } from './experiment.ts';
 import { parseRunFile, runFile, type RunFile } from './exports.ts';
 import { RunView } from './run-view.svelte.ts';
 import type { RunMeta, RunStore } from './run-store.ts';
-
 import {
   readOutputs,
   readStoredRun,
