@@ -56,8 +56,10 @@ export async function checkModelFolder(
     const json = file.endsWith('.json');
     let response: Response;
     try {
-      // A large file's first bytes only (not HEAD: some servers answer HEAD with a body).
-      response = await fetchFn(folder + file, json ? {} : { headers: { Range: 'bytes=0-7' } });
+      // A large file's first bytes only (not HEAD: some servers answer HEAD with a body), and
+      // kept out of the HTTP cache, which could hand the part to the library's full request.
+      const part: RequestInit = { headers: { Range: 'bytes=0-7' }, cache: 'no-store' };
+      response = await fetchFn(folder + file, json ? {} : part);
     } catch (error) {
       throw fail(`${folder}${file} could not be fetched (${describeError(error)})`);
     }
