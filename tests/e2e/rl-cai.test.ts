@@ -54,6 +54,19 @@ test('RL-CAI runs labels → reward model → PPO (2 iterations) in the workers,
     return { events, report };
   }, experiment);
 
+  // Every trainer shows progress from its first step to its last (the page's bar and time left).
+  for (const stage of ['sft', 'reward', 'ppo'] as const) {
+    const progress = events.flatMap((e) =>
+      e.type === 'progress' && e.stage === stage ? [[e.done, e.total]] : [],
+    );
+    expect(progress.length, stage).toBeGreaterThan(1);
+    expect(progress[0]![0], stage).toBe(0);
+    expect(progress.at(-1)![0], stage).toBe(progress.at(-1)![1]);
+  }
+  expect(
+    events.flatMap((e) => (e.type === 'progress' && e.stage === 'ppo' ? [e.message] : [])),
+  ).toEqual(['iteration 0 of 2', 'iteration 1 of 2', 'iteration 2 of 2']);
+
   const stages = events
     .filter((e) => e.type === 'stage-start')
     .map((e) => e.type === 'stage-start' && e.step);

@@ -86,14 +86,22 @@ describe('runSft', () => {
     const before = await snapshot(model.params);
     const tensors = tf.memory().numTensors;
     const metrics: [number, Record<string, number>][] = [];
+    const progress: string[] = [];
     const result = await runSft(
       model,
       rows,
       [rows[0]!],
       { ...defaultStageConfigs.sft, epochs: 2, batchSize: 2, learningRate: 1e-2, warmupRatio: 0 },
       7,
-      { onEvent: (e) => e.type === 'metrics' && metrics.push([e.step, e.values]) },
+      {
+        onEvent: (e) => {
+          if (e.type === 'metrics') metrics.push([e.step, e.values]);
+          if (e.type === 'progress') progress.push(`${e.done}/${e.total} ${e.message}`);
+        },
+      },
     );
+    // Progress from the start (0 done) to the end, one event per step.
+    expect(progress).toEqual(['0/2 step 0 of 2', '1/2 step 1 of 2', '2/2 step 2 of 2']);
     expect(tf.memory().numTensors).toBe(tensors);
     expect(result.steps).toBe(2);
     expect(Number.isFinite(result.trainLoss)).toBe(true);
@@ -114,7 +122,7 @@ describe('runSft', () => {
     let steps = 0;
     await expect(
       runSft(model, [...rows, ...rows], [], { ...defaultStageConfigs.sft, batchSize: 1 }, 1, {
-        onEvent: () => steps++,
+        onEvent: (e) => e.type === 'metrics' && steps++,
         checkpoint: async () => {
           if (steps === 2) throw new Error('stopped');
         },

@@ -11,6 +11,8 @@ export type TrainEvent =
   /** PPO's rollouts of one iteration with their scores. */
   | { type: 'samples'; step: number; samples: PpoSample[] }
   /** Something a student should look at (negative KL, entropy collapse…). */
-  | { type: 'warning'; step: number; message: string };
+  | { type: 'warning'; step: number; message: string }
+  /** Steps (or iterations) done of the run's total: the page's progress bar and time left. */
+  | { type: 'progress'; done: number; total: number; message: string };
 
 export type OnTrainEvent = (event: TrainEvent) => void;

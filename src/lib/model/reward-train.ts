@@ -172,6 +172,9 @@ export async function trainRewardModel(
   const rng = new Rng(seed);
   const evals: RewardStats[] = [];
   let step = 0;
+  const progress = () =>
+    hooks.onEvent?.({ type: 'progress', done: step, total, message: `step ${step} of ${total}` });
+  progress();
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       const order = rng.shuffle(train);
@@ -199,6 +202,7 @@ export async function trainRewardModel(
             'train/epoch': epoch + Math.min(1, (batchStart + config.batchSize) / train.length),
           },
         });
+        progress();
       }
       if (heldOut.length) {
         const e = await evaluateRewardModel(model, heldOut, config.batchSize, config.centering);

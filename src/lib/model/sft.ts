@@ -95,6 +95,9 @@ export async function runSft(
   const evalLoss: number[] = [];
   let trainLoss = NaN;
   let step = 0;
+  const progress = () =>
+    hooks.onEvent?.({ type: 'progress', done: step, total, message: `step ${step} of ${total}` });
+  progress();
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
       const order = rng.shuffle(train);
@@ -122,6 +125,7 @@ export async function runSft(
             'train/epoch': epoch + (i + config.batchSize) / order.length,
           },
         });
+        progress();
       }
       trainLoss = sum / perEpoch;
       if (heldOut.length) {

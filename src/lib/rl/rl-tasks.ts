@@ -128,6 +128,10 @@ export async function runPpo(
   const stream = new PromptStream(prompts, new Rng(seed));
   let scoreFirst = NaN;
   let scoreLast = NaN;
+  const total = config.iterations;
+  const progress = (done: number) =>
+    hooks.onEvent({ type: 'progress', done, total, message: `iteration ${done} of ${total}` });
+  progress(0);
   try {
     for (let i = 0; i < config.iterations; i++) {
       await hooks.checkpoint();
@@ -157,6 +161,7 @@ export async function runPpo(
         })),
       });
       for (const message of it.warnings) hooks.onEvent({ type: 'warning', step, message });
+      progress(step);
     }
   } finally {
     trainer.dispose();
