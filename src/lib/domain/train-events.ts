@@ -16,3 +16,7 @@ export type TrainEvent =
   | { type: 'progress'; done: number; total: number; message: string };
 
 export type OnTrainEvent = (event: TrainEvent) => void;
+
+/** A trainer's progress event: `unit`s done of `total` ("step 3 of 40"). */
+export const progressEvent = (done: number, total: number, unit: 'step' | 'iteration') =>
+  ({ type: 'progress', done, total, message: `${unit} ${done} of ${total}` }) as const;

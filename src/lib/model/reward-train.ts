@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { OnTrainEvent } from '../domain/train-events.ts';
+import { progressEvent, type OnTrainEvent } from '../domain/train-events.ts';
 import { bradleyTerryLoss } from '../ops/ppo-losses.ts';
 import { Rng } from '../util/random.ts';
 import { AdamW, defaultAdamW, warmupCosine } from './adamw.ts';
@@ -172,8 +172,7 @@ export async function trainRewardModel(
   const rng = new Rng(seed);
   const evals: RewardStats[] = [];
   let step = 0;
-  const progress = () =>
-    hooks.onEvent?.({ type: 'progress', done: step, total, message: `step ${step} of ${total}` });
+  const progress = () => hooks.onEvent?.(progressEvent(step, total, 'step'));
   progress();
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { OnTrainEvent } from '../domain/train-events.ts';
+import { progressEvent, type OnTrainEvent } from '../domain/train-events.ts';
 import { Rng } from '../util/random.ts';
 import { AdamW, defaultAdamW, warmupCosine } from './adamw.ts';
 import type { LlamaModel } from './llama.ts';
@@ -95,8 +95,7 @@ export async function runSft(
   const evalLoss: number[] = [];
   let trainLoss = NaN;
   let step = 0;
-  const progress = () =>
-    hooks.onEvent?.({ type: 'progress', done: step, total, message: `step ${step} of ${total}` });
+  const progress = () => hooks.onEvent?.(progressEvent(step, total, 'step'));
   progress();
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {

@@ -1,4 +1,4 @@
-import type { OnTrainEvent } from '../domain/train-events.ts';
+import { progressEvent, type OnTrainEvent } from '../domain/train-events.ts';
 import type { PolicySession } from '../model/policy-session.ts';
 import type { RewardTrainConfig } from '../model/reward-config.ts';
 import { padRows, trainRewardModel, type PairSequence } from '../model/reward-train.ts';
@@ -129,8 +129,7 @@ export async function runPpo(
   let scoreFirst = NaN;
   let scoreLast = NaN;
   const total = config.iterations;
-  const progress = (done: number) =>
-    hooks.onEvent({ type: 'progress', done, total, message: `iteration ${done} of ${total}` });
+  const progress = (done: number) => hooks.onEvent(progressEvent(done, total, 'iteration'));
   progress(0);
   try {
     for (let i = 0; i < config.iterations; i++) {
