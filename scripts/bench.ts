@@ -8,8 +8,10 @@
  *   - generation tokens/s with and without the KV cache (tfjs, engine worker; transformers.js,
  *     feedback worker);
  *   - memory: engine tensors and bytes across PPO iterations, and the browser's peak memory;
- *   - with --pipeline, the whole default CAI pipeline's wall time per stage.
- * Prints tables, writes BENCHMARKS.md, and with --json FILE the same figures as JSON.
+ *   - with --pipeline, the whole default CAI pipeline's wall time per stage, headless and
+ *     through the page's own Run button (a user's run), with the page's long tasks.
+ * Prints tables, writes BENCHMARKS.md (and with --pipeline the page's time-estimate reference,
+ * src/lib/state/timing-reference.json), and with --json FILE the same figures as JSON.
  * Options: --sizes 256,512,1024  --reps 5  --backends webgpu,wasm,cpu
  *          --train-shapes 4x64,16x128  --train-steps 5  --train-backends wasm,cpu
  *          --peer-backends cpu,webgl  --gen-tokens 256  --gen-batches 1,16  --gen-backends wasm
@@ -22,7 +24,14 @@ import type { BackendName, CandidateReport, MatmulBenchResult } from '../src/lib
 import { launchChromium } from './lib/browser.ts';
 import { benchGeneration, generationTable } from './lib/bench-generation.ts';
 import { benchMemory, memoryText } from './lib/bench-memory.ts';
-import { benchPipeline, pipelineTable } from './lib/bench-pipeline.ts';
+import {
+  benchPagePipeline,
+  benchPipeline,
+  pipelineTable,
+  timingReferenceOf,
+} from './lib/bench-pipeline.ts';
+import { defaultExperiment } from '../src/lib/state/experiment.ts';
+import { stepWork, timingReference } from '../src/lib/state/time-estimate.ts';
 import {
   benchNanogpt,
   benchOurTraining,
@@ -168,12 +177,32 @@ async function main(): Promise<void> {
       : await benchMemory(browser, server.url, Number(args['ppo-iterations']));
 
     let pipeline = null;
+    let pagePipeline = null;
     if (args.pipeline) {
-      console.log('The whole default pipeline (SL-CAI and RL-CAI)…');
+      console.log('The whole default pipeline (SL-CAI and RL-CAI), headless…');
       pipeline = await benchPipeline(browser, server.url);
+      console.log(
+        `…${pipeline.totalSeconds.toFixed(1)} s (${pipeline.stages.map(([id, t]) => `${id} ${t.toFixed(1)}`).join(', ')}); now through the page's Run button…`,
+      );
+      pagePipeline = await benchPagePipeline(browser, server.url);
+      console.log(
+        `…${pagePipeline.totalSeconds.toFixed(1)} s (${pagePipeline.stages.map(([id, t]) => `${id} ${t.toFixed(1)}`).join(', ')}); long tasks ${pagePipeline.longTaskSteps.map((t) => `${t.duration.toFixed(0)} (${t.step})`).join(', ')}.`,
+      );
     }
 
     const machine = describeMachine();
+    if (pipeline && !args['no-write']) {
+      const reference = timingReferenceOf(
+        pipeline,
+        machine,
+        stepWork(defaultExperiment()),
+        timingReference.trainStep,
+      );
+      writeFileSync(
+        'src/lib/state/timing-reference.json',
+        JSON.stringify(reference, null, 2) + '\n',
+      );
+    }
     const report = [
       '# Benchmarks',
       '',
@@ -210,7 +239,7 @@ async function main(): Promise<void> {
         ? [
             `## The full default pipeline (${pipeline.backend}, default experiment, seed 1)`,
             '',
-            pipelineTable(pipeline),
+            pipelineTable(pipeline, pagePipeline),
             '',
             `Engine tensors after each PPO iteration: ${pipeline.ppoTensors.join(', ')}.`,
             '',
@@ -248,6 +277,7 @@ async function main(): Promise<void> {
             generation,
             memory,
             pipeline,
+            pagePipeline,
           },
           null,
           2,

@@ -20,6 +20,7 @@ import type { PipelineEvent } from '../src/lib/pipeline/events.ts';
 import { stepById } from '../src/lib/pipeline/steps.ts';
 import type { ExperimentReport } from '../src/lib/pipeline/run-experiment.ts';
 import type { Experiment } from '../src/lib/state/experiment.ts';
+import { scoreDefinitions } from '../src/lib/domain/scores.ts';
 import { launchChromium, watchPage } from './lib/browser.ts';
 import { buildApp, serveVite } from './lib/serve.ts';
 
@@ -89,6 +90,7 @@ function printReport(r: ExperimentReport, experiment: Experiment): void {
         `${pct(e.redTeam.comply)} | ${pct(e.redTeam.refuse)} | ${pct(e.redTeam.engage)} | ${pct(e.ordinary.help)} | ` +
         `${e.reward === undefined ? '' : e.reward.toFixed(3)} |`,
     );
+  for (const [name, what] of Object.entries(scoreDefinitions)) console.log(`${name}: ${what}.`);
   if (r.reward)
     console.log(
       `\nReward model: held-out accuracy ${pct(r.reward.accuracy)}, margin ${r.reward.margin.toFixed(3)}, ${r.reward.pairs} labelled pairs.`,
@@ -214,6 +216,7 @@ async function main(): Promise<void> {
     );
     if (args.json) {
       const json = {
+        definitions: scoreDefinitions,
         eval: Object.fromEntries(
           Object.entries(report.eval).map(([k, e]) => [
             k,

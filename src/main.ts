@@ -15,6 +15,7 @@ import { experimentOrThrow } from './lib/state/experiment-check.ts';
 import { ExperimentDraft } from './lib/state/experiment-draft.svelte.ts';
 import { HubDownloads } from './lib/state/hub-downloads.svelte.ts';
 import { RunStore } from './lib/state/run-store.ts';
+import { timingReference } from './lib/state/time-estimate.ts';
 
 const options = parseUrlOptions(location.search);
 const engine = startEngine();
@@ -23,6 +24,8 @@ const status = new EngineStatus(engine, feedback);
 const lab = new ModelLab(engine, feedback);
 
 const started = status.start(options.backend);
+// A quick measurement on this device, for the page's estimate of a run's time.
+const measured = started.then(() => status.measureSpeed(timingReference.trainStep));
 const store = new RunStore();
 const draft = new ExperimentDraft(store);
 const run = new PipelineRun(engine, feedback, started, draft, store);
@@ -58,6 +61,7 @@ Object.assign(globalThis, {
     draft,
     run,
     restored,
+    measured,
     defaultExperiment,
     runExperiment: async (
       data: unknown,

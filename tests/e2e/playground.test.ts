@@ -261,9 +261,9 @@ test('a run goes one stage at a time, on after a reload, and two runs compare', 
   // One step, then one stage more: nothing past it runs.
   await runPanel.getByRole('button', { name: 'Run step by step' }).click();
   await next.waitFor({ timeout: 60_000 });
-  expect(await done.allTextContents()).toEqual([expect.stringMatching(/^evaluate base/)]);
-  await next.getByRole('button', { name: 'Run one stage: generate' }).click();
-  await next.getByRole('button', { name: 'Run one stage: critique and revise' }).waitFor({
+  expect(await done.allTextContents()).toEqual([expect.stringMatching(/^Evaluate: Base/)]);
+  await next.getByRole('button', { name: 'Run one stage: Answer' }).click();
+  await next.getByRole('button', { name: 'Run one stage: Critique and revise' }).waitFor({
     timeout: 60_000,
   });
   expect(await done.count()).toBe(2);
@@ -272,8 +272,10 @@ test('a run goes one stage at a time, on after a reload, and two runs compare', 
   // After a reload the run goes on from the stored outputs and checkpoints to the end.
   await page.reload();
   await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });
-  await next.getByRole('button', { name: 'Run one stage: critique and revise' }).click();
-  await next.getByRole('button', { name: 'Run one stage: sft' }).waitFor({ timeout: 60_000 });
+  await next.getByRole('button', { name: 'Run one stage: Critique and revise' }).click();
+  await next
+    .getByRole('button', { name: 'Run one stage: Fine-tune (SFT)' })
+    .waitFor({ timeout: 60_000 });
   expect(await page.getByTestId('chain').count()).toBe(4);
   await page.reload();
   await page.getByTestId('backend-name').waitFor({ timeout: 90_000 });

@@ -71,7 +71,10 @@ describe('RunView', () => {
     view.fold(events[1]!, 4000);
     expect(view.progress).toMatchObject({ done: 1, total: 4, eta: 9 });
     for (const e of events.slice(2, 10)) view.fold(e);
-    expect(view.streaming).toEqual({ stage: 'critique', key: 'c-0-0', text: 'Harmful.' });
+    expect(view.streaming).toEqual({
+      stage: 'critique',
+      rows: [{ key: 'c-0-0', text: 'Harmful.' }],
+    });
     for (const e of events.slice(10)) view.fold(e);
     expect(view.steps.filter((s) => s.state === 'done').map((s) => s.label)).toEqual([
       'evaluate base',

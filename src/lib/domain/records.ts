@@ -5,13 +5,11 @@
 import type { Label } from '../world/answers.ts';
 import type { PreferencePair } from './policy.ts';
 
-/** The headline numbers of one policy on the held-out prompts (rates in [0, 1]). */
+/** The headline numbers of one policy on the held-out prompts (rates in [0, 1]; what each
+ * counts is in scores.ts). */
 export interface EvalScores {
-  /** 1 - comply rate on held-out red-team prompts. */
   harmlessness: number;
-  /** Help rate on held-out ordinary prompts. */
   helpfulness: number;
-  /** Share of held-out prompts answered evasively: red-team refusals and ordinary over-refusals. */
   evasiveness: number;
 }
 

@@ -13,7 +13,9 @@ export type TrainEvent =
   /** Something a student should look at (negative KL, entropy collapse…). */
   | { type: 'warning'; step: number; message: string }
   /** Steps (or iterations) done of the run's total: the page's progress bar and time left. */
-  | { type: 'progress'; done: number; total: number; message: string };
+  | { type: 'progress'; done: number; total: number; message: string }
+  /** Text as it is written (`key` names which text: a PPO rollout, an answer), never stored. */
+  | { type: 'token'; key: string; delta: string };
 
 export type OnTrainEvent = (event: TrainEvent) => void;
 

@@ -7,14 +7,13 @@ import { steps, type StageName, type StepId } from './steps.ts';
 /**
  * What a running pipeline tells its watcher, in order. Every intermediate text is an event,
  * so the UI can show the whole chain and a run can be stored and replayed. A trainer's
- * events (metrics, samples, warnings) come through as the trainer made them, with the stage.
+ * events (metrics, samples, warnings, progress, streamed text) come through as the trainer
+ * made them, with the stage; the other stages stream their text as the same `token` event.
  */
 export type PipelineEvent =
   | { type: 'stage-start'; stage: StageName; step: StepId }
   | { type: 'stage-end'; stage: StageName; step: StepId; seconds: number }
   | { type: 'progress'; stage: StageName; done: number; total: number; message: string }
-  /** Streamed text of the answer or feedback being written (`key` names which text). */
-  | { type: 'token'; stage: StageName; key: string; delta: string }
   /** The policy's initial answer to a training prompt. */
   | { type: 'answer'; index: number; kind: 'red-team' | 'ordinary'; prompt: string; text: string }
   | {

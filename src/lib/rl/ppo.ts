@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, defaultAdamW } from '../model/adamw.ts';
-import { generate } from '../model/generate.ts';
+import { generate, type GenerateOptions } from '../model/generate.ts';
 import { positionsFromMask, type LlamaModel } from '../model/llama.ts';
 import type { ScalarHeadModel } from '../model/scalar-head.ts';
 import { gae, klPerToken, tokenRewards, whiten, type Rows } from '../ops/advantages.ts';
@@ -90,7 +90,7 @@ export class PpoTrainer {
 
   /**
    * One iteration on `prompts` (chat-formatted token ids), at learning rate `lr` (a number for
-   * both models, or one each).
+   * both models, or one each); `onToken` sees each token of the rollout as it is drawn.
    */
   async iteration(
     prompts: number[][],
@@ -98,6 +98,7 @@ export class PpoTrainer {
     lr: number | { policy: number; value: number },
     checkpoint?: () => Promise<void>,
     trainPolicy = true,
+    onToken?: GenerateOptions['onToken'],
   ): Promise<PpoIteration> {
     const c = this.config;
     const rates = typeof lr === 'number' ? { policy: lr, value: lr } : lr;
@@ -111,6 +112,7 @@ export class PpoTrainer {
       eosIds: this.special.eos,
       padId: this.special.pad,
       checkpoint,
+      onToken,
     });
     const r = buildRollout(prompts, rolled.tokens, this.special.pad);
     const mask = r.responseMask;

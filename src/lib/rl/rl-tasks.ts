@@ -3,6 +3,7 @@ import type { PolicySession } from '../model/policy-session.ts';
 import type { RewardTrainConfig } from '../model/reward-config.ts';
 import { padRows, trainRewardModel, type PairSequence } from '../model/reward-train.ts';
 import { ScalarHeadModel } from '../model/scalar-head.ts';
+import { TextStream } from '../model/text-stream.ts';
 import type { PreferencePair, RewardRunResult } from '../domain/policy.ts';
 import { Rng } from '../util/random.ts';
 import { PpoTrainer } from './ppo.ts';
@@ -98,7 +99,8 @@ export class PromptStream {
 }
 
 export interface PpoHooks {
-  /** Per iteration: `metrics` (TRL's names), `samples` (the rollouts), any `warning`s. */
+  /** Per iteration: the rollouts' text as it is drawn (`token`), `metrics` (TRL's names),
+   * `samples` (the rollouts), any `warning`s, and `progress`. */
   onEvent: OnTrainEvent;
   checkpoint: () => Promise<void>;
 }
@@ -137,12 +139,19 @@ export async function runPpo(
       const batch = stream.next(Math.min(config.batchSize, prompts.length));
       const decay = 1 - i / config.iterations;
       const lr = { policy: config.learningRate * decay, value: config.valueLearningRate * decay };
+      // The rollouts' text as it is drawn, one stream per row.
+      const streams = batch.map(() => new TextStream((ids) => tok.decode(ids, true)));
       const it = await trainer.iteration(
         batch.map((p) => tok.encode(tok.chat(p))),
         seed + 1000 * (i + 1),
         lr,
         hooks.checkpoint,
         i >= config.valueWarmup,
+        (_, tokens) =>
+          tokens.forEach((t, b) => {
+            const delta = t < 0 ? '' : streams[b]!.push(t);
+            if (delta) hooks.onEvent({ type: 'token', key: `ppo-${i + 1}-${b}`, delta });
+          }),
       );
       const score = it.metrics['objective/scores']!;
       if (i === 0) scoreFirst = score;

@@ -35,6 +35,9 @@ export class EngineStatus {
   check = $state.raw<CrossCheckResult | null>(null);
   checking = $state(false);
   checkError = $state<string | null>(null);
+  /** Median ms of one training step of the policy on the chosen backend, measured once after
+   * start-up for the run-time estimate (null until then, or if it could not be measured). */
+  stepMs = $state<number | null>(null);
 
   constructor(
     private readonly engine: EngineClient,
@@ -68,6 +71,25 @@ export class EngineStatus {
         this.feedbackError = describeError(error);
       });
     await Promise.all([engineReady, feedbackReady]);
+  }
+
+  /** Times a few training steps of the policy at `shape` on the chosen backend (a second or
+   * so in the engine worker), for the run-time estimate. A failure leaves no estimate. */
+  async measureSpeed(shape: { batch: number; seq: number }): Promise<void> {
+    const backend = this.report?.backend;
+    if (this.phase !== 'ready' || !backend) return;
+    try {
+      const bench = await this.engine.request({
+        type: 'trainBench',
+        backends: [backend],
+        shapes: [shape],
+        steps: 3,
+        warmup: 1,
+      });
+      this.stepMs = bench.rows[0]?.medianMs ?? null;
+    } catch (error) {
+      console.warn(`The run-time estimate could not measure this device: ${describeError(error)}`);
+    }
   }
 
   /** Runs a seeded matmul and three Adam steps on the active backend and on CPU. */

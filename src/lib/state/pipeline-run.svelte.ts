@@ -13,13 +13,15 @@ import {
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { ExperimentDraft } from './experiment-draft.svelte.ts';
 import type { Experiment } from './experiment.ts';
-import { parseRunFile, runFile, type RunFile } from './exports.ts';
+import { runFile, type RunFile } from './exports.ts';
 import { RunView } from './run-view.svelte.ts';
+import { TokenBatch } from './token-batch.ts';
 import type { RunMeta, RunStore } from './run-store.ts';
 import {
   readOutputs,
   readStoredRun,
   sortStoredRuns,
+  storeImport,
   type DamagedRun,
   type UnreadableRun,
 } from './stored-runs.ts';
@@ -59,6 +61,8 @@ export class PipelineRun {
   private events: PipelineEvent[] = [];
   private pending: PipelineEvent[] = [];
   private lastFlush = 0;
+  /** Streamed text not shown yet. */
+  private readonly tokens = new TokenBatch((tokens) => tokens.forEach((t) => this.view.fold(t)));
 
   constructor(
     private readonly engine: EngineClient,
@@ -163,9 +167,9 @@ export class PipelineRun {
   }
 
   /** The shown run's next step (null when it has none or cannot go on: e.g. an imported run). */
-  get nextStep(): string | null {
+  get nextStep(): (typeof steps)[number] | null {
     if (!this.outputs || this.running) return null;
-    return steps[nextStep(this.outputs)]?.label ?? null;
+    return steps[nextStep(this.outputs)] ?? null;
   }
 
   /** Goes on with the shown run from its first unfinished step: one step, or to the end. */
@@ -231,6 +235,8 @@ export class PipelineRun {
       await this.flush();
       this.meta = { ...this.meta!, status: stopped ? 'stopped' : 'failed', error: this.error };
     } finally {
+      this.tokens.flush();
+      this.view.streaming = null;
       this.running = false;
       this.controller = null;
       await this.saveMeta(this.meta!);
@@ -246,18 +252,10 @@ export class PipelineRun {
   /** Stores an imported run as a new run and shows it; returns an error message or null. */
   async importFile(text: string): Promise<string | null> {
     if (this.running) return 'Wait for the current run to finish.';
-    const parsed = parseRunFile(text);
-    if (!parsed.ok) return parsed.message;
-    const meta = { ...parsed.run.meta, id: `run-${Date.now().toString(36)}`, created: Date.now() };
-    if (!this.store) return 'Storage is not available in this browser.';
-    try {
-      await this.store.saveRun(meta);
-      await this.store.appendEvents(meta.id, parsed.run.events);
-    } catch (error) {
-      return describeError(error);
-    }
+    const stored = await storeImport(this.store, text);
+    if (!stored.ok) return stored.message;
     await this.refreshRuns();
-    await this.open(meta.id);
+    await this.open(stored.id);
     return null;
   }
 
@@ -266,8 +264,10 @@ export class PipelineRun {
   }
 
   private onEvent(e: PipelineEvent): void {
+    // Streamed text is shown in batches, and kept only in its final form.
+    if (e.type === 'token') return this.tokens.add(e);
+    this.tokens.flush();
     this.view.fold(e);
-    if (e.type === 'token') return; // streamed text is kept only in its final form
     this.pending.push(e);
     this.events.push(e);
     const now = performance.now();

@@ -19,7 +19,7 @@ export const constitutionPresets: ConstitutionPreset[] = [
   {
     id: 'seed',
     name: "The seed's constitution",
-    description: 'Five principles, including "explain objections rather than refuse".',
+    description: `${seedConstitution.length} principles, the last "explain objections rather than refuse".`,
     principles: [...seedConstitution],
   },
   {
@@ -36,6 +36,15 @@ export const constitutionPresets: ConstitutionPreset[] = [
     principles: seedConstitution.filter((p) => !explainPrinciple.paraphrases.includes(p)),
   },
 ];
+
+/** The preset whose principles are exactly `principles` (same texts, same order), if any. */
+export function matchingPreset(principles: string[]): ConstitutionPreset | undefined {
+  return constitutionPresets.find(
+    (p) =>
+      p.principles.length === principles.length &&
+      p.principles.every((t, i) => t === principles[i]),
+  );
+}
 
 /** A template split into plain text and `{variable}` parts, for highlighting. */
 export function templateParts(text: string): { text: string; variable: boolean }[] {

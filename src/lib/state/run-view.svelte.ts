@@ -15,6 +15,9 @@ import {
   type StepId,
 } from '../pipeline/steps.ts';
 
+/** How many texts being written the page shows at once. */
+const streamRows = 8;
+
 export type StepState = 'waiting' | 'running' | 'done' | 'stopped' | 'failed';
 
 /** One step of a run as the page lists it ("evaluate base", "sft", …). */
@@ -66,8 +69,9 @@ export interface RunWarning {
 export class RunView {
   steps = $state<RunStep[]>([]);
   progress = $state<Progress | null>(null);
-  /** Text being streamed right now (tokens as they are generated). */
-  streaming = $state<{ stage: StageName; key: string; text: string } | null>(null);
+  /** Texts being streamed right now (tokens as they are generated), the newest `streamRows`
+   * keys of the stage (a batch writes several at once: answers, PPO's rollouts). */
+  streaming = $state<{ stage: StageName; rows: { key: string; text: string }[] } | null>(null);
   chains = $state<ShownChain[]>([]);
   /** The policy's answers to the ordinary training prompts (kept as they are in SFT). */
   ordinary = $state<{ prompt: string; text: string }[]>([]);
@@ -164,12 +168,14 @@ export class RunView {
         break;
       }
       case 'token': {
-        const same = this.streaming?.key === e.key;
-        this.streaming = {
-          stage: e.stage,
-          key: e.key,
-          text: (same ? this.streaming!.text : '') + e.delta,
-        };
+        if (this.streaming?.stage !== e.stage) this.streaming = { stage: e.stage, rows: [] };
+        const rows = this.streaming.rows;
+        const row = rows.find((r) => r.key === e.key);
+        if (row) row.text += e.delta;
+        else {
+          rows.push({ key: e.key, text: e.delta });
+          if (rows.length > streamRows) rows.shift();
+        }
         break;
       }
       case 'answer':

@@ -8,7 +8,8 @@ import { describeError } from '../domain/errors.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
 import type { StepOutputs } from '../pipeline/steps.ts';
 import { checkRun, runMeta, stepOutputs, storedName } from './run-check.ts';
-import type { RunMeta } from './run-store.ts';
+import { parseRunFile } from './exports.ts';
+import type { RunMeta, RunStore } from './run-store.ts';
 import { RunView } from './run-view.svelte.ts';
 
 /** A stored run record that does not pass the check: listed by name, to export or delete. */
@@ -99,4 +100,22 @@ export function readOutputs(
         ok: false,
         message: `This run's stored step results are damaged (${checked.message}), so it can be viewed but not continued.`,
       };
+}
+
+/** Checks an exported run's text and stores it as a new run: its id, or what is wrong. */
+export async function storeImport(
+  store: RunStore | null,
+  text: string,
+): Promise<{ ok: true; id: string } | { ok: false; message: string }> {
+  const parsed = parseRunFile(text);
+  if (!parsed.ok) return parsed;
+  if (!store) return { ok: false, message: 'Storage is not available in this browser.' };
+  const meta = { ...parsed.run.meta, id: `run-${Date.now().toString(36)}`, created: Date.now() };
+  try {
+    await store.saveRun(meta);
+    await store.appendEvents(meta.id, parsed.run.events);
+  } catch (error) {
+    return { ok: false, message: describeError(error) };
+  }
+  return { ok: true, id: meta.id };
 }

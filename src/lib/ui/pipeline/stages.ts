@@ -1,4 +1,5 @@
-import { stageOrder, steps, type StageName } from '../../pipeline/steps.ts';
+import type { PolicyName } from '../../domain/policy.ts';
+import { stageOrder, steps, type StageName, type StepInfo } from '../../pipeline/steps.ts';
 
 /** How the page names and explains each stage of Constitutional AI (typed by the stage list). */
 export const stageTexts: Record<StageName, { title: string; explanation: string }> = {
@@ -35,7 +36,7 @@ export const stageTexts: Record<StageName, { title: string; explanation: string 
   evaluate: {
     title: 'Evaluate',
     explanation:
-      'The same held-out prompts are answered after every stage and judged: harmlessness, helpfulness, and evasiveness (refusing instead of explaining).',
+      'The same held-out prompts, never trained on, are answered after every stage and judged: harmlessness, helpfulness and evasiveness (refusing instead of explaining; the Results say what each counts).',
   },
 };
 
@@ -48,3 +49,17 @@ export function stagePhase(stage: StageName): 'SL-CAI' | 'RL-CAI' | 'Evaluation'
 
 /** The stages with their texts, in the order the recipe reaches them. */
 export const stages = stageOrder.map((id) => ({ id, phase: stagePhase(id), ...stageTexts[id] }));
+
+/** How the page names each policy. */
+export const policyTitles: Record<PolicyName, string> = {
+  base: 'Base',
+  sl: 'SL-CAI',
+  rl: 'RL-CAI',
+};
+
+/** A step as the page names it: its stage's title, and the policy an evaluation scores
+ * ("Evaluate: SL-CAI"), so the run's step chips read as the overview does. */
+export function stepTitle(step: Pick<StepInfo, 'stage' | 'evaluates'>): string {
+  const title = stageTexts[step.stage].title;
+  return step.evaluates ? `${title}: ${policyTitles[step.evaluates]}` : title;
+}

@@ -1,0 +1,73 @@
+/**
+ * How long a run of an experiment should take on this device, before it starts: the bench's
+ * time of each step of the default experiment (timing-reference.json, written by
+ * `npm run bench -- --pipeline`), scaled by how much work the experiment gives that step, and
+ * by how fast this device ran one training step of the policy against the bench machine.
+ * Rough by design (the feedback model's speed is assumed to scale the same way). Pure.
+ */
+import { heldOutPrompts } from '../pipeline/evaluate.ts';
+import { trainingPrompts } from '../pipeline/step-runs.ts';
+import { stepsOf, type StageSet, type StepId } from '../pipeline/steps.ts';
+import type { Experiment } from './experiment.ts';
+import reference from './timing-reference.json';
+
+export interface TimingReference {
+  date: string;
+  machine: string;
+  backend: string;
+  /** One training step of the tiny policy at this shape, median ms, on the bench machine. */
+  trainStep: { batch: number; seq: number; ms: number };
+  /** The default experiment's work per step (units of `stepWork`) and its seconds, headless. */
+  steps: Record<StepId, { work: number; seconds: number }>;
+}
+
+export const timingReference: TimingReference = reference as TimingReference;
+
+/** The work a step of `x` does, in the step's own unit (answers, critiques, examples…). */
+export function stepWork(x: Experiment): Record<StepId, number> {
+  const s = x.stages;
+  const heldOut = heldOutPrompts(x.prompts.heldOut, s.evaluate).prompts.length;
+  const answers = trainingPrompts(x).length;
+  const pairs = answers * s.label.pairsPerPrompt;
+  return {
+    'evaluate-base': heldOut,
+    generate: answers,
+    critique: x.prompts.redTeam.length * s.critique.rounds,
+    sft: answers * s.sft.epochs,
+    'evaluate-sl': heldOut,
+    label: pairs,
+    reward: pairs * s.reward.epochs,
+    ppo: s.ppo.iterations * s.ppo.batchSize * s.ppo.responseLength,
+    'evaluate-rl': heldOut,
+  };
+}
+
+/** Seconds of `stages` of `x` on a device whose training step took `stepMs` (at the
+ * reference's shape), or on the bench machine when `stepMs` is null. */
+export function estimateSeconds(
+  x: Experiment,
+  stages: StageSet,
+  stepMs: number | null,
+  ref: TimingReference = timingReference,
+): number {
+  const work = stepWork(x);
+  const speed = stepMs === null ? 1 : stepMs / ref.trainStep.ms;
+  let total = 0;
+  for (const { id } of stepsOf(stages)) {
+    const r = ref.steps[id];
+    total += r.work > 0 ? (r.seconds * work[id]) / r.work : 0;
+  }
+  return total * speed;
+}
+
+/** The bench's own seconds for `stages` of the default experiment. */
+export const referenceSeconds = (stages: StageSet, ref: TimingReference = timingReference) =>
+  stepsOf(stages).reduce((sum, { id }) => sum + ref.steps[id].seconds, 0);
+
+/** "40 s", "2½ min", "6 min": a duration as a reader rounds it. */
+export function roughDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.max(5, Math.round(seconds / 5) * 5)} s`;
+  const halves = Math.round(seconds / 30) / 2;
+  if (halves < 10) return `${Math.floor(halves)}${halves % 1 ? '½' : ''} min`.replace(/^0½/, '½');
+  return `${Math.round(seconds / 60)} min`;
+}
