@@ -25,7 +25,9 @@ const lab = new ModelLab(engine, feedback);
 
 const started = status.start(options.backend);
 // A quick measurement on this device, for the page's estimate of a run's time.
-const measured = started.then(() => status.measureSpeed(timingReference.trainStep));
+const measured = started.then(() =>
+  status.measureSpeed(defaultExperiment().models.policy, timingReference.trainStep),
+);
 const store = new RunStore();
 const draft = new ExperimentDraft(store);
 const run = new PipelineRun(engine, feedback, started, draft, store);

@@ -39,6 +39,19 @@ function small() {
   return e;
 }
 
+/** The page's elements that stick out past the right edge of the window. */
+const overflowing = (page: Page) =>
+  page.evaluate(() => {
+    const out: string[] = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const box = el.getBoundingClientRect();
+      // (Inside a scrolling box is fine: a wide table scrolls there.)
+      if (box.width > 0 && box.right > window.innerWidth + 1 && !el.closest('[data-scroll]'))
+        out.push(`${el.tagName.toLowerCase()}.${el.className} (right ${Math.round(box.right)})`);
+    }
+    return out;
+  });
+
 /** What the stages panel and run panel showed, one entry per change of the page. */
 interface Seen {
   tab: string;
@@ -141,9 +154,14 @@ test('while each stage runs, its tab says what is happening, never "nothing yet"
   expect(await results.getByTestId('score-definitions').textContent()).toContain(
     'all held-out prompts answered evasively',
   );
-  await page.screenshot({ path: join(shots, 'first-minutes-1280.png'), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: join(shots, 'first-minutes-390.png'), fullPage: true });
+  // Screenshots to look at (not compared): the results and a stage at 1280 and 390 px wide.
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 900 });
+    await results.screenshot({ path: join(shots, `results-${width}.png`) });
+    await stages.screenshot({ path: join(shots, `stage-reward-${width}.png`) });
+    await page.getByTestId('run-panel').screenshot({ path: join(shots, `run-panel-${width}.png`) });
+    expect(await overflowing(page)).toEqual([]);
+  }
   await context.close();
 }, 700_000);
 
@@ -186,27 +204,29 @@ test('at 390 px wide nothing sticks out of the page or overlaps', async () => {
   // Open every collapsed section, as a curious student would.
   for (const summary of await page.locator('details:not([open]) > summary').all())
     if (await summary.isVisible()) await summary.click();
-  const wide = await page.evaluate(() => {
-    const out: string[] = [];
-    for (const el of document.querySelectorAll('main *')) {
-      const box = el.getBoundingClientRect();
-      if (box.width > 0 && box.right > window.innerWidth + 1 && !el.closest('[data-scroll]'))
-        out.push(`${el.tagName.toLowerCase()}.${el.className} (right ${Math.round(box.right)})`);
-    }
-    return out;
-  });
+  const wide = await overflowing(page);
   expect(wide).toEqual([]);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-  // The guide's numbers sit beside their text, not on it.
-  const items = await page.getByTestId('guide').locator('li').all();
-  for (const li of items) {
-    const [marker, text] = await li.evaluate((el) => {
-      const b = el.getBoundingClientRect();
-      const t = el.firstElementChild!.getBoundingClientRect();
-      return [b.left, t.left];
-    });
-    expect(text).toBeGreaterThanOrEqual(marker!);
-  }
+  // The guide's numbers stand by the first line of their text (not the last), and each Hub
+  // model's Download button beside its name and size, not under them.
+  const tops = (locator: ReturnType<Page['locator']>, a: string, b: string) =>
+    locator.evaluateAll(
+      (items, [a, b]) =>
+        items.map((li) => {
+          const x = li.querySelector(a!)!.getBoundingClientRect();
+          const y = li.querySelector(b!)!.getBoundingClientRect();
+          return { topGap: Math.abs(x.top - y.top), apart: x.right <= y.left };
+        }),
+      [a, b],
+    );
+  const guide = await tops(page.getByTestId('guide').locator('li'), '.n', 'button');
+  expect(guide).toHaveLength(4);
+  for (const g of guide) expect(g).toEqual({ topGap: expect.any(Number), apart: true });
+  for (const g of guide) expect(g.topGap).toBeLessThan(6);
+  const hub = await tops(page.getByTestId('hub-model'), '.what', 'button');
+  expect(hub.length).toBeGreaterThan(0);
+  for (const h of hub) expect(h.apart).toBe(true);
+  for (const h of hub) expect(h.topGap).toBeLessThan(6);
   await page.screenshot({ path: join(shots, 'page-390.png'), fullPage: true });
   await context.close();
 }, 120_000);

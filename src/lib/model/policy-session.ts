@@ -27,11 +27,16 @@ export class PolicySession {
     tokenizer: PolicyTokenizer,
   ): Promise<PolicySession> {
     const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
-    const config = parseLlamaConfig(
-      JSON.parse(new TextDecoder().decode(await fetchBytes(base + 'config.json'))),
-    );
+    const config = await PolicySession.readConfig(base);
     const { tensors } = readSafetensors(await fetchBytes(base + 'model.safetensors'));
     return new PolicySession(id, config, tensors, tokenizer);
+  }
+
+  /** The architecture of the model folder at `base` (ending in /), weights not read. */
+  static async readConfig(base: string): Promise<LlamaConfig> {
+    return parseLlamaConfig(
+      JSON.parse(new TextDecoder().decode(await fetchBytes(base + 'config.json'))),
+    );
   }
 
   get parameters(): number {

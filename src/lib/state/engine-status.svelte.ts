@@ -73,17 +73,18 @@ export class EngineStatus {
     await Promise.all([engineReady, feedbackReady]);
   }
 
-  /** Times a few training steps of the policy at `shape` on the chosen backend (a second or
+  /** Times a few training steps of the policy `model` at `shape` on the chosen backend (a second or
    * so in the engine worker), for the run-time estimate. A failure leaves no estimate. */
-  async measureSpeed(shape: { batch: number; seq: number }): Promise<void> {
+  async measureSpeed(model: string, shape: { batch: number; seq: number }): Promise<void> {
     const backend = this.report?.backend;
     if (this.phase !== 'ready' || !backend) return;
     try {
       const bench = await this.engine.request({
         type: 'trainBench',
+        model,
         backends: [backend],
         shapes: [shape],
-        steps: 3,
+        steps: 5,
         warmup: 1,
       });
       this.stepMs = bench.rows[0]?.medianMs ?? null;

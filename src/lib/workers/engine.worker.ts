@@ -95,7 +95,12 @@ serveRequests<EngineRequest, EngineResults>(port, {
       shouldStop: () => cancellationPoint(ctx.signal),
     }),
   trainBench: async (request, ctx) => {
-    const config = needPolicy('base').config;
+    const loaded = policies.get('base');
+    const config =
+      loaded?.config ??
+      (request.model && modelSourceOrThrow(request.model) === 'local'
+        ? await PolicySession.readConfig(`/models/${request.model}/`)
+        : needPolicy('base').config);
     const chosen = backends.current.backend as BackendName;
     const rows: TrainBenchRow[] = [];
     const skipped: { backend: BackendName; reason: string }[] = [];

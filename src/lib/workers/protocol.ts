@@ -74,9 +74,11 @@ export type EngineRequest =
   | { type: 'forwardLogits'; text: string }
   | { type: 'crossCheck'; size: number; steps: number; seed: number }
   | { type: 'matmulBench'; sizes: number[]; reps: number; backends: BackendName[] }
-  /** Times training steps of the loaded policy's architecture (fresh weights) per backend. */
+  /** Times training steps of the loaded policy's architecture (fresh weights) per backend;
+   * before any policy is loaded, the architecture of the model folder `model`. */
   | {
       type: 'trainBench';
+      model?: string;
       backends: BackendName[];
       shapes: { batch: number; seq: number }[];
       steps: number;
