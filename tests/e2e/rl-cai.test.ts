@@ -45,13 +45,16 @@ test('RL-CAI runs labels → reward model → PPO (2 iterations) in the workers,
   experiment.stages.reward.batchSize = 2;
   experiment.stages.reward.heldOutShare = 0.25;
   Object.assign(experiment.stages.ppo, { iterations: 2, batchSize: 4, responseLength: 32 });
-  const { events, report } = await page.evaluate(async (data) => {
+  const { events, report, streamed } = await page.evaluate(async (data) => {
     const g = (globalThis as unknown as { caiPlayground: Handle }).caiPlayground;
     const events: PipelineEvent[] = [];
+    // PPO's streamed rollouts, joined per key (the page shows them as they are written).
+    const streamed: Record<string, string> = {};
     const { report } = await g.runExperiment(data, 'all', (e) => {
       if (e.type !== 'token') events.push(e);
+      else if (e.stage === 'ppo') streamed[e.key] = (streamed[e.key] ?? '') + e.delta;
     });
-    return { events, report };
+    return { events, report, streamed };
   }, experiment);
 
   // Every trainer shows progress from its first step to its last (the page's bar and time left).
@@ -116,6 +119,14 @@ test('RL-CAI runs labels → reward model → PPO (2 iterations) in the workers,
     .filter((e) => (e.type === 'metrics' && e.stage === 'ppo') || e.type === 'samples')
     .map((e) => e.type);
   expect(order).toEqual(['metrics', 'samples', 'metrics', 'samples']);
+  // Each rollout streamed token by token before its iteration's samples: the same text.
+  for (const e of samples)
+    if (e.type === 'samples')
+      e.samples.forEach((s, row) =>
+        expect(streamed[`ppo-${e.step}-${row}`] ?? '', `iteration ${e.step} row ${row}`).toBe(
+          s.response,
+        ),
+      );
 
   expect(report.eval.rl).toBeDefined();
   expect(report.ppo).toMatchObject({ iterations: 2 });

@@ -6,6 +6,14 @@ import { steps } from '../../src/lib/pipeline/steps.ts';
 import { constitutionPresets, matchingPreset } from '../../src/lib/state/presets.ts';
 import { promptsWhere } from '../../src/lib/world/prompts.ts';
 import { RunView } from '../../src/lib/state/run-view.svelte.ts';
+import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+import {
+  estimateSeconds,
+  referenceSeconds,
+  roughDuration,
+  stepWork,
+  type TimingReference,
+} from '../../src/lib/state/time-estimate.ts';
 
 test('a chart axis fits its data: a flat 0 gets ±0.01, a flat 5 ±0.5, a range 8% each side', () => {
   expect(fitRange(0, 0)).toEqual([-0.01, 0.01]);
@@ -89,4 +97,35 @@ test('streamed text: the newest 8 texts of the stage, each growing, a new stage 
   });
   view.fold({ type: 'token', stage: 'evaluate', key: 'rl-0', delta: 'Sure' });
   expect(view.streaming).toEqual({ stage: 'evaluate', rows: [{ key: 'rl-0', text: 'Sure' }] });
+});
+
+test('the time estimate scales the bench: by the device, and by each step’s work', () => {
+  const ref: TimingReference = {
+    date: '2026-12-02',
+    machine: 'test',
+    backend: 'wasm',
+    trainStep: { batch: 4, seq: 64, ms: 100 },
+    steps: Object.fromEntries(
+      Object.entries(stepWork(defaultExperiment())).map(([id, work]) => [
+        id,
+        { work, seconds: 10 },
+      ]),
+    ) as TimingReference['steps'],
+  };
+  const x = defaultExperiment();
+  expect(referenceSeconds('sl', ref)).toBe(50); // five SL-CAI steps of 10 s
+  expect(referenceSeconds('all', ref)).toBe(90);
+  expect(estimateSeconds(x, 'all', 100, ref)).toBeCloseTo(90, 9); // the bench's own speed
+  expect(estimateSeconds(x, 'all', 200, ref)).toBeCloseTo(180, 9); // a device twice as slow
+  expect(estimateSeconds(x, 'sl', null, ref)).toBeCloseTo(50, 9);
+  // Half the PPO iterations: PPO's 10 s become 5.
+  x.stages.ppo.iterations /= 2;
+  expect(estimateSeconds(x, 'all', 100, ref)).toBeCloseTo(85, 9);
+  // Two critique rounds instead of the default's: critique's time in proportion.
+  const rounds = defaultExperiment().stages.critique.rounds;
+  x.stages.critique.rounds = 2 * rounds;
+  expect(estimateSeconds(x, 'sl', 100, ref)).toBeCloseTo(60, 9);
+  expect(
+    ['4', '40', '89', '95', '150', '300', '599', '1000'].map((s) => roughDuration(+s)),
+  ).toEqual(['5 s', '40 s', '90 s', '1½ min', '2½ min', '5 min', '10 min', '17 min']);
 });
