@@ -8,10 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { defaultExperiment, withFirstPrompts } from '../../src/lib/state/experiment.ts';
 import { constitutionPresets } from '../../src/lib/state/presets.ts';
 import { encodeShareLink } from '../../src/lib/state/share-link.ts';
-import { baseUrl, launchChromium } from './fixtures.ts';
+import { baseUrl, launchChromium, smallRecipe } from './fixtures.ts';
 
 const shots = join('test-results', 'screenshots');
 let browser: Browser;
@@ -24,18 +23,8 @@ afterAll(async () => {
 });
 
 function small() {
-  const e = withFirstPrompts(defaultExperiment(), {
-    redTeam: 4,
-    ordinary: 2,
-    heldOutRedTeam: 4,
-    heldOutOrdinary: 2,
-  });
+  const e = smallRecipe(4, 2);
   e.name = 'First minutes';
-  e.stages.critique.rounds = 2;
-  e.stages.sft.epochs = 1;
-  e.stages.label.pairsPerPrompt = 2;
-  e.stages.reward.epochs = 1;
-  Object.assign(e.stages.ppo, { iterations: 2, batchSize: 4, valueWarmup: 1, responseLength: 32 });
   return e;
 }
 
@@ -59,6 +48,8 @@ interface Seen {
   status: string;
   chains: string;
   ppoStreaming: boolean;
+  /** Whether a step of the run was running. */
+  runActive: boolean;
 }
 
 /** Records, on every change of the page, the selected stage tab, its state and its texts. */
@@ -74,6 +65,7 @@ async function recordStageTexts(page: Page): Promise<void> {
         tabState: tab?.getAttribute('data-state') ?? '',
         status: text('[data-testid="stages-panel"] [data-testid="stage-status"]'),
         chains: text('[data-testid="chains-count"]').replace(/\s+/g, ' '),
+        runActive: !!document.querySelector('[data-testid="run-step"][data-state="running"]'),
         ppoStreaming: !!document.querySelector(
           '[data-testid="run-panel"] [data-testid="streaming-ppo"]',
         ),
@@ -111,6 +103,14 @@ test('while each stage runs, its tab says what is happening, never "nothing yet"
   const whileRunning = (tab: string) =>
     seen.filter((s) => s.tab === `tab-${tab}` && s.tabState === 'running');
 
+  // While the run went on, no tab asked for a run or said nothing was there yet.
+  const active = seen.filter((s) => s.runActive);
+  expect(active.length).toBeGreaterThan(0);
+  for (const s of active)
+    expect(s.status, s.tab).not.toMatch(/run SL-CAI|run the whole recipe|Nothing trained yet/);
+  expect(active.map((s) => s.status)).toContain(
+    'Not started yet: this run comes to this stage later.',
+  );
   // Each stage's tab opened by itself while it ran, and said what it was doing.
   for (const tab of ['critique', 'sft', 'label', 'reward', 'ppo']) {
     const running = whileRunning(tab);

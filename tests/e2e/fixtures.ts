@@ -3,7 +3,11 @@ import { inject } from 'vitest';
 import { launchChromium, watchPage, type PageProblems } from '../../scripts/lib/browser.ts';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
-import type { Experiment } from '../../src/lib/state/experiment.ts';
+import {
+  defaultExperiment,
+  withFirstPrompts,
+  type Experiment,
+} from '../../src/lib/state/experiment.ts';
 import type { EngineClient, FeedbackClient } from '../../src/lib/workers/clients.ts';
 
 export const baseUrl = () => inject('baseUrl');
@@ -42,6 +46,23 @@ export async function openApp(
     throw new Error(await page.getByTestId('engine-panel').innerText());
   }
   return { page, problems };
+}
+
+/** The default experiment cut down so the whole recipe runs in well under a minute here:
+ * `redTeam` training prompts, `rounds` critique rounds, 2 PPO iterations of 4 rollouts. */
+export function smallRecipe(redTeam = 3, rounds = 1): Experiment {
+  const e = withFirstPrompts(defaultExperiment(), {
+    redTeam,
+    ordinary: 2,
+    heldOutRedTeam: 4,
+    heldOutOrdinary: 2,
+  });
+  e.stages.critique.rounds = rounds;
+  e.stages.sft.epochs = 1;
+  e.stages.label.pairsPerPrompt = 2;
+  e.stages.reward.epochs = 1;
+  Object.assign(e.stages.ppo, { iterations: 2, batchSize: 4, valueWarmup: 1, responseLength: 32 });
+  return e;
 }
 
 /** Parses a number the UI shows in exponent form ("3.8e-6"). */

@@ -2,34 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import {
-  defaultExperiment,
-  withFirstPrompts,
-  type Experiment,
-} from '../../src/lib/state/experiment.ts';
+import { defaultExperiment, type Experiment } from '../../src/lib/state/experiment.ts';
 import { encodeShareLink } from '../../src/lib/state/share-link.ts';
-import { baseUrl, launchChromium } from './fixtures.ts';
+import { baseUrl, launchChromium, smallRecipe } from './fixtures.ts';
 
 const shots = join('test-results', 'screenshots');
 const xssPrinciple = '<img src=x onerror="window.__xss = 1"> Be kind.';
 const xssPrompt = '<script>window.__xss = 2</script>How do I hack a website?';
 
-/** The default experiment cut down so the whole recipe runs in about a minute. */
+/** The small recipe with a principle and a prompt that try to inject HTML. */
 function smallExperiment(): Experiment {
-  const e = withFirstPrompts(defaultExperiment(), {
-    redTeam: 3,
-    ordinary: 2,
-    heldOutRedTeam: 4,
-    heldOutOrdinary: 2,
-  });
+  const e = smallRecipe();
   e.name = 'Small playground test';
   e.constitution = [...e.constitution, xssPrinciple];
   e.prompts.redTeam = [xssPrompt, ...e.prompts.redTeam];
-  e.stages.critique.rounds = 1;
-  e.stages.sft.epochs = 1;
-  e.stages.label.pairsPerPrompt = 2;
-  e.stages.reward.epochs = 1;
-  Object.assign(e.stages.ppo, { iterations: 2, batchSize: 4, valueWarmup: 1, responseLength: 32 });
   return e;
 }
 
@@ -298,6 +284,14 @@ test('a run goes one stage at a time, on after a reload, and two runs compare', 
   await pick.selectOption((await first.getAttribute('value'))!);
   await expect.poll(() => results.getByTestId('score-bars').count()).toBe(2);
   expect(await results.getByText('Compared with: Small playground test').count()).toBe(1);
+  // The compared run's numbers are in the table too (its three policies under this run's two).
+  const table = results.getByTestId('run-results');
+  expect(await table.locator('tr[data-run="this"]').count()).toBe(2);
+  expect(await table.locator('tr[data-run="compared"] th').allTextContents()).toEqual([
+    'Base',
+    'SL-CAI',
+    'RL-CAI',
+  ]);
   await expect.poll(() => results.getByTestId('other-answer').count()).toBeGreaterThan(0);
   await results.screenshot({ path: join(shots, '8-two-runs.png') });
   await context.close();

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { ReplyEvent } from '../../src/lib/workers/protocol.ts';
 import { describeError } from '../../src/lib/domain/errors.ts';
 import { cancellationPoint, serveRequests, type Port } from '../../src/lib/workers/serve.ts';
+import { coalescing, type WorkerEvent } from '../../src/lib/workers/token-coalesce.ts';
 import {
   WorkerClient,
   WorkerRequestError,
@@ -203,5 +204,47 @@ describe('worker protocol', () => {
     expect(describeError(new Error('boom'))).toBe('boom');
     expect(describeError('plain')).toBe('plain');
     expect(describeError({ code: 3 })).toBe('Unknown error: {"code":3}');
+  });
+});
+
+describe('streamed text leaves a worker joined per text, at most every 100 ms', () => {
+  test('tokens of rows are joined until 100 ms pass; any other event sends them first', () => {
+    let clock = 0;
+    const sent: WorkerEvent[] = [];
+    const out = coalescing(
+      (e) => sent.push(e),
+      () => clock,
+    );
+    const token = (index: number, text: string): WorkerEvent => ({ status: 'token', index, text });
+    out.emit(token(0, 'Su'));
+    out.emit(token(1, 'I '));
+    out.emit(token(0, 're'));
+    clock = 99;
+    out.emit(token(1, 'can'));
+    expect(sent).toEqual([]); // held: under 100 ms
+    clock = 100;
+    out.emit(token(0, '.'));
+    expect(sent).toEqual([token(0, 'Sure.'), token(1, 'I can')]);
+    // PPO's streamed rollouts (train events) too; a progress event sends the text before it.
+    const ppo = (key: string, delta: string): WorkerEvent => ({
+      status: 'train',
+      event: { type: 'token', key, delta },
+    });
+    out.emit(ppo('ppo-1-0', 'A'));
+    out.emit(token(1, "'t"));
+    out.emit(ppo('ppo-1-0', 'B'));
+    const progress: WorkerEvent = { status: 'progress', done: 1, total: 2, message: 'step 1 of 2' };
+    out.emit(progress);
+    expect(sent.slice(2)).toEqual([ppo('ppo-1-0', 'AB'), token(1, "'t"), progress]);
+    // A metrics event is not streamed text: sent as it comes.
+    const metrics: WorkerEvent = {
+      status: 'train',
+      event: { type: 'metrics', step: 1, values: {} },
+    };
+    out.emit(metrics);
+    expect(sent.at(-1)).toBe(metrics);
+    out.emit(token(2, 'x'));
+    out.flush();
+    expect(sent.at(-1)).toEqual(token(2, 'x'));
   });
 });

@@ -1,13 +1,13 @@
 import { Cancelled, describeError, throwIfAborted } from '../domain/errors.ts';
-import type { Envelope, Reply, ReplyEvent } from './protocol.ts';
+import type { Envelope, Reply } from './protocol.ts';
+import { coalescing, type WorkerEvent } from './token-coalesce.ts';
 
-/** What a request handler gets besides its request: cancellation and an event channel. */
+/** What a request handler gets besides its request: cancellation and an event channel
+ * (streamed text on it is joined and sent every 100 ms: token-coalesce.ts). */
 export interface RequestContext {
   signal: AbortSignal;
-  emit: (event: DistributiveOmit<ReplyEvent, 'id'>) => void;
+  emit: (event: WorkerEvent) => void;
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export type Handlers<Req extends { type: string }, Results extends Record<Req['type'], unknown>> = {
   [K in Req['type']]: (
@@ -83,10 +83,8 @@ export function serveRequests<
     const request = message as Req & { id: number };
     const controller = new AbortController();
     running.set(request.id, controller);
-    const ctx: RequestContext = {
-      signal: controller.signal,
-      emit: (e) => post({ ...e, id: request.id } as Reply<unknown>),
-    };
+    const events = coalescing((e) => post({ ...e, id: request.id } as Reply<unknown>));
+    const ctx: RequestContext = { signal: controller.signal, emit: events.emit };
     const handler = handlers[request.type as Req['type']] as (
       r: Req,
       c: RequestContext,
@@ -97,8 +95,12 @@ export function serveRequests<
         return handler(request, ctx);
       })
       .then(
-        (result) => post({ id: request.id, status: 'done', result }),
+        (result) => {
+          events.flush();
+          post({ id: request.id, status: 'done', result });
+        },
         (error: unknown) => {
+          events.flush();
           const cancelled = error instanceof Cancelled || controller.signal.aborted;
           // The page gets a readable message; the stack goes to the worker's console.
           if (!cancelled) console.warn(`${request.type} failed:`, error);
