@@ -64,9 +64,10 @@ export function estimateSeconds(
 export const referenceSeconds = (stages: StageSet, ref: TimingReference = timingReference) =>
   stepsOf(stages).reduce((sum, { id }) => sum + ref.steps[id].seconds, 0);
 
-/** "40 s", "2½ min", "6 min": a duration as a reader rounds it. */
+/** "8 s", "40 s", "2½ min", "12 min": a duration as a reader rounds it. */
 export function roughDuration(seconds: number): string {
-  if (seconds < 90) return `${Math.max(5, Math.round(seconds / 5) * 5)} s`;
+  if (seconds < 20) return `${Math.max(1, Math.round(seconds))} s`;
+  if (seconds < 90) return `${Math.round(seconds / 5) * 5} s`;
   const halves = Math.round(seconds / 30) / 2;
   if (halves < 10) return `${Math.floor(halves)}${halves % 1 ? '½' : ''} min`.replace(/^0½/, '½');
   return `${Math.round(seconds / 60)} min`;
