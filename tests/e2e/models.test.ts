@@ -37,7 +37,9 @@ test('the shipped model streams text in the engine worker (auto backend)', async
   }, settings);
   expect(result.info).toMatchObject({ id: 'tiny-cai', backend: 'wasm', contextLength: 512 });
   expect(result.info.parameters).toBeGreaterThan(500_000);
-  expect(result.events).toBeGreaterThan(5);
+  // Streamed text leaves the worker joined per row every 100 ms: at least one event per row
+  // (how many more depends on the machine's speed).
+  expect(result.events).toBeGreaterThanOrEqual(2);
   expect(result.streamed).toEqual(result.out.texts);
   expect(result.out.texts[0]!.length).toBeGreaterThan(10);
   expect(result.out.backend).toBe('wasm');
