@@ -6,14 +6,14 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseLlamaConfig } from '../src/lib/model/config.ts';
+import { parseModelConfig } from '../src/lib/model/config.ts';
 import { exportLlamaOnnx } from '../src/lib/model/onnx/export-llama.ts';
 import { readSafetensors } from '../src/lib/model/safetensors.ts';
 
 const { values: args } = parseArgs({
   options: { model: { type: 'string', default: join('models', 'tiny-cai') } },
 });
-const config = parseLlamaConfig(JSON.parse(readFileSync(join(args.model, 'config.json'), 'utf8')));
+const config = parseModelConfig(JSON.parse(readFileSync(join(args.model, 'config.json'), 'utf8')));
 const { tensors } = readSafetensors(
   new Uint8Array(readFileSync(join(args.model, 'model.safetensors'))),
 );

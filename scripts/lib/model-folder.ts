@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eosIds, parseLlamaConfig } from '../../src/lib/model/config.ts';
+import { eosIds, parseModelConfig } from '../../src/lib/model/config.ts';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
 import {
   readSafetensors,
@@ -17,7 +17,7 @@ import {
 
 /** Reads a model folder written by saveModelFolder: the tfjs model and our tokenizer. */
 export function loadModelFolder(dir: string): { model: LlamaModel; tokenizer: BpeTokenizer } {
-  const config = parseLlamaConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
+  const config = parseModelConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')));
   const { tensors } = readSafetensors(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))));
   const weights = new Map([...tensors].map(([n, t]) => [n, tf.tensor(t.data, t.shape)] as const));
   const model = new LlamaModel(config, weights);

@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { AdamW } from '../../src/lib/model/adamw.ts';
-import { parameterCount, parseLlamaConfig, type LlamaConfig } from '../../src/lib/model/config.ts';
+import { parameterCount, parseModelConfig, type ModelConfig } from '../../src/lib/model/config.ts';
 import { generate } from '../../src/lib/model/generate.ts';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
 import { lmLoss, lossAndGrads, trainStep, type LmBatch } from '../../src/lib/model/train-step.ts';
 import { expectAllChanged, snapshot } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 
-const config: LlamaConfig = parseLlamaConfig({
+const config: ModelConfig = parseModelConfig({
   model_type: 'llama',
   vocab_size: 23,
   hidden_size: 16,
@@ -54,13 +54,13 @@ describe('config', () => {
   });
 
   test('rejects what the model cannot run, naming the field', () => {
-    expect(() => parseLlamaConfig({ model_type: 'gpt2' })).toThrow(
+    expect(() => parseModelConfig({ model_type: 'gpt2' })).toThrow(
       'model_type "gpt2" is not supported',
     );
-    expect(() => parseLlamaConfig({ ...config, num_key_value_heads: 3 })).toThrow(
+    expect(() => parseModelConfig({ ...config, num_key_value_heads: 3 })).toThrow(
       'multiple of num_key_value_heads',
     );
-    expect(() => parseLlamaConfig({ ...config, vocab_size: 'many' })).toThrow(
+    expect(() => parseModelConfig({ ...config, vocab_size: 'many' })).toThrow(
       '"vocab_size" must be a number',
     );
   });

@@ -1,10 +1,10 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import { parseLlamaConfig, type LlamaConfig } from '../../src/lib/model/config.ts';
+import { parseModelConfig, type ModelConfig } from '../../src/lib/model/config.ts';
 
 /** A tiny Llama for tests: 2 layers, 4 heads over 2 KV heads, vocabulary 19. */
-export function testConfig(overrides: Record<string, unknown> = {}): LlamaConfig {
-  return parseLlamaConfig({
+export function testConfig(overrides: Record<string, unknown> = {}): ModelConfig {
+  return parseModelConfig({
     model_type: 'llama',
     vocab_size: 19,
     hidden_size: 16,

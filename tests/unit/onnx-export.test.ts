@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import { saveModelFolder } from '../../scripts/lib/model-folder.ts';
-import { parseLlamaConfig } from '../../src/lib/model/config.ts';
+import { parseModelConfig } from '../../src/lib/model/config.ts';
 import { generate } from '../../src/lib/model/generate.ts';
 import { LlamaModel, positionsFromMask } from '../../src/lib/model/llama.ts';
 import { exportLlamaOnnx } from '../../src/lib/model/onnx/export-llama.ts';
@@ -14,7 +14,7 @@ import { BpeTokenizer, trainBpe } from '../../src/lib/tokenizer/bpe.ts';
 import { specialTokens } from '../../src/lib/tokenizer/hf-files.ts';
 import { useCpu } from './tf-setup.ts';
 
-const config = parseLlamaConfig({
+const config = parseModelConfig({
   model_type: 'llama',
   vocab_size: 300,
   hidden_size: 32,

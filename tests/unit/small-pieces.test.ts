@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { checkModelFolder, fetchBytes } from '../../src/lib/model/load.ts';
 import { matmulGflops, median } from '../../src/lib/backend/matmul-bench.ts';
 import { forwardFlops, trainFlops } from '../../src/lib/backend/train-bench.ts';
-import type { LlamaConfig } from '../../src/lib/model/config.ts';
+import type { ModelConfig } from '../../src/lib/model/config.ts';
 import { trainTable } from '../../scripts/lib/bench-train.ts';
 import { hubCatalog, hubDtype, sizeLabel } from '../../src/lib/feedback/hub-catalog.ts';
 import { parseUrlOptions } from '../../src/lib/state/url-options.ts';
@@ -64,7 +64,7 @@ test('training FLOPs of the tiny model: every matmul, 2 per multiply-add, backwa
     intermediate_size: 384,
     num_hidden_layers: 4,
     vocab_size: 1500,
-  } as LlamaConfig;
+  } as ModelConfig;
   // Per layer and token at T = 128: q, o 2·128·128·2 = 65,536; k, v 2·128·64·2 = 32,768;
   // MLP 2·128·384·3 = 294,912; attention 2·128·128·2 = 65,536; sum 458,752; 4 layers
   // 1,835,008; LM head 2·128·1500 = 384,000; per token 2,219,008.

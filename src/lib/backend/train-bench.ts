@@ -3,7 +3,7 @@
  * next-token training on random tokens, and the floating-point work they do, so the bench can
  * put tokens/s beside other trainers and GFLOP/s beside the backend's matmul peak.
  */
-import type { LlamaConfig } from '../model/config.ts';
+import type { ModelConfig } from '../model/config.ts';
 import { AdamW } from '../model/adamw.ts';
 import { LlamaModel } from '../model/llama.ts';
 import { trainStep, type LmBatch } from '../model/train-step.ts';
@@ -17,7 +17,7 @@ import { mulberry32 } from '../util/random.ts';
  * masked attention computes it). Norms, softmax and activations are left out: the convention
  * of model-FLOPs counts, which the efficiency figure divides by the matmul peak.
  */
-export function forwardFlops(c: LlamaConfig, batch: number, seq: number): number {
+export function forwardFlops(c: ModelConfig, batch: number, seq: number): number {
   const d = c.hidden_size;
   const attnWidth = c.num_attention_heads * c.head_dim;
   const kvWidth = c.num_key_value_heads * c.head_dim;
@@ -32,7 +32,7 @@ export function forwardFlops(c: LlamaConfig, batch: number, seq: number): number
 }
 
 /** A training step costs its forward pass and a backward pass of twice that. */
-export const trainFlops = (c: LlamaConfig, batch: number, seq: number) =>
+export const trainFlops = (c: ModelConfig, batch: number, seq: number) =>
   3 * forwardFlops(c, batch, seq);
 
 /** Random tokens as a full next-token batch: ids, targets (shifted), every position counted. */
@@ -53,7 +53,7 @@ function randomBatch(vocab: number, batch: number, seq: number, seed: number): L
 /** Times `steps` training steps (after `warmup`) of a fresh model with `config`. */
 export async function benchTrainStep(
   backend: BackendName,
-  config: LlamaConfig,
+  config: ModelConfig,
   batch: number,
   seq: number,
   steps: number,

@@ -11,11 +11,17 @@ import { matMul } from '../ops/matmul.ts';
  * y = x W^T for a weight stored as HF does, [out, in]; `weightT`, when given, is W^T [in, out]
  * already (generation transposes each weight once instead of at every step).
  */
-export function linear(x: tf.Tensor, weight: tf.Tensor2D, weightT?: tf.Tensor2D): tf.Tensor {
+export function linear(
+  x: tf.Tensor,
+  weight: tf.Tensor2D,
+  weightT?: tf.Tensor2D,
+  bias?: tf.Tensor1D,
+): tf.Tensor {
   const shape = x.shape;
   // The decoder keeps activations 2D [N, d]: no reshapes around the product then.
   const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, shape[shape.length - 1]!])) as tf.Tensor2D;
-  const y = weightT ? matMul(flat, weightT) : matMul(flat, weight, false, true); // [N, out]
+  const product = weightT ? matMul(flat, weightT) : matMul(flat, weight, false, true); // [N, out]
+  const y = bias ? tf.add(product, bias) : product;
   return x.rank === 2 ? y : tf.reshape(y, [...shape.slice(0, -1), weight.shape[0]]);
 }
 
@@ -25,33 +31,18 @@ export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tens
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, eps))), weight);
 }
 
-/** SwiGLU feed-forward: down(silu(gate(x)) * up(x)). */
-export function swiGlu(
-  x: tf.Tensor,
-  gate: tf.Tensor2D,
-  up: tf.Tensor2D,
-  down: tf.Tensor2D,
-  transposed: (w: tf.Tensor2D) => tf.Tensor2D | undefined = () => undefined,
-): tf.Tensor {
-  const g = linear(x, gate, transposed(gate));
-  return linear(
-    tf.mul(tf.mul(g, tf.sigmoid(g)), linear(x, up, transposed(up))),
-    down,
-    transposed(down),
-  );
-}
-
 /**
- * Rotary tables: cos and sin of position * theta^(-2i/hd), duplicated to the full head size
- * as HF's `rotate_half` convention expects. Both [maxPositions, hd].
+ * Rotary tables: cos and sin of position * freq[i] (`ropeFrequencies`: theta^(-2i/hd), scaled),
+ * duplicated to the full head size as HF's `rotate_half` convention expects. Both [maxPositions, hd].
  */
-export function ropeTables(maxPositions: number, headDim: number, theta: number) {
-  const half = headDim / 2;
+export function ropeTables(maxPositions: number, freqs: Float64Array) {
+  const half = freqs.length;
+  const headDim = 2 * half;
   const cos = new Float32Array(maxPositions * headDim);
   const sin = new Float32Array(maxPositions * headDim);
   for (let p = 0; p < maxPositions; p++)
     for (let i = 0; i < half; i++) {
-      const angle = p * theta ** (-(2 * i) / headDim);
+      const angle = p * freqs[i]!;
       for (const j of [i, i + half]) {
         cos[p * headDim + j] = Math.cos(angle);
         sin[p * headDim + j] = Math.sin(angle);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { parameterShapes, type LlamaConfig } from './config.ts';
+import { biasedProjections, hasQkNorm, parameterShapes, type ModelConfig } from './config.ts';
 import {
   applyRope,
   attention,
@@ -11,14 +11,17 @@ import {
   ropeAt,
   ropeTables,
   splitHeads,
-  swiGlu,
 } from './layers.ts';
+import type { LoraAdapter } from './lora.ts';
+import { ropeFrequencies } from './rope-scaling.ts';
 
 /**
- * A Llama-architecture causal language model in tfjs: token embedding, N decoder blocks
- * (RMSNorm, grouped-query attention with rotary positions, RMSNorm, SwiGLU), final RMSNorm,
- * and an output head tied to the embedding (or HF's lm_head when untied). Read it top to
- * bottom: `forward` is the whole model.
+ * A Llama-family causal language model in tfjs: token embedding, N decoder blocks (RMSNorm,
+ * grouped-query attention with rotary positions, RMSNorm, SwiGLU), final RMSNorm, and an output
+ * head tied to the embedding (or HF's lm_head when untied). Qwen2 adds q/k/v biases, Qwen3 a
+ * per-head RMSNorm of q and k before the rotation (config.ts says which). A LoRA adapter, when
+ * attached, adds its update to each targeted projection. Read it top to bottom: `forward` is
+ * the whole model.
  */
 
 /** What every decoder block of one forward pass shares. */
@@ -59,30 +62,80 @@ export interface ForwardOutput {
 /** Numbers models, so variable names stay unique when several models live together. */
 let modelCount = 0;
 
+/**
+ * How many bytes of transposed weights generation may keep (`withFrozenWeights`): all of a
+ * tiny model's (a measured speed-up on WASM), none beyond that for a real one, whose weights
+ * are then read in place by a transposing product instead of being copied.
+ */
+const transposeBudgetBytes = 64 * 2 ** 20;
+
 export class LlamaModel {
   readonly params: Map<string, tf.Variable>;
   private readonly rope: { cos: tf.Tensor2D; sin: tf.Tensor2D };
-  /** Each matrix weight transposed, by variable id, while `withFrozenWeights` runs. */
+  /** Matrix weights transposed so far, by variable id, while `withFrozenWeights` runs. */
   private transposed: Map<number, tf.Tensor2D> | null = null;
+  private transposedBytes = 0;
+  private readonly biased: Set<string>;
+  /** The LoRA adapter in use (null: the base model, e.g. PPO's reference). */
+  adapter: LoraAdapter | null = null;
 
+  /**
+   * Takes exactly the config's weights (HF names and shapes): a missing one, a wrong shape or
+   * a tensor the architecture does not use is an error naming it. With `frozen`, the weights
+   * never train (a base model under LoRA adapters).
+   */
   constructor(
-    readonly config: LlamaConfig,
+    readonly config: ModelConfig,
     weights: Map<string, tf.Tensor>,
+    readonly frozen = false,
   ) {
     this.params = new Map();
     const id = ++modelCount;
-    for (const [name, shape] of parameterShapes(config)) {
+    const shapes = parameterShapes(config);
+    for (const name of weights.keys())
+      if (!shapes.has(name))
+        throw new Error(
+          `The checkpoint has a tensor "${name}" that ${config.architectures[0]} with this config.json does not use${name === 'lm_head.weight' ? ' (tie_word_embeddings is true, so the output head is the embedding)' : ''}.`,
+        );
+    for (const [name, shape] of shapes) {
       const w = weights.get(name);
       if (!w) throw new Error(`Missing weight "${name}".`);
       if (w.shape.join() !== shape.join())
         throw new Error(`Weight "${name}" has shape [${w.shape}], expected [${shape}].`);
-      this.params.set(name, tf.variable(w, true, `llama${id}/${name}`));
+      this.params.set(name, tf.variable(w, !frozen, `llama${id}/${name}`));
     }
-    this.rope = ropeTables(config.max_position_embeddings, config.head_dim, config.rope_theta);
+    this.biased = new Set(biasedProjections(config));
+    const freqs = ropeFrequencies(config.head_dim, config.rope_theta, config.rope_scaling);
+    this.rope = ropeTables(config.max_position_embeddings, freqs);
+  }
+
+  /** What a training step updates: the adapter's weights when one is attached, else all. */
+  trainable(): Map<string, tf.Variable> {
+    if (this.adapter) {
+      const out = new Map<string, tf.Variable>();
+      for (const [path, pair] of this.adapter.pairs) {
+        out.set(`${path}.lora_A.weight`, pair.a);
+        out.set(`${path}.lora_B.weight`, pair.b);
+      }
+      return out;
+    }
+    if (this.frozen) throw new Error('This base model is frozen: attach a LoRA adapter to train.');
+    return this.params;
+  }
+
+  /** Runs `work` with `adapter` attached (null: the base alone), then restores the previous one. */
+  withAdapter<T>(adapter: LoraAdapter | null, work: () => T): T {
+    const previous = this.adapter;
+    this.adapter = adapter;
+    try {
+      return work();
+    } finally {
+      this.adapter = previous;
+    }
   }
 
   /** A freshly initialised model: normal(0, initializer_range) weights, norms at one. */
-  static init(config: LlamaConfig, seed: number): LlamaModel {
+  static init(config: ModelConfig, seed: number, frozen = false): LlamaModel {
     const weights = new Map<string, tf.Tensor>();
     let n = 0;
     for (const [name, shape] of parameterShapes(config))
@@ -92,7 +145,7 @@ export class LlamaModel {
           ? tf.ones(shape)
           : tf.randomNormal(shape, 0, config.initializer_range, 'float32', seed + n++),
       );
-    const model = new LlamaModel(config, weights);
+    const model = new LlamaModel(config, weights, frozen);
     tf.dispose([...weights.values()]);
     return model;
   }
@@ -104,14 +157,14 @@ export class LlamaModel {
   }
 
   /**
-   * Runs `work` (generation: many forward passes, no training) with every matrix weight
-   * transposed once up front instead of at every pass. The weights must not change meanwhile.
+   * Runs `work` (generation: many forward passes, no training) with matrix weights transposed
+   * on first use instead of at every pass, within `transposeBudgetBytes`. The weights must
+   * not change meanwhile.
    */
   async withFrozenWeights<T>(work: () => Promise<T>): Promise<T> {
     if (this.transposed) return work();
     this.transposed = new Map();
-    for (const v of this.params.values())
-      if (v.rank === 2) this.transposed.set(v.id, tf.transpose(v as tf.Tensor2D));
+    this.transposedBytes = 0;
     try {
       return await work();
     } finally {
@@ -120,9 +173,17 @@ export class LlamaModel {
     }
   }
 
-  /** A weight's transpose from `withFrozenWeights`, when no gradient is being recorded. */
+  /** A weight's transpose inside `withFrozenWeights`, when no gradient is being recorded. */
   private transposedOf(weight: tf.Tensor2D): tf.Tensor2D | undefined {
-    return this.transposed && !tf.engine().isTapeOn() ? this.transposed.get(weight.id) : undefined;
+    if (!this.transposed || tf.engine().isTapeOn()) return undefined;
+    const done = this.transposed.get(weight.id);
+    if (done) return done;
+    const bytes = weight.size * 4;
+    if (this.transposedBytes + bytes > transposeBudgetBytes) return undefined;
+    this.transposedBytes += bytes;
+    const t = tf.keep(tf.transpose(weight));
+    this.transposed.set(weight.id, t);
+    return t;
   }
 
   /** Runs the decoder. Inside `tf.tidy` for inference; directly under a gradient for training. */
@@ -155,10 +216,17 @@ export class LlamaModel {
     return out;
   }
 
-  /** A projection of layer `i` ("self_attn.q_proj"): x [N, in] → [N, out]. */
+  /**
+   * A projection of layer `i` ("self_attn.q_proj"): x [N, in] → [N, out], with its bias when the
+   * architecture has one and the adapter's update when it targets the layer.
+   */
   private project(i: number, name: string, x: tf.Tensor2D): tf.Tensor2D {
-    const weight = this.p(`model.layers.${i}.${name}.weight`) as tf.Tensor2D;
-    return linear(x, weight, this.transposedOf(weight)) as tf.Tensor2D;
+    const path = `model.layers.${i}.${name}`;
+    const weight = this.p(`${path}.weight`) as tf.Tensor2D;
+    const bias = this.biased.has(name) ? (this.p(`${path}.bias`) as tf.Tensor1D) : undefined;
+    const y = linear(x, weight, this.transposedOf(weight), bias) as tf.Tensor2D;
+    const delta = this.adapter?.delta(path, x);
+    return delta ? tf.add(y, delta) : y;
   }
 
   private norm(name: string): tf.Tensor1D {
@@ -181,8 +249,17 @@ export class LlamaModel {
     const x = rmsNorm(h, norm, c.rms_norm_eps) as tf.Tensor2D; // [B·T, d]
     const heads = (name: string, n: number) =>
       splitHeads(this.project(i, `self_attn.${name}`, x), step.batch, n, c.head_dim);
-    const q = applyRope(heads('q_proj', c.num_attention_heads), step.angles); // [B, H, T, hd]
-    let k = applyRope(heads('k_proj', c.num_key_value_heads), step.angles); // [B, kvH, T, hd]
+    // Qwen3 normalises each head of q and k over its hd values before the rotation.
+    const headNorm = (t: tf.Tensor4D, name: 'q_norm' | 'k_norm') =>
+      hasQkNorm(c)
+        ? (rmsNorm(
+            t,
+            this.norm(`model.layers.${i}.self_attn.${name}.weight`),
+            c.rms_norm_eps,
+          ) as tf.Tensor4D)
+        : t;
+    const q = applyRope(headNorm(heads('q_proj', c.num_attention_heads), 'q_norm'), step.angles); // [B, H, T, hd]
+    let k = applyRope(headNorm(heads('k_proj', c.num_key_value_heads), 'k_norm'), step.angles); // [B, kvH, T, hd]
     let v = heads('v_proj', c.num_key_value_heads); // [B, kvH, T, hd]
     if (past) {
       k = tf.concat([past.k, k], 2); // [B, kvH, S, hd]
@@ -192,20 +269,27 @@ export class LlamaModel {
     return { out: this.project(i, 'self_attn.o_proj', mergeHeads(attended)), k, v };
   }
 
-  /** Layer `i`'s feed-forward: pre-norm, then SwiGLU. Returns the residual update [B·T, d]. */
+  /**
+   * Layer `i`'s feed-forward: pre-norm, then SwiGLU, down(silu(gate(y)) · up(y)). Returns the
+   * residual update [B·T, d].
+   */
   private mlpBlock(i: number, h: tf.Tensor2D): tf.Tensor2D {
-    const w = (n: string) => this.p(`model.layers.${i}.mlp.${n}.weight`) as tf.Tensor2D;
     const norm = this.norm(`model.layers.${i}.post_attention_layernorm.weight`);
-    const y = rmsNorm(h, norm, this.config.rms_norm_eps); // [B·T, d]
-    return swiGlu(y, w('gate_proj'), w('up_proj'), w('down_proj'), (weight) =>
-      this.transposedOf(weight),
-    ) as tf.Tensor2D;
+    const y = rmsNorm(h, norm, this.config.rms_norm_eps) as tf.Tensor2D; // [B·T, d]
+    const gate = this.project(i, 'mlp.gate_proj', y); // [B·T, m]
+    const up = this.project(i, 'mlp.up_proj', y); // [B·T, m]
+    return this.project(i, 'mlp.down_proj', tf.mul(tf.mul(gate, tf.sigmoid(gate)), up));
+  }
+
+  /** The output head [V, d]: the embedding when tied, else HF's lm_head. */
+  headWeight(): tf.Tensor2D {
+    const head = this.config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+    return this.p(head) as tf.Tensor2D;
   }
 
   /** Next-token logits [B, T, V] from hidden states [B, T, d]. */
   logits(hidden: tf.Tensor3D): tf.Tensor3D {
-    const head = this.config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    const weight = this.p(head) as tf.Tensor2D;
+    const weight = this.headWeight();
     return linear(hidden, weight, this.transposedOf(weight)) as tf.Tensor3D;
   }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { parameterCount, parseLlamaConfig, eosIds, type LlamaConfig } from './config.ts';
+import { parameterCount, parseModelConfig, eosIds, type ModelConfig } from './config.ts';
 import { LlamaModel } from './llama.ts';
 import { fetchBytes } from './load.ts';
 import type { PolicyTokenizer } from '../tokenizer/hf-tokenizer.ts';
@@ -16,7 +16,7 @@ export class PolicySession {
 
   private constructor(
     readonly id: string,
-    readonly config: LlamaConfig,
+    readonly config: ModelConfig,
     private readonly weights: Map<string, NamedArray>,
     readonly tokenizer: PolicyTokenizer,
   ) {}
@@ -33,8 +33,8 @@ export class PolicySession {
   }
 
   /** The architecture of the model folder at `base` (ending in /), weights not read. */
-  static async readConfig(base: string): Promise<LlamaConfig> {
-    return parseLlamaConfig(
+  static async readConfig(base: string): Promise<ModelConfig> {
+    return parseModelConfig(
       JSON.parse(new TextDecoder().decode(await fetchBytes(base + 'config.json'))),
     );
   }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from '../ops/matmul.ts';
-import type { LlamaConfig } from './config.ts';
+import type { ModelConfig } from './config.ts';
 import { LlamaModel, positionsFromMask } from './llama.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
 
@@ -36,7 +36,7 @@ export class ScalarHeadModel {
   }
 
   /** A model from its checkpoint (`safetensors()`); a file that does not fit `config` throws. */
-  static fromSafetensors(config: LlamaConfig, bytes: Uint8Array): ScalarHeadModel {
+  static fromSafetensors(config: ModelConfig, bytes: Uint8Array): ScalarHeadModel {
     const { tensors } = readSafetensors(bytes);
     const weights = new Map(
       [...tensors].map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')] as const),
@@ -45,7 +45,10 @@ export class ScalarHeadModel {
       const head = weights.get('score.weight');
       if (head?.shape.join() !== `1,${config.hidden_size}`)
         throw new Error('The reward checkpoint has no score head of the right shape.');
-      const trunk = new LlamaModel(config, weights);
+      const trunk = new LlamaModel(
+        config,
+        new Map([...weights].filter(([name]) => name !== 'score.weight')),
+      );
       return new ScalarHeadModel(trunk, tf.variable(head, true, `score${++headCount}`));
     } finally {
       tf.dispose([...weights.values()]);

@@ -1,4 +1,4 @@
-import type { LlamaConfig } from '../config.ts';
+import type { ModelConfig } from '../config.ts';
 import type { NamedArray } from '../safetensors.ts';
 import { DataType, OnnxGraph } from './onnx-builder.ts';
 
@@ -19,7 +19,7 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
   return out;
 }
 
-function ropeTable(c: LlamaConfig, fn: (x: number) => number): Float32Array {
+function ropeTable(c: ModelConfig, fn: (x: number) => number): Float32Array {
   const hd = c.head_dim;
   const table = new Float32Array(c.max_position_embeddings * hd);
   for (let p = 0; p < c.max_position_embeddings; p++)
@@ -35,7 +35,7 @@ const axis = (i: number) => [{ name: 'axis', i }];
 const perm = (ints: number[]) => [{ name: 'perm', ints }];
 
 /** The graph's inputs and outputs, in transformers.js's names. */
-function graphIo(c: LlamaConfig): ConstructorParameters<typeof OnnxGraph> {
+function graphIo(c: ModelConfig): ConstructorParameters<typeof OnnxGraph> {
   const cache = (prefix: string, i: number, kind: 'key' | 'value', length: string) => ({
     name: `${prefix}.${i}.${kind}`,
     elemType: DataType.FLOAT,
@@ -76,7 +76,7 @@ class LlamaOnnxWriter {
   private angles = { cos: '', sin: '' };
 
   constructor(
-    private readonly c: LlamaConfig,
+    private readonly c: ModelConfig,
     private readonly weights: Map<string, NamedArray>,
   ) {
     this.g = new OnnxGraph(...graphIo(c));
@@ -255,7 +255,12 @@ class LlamaOnnxWriter {
   }
 }
 
-export function exportLlamaOnnx(c: LlamaConfig, weights: Map<string, NamedArray>): Uint8Array {
+export function exportLlamaOnnx(c: ModelConfig, weights: Map<string, NamedArray>): Uint8Array {
+  // The graph writes plain Llama math only: say so rather than export a different model.
+  if (c.model_type !== 'llama' || c.rope_scaling || c.attention_bias || c.mlp_bias)
+    throw new Error(
+      `The ONNX export writes plain Llama models (no biases, no rope_scaling); this one is ${c.architectures[0]}${c.rope_scaling ? ` with rope_scaling "${c.rope_scaling.rope_type}"` : ''}${c.attention_bias || c.mlp_bias ? ' with biases' : ''}.`,
+    );
   const out = new LlamaOnnxWriter(c, weights);
   out.attentionBias();
   out.ropeAngles();
