@@ -257,6 +257,14 @@ export function parameterShapes(c: ModelConfig): Map<string, number[]> {
   return shapes;
 }
 
+/** The error for a stored tensor the architecture has no place for. */
+export function unusedTensorError(c: ModelConfig, name: string, holder: string): Error {
+  const tied = name === 'lm_head.weight' && c.tie_word_embeddings;
+  return new Error(
+    `${holder} has a tensor "${name}" that ${c.architectures[0]} with this config.json does not use${tied ? ' (tie_word_embeddings is true, so the output head is the embedding)' : ''}.`,
+  );
+}
+
 export function parameterCount(c: ModelConfig): number {
   let n = 0;
   for (const shape of parameterShapes(c).values()) n += shape.reduce((a, b) => a * b, 1);

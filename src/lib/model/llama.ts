@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { biasedProjections, hasQkNorm, parameterShapes, type ModelConfig } from './config.ts';
+import {
+  biasedProjections,
+  hasQkNorm,
+  parameterShapes,
+  unusedTensorError,
+  type ModelConfig,
+} from './config.ts';
 import {
   applyRope,
   attention,
@@ -93,10 +99,7 @@ export class LlamaModel {
     const id = ++modelCount;
     const shapes = parameterShapes(config);
     for (const name of weights.keys())
-      if (!shapes.has(name))
-        throw new Error(
-          `The checkpoint has a tensor "${name}" that ${config.architectures[0]} with this config.json does not use${name === 'lm_head.weight' ? ' (tie_word_embeddings is true, so the output head is the embedding)' : ''}.`,
-        );
+      if (!shapes.has(name)) throw unusedTensorError(config, name, 'The checkpoint');
     for (const [name, shape] of shapes) {
       const w = weights.get(name);
       if (!w) throw new Error(`Missing weight "${name}".`);

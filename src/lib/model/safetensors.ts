@@ -1,8 +1,8 @@
 /**
  * The safetensors format: an 8-byte little-endian header length, a JSON header naming each
- * tensor's dtype, shape and byte range, then the raw little-endian data. We write float32 and
- * read float32, float16 and bfloat16 (converted to float32), which covers HF checkpoints of
- * small Llama models.
+ * tensor's dtype, shape and byte range, then the raw little-endian data. We read and write
+ * float32, float16 and bfloat16 (read as float32, the one float type tfjs computes in), which
+ * covers HF checkpoints of small Llama and Qwen models.
  */
 
 export interface NamedArray {
@@ -12,9 +12,51 @@ export interface NamedArray {
 
 type HeaderEntry = { dtype: string; shape: number[]; data_offsets: [number, number] };
 
+/** The stored number formats this app reads and writes. */
+export type StoredDtype = 'F32' | 'F16' | 'BF16';
+const bytesPer: Record<StoredDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+
+/** float32 -> IEEE half bits, rounding to nearest even (overflow to infinity). */
+export function floatToHalf(x: number): number {
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  f[0] = x;
+  const bits = u[0]!;
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  let mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
+  }
+  const half = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
+}
+
+/** float32 -> bfloat16 bits (the upper half, rounded to nearest even). */
+export function floatToBf16(x: number): number {
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  f[0] = x;
+  const bits = u[0]!;
+  if ((bits & 0x7f800000) === 0x7f800000) return bits >>> 16;
+  return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** Writes tensors (sorted by name) in `dtype`; F16 and BF16 round each value to nearest even. */
 export function writeSafetensors(
   tensors: Map<string, NamedArray>,
   metadata: Record<string, string> = {},
+  dtype: StoredDtype = 'F32',
 ): Uint8Array {
   const header: Record<string, HeaderEntry | Record<string, string>> = { __metadata__: metadata };
   let offset = 0;
@@ -24,27 +66,31 @@ export function writeSafetensors(
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length)
       throw new Error(`Tensor "${name}": shape [${t.shape}] does not match its data.`);
-    header[name] = {
-      dtype: 'F32',
-      shape: t.shape,
-      data_offsets: [offset, offset + t.data.byteLength],
-    };
-    offset += t.data.byteLength;
+    const bytes = count * bytesPer[dtype];
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
   }
   let json = JSON.stringify(header);
   json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8); // align the data to 8 bytes
   const headerBytes = new TextEncoder().encode(json);
   const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
   let at = 8 + headerBytes.length;
   for (const name of names) {
     const data = tensors.get(name)!.data;
-    out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
-    at += data.byteLength;
+    if (dtype === 'F32') out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
+    else {
+      const convert = dtype === 'F16' ? floatToHalf : floatToBf16;
+      for (let i = 0; i < data.length; i++) view.setUint16(at + 2 * i, convert(data[i]!), true);
+    }
+    at += data.length * bytesPer[dtype];
   }
   return out;
 }
+
+const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
@@ -59,6 +105,7 @@ function decode(dtype: string, bytes: Uint8Array, name: string): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
     case 'F32': {
+      if (littleEndian) return new Float32Array(bytes.slice().buffer); // one copy, no loop
       const out = new Float32Array(bytes.byteLength / 4);
       for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
@@ -79,25 +126,44 @@ function decode(dtype: string, bytes: Uint8Array, name: string): Float32Array {
   }
 }
 
-/** Reads every tensor of a safetensors file; a malformed file gets an error that says how. */
-export function readSafetensors(file: Uint8Array): {
-  tensors: Map<string, NamedArray>;
-  metadata: Record<string, string>;
-} {
-  if (file.byteLength < 8)
+/** One tensor of a file: its dtype, shape and absolute byte range. */
+export interface TensorEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  start: number;
+  end: number;
+}
+
+/** The length of the JSON header, from a file's first 8 bytes. */
+export function headerLength(first8: Uint8Array): number {
+  if (first8.byteLength < 8)
     throw new Error('Not a safetensors file: shorter than its 8-byte header length.');
-  const view = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength <= 0 || 8 + headerLength > file.byteLength)
+  const n = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (n <= 0 || n > 100_000_000)
+    throw new Error('Not a safetensors file: the header length is not plausible.');
+  return n;
+}
+
+/**
+ * The tensors a file holds, from its first 8 + header-length bytes (`prefix`); `fileLength`,
+ * when known, checks every range lies inside the file.
+ */
+export function safetensorsHeader(
+  prefix: Uint8Array,
+  fileLength?: number,
+): { entries: TensorEntry[]; metadata: Record<string, string> } {
+  const length = headerLength(prefix);
+  if (8 + length > (fileLength ?? prefix.byteLength))
     throw new Error('Not a safetensors file: the header length points past the end of the file.');
   let header: Record<string, HeaderEntry>;
   try {
-    header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder().decode(prefix.subarray(8, 8 + length)));
   } catch {
     throw new Error('Not a safetensors file: the header is not valid JSON.');
   }
-  const dataStart = 8 + headerLength;
-  const tensors = new Map<string, NamedArray>();
+  const dataStart = 8 + length;
+  const entries: TensorEntry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -105,15 +171,38 @@ export function readSafetensors(file: Uint8Array): {
       continue;
     }
     const [start, end] = entry.data_offsets;
-    if (dataStart + end > file.byteLength || start > end)
+    if ((fileLength !== undefined && dataStart + end > fileLength) || start > end)
       throw new Error(`Tensor "${name}" lies outside the file: the file is truncated or corrupt.`);
-    const data = decode(entry.dtype, file.subarray(dataStart + start, dataStart + end), name);
     const count = entry.shape.reduce((a, b) => a * b, 1);
-    if (count !== data.length)
+    const size = bytesPer[entry.dtype as StoredDtype];
+    if (size && count * size !== end - start)
       throw new Error(
-        `Tensor "${name}": shape [${entry.shape}] does not match its ${data.length} values.`,
+        `Tensor "${name}": shape [${entry.shape}] does not match its ${(end - start) / size} values.`,
       );
-    tensors.set(name, { shape: entry.shape, data });
+    entries.push({
+      name,
+      dtype: entry.dtype,
+      shape: entry.shape,
+      start: dataStart + start,
+      end: dataStart + end,
+    });
   }
+  return { entries, metadata };
+}
+
+/** One tensor's values as float32 (F16 and BF16 converted once). */
+export function decodeEntry(file: Uint8Array, entry: TensorEntry): Float32Array {
+  return decode(entry.dtype, file.subarray(entry.start, entry.end), entry.name);
+}
+
+/** Reads every tensor of a safetensors file; a malformed file gets an error that says how. */
+export function readSafetensors(file: Uint8Array): {
+  tensors: Map<string, NamedArray>;
+  metadata: Record<string, string>;
+} {
+  const { entries, metadata } = safetensorsHeader(file, file.byteLength);
+  const tensors = new Map<string, NamedArray>();
+  for (const entry of entries)
+    tensors.set(entry.name, { shape: entry.shape, data: decodeEntry(file, entry) });
   return { tensors, metadata };
 }
