@@ -61,7 +61,7 @@ export async function benchTrainStep(
   shouldStop: () => Promise<void>,
 ): Promise<TrainBenchRow> {
   const model = LlamaModel.init(config, 1);
-  const optimizer = new AdamW(model.params);
+  const optimizer = new AdamW(model.trainable());
   const data = randomBatch(config.vocab_size, batch, seq, 7);
   try {
     const times: number[] = [];

@@ -114,14 +114,7 @@ export class LlamaModel {
 
   /** What a training step updates: the adapter's weights when one is attached, else all. */
   trainable(): Map<string, tf.Variable> {
-    if (this.adapter) {
-      const out = new Map<string, tf.Variable>();
-      for (const [path, pair] of this.adapter.pairs) {
-        out.set(`${path}.lora_A.weight`, pair.a);
-        out.set(`${path}.lora_B.weight`, pair.b);
-      }
-      return out;
-    }
+    if (this.adapter) return this.adapter.named();
     if (this.frozen) throw new Error('This base model is frozen: attach a LoRA adapter to train.');
     return this.params;
   }

@@ -118,6 +118,16 @@ export class LoraAdapter {
     return tf.mul(up, this.scale);
   }
 
+  /** The A and B of each targeted layer by HF name ("<module path>.lora_A.weight"). */
+  named(): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const [path, pair] of this.pairs) {
+      out.set(`${path}.lora_A.weight`, pair.a);
+      out.set(`${path}.lora_B.weight`, pair.b);
+    }
+    return out;
+  }
+
   /** Every trainable tensor (the A and B of each targeted layer). */
   variables(): tf.Variable[] {
     return [...this.pairs.values()].flatMap((p) => [p.a, p.b]);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from '../ops/matmul.ts';
 import type { ModelConfig } from './config.ts';
 import { LlamaModel, positionsFromMask } from './llama.ts';
+import type { LoraAdapter } from './lora.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
 
 /** Numbers heads, so variable names stay unique. */
@@ -11,15 +12,44 @@ let headCount = 0;
  * A Llama trunk with a scalar head, as HF's LlamaForSequenceClassification with one label
  * (`score.weight` [1, d], no bias): the reward model reads the head at each sequence's last
  * real token; the PPO value model reads it at every token. The LM head is not used.
+ * Either the trunk is its own (full fine-tuning) or it is a frozen base shared with other
+ * models, and this model trains only its own LoRA adapter and head (`onBase`).
  */
 export class ScalarHeadModel {
+  /** What trains: the trunk and head, or the adapter and head. */
   readonly params: Map<string, tf.Variable>;
 
   private constructor(
     readonly trunk: LlamaModel,
     readonly score: tf.Variable, // [1, d]
+    readonly adapter: LoraAdapter | null = null,
   ) {
-    this.params = new Map([...trunk.params, ['score.weight', score]]);
+    const body = adapter ? adapter.named() : trunk.params;
+    this.params = new Map([...body, ['score.weight', score]]);
+  }
+
+  private static newHead(d: number, seed: number, head?: tf.Tensor): tf.Variable {
+    const init = head ?? tf.randomNormal([1, d], 0, 1 / Math.sqrt(d + 1), 'float32', seed);
+    const score = tf.variable(init, true, `score${++headCount}`);
+    if (!head) init.dispose();
+    return score;
+  }
+
+  /**
+   * A model on a shared frozen `base` with its own `adapter` (kept and disposed by this
+   * model) and a head: the given one (copied) or a new one, as in `from`.
+   */
+  static onBase(
+    base: LlamaModel,
+    adapter: LoraAdapter,
+    seed: number,
+    head?: tf.Tensor,
+  ): ScalarHeadModel {
+    return new ScalarHeadModel(
+      base,
+      ScalarHeadModel.newHead(base.config.hidden_size, seed, head),
+      adapter,
+    );
   }
 
   /**
@@ -27,12 +57,11 @@ export class ScalarHeadModel {
    * one drawn from normal(0, 1 / sqrt(d + 1)), as TRL initialises its score head.
    */
   static from(source: LlamaModel, seed: number, head?: tf.Tensor): ScalarHeadModel {
-    const d = source.config.hidden_size;
     const trunk = new LlamaModel(source.config, source.weights());
-    const init = head ?? tf.randomNormal([1, d], 0, 1 / Math.sqrt(d + 1), 'float32', seed);
-    const score = tf.variable(init, true, `score${++headCount}`);
-    if (!head) init.dispose();
-    return new ScalarHeadModel(trunk, score);
+    return new ScalarHeadModel(
+      trunk,
+      ScalarHeadModel.newHead(source.config.hidden_size, seed, head),
+    );
   }
 
   /** A model from its checkpoint (`safetensors()`); a file that does not fit `config` throws. */
@@ -65,17 +94,21 @@ export class ScalarHeadModel {
 
   /** A copy with the same weights (e.g. the value model, initialised from the reward model). */
   copy(seed: number): ScalarHeadModel {
+    if (this.adapter)
+      return ScalarHeadModel.onBase(this.trunk, this.adapter.copy(), seed, this.score);
     return ScalarHeadModel.from(this.trunk, seed, this.score);
   }
 
   /** The head at every position: ids [B, T], keyMask [B, T] → [B, T]. */
   values(ids: number[][], keyMask: number[][]): tf.Tensor2D {
     return tf.tidy(() => {
-      const { hidden } = this.trunk.forward({
-        ids: tf.tensor2d(ids, undefined, 'int32'),
-        keyMask: tf.tensor2d(keyMask),
-        positions: tf.tensor2d(positionsFromMask(keyMask), undefined, 'int32'),
-      });
+      const { hidden } = this.trunk.withAdapter(this.adapter, () =>
+        this.trunk.forward({
+          ids: tf.tensor2d(ids, undefined, 'int32'),
+          keyMask: tf.tensor2d(keyMask),
+          positions: tf.tensor2d(positionsFromMask(keyMask), undefined, 'int32'),
+        }),
+      );
       const [b, t, d] = hidden.shape;
       const flat = tf.reshape(hidden, [b * t, d]);
       return tf.reshape(matMul(flat, this.score as tf.Tensor2D, false, true), [
@@ -96,8 +129,10 @@ export class ScalarHeadModel {
     );
   }
 
+  /** Frees this model's own weights: the trunk unless it is a shared base. */
   dispose(): void {
-    this.trunk.dispose();
+    if (this.adapter) this.adapter.dispose();
+    else this.trunk.dispose();
     this.score.dispose();
   }
 }

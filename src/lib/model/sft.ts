@@ -85,7 +85,7 @@ export async function runSft(
   const perEpoch = Math.ceil(train.length / config.batchSize);
   const total = perEpoch * config.epochs;
   const warmup = Math.round(config.warmupRatio * total);
-  const optimizer = new AdamW(model.params, {
+  const optimizer = new AdamW(model.trainable(), {
     ...defaultAdamW,
     weightDecay: config.weightDecay,
     maxGradNorm: config.maxGradNorm,

@@ -29,13 +29,17 @@ export function lmLoss(model: LlamaModel, batch: LmBatch): tf.Scalar {
   );
 }
 
-/** Loss and gradients keyed by HF parameter name (the caller disposes both). */
+/**
+ * Loss and gradients of what trains (all weights, or the attached LoRA adapter's), keyed by
+ * HF parameter name (the caller disposes both).
+ */
 export function lossAndGrads(
   model: LlamaModel,
   batch: LmBatch,
 ): { loss: tf.Scalar; grads: Map<string, tf.Tensor> } {
-  const byVariable = new Map([...model.params].map(([name, v]) => [v.name, name]));
-  const { value, grads } = tf.variableGrads(() => lmLoss(model, batch), [...model.params.values()]);
+  const trainable = model.trainable();
+  const byVariable = new Map([...trainable].map(([name, v]) => [v.name, name]));
+  const { value, grads } = tf.variableGrads(() => lmLoss(model, batch), [...trainable.values()]);
   return {
     loss: value,
     grads: new Map(Object.entries(grads).map(([v, g]) => [byVariable.get(v)!, g])),

@@ -84,7 +84,7 @@ export class PpoTrainer {
     private readonly special: { eos: number[]; pad: number },
   ) {
     const adam = { ...defaultAdamW, weightDecay: 0, maxGradNorm: config.maxGradNorm };
-    this.policyOptimizer = new AdamW(policy.params, adam);
+    this.policyOptimizer = new AdamW(policy.trainable(), adam);
     this.valueOptimizer = new AdamW(value.params, adam);
   }
 
@@ -196,7 +196,7 @@ export class PpoTrainer {
     ] as const;
     const [oldLogp, advantages, oldValues, returns] = inputs;
     let kept = {} as Record<keyof UpdateStats, tf.Scalar>;
-    const policyVars = [...this.policy.params.values()];
+    const policyVars = [...this.policy.trainable().values()];
     const valueVars = [...this.value.params.values()];
     const { value: loss, grads } = tf.variableGrads(() => {
       const { hidden } = this.policy.forward({
@@ -229,7 +229,7 @@ export class PpoTrainer {
       ) as typeof kept;
       return tf.add(pol.loss, tf.mul(c.vfCoef, val.loss)) as tf.Scalar;
     }, [...policyVars, ...valueVars]);
-    const policyGrads = gradsOf(this.policy.params, grads);
+    const policyGrads = gradsOf(this.policy.trainable(), grads);
     const valueGrads = gradsOf(this.value.params, grads);
     const norms = [this.valueOptimizer.apply(valueGrads, lr.value)];
     if (trainPolicy) norms.push(this.policyOptimizer.apply(policyGrads, lr.policy));

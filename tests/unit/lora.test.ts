@@ -1,0 +1,182 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { AdamW } from '../../src/lib/model/adamw.ts';
+import { LlamaModel, positionsFromMask } from '../../src/lib/model/llama.ts';
+import { LoraAdapter } from '../../src/lib/model/lora.ts';
+import { defaultLoraConfig, type LoraConfig } from '../../src/lib/model/lora-config.ts';
+import { fromPeft, loraConfigOfPeft, toPeft } from '../../src/lib/model/peft.ts';
+import { readSafetensors } from '../../src/lib/model/safetensors.ts';
+import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
+import { trainStep, type LmBatch } from '../../src/lib/model/train-step.ts';
+import { snapshot, testConfig } from './model-helpers.ts';
+import { useCpu } from './tf-setup.ts';
+
+beforeAll(useCpu);
+
+const config = testConfig({ model_type: 'qwen2', architectures: ['Qwen2ForCausalLM'] });
+const settings: LoraConfig = { ...defaultLoraConfig, rank: 4, alpha: 8, dropout: 0 };
+const ids = [
+  [0, 3, 4, 5, 6],
+  [7, 8, 9, 10, 11],
+];
+const keyMask = [
+  [0, 1, 1, 1, 1],
+  [1, 1, 1, 1, 1],
+];
+const batch: LmBatch = {
+  ids,
+  keyMask,
+  targets: ids.map((row) => [...row.slice(1), 2]),
+  lossMask: keyMask,
+};
+
+function logitsOf(model: LlamaModel): number[][][] {
+  return tf.tidy(() => {
+    const { hidden } = model.forward({
+      ids: tf.tensor2d(ids, undefined, 'int32'),
+      keyMask: tf.tensor2d(keyMask),
+      positions: tf.tensor2d(positionsFromMask(keyMask), undefined, 'int32'),
+    });
+    return model.logits(hidden).arraySync() as number[][][];
+  });
+}
+
+const maxDiff = (a: number[][][], b: number[][][]) =>
+  Math.max(...a.flat(2).map((v, i) => Math.abs(v - b.flat(2)[i]!)));
+
+/** An adapter whose B is not zero, so it changes the model. */
+function activeAdapter(seed: number, s = settings): LoraAdapter {
+  const adapter = LoraAdapter.init(config, s, seed);
+  for (const pair of adapter.pairs.values())
+    pair.b.assign(tf.randomNormal(pair.b.shape, 0, 0.2, 'float32', seed++));
+  return adapter;
+}
+
+describe('LoRA', () => {
+  test('a new adapter changes nothing; an active one equals its merged weights', () => {
+    const base = LlamaModel.init(config, 1, true);
+    const plain = logitsOf(base);
+    const fresh = LoraAdapter.init(config, settings, 2);
+    expect(base.withAdapter(fresh, () => maxDiff(logitsOf(base), plain))).toBe(0);
+    const adapter = activeAdapter(3);
+    const adapted = base.withAdapter(adapter, () => logitsOf(base));
+    expect(maxDiff(adapted, plain)).toBeGreaterThan(1e-3);
+    const merged = new Map<string, tf.Tensor>();
+    for (const [name, w] of base.params) {
+      const path = name.replace(/\.weight$/, '');
+      merged.set(
+        name,
+        adapter.pairs.has(path) ? adapter.merged(path, w as tf.Tensor2D) : tf.clone(w),
+      );
+    }
+    const mergedModel = new LlamaModel(config, merged);
+    expect(maxDiff(logitsOf(mergedModel), adapted)).toBeLessThan(1e-5);
+    // The scale is alpha / r, or alpha / sqrt(r) with rsLoRA.
+    expect(adapter.scale).toBe(2);
+    expect(LoraAdapter.init(config, { ...settings, rsLora: true }, 1).scale).toBe(4);
+    tf.dispose([...merged.values()]);
+    [base, mergedModel, fresh, adapter].forEach((m) => m.dispose());
+  });
+
+  test('2 steps: every adapter weight changed, every base weight identical', async () => {
+    const base = LlamaModel.init(config, 4, true);
+    const adapter = LoraAdapter.init(config, { ...settings, dropout: 0.1 }, 5);
+    base.adapter = adapter;
+    adapter.training = true;
+    expect(() => new AdamW(new LlamaModel(config, base.weights(), true).trainable())).toThrow(
+      'This base model is frozen',
+    );
+    const baseBefore = await snapshot(base.params);
+    const adapterBefore = await snapshot(adapter.named());
+    const optimizer = new AdamW(base.trainable());
+    const memory = tf.memory().numTensors;
+    for (let step = 0; step < 2; step++) await trainStep(base, optimizer, batch, 1e-2);
+    expect(tf.memory().numTensors).toBe(memory);
+    const baseAfter = await snapshot(base.params);
+    for (const [name, before] of baseBefore) expect(baseAfter.get(name), name).toEqual(before);
+    for (const [name, v] of adapter.named()) {
+      const now = await v.data();
+      const old = adapterBefore.get(name)!;
+      const unchanged = Array.from(now.keys()).filter((i) => now[i] === old[i]);
+      expect(unchanged, name).toEqual([]);
+    }
+    base.dispose();
+    adapter.dispose();
+  });
+
+  test('one frozen base serves the policy, the reference, the reward and the value model', () => {
+    const base = LlamaModel.init(config, 6, true);
+    const policy = activeAdapter(7);
+    const reward = ScalarHeadModel.onBase(base, activeAdapter(9), 10);
+    const value = reward.copy(11);
+    const tensorsBefore = tf.memory().numTensors;
+    const reference = logitsOf(base); // adapters off
+    const withPolicy = base.withAdapter(policy, () => logitsOf(base));
+    expect(maxDiff(withPolicy, reference)).toBeGreaterThan(1e-3);
+    expect(logitsOf(base)).toEqual(reference); // the policy adapter is off again
+    const scores = (m: ScalarHeadModel) => tf.tidy(() => m.scores(ids, keyMask).arraySync());
+    expect(scores(value)).toEqual(scores(reward)); // the value starts as the reward
+    // The reward model trains its adapter and head only; the base holds no copy.
+    expect(
+      [...reward.params.keys()].every((n) => n.includes('lora_') || n === 'score.weight'),
+    ).toBe(true);
+    expect(reward.trunk).toBe(base);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    value.dispose();
+    reward.dispose();
+    expect(base.params.get('model.norm.weight')!.isDisposed).toBe(false);
+    policy.dispose();
+    base.dispose();
+  });
+});
+
+describe('PEFT files', () => {
+  test('round-trip in PEFT’s layout and names', async () => {
+    const base = LlamaModel.init(config, 12, true);
+    const adapter = activeAdapter(13, {
+      ...settings,
+      targets: { ...settings.targets, k_proj: false, down_proj: false },
+    });
+    const files = await toPeft(adapter, 'owner/base-model');
+    const json = JSON.parse(files['adapter_config.json']);
+    expect(json).toMatchObject({
+      peft_type: 'LORA',
+      task_type: 'CAUSAL_LM',
+      base_model_name_or_path: 'owner/base-model',
+      r: 4,
+      lora_alpha: 8,
+      target_modules: ['q_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj'],
+      bias: 'none',
+    });
+    const { tensors } = readSafetensors(files['adapter_model.safetensors']);
+    expect(
+      tensors.get('base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight')!.shape,
+    ).toEqual([4, 16]);
+    expect(tensors.get('base_model.model.model.layers.0.mlp.up_proj.lora_B.weight')!.shape).toEqual(
+      [24, 4],
+    );
+    expect(tensors.size).toBe(2 * 2 * 5);
+    const back = fromPeft(config, files['adapter_config.json'], files['adapter_model.safetensors']);
+    expect(back.settings).toEqual(adapter.settings);
+    const a = base.withAdapter(adapter, () => logitsOf(base));
+    expect(base.withAdapter(back, () => logitsOf(base))).toEqual(a);
+    [base, adapter, back].forEach((m) => m.dispose());
+  });
+
+  test('what cannot be applied is refused by name', () => {
+    const ok = { peft_type: 'LORA', r: 8, lora_alpha: 16, target_modules: ['q_proj'] };
+    expect(loraConfigOfPeft(ok).targets.q_proj).toBe(true);
+    expect(() => loraConfigOfPeft({ ...ok, use_dora: true })).toThrow(
+      '"use_dora": true is not supported',
+    );
+    expect(() => loraConfigOfPeft({ ...ok, target_modules: ['lm_head'] })).toThrow(
+      'target module "lm_head" is not one of',
+    );
+    expect(() => loraConfigOfPeft({ ...ok, magic: 1 })).toThrow(
+      'the key "magic" is not understood',
+    );
+    expect(() => loraConfigOfPeft({ ...ok, rank_pattern: { q_proj: 4 } })).toThrow(
+      '"rank_pattern"',
+    );
+  });
+});
