@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { argmax, sampleToken } from '../../src/lib/model/sampling.ts';
 import { readSafetensors, writeSafetensors } from '../../src/lib/model/safetensors.ts';
-import { maskedCrossEntropy, tokenLogprobs } from '../../src/lib/ops/logprobs.ts';
+import { chunksOf, headLogprobs } from '../../src/lib/ops/head-logprobs.ts';
 import { Rng } from '../../src/lib/util/random.ts';
 import { useCpu } from './tf-setup.ts';
 
@@ -53,47 +53,106 @@ describe('safetensors', () => {
   });
 });
 
-describe('log-probs', () => {
-  test('token log-probs and the masked cross-entropy, by hand', async () => {
-    // One row, two positions, vocabulary 3. log softmax([0, ln 2, ln 3]) = ln([1, 2, 3] / 6).
-    const logits = tf.tensor3d([
-      [
-        [0, Math.log(2), Math.log(3)],
-        [0, 0, 0],
-      ],
+describe('log-probs through the output head, in chunks', () => {
+  const eye = tf.eye(3) as tf.Tensor2D; // head W = I: the logits are the hidden states
+
+  test('log-probs and entropy, by hand', async () => {
+    // Row 0: log softmax([0, ln 2, ln 3]) = ln([1, 2, 3] / 6); row 1: uniform over 3.
+    const hidden = tf.tensor2d([
+      [0, Math.log(2), Math.log(3)],
+      [0, 0, 0],
     ]);
-    const targets = tf.tensor2d([[2, 1]], undefined, 'int32');
-    const lp = await tokenLogprobs(logits, targets).data();
-    expect(lp[0]).toBeCloseTo(Math.log(0.5), 6);
-    expect(lp[1]).toBeCloseTo(Math.log(1 / 3), 6);
-    const ce = await maskedCrossEntropy(logits, targets, tf.tensor2d([[1, 0]])).data();
-    expect(ce[0]).toBeCloseTo(Math.log(2), 6); // only the first position counts
+    const targets = tf.tensor1d([2, 1], 'int32');
+    for (const chunkElements of [3, 1 << 20]) {
+      const out = headLogprobs(hidden, eye, targets, {
+        trainHead: false,
+        entropy: true,
+        chunkElements,
+      });
+      const lp = await out.logprobs.data();
+      expect(lp[0]).toBeCloseTo(Math.log(0.5), 6);
+      expect(lp[1]).toBeCloseTo(Math.log(1 / 3), 6);
+      const h = await out.entropy!.data();
+      const p = [1 / 6, 2 / 6, 3 / 6];
+      expect(h[0]).toBeCloseTo(-p.reduce((s, q) => s + q * Math.log(q), 0), 6);
+      expect(h[1]).toBeCloseTo(Math.log(3), 6);
+      tf.dispose([out.logprobs, out.entropy!]);
+    }
+    expect(chunksOf(10, 5, 12)).toEqual([
+      [0, 2],
+      [2, 2],
+      [4, 2],
+      [6, 2],
+      [8, 2],
+    ]);
   });
 
   test('the gradient is dy · (onehot(target) - softmax), as finite differences say', async () => {
-    // d lp[0] / d logits[0]: softmax = [1, 2, 3] / 6, target 2 → [-1/6, -2/6, 1 - 3/6].
-    const logits = tf.tensor3d([[[0, Math.log(2), Math.log(3)]]]);
-    const targets = tf.tensor2d([[2]], undefined, 'int32');
-    const grad = tf.grad((x: tf.Tensor) => tf.sum(tokenLogprobs(x as tf.Tensor3D, targets)));
-    expect(Array.from(await grad(logits).data()).map((g) => +g.toFixed(6))).toEqual([
+    // d lp / d logits: softmax = [1, 2, 3] / 6, target 2 → [-1/6, -2/6, 1 - 3/6].
+    const row = tf.tensor2d([[0, Math.log(2), Math.log(3)]]);
+    const target = tf.tensor1d([2], 'int32');
+    const grad = tf.grad((x: tf.Tensor) =>
+      tf.sum(headLogprobs(x as tf.Tensor2D, eye, target, { trainHead: false }).logprobs),
+    );
+    expect(Array.from(await grad(row).data()).map((g) => +g.toFixed(6))).toEqual([
       -0.166667, -0.333333, 0.5,
     ]);
-    // Against central differences on random logits, two positions, weights dy = [1, -2].
-    const x = tf.randomNormal([1, 2, 5], 0, 1, 'float32', 3) as tf.Tensor3D;
-    const t = tf.tensor2d([[4, 0]], undefined, 'int32');
-    const dy = tf.tensor2d([[1, -2]]);
-    const f = (z: tf.Tensor) => tf.sum(tf.mul(tokenLogprobs(z as tf.Tensor3D, t), dy));
-    const analytic = await tf.grad(f)(x).data();
-    const base = await x.data();
-    const h = 1e-2;
-    for (let i = 0; i < base.length; i++) {
-      const at = async (d: number) => {
-        const moved = Float32Array.from(base);
-        moved[i]! += d;
-        return (await f(tf.tensor3d(moved, [1, 2, 5])).data())[0]!;
-      };
-      expect(analytic[i]).toBeCloseTo(((await at(h)) - (await at(-h))) / (2 * h), 2);
+    // Random hidden states [4, 3] and head [5, 3], weights dy, chunks of one row and of all:
+    // both the hidden states' and the head's gradients match central differences.
+    const h0 = tf.randomNormal([4, 3], 0, 1, 'float32', 3) as tf.Tensor2D;
+    const w0 = tf.randomNormal([5, 3], 0, 1, 'float32', 4) as tf.Tensor2D;
+    const t = tf.tensor1d([4, 0, 2, 2], 'int32');
+    const dy = tf.tensor1d([1, -2, 0.5, 3]);
+    for (const chunkElements of [5, 1 << 20]) {
+      const f = (h: tf.Tensor, w: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            headLogprobs(h as tf.Tensor2D, w as tf.Tensor2D, t, { trainHead: true, chunkElements })
+              .logprobs,
+            dy,
+          ),
+        );
+      const [dh, dw] = tf.grads(f)([h0, w0]);
+      for (const [k, base, analytic] of [
+        [0, await h0.data(), await dh!.data()],
+        [1, await w0.data(), await dw!.data()],
+      ] as const) {
+        for (let i = 0; i < base.length; i++) {
+          const at = async (d: number) => {
+            const moved = Float32Array.from(base);
+            moved[i]! += d;
+            const args =
+              k === 0 ? [tf.tensor2d(moved, [4, 3]), w0] : [h0, tf.tensor2d(moved, [5, 3])];
+            return (await f(args[0]!, args[1]!).data())[0]!;
+          };
+          const h = 1e-2;
+          expect(analytic[i]).toBeCloseTo(((await at(h)) - (await at(-h))) / (2 * h), 2);
+        }
+      }
     }
+  });
+
+  test('a frozen head: the same hidden-state gradient, nothing kept or leaked', async () => {
+    const h = tf.variable(tf.randomNormal([6, 3], 0, 1, 'float32', 5));
+    const w = tf.randomNormal([7, 3], 0, 1, 'float32', 6) as tf.Tensor2D;
+    const t = tf.tensor1d([1, 2, 3, 4, 5, 6], 'int32');
+    const before = tf.memory().numTensors;
+    const gradOf = async (trainHead: boolean) => {
+      const { grads, value } = tf.variableGrads(
+        () =>
+          tf.sum(
+            headLogprobs(h as tf.Tensor2D, w, t, { trainHead, chunkElements: 14 }).logprobs,
+          ) as tf.Scalar,
+        [h],
+      );
+      const out = await grads[h.name]!.data();
+      tf.dispose([value, ...Object.values(grads)]);
+      return Array.from(out);
+    };
+    const frozen = await gradOf(false);
+    const trained = await gradOf(true);
+    frozen.forEach((g, i) => expect(g).toBeCloseTo(trained[i]!, 6));
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

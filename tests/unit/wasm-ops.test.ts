@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { AdamW } from '../../src/lib/model/adamw.ts';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
 import { trainStep } from '../../src/lib/model/train-step.ts';
+import { headLogprobs } from '../../src/lib/ops/head-logprobs.ts';
 import { matMul } from '../../src/lib/ops/matmul.ts';
 import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import './tf-setup.ts';
@@ -76,4 +77,29 @@ test('a training step of one row with grouped-query attention: loss finite, ever
   await expectAllChanged(model.params, before);
   model.dispose();
   optimizer.dispose();
+});
+
+test('log-probs through the head in chunks, and their gradients, match the CPU backend', async () => {
+  for (const chunkElements of [14, 1 << 20])
+    for (const trainHead of [true, false]) {
+      const run = async () => {
+        const h = tf.randomNormal([6, 3], 0, 1, 'float32', 5) as tf.Tensor2D;
+        const w = tf.randomNormal([7, 3], 0, 1, 'float32', 6) as tf.Tensor2D;
+        const t = tf.tensor1d([1, 2, 3, 4, 5, 6], 'int32');
+        const f = (x: tf.Tensor, y: tf.Tensor) =>
+          tf.sum(
+            headLogprobs(x as tf.Tensor2D, y as tf.Tensor2D, t, { trainHead, chunkElements })
+              .logprobs,
+          );
+        const grads = trainHead ? tf.grads(f)([h, w]) : tf.grads((x: tf.Tensor) => f(x, w))([h]);
+        const out = [await f(h, w).data(), ...(await Promise.all(grads.map((g) => g.data())))].map(
+          (d) => Array.from(d),
+        );
+        tf.dispose([h, w, t, ...grads]);
+        return out;
+      };
+      const wasm = await run();
+      const cpu = await onBackend('cpu', run);
+      wasm.forEach((values, i) => values.forEach((v, j) => expect(v).toBeCloseTo(cpu[i]![j]!, 4)));
+    }
 });

@@ -18,6 +18,7 @@ import {
   ropeTables,
   splitHeads,
 } from './layers.ts';
+import { headLogprobs } from '../ops/head-logprobs.ts';
 import type { LoraAdapter } from './lora.ts';
 import { ropeFrequencies } from './rope-scaling.ts';
 
@@ -281,6 +282,30 @@ export class LlamaModel {
   headWeight(): tf.Tensor2D {
     const head = this.config.tie_word_embeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
     return this.p(head) as tf.Tensor2D;
+  }
+
+  /**
+   * log p(target) at each position [B, T] from hidden states [B, T, d] and targets [B, T], in
+   * chunks of positions (ops/head-logprobs.ts: no [B·T, V] tensor kept for the backward);
+   * with `entropy`, also each position's entropy [B, T] (no gradient; the caller frees it).
+   */
+  tokenLogprobs(
+    hidden: tf.Tensor3D,
+    targets: tf.Tensor2D,
+    entropy = false,
+  ): { logprobs: tf.Tensor2D; entropy?: tf.Tensor2D } {
+    const [b, t, d] = hidden.shape;
+    const out = headLogprobs(
+      tf.reshape(hidden, [b * t, d]),
+      this.headWeight(),
+      tf.reshape(targets, [b * t]),
+      { trainHead: !this.frozen && !this.adapter, entropy },
+    );
+    const logprobs = tf.reshape(out.logprobs, [b, t]) as tf.Tensor2D;
+    if (!out.entropy) return { logprobs };
+    const perToken = tf.reshape(out.entropy, [b, t]) as tf.Tensor2D;
+    out.entropy.dispose();
+    return { logprobs, entropy: tf.keep(perToken) };
   }
 
   /** Next-token logits [B, T, V] from hidden states [B, T, d]. */

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { tokenLogprobs } from '../ops/logprobs.ts';
 import { positionsFromMask, type LlamaModel } from './llama.ts';
 
 export interface ScorePair {
@@ -38,7 +37,7 @@ export async function continuationLogprobs(
       keyMask: tf.tensor2d(keyMask),
       positions: tf.tensor2d(positionsFromMask(keyMask), undefined, 'int32'),
     });
-    const lp = tokenLogprobs(model.logits(hidden), tf.tensor2d(targets, undefined, 'int32')); // [B, T]
+    const lp = model.tokenLogprobs(hidden, tf.tensor2d(targets, undefined, 'int32')).logprobs; // [B, T]
     return tf.sum(tf.mul(lp, tf.tensor2d(scoreMask)), 1); // [B]
   });
   const out = Array.from(await totals.data());

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maskedCrossEntropy } from '../ops/logprobs.ts';
+import { maskedMean } from '../ops/logprobs.ts';
 import type { AdamW } from './adamw.ts';
 import { positionsFromMask, type LlamaModel } from './llama.ts';
 
@@ -22,11 +22,8 @@ export function lmLoss(model: LlamaModel, batch: LmBatch): tf.Scalar {
     keyMask,
     positions: tf.tensor2d(positionsFromMask(batch.keyMask), undefined, 'int32'),
   });
-  return maskedCrossEntropy(
-    model.logits(hidden),
-    tf.tensor2d(batch.targets, undefined, 'int32'),
-    tf.tensor2d(batch.lossMask),
-  );
+  const { logprobs } = model.tokenLogprobs(hidden, tf.tensor2d(batch.targets, undefined, 'int32'));
+  return tf.neg(maskedMean(logprobs, tf.tensor2d(batch.lossMask))) as tf.Scalar;
 }
 
 /**

@@ -4,7 +4,7 @@ import { generate, type GenerateOptions } from '../model/generate.ts';
 import { positionsFromMask, type LlamaModel } from '../model/llama.ts';
 import type { ScalarHeadModel } from '../model/scalar-head.ts';
 import { gae, klPerToken, tokenRewards, whiten, type Rows } from '../ops/advantages.ts';
-import { maskedMean, tokenLogprobs } from '../ops/logprobs.ts';
+import { maskedMean } from '../ops/logprobs.ts';
 import { clippedPolicyLoss, clippedValueLoss } from '../ops/ppo-losses.ts';
 import { Rng } from '../util/random.ts';
 import type { PpoConfig } from './ppo-config.ts';
@@ -196,6 +196,7 @@ export class PpoTrainer {
     ] as const;
     const [oldLogp, advantages, oldValues, returns] = inputs;
     let kept = {} as Record<keyof UpdateStats, tf.Scalar>;
+    let entropyRows: tf.Tensor2D | null = null;
     const policyVars = [...this.policy.trainable().values()];
     const valueVars = [...this.value.params.values()];
     const { value: loss, grads } = tf.variableGrads(() => {
@@ -204,14 +205,14 @@ export class PpoTrainer {
         keyMask: tf.tensor2d(mb.keyMask),
         positions: tf.tensor2d(positionsFromMask(mb.keyMask), undefined, 'int32'),
       });
-      const logits = this.policy.logits(hidden); // [B, T, V]
-      const logp = tokenLogprobs(logits, tf.tensor2d(mb.targets, undefined, 'int32'));
+      const targets = tf.tensor2d(mb.targets, undefined, 'int32');
+      const { logprobs: logp, entropy } = this.policy.tokenLogprobs(hidden, targets, true); // [B, T]
+      // The entropy of the new distribution is kept outside the tape's scopes: freed below.
+      entropyRows = entropy!;
       const pol = clippedPolicyLoss(logp, oldLogp, advantages, mask, c.clipRange);
       const values = this.value.values(mb.ids, mb.keyMask);
       const val = clippedValueLoss(values, oldValues, returns, mask, c.clipRangeValue);
-      // Statistics (no gradient needed): entropy of the new distribution, ratio mean and variance.
-      const probs = tf.softmax(logits);
-      const entropy = tf.neg(tf.sum(tf.mul(probs, tf.logSoftmax(logits)), -1));
+      // Statistics (no gradient needed): mean entropy, ratio mean and variance.
       const ratioMean = maskedMean(pol.ratio, mask);
       const ratioVar = maskedMean(tf.square(tf.sub(pol.ratio, ratioMean)), mask);
       const named = {
@@ -220,7 +221,7 @@ export class PpoTrainer {
         approxkl: pol.approxKl,
         clipfrac: pol.clipFrac,
         vfClip: val.clipFrac,
-        entropy: maskedMean(entropy, mask),
+        entropy: maskedMean(entropyRows!, mask),
         ratio: ratioMean,
         ratioVar,
       };
@@ -229,6 +230,7 @@ export class PpoTrainer {
       ) as typeof kept;
       return tf.add(pol.loss, tf.mul(c.vfCoef, val.loss)) as tf.Scalar;
     }, [...policyVars, ...valueVars]);
+    (entropyRows as tf.Tensor2D | null)?.dispose();
     const policyGrads = gradsOf(this.policy.trainable(), grads);
     const valueGrads = gradsOf(this.value.params, grads);
     const norms = [this.valueOptimizer.apply(valueGrads, lr.value)];

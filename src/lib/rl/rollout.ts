@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { positionsFromMask, type LlamaModel } from '../model/llama.ts';
 import type { Rows } from '../ops/advantages.ts';
-import { tokenLogprobs } from '../ops/logprobs.ts';
 
 /**
  * A PPO rollout as tensors' rows: prompt + response sequences in next-token form, and the
@@ -51,7 +50,7 @@ export async function logprobsOf(model: LlamaModel, r: Rollout): Promise<Rows> {
       keyMask: tf.tensor2d(r.keyMask),
       positions: tf.tensor2d(positionsFromMask(r.keyMask), undefined, 'int32'),
     });
-    return tokenLogprobs(model.logits(hidden), tf.tensor2d(r.targets, undefined, 'int32'));
+    return model.tokenLogprobs(hidden, tf.tensor2d(r.targets, undefined, 'int32')).logprobs;
   });
   const rows = (await out.array()) as Rows;
   out.dispose();
