@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { loadModel, type ModelSource } from '../../src/lib/model/checkpoint.ts';
+import { loadModel, type FileSource } from '../../src/lib/model/checkpoint.ts';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
 import { positionsFromMask } from '../../src/lib/model/llama.ts';
 import { ropeFrequencies } from '../../src/lib/model/rope-scaling.ts';
@@ -185,7 +185,7 @@ function checkpointFiles(
   return files;
 }
 
-export function memorySource(files: Record<string, Uint8Array>): ModelSource {
+export function memorySource(files: Record<string, Uint8Array>): FileSource {
   return { label: 'the test checkpoint', read: async (path) => files[path] ?? null };
 }
 

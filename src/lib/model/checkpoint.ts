@@ -15,7 +15,7 @@ import { LlamaModel } from './llama.ts';
 import { decodeEntry, headerLength, safetensorsHeader, type TensorEntry } from './safetensors.ts';
 
 /** Where a model's files come from. */
-export interface ModelSource {
+export interface FileSource {
   /** How messages name it ("the folder /models/x/", "the Hub model owner/name"). */
   readonly label: string;
   /** A whole file, or null when the source has no such file (other failures throw). */
@@ -27,10 +27,7 @@ export interface ModelSource {
 export const indexFile = 'model.safetensors.index.json';
 export const weightsFile = 'model.safetensors';
 
-async function readJson(
-  source: ModelSource,
-  path: string,
-): Promise<Record<string, unknown> | null> {
+async function readJson(source: FileSource, path: string): Promise<Record<string, unknown> | null> {
   const bytes = await source.read(path);
   if (!bytes) return null;
   try {
@@ -40,7 +37,7 @@ async function readJson(
   }
 }
 
-export async function readConfig(source: ModelSource): Promise<ModelConfig> {
+export async function readConfig(source: FileSource): Promise<ModelConfig> {
   const json = await readJson(source, 'config.json');
   if (!json) throw new Error(`${source.label} has no config.json.`);
   return parseModelConfig(json);
@@ -48,7 +45,7 @@ export async function readConfig(source: ModelSource): Promise<ModelConfig> {
 
 /** The weight files of a checkpoint: one file, or the shards its index names (with the map). */
 export async function weightFiles(
-  source: ModelSource,
+  source: FileSource,
 ): Promise<{ files: string[]; map: Map<string, string> | null }> {
   const index = await readJson(source, indexFile);
   if (!index) return { files: [weightsFile], map: null };
@@ -61,7 +58,7 @@ export async function weightFiles(
 
 /** The dtype, shape and place of every tensor, reading only the files' headers when possible. */
 export async function listTensors(
-  source: ModelSource,
+  source: FileSource,
 ): Promise<{ file: string; entries: TensorEntry[] }[]> {
   const { files } = await weightFiles(source);
   const out: { file: string; entries: TensorEntry[] }[] = [];
@@ -83,7 +80,7 @@ export async function listTensors(
  * the shards: a tensor in the wrong shard, or one listed but absent, is an error.
  */
 export async function readWeights(
-  source: ModelSource,
+  source: FileSource,
   config: ModelConfig,
   take: (name: string, shape: number[], data: Float32Array, dtype: string) => void,
 ): Promise<void> {
@@ -114,7 +111,7 @@ export async function readWeights(
 
 /** A model built from a checkpoint; `frozen` for a base under LoRA adapters. */
 export async function loadModel(
-  source: ModelSource,
+  source: FileSource,
   frozen: boolean,
 ): Promise<{ model: LlamaModel; dtypes: Record<string, number> }> {
   const config = await readConfig(source);

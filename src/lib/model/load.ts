@@ -5,6 +5,7 @@
  * own page served in a file's place, a JSON file that is not JSON, each said in words.
  */
 import { describeError } from '../domain/errors.ts';
+import type { FileSource } from './checkpoint.ts';
 
 /** Why a response is not the file asked for, or null when it is. */
 function notTheFile(response: Response): string | null {
@@ -77,4 +78,37 @@ export async function checkModelFolder(
       throw fail(`${folder}${file} is not valid JSON (${describeError(error)})`);
     }
   }
+}
+
+/**
+ * The files under a base URL (ending in /) as a checkpoint source: a missing file is null (HTTP
+ * 404, or a static host's page in its place); parts of files come by Range requests.
+ */
+export function urlSource(base: string, label: string, fetchFn: typeof fetch = fetch): FileSource {
+  return {
+    label,
+    async read(path) {
+      let response: Response;
+      try {
+        response = await fetchFn(base + path);
+      } catch (error) {
+        throw new Error(`Could not download ${base + path}: ${describeError(error)}`);
+      }
+      if (response.status === 404) return null;
+      const why = notTheFile(response);
+      if (why && why.includes('web page')) return null;
+      if (why) throw new Error(`Could not download ${base + path}: ${why}.`);
+      return new Uint8Array(await response.arrayBuffer());
+    },
+    async readRange(path, start, end) {
+      const response = await fetchChecked(
+        base + path,
+        { headers: { Range: `bytes=${start}-${end - 1}` }, cache: 'no-store' },
+        fetchFn,
+      );
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      // A server that ignores Range sends the whole file.
+      return response.status === 206 ? bytes : bytes.subarray(start, end);
+    },
+  };
 }

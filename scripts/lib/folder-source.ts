@@ -1,0 +1,29 @@
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FileSource } from '../../src/lib/model/checkpoint.ts';
+
+/** A checkpoint folder on disk as a source of files (a missing file is null). */
+export function folderSource(dir: string): FileSource {
+  const root = resolve(dir);
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new Error(`There is no folder ${root}.`);
+  return {
+    label: `the folder ${root}`,
+    async read(path) {
+      const file = join(root, path);
+      return existsSync(file) ? new Uint8Array(readFileSync(file)) : null;
+    },
+    async readRange(path, start, end) {
+      const file = join(root, path);
+      if (!existsSync(file)) throw new Error(`The folder ${root} has no ${path}.`);
+      const fd = openSync(file, 'r');
+      try {
+        const out = new Uint8Array(end - start);
+        const read = readSync(fd, out, 0, out.length, start);
+        return out.subarray(0, read);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * A memory plan made before a model is loaded: what the weights, the trained weights' optimizer
+ * states, the KV cache, a training step's activations and the chunked log-probs will take for
+ * the configured batch and lengths, against what the backend can hold. A plan that does not
+ * fit says by how much and what to change. All sizes are float32, as tfjs computes.
+ */
+import { chunkElements } from '../ops/head-logprobs.ts';
+import { parameterCount, type ModelConfig } from './config.ts';
+import { moduleShapes } from './lora.ts';
+import { targetModules, type LoraConfig } from './lora-config.ts';
+import { formatBytes } from '../util/format-bytes.ts';
+
+export interface PlanShape {
+  /** Sequences per generation batch and per training step. */
+  batch: number;
+  promptTokens: number;
+  answerTokens: number;
+}
+
+export interface BackendLimits {
+  backend: string;
+  /** Everything the backend can hold at once (WASM: its 4 GiB heap); null when unknown. */
+  totalBytes: number | null;
+  /** The largest single tensor (WebGPU: the adapter's maxBufferSize); null when unlimited. */
+  maxTensorBytes: number | null;
+}
+
+export interface PlanItem {
+  what: string;
+  bytes: number;
+}
+
+export interface MemoryPlan {
+  items: PlanItem[];
+  /** The peak: everything of PPO's update step held at once. */
+  totalBytes: number;
+  largestTensorBytes: number;
+  limits: BackendLimits;
+  fits: boolean;
+  /** What is wrong and what to change, in words (empty when it fits). */
+  advice: string[];
+}
+
+const float = 4;
+export const wasmHeapBytes = 4 * 2 ** 30;
+
+/** Trainable parameters of one LoRA adapter on this architecture. */
+export function adapterParameters(c: ModelConfig, lora: LoraConfig): number {
+  const shapes = moduleShapes(c);
+  const perLayer = targetModules(lora).reduce((n, m) => {
+    const [out, inp] = shapes[m];
+    return n + lora.rank * (out + inp);
+  }, 0);
+  return perLayer * c.num_hidden_layers;
+}
+
+/**
+ * The plan for the heaviest stage, PPO: one base (or, fully fine-tuned, four models: policy,
+ * reference, reward, value), adapters and heads with AdamW states, a KV cache for generation,
+ * and one update step's saved activations.
+ */
+export function memoryPlan(
+  c: ModelConfig,
+  lora: LoraConfig | null,
+  shape: PlanShape,
+  limits: BackendLimits,
+): MemoryPlan {
+  const params = parameterCount(c);
+  const d = c.hidden_size;
+  const q = c.num_attention_heads * c.head_dim;
+  const kv = c.num_key_value_heads * c.head_dim;
+  const m = c.intermediate_size;
+  const s = shape.promptTokens + shape.answerTokens;
+  const rows = shape.batch * s;
+  const items: PlanItem[] = [];
+  if (lora) {
+    const adapter = adapterParameters(c, lora) + d; // an adapter and a scalar head
+    items.push({ what: 'base weights (one frozen copy)', bytes: params * float });
+    items.push({
+      what: `LoRA adapters (policy, reward, value; rank ${lora.rank}) and heads`,
+      bytes: 3 * adapter * float,
+    });
+    items.push({
+      what: 'AdamW states and gradients of the trained adapters',
+      bytes: 2 * 3 * adapter * float,
+    });
+  } else {
+    items.push({
+      what: 'weights of policy, reference, reward and value models',
+      bytes: 4 * params * float,
+    });
+    items.push({
+      what: 'AdamW states and gradients of policy and value',
+      bytes: 2 * 3 * params * float,
+    });
+  }
+  items.push({
+    what: `KV cache (batch ${shape.batch} × ${s} tokens)`,
+    bytes: 2 * c.num_hidden_layers * shape.batch * kv * s * float,
+  });
+  // Saved for the backward per layer: the block's inputs and norms (3d), q, k, v, attention
+  // output (q + 2kv + q), scores and weights (2 · H · S per row), the MLP's gate, up, product (3m).
+  const perLayer =
+    rows * (3 * d + 2 * q + 2 * kv + 3 * m) + 2 * shape.batch * c.num_attention_heads * s * s;
+  items.push({
+    what: 'activations kept for one training step',
+    bytes: c.num_hidden_layers * perLayer * float,
+  });
+  const chunkRows = Math.max(1, Math.min(rows, Math.floor(chunkElements / c.vocab_size)));
+  items.push({
+    what: 'log-probs over the vocabulary, one chunk at a time',
+    bytes: 4 * chunkRows * c.vocab_size * float,
+  });
+  if (limits.backend === 'wasm')
+    // WASM multiplies without transpose flags: the weights' transposed copies live while a
+    // training step's backward needs them.
+    items.push({ what: 'transposed weight copies during a step (WASM)', bytes: params * float });
+  const totalBytes = items.reduce((n, i) => n + i.bytes, 0);
+  const largestTensorBytes = Math.max(c.vocab_size * d, m * d, rows * m) * float;
+  const advice: string[] = [];
+  if (limits.totalBytes !== null && totalBytes > limits.totalBytes) {
+    advice.push(
+      `needs about ${formatBytes(totalBytes)} but the ${limits.backend} backend holds ${formatBytes(limits.totalBytes)}`,
+    );
+    if (!lora) advice.push('train LoRA adapters instead of every weight (one base, not four)');
+    if (shape.batch > 1)
+      advice.push(`a smaller batch (${Math.max(1, Math.floor(shape.batch / 2))})`);
+    if (shape.answerTokens > 16)
+      advice.push(`shorter answers (${Math.floor(shape.answerTokens / 2)} tokens)`);
+  }
+  if (limits.maxTensorBytes !== null && largestTensorBytes > limits.maxTensorBytes)
+    advice.push(
+      `its largest tensor is ${formatBytes(largestTensorBytes)}, over the ${limits.backend} adapter's limit of ${formatBytes(limits.maxTensorBytes)} per buffer`,
+    );
+  return { items, totalBytes, largestTensorBytes, limits, fits: advice.length === 0, advice };
+}
+
+/** The plan as lines of text (the command line and the page show the same). */
+export function planLines(plan: MemoryPlan): string[] {
+  const lines = plan.items.map((i) => `${formatBytes(i.bytes).padStart(10)}  ${i.what}`);
+  lines.push(
+    `${formatBytes(plan.totalBytes).padStart(10)}  in all (the peak, during PPO's update)`,
+  );
+  const limit =
+    plan.limits.totalBytes === null ? 'no known limit' : formatBytes(plan.limits.totalBytes);
+  lines.push(
+    plan.fits
+      ? `Fits the ${plan.limits.backend} backend (${limit}).`
+      : `Does not fit: ${plan.advice[0]}. Try: ${plan.advice.slice(1).join('; ') || 'a smaller model'}.`,
+  );
+  return lines;
+}
