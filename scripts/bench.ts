@@ -17,7 +17,11 @@
  *          --peer-backends cpu,webgl  --gen-tokens 256  --gen-batches 1,16  --gen-backends wasm
  *          --ppo-iterations 100  --skip train,generation,memory  --pipeline  --json FILE
  *          --no-write
+ *   - with --model DIR, only that checkpoint (scripts/bench-model.ts, in Node on WASM): load,
+ *     generation tokens/s at batch 1 and 8 with the KV cache, a LoRA training step's time and
+ *     peak tensor bytes; --json FILE writes its figures.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BackendName, CandidateReport, MatmulBenchResult } from '../src/lib/domain/backend.ts';
@@ -59,6 +63,7 @@ const { values: args } = parseArgs({
     json: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     pipeline: { type: 'boolean', default: false },
+    model: { type: 'string' },
   },
 });
 const sizes = args.sizes.split(',').map(Number);
@@ -102,7 +107,19 @@ function probeTable(probes: CandidateReport[]): string {
   );
 }
 
+/** `--model DIR`: the checkpoint's own figures, in Node (tfjs needs the bundling runner there). */
+function benchModel(dir: string): never {
+  const extra = args.json ? ['--json', args.json] : [];
+  const run = spawnSync(
+    process.execPath,
+    ['scripts/run-ts.mjs', 'scripts/bench-model.ts', dir, ...extra],
+    { stdio: 'inherit' },
+  );
+  process.exit(run.status ?? 1);
+}
+
 async function main(): Promise<void> {
+  if (args.model) benchModel(args.model);
   console.log('Building the app…');
   await buildApp();
   const server = await serveVite();

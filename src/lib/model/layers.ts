@@ -11,17 +11,11 @@ import { matMul } from '../ops/matmul.ts';
  * y = x W^T for a weight stored as HF does, [out, in]; `weightT`, when given, is W^T [in, out]
  * already (generation transposes each weight once instead of at every step).
  */
-export function linear(
-  x: tf.Tensor,
-  weight: tf.Tensor2D,
-  weightT?: tf.Tensor2D,
-  bias?: tf.Tensor1D,
-): tf.Tensor {
+export function linear(x: tf.Tensor, weight: tf.Tensor2D, weightT?: tf.Tensor2D): tf.Tensor {
   const shape = x.shape;
   // The decoder keeps activations 2D [N, d]: no reshapes around the product then.
   const flat = (x.rank === 2 ? x : tf.reshape(x, [-1, shape[shape.length - 1]!])) as tf.Tensor2D;
-  const product = weightT ? matMul(flat, weightT) : matMul(flat, weight, false, true); // [N, out]
-  const y = bias ? tf.add(product, bias) : product;
+  const y = weightT ? matMul(flat, weightT) : matMul(flat, weight, false, true); // [N, out]
   return x.rank === 2 ? y : tf.reshape(y, [...shape.slice(0, -1), weight.shape[0]]);
 }
 

@@ -19,6 +19,7 @@ import {
   splitHeads,
 } from './layers.ts';
 import { headLogprobs } from '../ops/head-logprobs.ts';
+import { frozenProduct } from '../ops/matmul.ts';
 import type { LoraAdapter } from './lora.ts';
 import { ropeFrequencies } from './rope-scaling.ts';
 
@@ -172,7 +173,7 @@ export class LlamaModel {
 
   /** A weight's transpose inside `withFrozenWeights`, when no gradient is being recorded. */
   private transposedOf(weight: tf.Tensor2D): tf.Tensor2D | undefined {
-    if (!this.transposed || tf.engine().isTapeOn()) return undefined;
+    if (!this.transposed || this.frozen || tf.engine().isTapeOn()) return undefined;
     const done = this.transposed.get(weight.id);
     if (done) return done;
     const bytes = weight.size * 4;
@@ -221,7 +222,10 @@ export class LlamaModel {
     const path = `model.layers.${i}.${name}`;
     const weight = this.p(`${path}.weight`) as tf.Tensor2D;
     const bias = this.biased.has(name) ? (this.p(`${path}.bias`) as tf.Tensor1D) : undefined;
-    const y = linear(x, weight, this.transposedOf(weight), bias) as tf.Tensor2D;
+    const product = this.frozen
+      ? frozenProduct(x, weight)
+      : (linear(x, weight, this.transposedOf(weight)) as tf.Tensor2D);
+    const y = bias ? (tf.add(product, bias) as tf.Tensor2D) : product;
     const delta = this.adapter?.delta(path, x);
     return delta ? tf.add(y, delta) : y;
   }

@@ -98,10 +98,10 @@ export function memoryPlan(
     what: `KV cache (batch ${shape.batch} × ${s} tokens)`,
     bytes: 2 * c.num_hidden_layers * shape.batch * kv * s * float,
   });
-  // Saved for the backward per layer: the block's inputs and norms (3d), q, k, v, attention
-  // output (q + 2kv + q), scores and weights (2 · H · S per row), the MLP's gate, up, product (3m).
-  const perLayer =
-    rows * (3 * d + 2 * q + 2 * kv + 3 * m) + 2 * shape.batch * c.num_attention_heads * s * s;
+  // A gradient keeps every intermediate of its forward pass until the backward (tfjs frees the
+  // forward's scope only at its end): fitted to `npm run bench -- --model` on SmolLM2-135M's
+  // shapes (about 32 MiB per layer for 64 tokens), plus the attention's [H, S] rows.
+  const perLayer = rows * (110 * d + 45 * m + 10 * c.num_attention_heads * s);
   items.push({
     what: 'activations kept for one training step',
     bytes: c.num_hidden_layers * perLayer * float,
@@ -111,9 +111,9 @@ export function memoryPlan(
     what: 'log-probs over the vocabulary, one chunk at a time',
     bytes: 4 * chunkRows * c.vocab_size * float,
   });
-  if (limits.backend === 'wasm')
-    // WASM multiplies without transpose flags: the weights' transposed copies live while a
-    // training step's backward needs them.
+  if (limits.backend === 'wasm' && !lora)
+    // WASM multiplies without transpose flags: a trained weight's transposed copy lives until
+    // the backward needs it (a frozen base's never gets one: ops/matmul.ts frozenProduct).
     items.push({ what: 'transposed weight copies during a step (WASM)', bytes: params * float });
   const totalBytes = items.reduce((n, i) => n + i.bytes, 0);
   const largestTensorBytes = Math.max(c.vocab_size * d, m * d, rows * m) * float;

@@ -16,12 +16,19 @@ type HeaderEntry = { dtype: string; shape: number[]; data_offsets: [number, numb
 export type StoredDtype = 'F32' | 'F16' | 'BF16';
 const bytesPer: Record<StoredDtype, number> = { F32: 4, F16: 2, BF16: 2 };
 
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+const bitsOf = (x: number) => {
+  scratch[0] = x;
+  return scratchBits[0]!;
+};
+
 /** float32 -> IEEE half bits, rounding to nearest even (overflow to infinity). */
-export function floatToHalf(x: number): number {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  f[0] = x;
-  const bits = u[0]!;
+export const floatToHalf = (x: number): number => halfOfBits(bitsOf(x));
+/** float32 -> bfloat16 bits (the upper half, rounded to nearest even). */
+export const floatToBf16 = (x: number): number => bf16OfBits(bitsOf(x));
+
+function halfOfBits(bits: number): number {
   const sign = (bits >>> 16) & 0x8000;
   const exp = (bits >>> 23) & 0xff;
   let mant = bits & 0x7fffff;
@@ -42,12 +49,7 @@ export function floatToHalf(x: number): number {
   return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
-/** float32 -> bfloat16 bits (the upper half, rounded to nearest even). */
-export function floatToBf16(x: number): number {
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  f[0] = x;
-  const bits = u[0]!;
+function bf16OfBits(bits: number): number {
   if ((bits & 0x7f800000) === 0x7f800000) return bits >>> 16;
   return ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16) & 0xffff;
 }
@@ -82,8 +84,9 @@ export function writeSafetensors(
     const data = tensors.get(name)!.data;
     if (dtype === 'F32') out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     else {
-      const convert = dtype === 'F16' ? floatToHalf : floatToBf16;
-      for (let i = 0; i < data.length; i++) view.setUint16(at + 2 * i, convert(data[i]!), true);
+      const convert = dtype === 'F16' ? halfOfBits : bf16OfBits;
+      const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+      for (let i = 0; i < data.length; i++) view.setUint16(at + 2 * i, convert(bits[i]!), true);
     }
     at += data.length * bytesPer[dtype];
   }

@@ -88,18 +88,16 @@ export function headLogprobs(
     else tf.dispose(entropies);
     // Tensors made inside the gradient's forward scope (targets, say) are freed before the
     // backward runs: everything the backward reads is saved.
-    const saved = [h, w, targets, lse, ...(kept ? [kept] : [])];
+    // A frozen head is read from the closure (it is a variable): saving it would copy it.
+    const saved = [h, ...(options.trainHead ? [w] : []), targets, lse, ...(kept ? [kept] : [])];
     save(saved);
     return { value, saved };
   };
   const backward = (dy: tf.Tensor1D, saved: tf.Tensor[]) => {
-    const [h, w, ids, lse, kept] = saved as [
-      tf.Tensor2D,
-      tf.Tensor2D,
-      tf.Tensor1D,
-      tf.Tensor1D,
-      tf.Tensor2D?,
-    ];
+    const rest = [...saved];
+    const h = rest.shift() as tf.Tensor2D;
+    const w = options.trainHead ? (rest.shift() as tf.Tensor2D) : head;
+    const [ids, lse, kept] = rest as [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D?];
     const dhs: tf.Tensor2D[] = [];
     let dw: tf.Tensor2D | null = null;
     for (const chunk of chunks) {
