@@ -14,6 +14,7 @@ import { defaultExperiment } from './lib/state/experiment.ts';
 import { experimentOrThrow } from './lib/state/experiment-check.ts';
 import { ExperimentDraft } from './lib/state/experiment-draft.svelte.ts';
 import { HubDownloads } from './lib/state/hub-downloads.svelte.ts';
+import { OwnPolicy } from './lib/state/own-policy.svelte.ts';
 import { RunStore } from './lib/state/run-store.ts';
 import { timingReference } from './lib/state/time-estimate.ts';
 
@@ -32,6 +33,7 @@ const store = new RunStore();
 const draft = new ExperimentDraft(store);
 const run = new PipelineRun(engine, feedback, started, draft, store);
 const hub = new HubDownloads(feedback, draft, started, () => status.feedback?.device ?? null);
+const own = new OwnPolicy(engine, started);
 
 // The experiment comes from the link, else the last session; the last run is reopened.
 // Whatever fails here is said on the page, which opens anyway (with the defaults).
@@ -50,7 +52,7 @@ const restored: Promise<string[]> = Promise.allSettled([
 
 mount(App, {
   target: document.getElementById('app')!,
-  props: { status, lab, run, draft, restored, warnings: options.warnings, hub },
+  props: { status, lab, run, draft, restored, warnings: options.warnings, hub, own },
 });
 
 // For the curious (and for scripts such as `npm run experiment`): the worker clients and the

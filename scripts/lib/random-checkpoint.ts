@@ -59,17 +59,17 @@ export const checkpointShapes = {
     rope_theta: 1000000,
     tie_word_embeddings: true,
   },
-  /** A few thousand parameters per layer, with the tokenizer's whole vocabulary. */
+  /** Tens of thousands of parameters per layer, with the tokenizer's whole vocabulary. */
   'tiny-qwen3': {
     architectures: ['Qwen3ForCausalLM'],
     model_type: 'qwen3',
     vocab_size: 151936,
-    hidden_size: 16,
-    intermediate_size: 32,
+    hidden_size: 64,
+    intermediate_size: 128,
     num_hidden_layers: 2,
-    num_attention_heads: 2,
-    num_key_value_heads: 1,
-    head_dim: 8,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 16,
     max_position_embeddings: 512,
     rms_norm_eps: 1e-6,
     rope_theta: 1000000,

@@ -22,3 +22,12 @@ export function checkHubEndpoint(value: string): string {
     throw new Error(`The Hub endpoint "${value}" must be an http or https URL.`);
   return url.origin + url.pathname.replace(/\/+$/, '');
 }
+
+/** A Hub model at a revision, on an endpoint. */
+export interface HubRef {
+  endpoint: string;
+  id: string;
+  revision: string;
+}
+
+export const hubRefBase = (ref: HubRef): string => hubBase(ref.endpoint, ref.id, ref.revision);

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { parameterCount, parseModelConfig, eosIds, type ModelConfig } from './config.ts';
+import { readConfig, readWeights, type FileSource } from './checkpoint.ts';
+import { parameterCount, eosIds, type ModelConfig } from './config.ts';
 import { LlamaModel } from './llama.ts';
-import { fetchBytes } from './load.ts';
-import type { PolicyTokenizer } from '../tokenizer/hf-tokenizer.ts';
+import { urlSource } from './load.ts';
+import { tokenizerFromFiles, type PolicyTokenizer } from '../tokenizer/hf-tokenizer.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
 
 /**
@@ -19,32 +20,56 @@ export class PolicySession {
     readonly config: ModelConfig,
     private readonly weights: Map<string, NamedArray>,
     readonly tokenizer: PolicyTokenizer,
+    /** End-of-turn ids: config.json's and generation_config.json's. */
+    readonly eos: number[] = eosIds(config),
   ) {}
 
-  static async load(
-    id: string,
-    baseUrl: string,
-    tokenizer: PolicyTokenizer,
-  ): Promise<PolicySession> {
+  /** The app's model folder (or any URL) at `baseUrl`, with a tokenizer already loaded. */
+  static load(id: string, baseUrl: string, tokenizer: PolicyTokenizer): Promise<PolicySession> {
     const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
-    const config = await PolicySession.readConfig(base);
-    const { tensors } = readSafetensors(await fetchBytes(base + 'model.safetensors'));
-    return new PolicySession(id, config, tensors, tokenizer);
+    return PolicySession.fromSource(id, urlSource(base, `the folder ${base}`), tokenizer);
+  }
+
+  /**
+   * A checkpoint from any source (single or sharded safetensors; F32, BF16 or F16 read as
+   * float32), with its own tokenizer files unless one is given.
+   */
+  static async fromSource(
+    id: string,
+    source: FileSource,
+    tokenizer?: PolicyTokenizer,
+  ): Promise<PolicySession> {
+    const json = async (file: string) => {
+      const bytes = await source.read(file);
+      return bytes && (JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>);
+    };
+    const config = await readConfig(source);
+    const weights = new Map<string, NamedArray>();
+    await readWeights(source, config, (name, shape, data) => weights.set(name, { shape, data }));
+    if (!tokenizer) {
+      const [files, settings] = [await json('tokenizer.json'), await json('tokenizer_config.json')];
+      if (!files || !settings)
+        throw new Error(`${source.label} has no tokenizer.json and tokenizer_config.json.`);
+      tokenizer = tokenizerFromFiles(files, settings);
+    }
+    const generation = await json('generation_config.json');
+    const extra = generation?.eos_token_id;
+    const eos = [
+      ...new Set([
+        ...eosIds(config),
+        ...(Array.isArray(extra) ? extra : extra == null ? [] : [extra]),
+      ]),
+    ].filter((e): e is number => typeof e === 'number');
+    return new PolicySession(id, config, weights, tokenizer, eos);
   }
 
   /** The architecture of the model folder at `base` (ending in /), weights not read. */
-  static async readConfig(base: string): Promise<ModelConfig> {
-    return parseModelConfig(
-      JSON.parse(new TextDecoder().decode(await fetchBytes(base + 'config.json'))),
-    );
+  static readConfig(base: string): Promise<ModelConfig> {
+    return readConfig(urlSource(base, `the folder ${base}`));
   }
 
   get parameters(): number {
     return parameterCount(this.config);
-  }
-
-  get eos(): number[] {
-    return eosIds(this.config);
   }
 
   /** The model on the active backend, built (or rebuilt) when needed. */
@@ -69,14 +94,14 @@ export class PolicySession {
     const weights = new Map<string, NamedArray>();
     for (const [name, t] of this.weights)
       weights.set(name, { shape: [...t.shape], data: t.data.slice() });
-    return new PolicySession(id, this.config, weights, this.tokenizer);
+    return new PolicySession(id, this.config, weights, this.tokenizer, this.eos);
   }
 
   /** A session with this one's config and tokenizer and a checkpoint's weights (a trained
    * policy of this base); a checkpoint that does not fit the config throws. */
   withCheckpoint(id: string, bytes: Uint8Array): PolicySession {
     const { tensors } = readSafetensors(bytes);
-    const session = new PolicySession(id, this.config, tensors, this.tokenizer);
+    const session = new PolicySession(id, this.config, tensors, this.tokenizer, this.eos);
     session.current(); // builds the model now, so a wrong shape throws here
     return session;
   }

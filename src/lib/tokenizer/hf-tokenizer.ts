@@ -1,4 +1,5 @@
-import { AutoTokenizer } from '@huggingface/transformers';
+import * as transformers from '@huggingface/transformers';
+import { AutoTokenizer, PreTrainedTokenizer } from '@huggingface/transformers';
 import { formatChat } from './hf-files.ts';
 
 /** What the policy needs from a tokenizer (transformers.js's, in the app). */
@@ -10,7 +11,32 @@ export interface PolicyTokenizer {
 
 /** Loads a model's tokenizer through transformers.js (from /models/<id>/ offline). */
 export async function loadHfTokenizer(id: string): Promise<PolicyTokenizer> {
-  const tokenizer = await AutoTokenizer.from_pretrained(id);
+  return policyTokenizer(await AutoTokenizer.from_pretrained(id));
+}
+
+/**
+ * A checkpoint's own tokenizer from its tokenizer.json and tokenizer_config.json (a download,
+ * or files the user dropped), as transformers.js's class named by `tokenizer_class`, with the
+ * checkpoint's chat template.
+ */
+export function tokenizerFromFiles(
+  tokenizerJson: Record<string, unknown>,
+  tokenizerConfig: Record<string, unknown>,
+): PolicyTokenizer {
+  const name = String(tokenizerConfig.tokenizer_class ?? 'PreTrainedTokenizer').replace(
+    /Fast$/,
+    '',
+  );
+  const named = (transformers as unknown as Record<string, unknown>)[name];
+  const cls =
+    typeof named === 'function' &&
+    (named === PreTrainedTokenizer || named.prototype instanceof PreTrainedTokenizer)
+      ? (named as typeof PreTrainedTokenizer)
+      : PreTrainedTokenizer;
+  return policyTokenizer(new cls(tokenizerJson, tokenizerConfig));
+}
+
+function policyTokenizer(tokenizer: PreTrainedTokenizer): PolicyTokenizer {
   return {
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }),
     decode: (ids, skipSpecial) => tokenizer.decode(ids, { skip_special_tokens: skipSpecial }),

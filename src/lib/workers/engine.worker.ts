@@ -24,6 +24,14 @@ import { loadHfTokenizer } from '../tokenizer/hf-tokenizer.ts';
 import type { BackendName } from '../domain/backend.ts';
 import type { PolicyName } from '../domain/policy.ts';
 import type { EngineRequest, EngineResults } from './protocol.ts';
+import {
+  cachedHubSource,
+  deleteFromCache,
+  downloadHub,
+  inspectHub,
+  modelCache,
+  pickedFilesSource,
+} from './model-files-tasks.ts';
 import { cancellationPoint, serveRequests, type Port } from './serve.ts';
 
 const port = self as unknown as Port;
@@ -133,15 +141,23 @@ serveRequests<EngineRequest, EngineResults>(port, {
     return { rows, skipped };
   },
   loadPolicy: async (request, ctx) => {
-    if (modelSourceOrThrow(request.model) !== 'local')
+    const outside = request.hub ?? request.files;
+    if (!outside && modelSourceOrThrow(request.model) !== 'local')
       throw new Error(`The policy "${request.model}" must be a model folder of this app.`);
     const loaded = policies.get('base');
     if (request.reuse && loaded?.id === request.model) return policyInfo(loaded);
     ctx.emit({ status: 'loading', message: `Loading ${request.model}…` });
-    await checkModelFolder(request.model, 'policy');
-    configureTransformersEnv();
-    const tokenizer = await loadHfTokenizer(request.model);
-    const session = await PolicySession.load(request.model, `/models/${request.model}/`, tokenizer);
+    let session: PolicySession;
+    if (request.hub)
+      session = await PolicySession.fromSource(request.model, await cachedHubSource(request.hub));
+    else if (request.files)
+      session = await PolicySession.fromSource(request.model, pickedFilesSource(request.files));
+    else {
+      await checkModelFolder(request.model, 'policy');
+      configureTransformersEnv();
+      const tokenizer = await loadHfTokenizer(request.model);
+      session = await PolicySession.load(request.model, `/models/${request.model}/`, tokenizer);
+    }
     for (const old of policies.values()) old.dispose();
     policies.clear();
     setReward(null);
@@ -262,6 +278,11 @@ serveRequests<EngineRequest, EngineResults>(port, {
   score: (request) =>
     backends.run(() => scoreOptions(needPolicy(request.policy), request.prompt, request.options)),
   forwardLogits: (request) => backends.run(() => forwardLogits(needPolicy(), request.text)),
+  inspectHub: (request) =>
+    inspectHub(request.hub, request.shape, request.lora, backends.current.backend),
+  downloadHub: (request, ctx) => downloadHub(request.hub, ctx),
+  modelCache: () => modelCache(),
+  deleteCached: (request) => deleteFromCache(request.base),
   memory: async () => {
     const { numTensors, numBytes } = tf.memory();
     return { backend: backends.current.backend, numTensors, numBytes };

@@ -33,6 +33,11 @@ import type {
   SftRunResult,
 } from '../domain/policy.ts';
 import type { TrainEvent } from '../domain/train-events.ts';
+import type { CachedModel } from '../model/download.ts';
+import type { HubRef } from '../model/hub.ts';
+import type { LoraConfig } from '../model/lora-config.ts';
+import type { PlanShape } from '../model/memory-plan.ts';
+import type { InspectResult } from './model-files-tasks.ts';
 import type { RewardTrainConfig } from '../model/reward-config.ts';
 import type { SftConfig } from '../model/sft-config.ts';
 import type { PpoConfig } from '../rl/ppo-config.ts';
@@ -40,8 +45,18 @@ import type { PpoConfig } from '../rl/ppo-config.ts';
 export type EngineRequest =
   | { type: 'init'; backend: BackendPreference }
   /** Loads a model folder from this app's /models/<id>/ as the policy (dropping trained
-   * policies); with `reuse`, a base policy already loaded from that folder is kept, with them. */
-  | { type: 'loadPolicy'; model: string; reuse?: boolean }
+   * policies); with `reuse`, a base policy already loaded from that folder is kept, with them.
+   * With `hub`, the Hub model `model` from the browser's cache (downloaded before); with
+   * `files`, the checkpoint files the user picked. */
+  | { type: 'loadPolicy'; model: string; reuse?: boolean; hub?: HubRef; files?: File[] }
+  /** A Hub model's config and weight headers, and its memory plan (only on the user's click). */
+  | { type: 'inspectHub'; hub: HubRef; shape: PlanShape; lora: LoraConfig | null }
+  /** Downloads a Hub model into the browser's cache, resuming what is there; `progress` in bytes. */
+  | { type: 'downloadHub'; hub: HubRef }
+  /** The models in the browser's cache and their sizes. */
+  | { type: 'modelCache' }
+  /** Deletes one model's files (its base URL) or all (null) from the cache. */
+  | { type: 'deleteCached'; base: string | null }
   /** Answers user messages with a policy (default base); streams `token` events (index = prompt). */
   | { type: 'generate'; prompts: string[]; settings: GenerateSettings; policy?: PolicyName }
   /** Fine-tunes a copy of the base policy into the `sl` policy; streams `metrics` events. */
@@ -92,6 +107,10 @@ export type EngineRequest =
 export interface EngineResults {
   init: BackendReport;
   loadPolicy: PolicyInfo;
+  inspectHub: InspectResult;
+  downloadHub: { bytes: number };
+  modelCache: { models: CachedModel[] };
+  deleteCached: { models: CachedModel[] };
   generate: GenerateResult;
   sft: SftRunResult;
   score: { logprobs: number[] };

@@ -1,0 +1,229 @@
+/**
+ * "Your own policy": a real checkpoint (a Hub id, or files the user picks) brought into the
+ * engine as the policy. Every network step is a click: Check reads the config and the weights'
+ * headers (a few KB) and shows the memory plan; Download fetches the files into the browser's
+ * cache with bytes and time left, and can be cancelled and resumed; Load reads them into the
+ * engine. The cache's size is shown with a Delete button. The Hub endpoint is the user's
+ * setting (kept in this browser, never in a share link). Holds no model logic.
+ */
+import { describeError } from '../domain/errors.ts';
+import { isHubId } from '../domain/model-id.ts';
+import type { PolicyInfo } from '../domain/policy.ts';
+import type { CachedModel } from '../model/download.ts';
+import { checkHubEndpoint, defaultHubEndpoint, hubRefBase, type HubRef } from '../model/hub.ts';
+import { defaultLoraConfig } from '../model/lora-config.ts';
+import type { EngineClient } from '../workers/clients.ts';
+import type { InspectResult } from '../workers/model-files-tasks.ts';
+import type { Call } from '../workers/worker-client.ts';
+
+const endpointKey = 'cai-playground:hub-endpoint';
+
+export interface OwnDownload {
+  state: 'idle' | 'downloading' | 'done' | 'cancelled' | 'failed';
+  loaded: number;
+  total: number;
+  message: string;
+  /** Seconds left at the current rate, once known. */
+  secondsLeft: number | null;
+}
+
+export class OwnPolicy {
+  endpoint = $state(defaultHubEndpoint);
+  id = $state('');
+  revision = $state('main');
+  /** The inspection of the model last checked, and what it was. */
+  report = $state.raw<(InspectResult & { id: string }) | null>(null);
+  download = $state<OwnDownload>({
+    state: 'idle',
+    loaded: 0,
+    total: 0,
+    message: '',
+    secondsLeft: null,
+  });
+  cache = $state.raw<CachedModel[]>([]);
+  loaded = $state.raw<PolicyInfo | null>(null);
+  busy = $state<'check' | 'load' | null>(null);
+  error = $state<string | null>(null);
+  sample = $state('');
+  private call: Call<unknown> | null = null;
+
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly ready: Promise<unknown>,
+    private readonly storage: Pick<
+      Storage,
+      'getItem' | 'setItem'
+    > | null = globalThis.localStorage ?? null,
+  ) {
+    this.endpoint = storage?.getItem(endpointKey) ?? defaultHubEndpoint;
+  }
+
+  /** The model as typed, checked: an error message, or null when it can be used. */
+  get problem(): string | null {
+    if (!isHubId(this.id.trim()))
+      return 'Type a Hugging Face id like "HuggingFaceTB/SmolLM2-135M-Instruct".';
+    try {
+      checkHubEndpoint(this.endpoint);
+    } catch (error) {
+      return describeError(error);
+    }
+    return this.revision.trim()
+      ? null
+      : 'Type a revision (a branch, tag or commit; usually "main").';
+  }
+
+  private ref(): HubRef {
+    return {
+      endpoint: checkHubEndpoint(this.endpoint),
+      id: this.id.trim(),
+      revision: this.revision.trim(),
+    };
+  }
+
+  /** Keeps the endpoint for next time (in this browser only). */
+  saveEndpoint(): void {
+    this.storage?.setItem(endpointKey, this.endpoint.trim());
+  }
+
+  async refreshCache(): Promise<void> {
+    await this.ready;
+    this.cache = (await this.engine.request({ type: 'modelCache' })).models;
+  }
+
+  /** The bytes of the cache in all. */
+  get cacheBytes(): number {
+    return this.cache.reduce((n, m) => n + m.bytes, 0);
+  }
+
+  /** Whether the model typed is wholly in the cache. */
+  get cached(): boolean {
+    if (this.problem) return false;
+    const base = hubRefBase(this.ref());
+    return this.cache.some((m) => m.base === base && m.total > 0 && m.bytes === m.total);
+  }
+
+  async check(): Promise<void> {
+    if (this.problem) return;
+    this.saveEndpoint();
+    this.busy = 'check';
+    this.error = null;
+    try {
+      await this.ready;
+      const ref = this.ref();
+      const result = await this.engine.request({
+        type: 'inspectHub',
+        hub: ref,
+        shape: { batch: 8, promptTokens: 64, answerTokens: 64 },
+        lora: defaultLoraConfig,
+      });
+      this.report = { ...result, id: ref.id };
+    } catch (error) {
+      this.error = describeError(error);
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  async startDownload(): Promise<void> {
+    if (this.problem || this.download.state === 'downloading') return;
+    this.saveEndpoint();
+    this.error = null;
+    this.download = {
+      state: 'downloading',
+      loaded: 0,
+      total: 0,
+      message: 'Starting…',
+      secondsLeft: null,
+    };
+    const entry = this.download;
+    const started = performance.now();
+    let first: number | null = null;
+    await this.ready;
+    this.call = this.engine.call({ type: 'downloadHub', hub: this.ref() }, (e) => {
+      if (e.status !== 'progress') return;
+      first ??= e.done; // what the cache already had
+      const seconds = (performance.now() - started) / 1000;
+      const rate = seconds > 0.5 ? (e.done - first) / seconds : 0;
+      Object.assign(entry, {
+        loaded: e.done,
+        total: e.total,
+        message: e.message,
+        secondsLeft: rate > 0 ? (e.total - e.done) / rate : null,
+      });
+    });
+    try {
+      await this.call.result;
+      entry.state = 'done';
+      entry.secondsLeft = 0;
+      entry.message = 'Downloaded and kept in this browser.';
+    } catch (error) {
+      const cancelled = (error as { cancelled?: boolean }).cancelled === true;
+      entry.state = cancelled ? 'cancelled' : 'failed';
+      entry.message = cancelled
+        ? 'Cancelled: the parts downloaded are kept, Download resumes.'
+        : describeError(error);
+    } finally {
+      this.call = null;
+      await this.refreshCache();
+    }
+  }
+
+  cancel(): void {
+    this.call?.cancel();
+  }
+
+  /** Loads the downloaded model into the engine as its policy. */
+  async load(): Promise<void> {
+    if (this.problem) return;
+    this.busy = 'load';
+    this.error = null;
+    try {
+      const ref = this.ref();
+      this.loaded = await this.engine.request({ type: 'loadPolicy', model: ref.id, hub: ref });
+    } catch (error) {
+      this.error = describeError(error);
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  /** Loads checkpoint files the user picked (config.json, tokenizer files, safetensors). */
+  async loadFiles(files: File[]): Promise<void> {
+    this.busy = 'load';
+    this.error = null;
+    try {
+      await this.ready;
+      this.loaded = await this.engine.request({ type: 'loadPolicy', model: 'your-files', files });
+    } catch (error) {
+      this.error = describeError(error);
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  /** One answer of the loaded policy, through its own chat template. */
+  async trySample(prompt: string): Promise<void> {
+    this.sample = '';
+    try {
+      const result = await this.engine.request(
+        {
+          type: 'generate',
+          prompts: [prompt],
+          settings: { maxNewTokens: 24, temperature: 1, topK: 0, topP: 1, seed: 1, noCache: false },
+        },
+        (e) => {
+          if (e.status === 'token') this.sample += e.text;
+        },
+      );
+      this.sample = result.texts[0] ?? this.sample;
+    } catch (error) {
+      this.error = describeError(error);
+    }
+  }
+
+  async deleteCache(base: string | null): Promise<void> {
+    this.cache = (await this.engine.request({ type: 'deleteCached', base })).models;
+    if (this.download.state !== 'downloading')
+      this.download = { state: 'idle', loaded: 0, total: 0, message: '', secondsLeft: null };
+  }
+}

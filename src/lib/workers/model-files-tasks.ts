@@ -1,0 +1,107 @@
+/**
+ * The engine's requests about checkpoints from outside the app: a Hub model's inspection (its
+ * config and weight headers, after the user asked), its download into the browser's cache,
+ * the cache's contents and deletion, and the sources a policy loads from (the cache, or files
+ * the user picked). Pure functions of the request; the worker wires them in.
+ */
+import { modelSourceOrThrow } from '../domain/model-id.ts';
+import type { FileSource } from '../model/checkpoint.ts';
+import {
+  cacheStore,
+  cachedModels,
+  deleteCached,
+  HubDownloader,
+  storedSource,
+  type CachedModel,
+} from '../model/download.ts';
+import { hubRefBase, type HubRef } from '../model/hub.ts';
+import { inspectCheckpoint, inspectLines } from '../model/inspect.ts';
+import { urlSource } from '../model/load.ts';
+import type { LoraConfig } from '../model/lora-config.ts';
+import { wasmHeapBytes, type PlanShape } from '../model/memory-plan.ts';
+import { formatBytes } from '../util/format-bytes.ts';
+import type { RequestContext } from './serve.ts';
+
+export interface InspectResult {
+  lines: string[];
+  fits: boolean;
+  parameters: number;
+  storedBytes: number;
+}
+
+const label = (ref: HubRef) => `the Hub model ${ref.id}`;
+
+function checkRef(ref: HubRef): void {
+  if (modelSourceOrThrow(ref.id) !== 'hub')
+    throw new Error(`"${ref.id}" is not a Hugging Face id like "owner/name".`);
+}
+
+/** The config and the weights' headers only (Range requests), and the memory plan. */
+export async function inspectHub(
+  ref: HubRef,
+  shape: PlanShape,
+  lora: LoraConfig | null,
+  backend: string,
+): Promise<InspectResult> {
+  checkRef(ref);
+  const report = await inspectCheckpoint(urlSource(hubRefBase(ref), label(ref)), {
+    lora,
+    shape,
+    limits: {
+      backend,
+      totalBytes: backend === 'wasm' ? wasmHeapBytes : null,
+      maxTensorBytes: null,
+    },
+  });
+  return {
+    lines: inspectLines(report),
+    fits: report.plan.fits,
+    parameters: report.parameters,
+    storedBytes: report.storedBytes,
+  };
+}
+
+/** Downloads (or resumes) a Hub model into the cache, with `progress` events in bytes. */
+export async function downloadHub(ref: HubRef, ctx: RequestContext): Promise<{ bytes: number }> {
+  checkRef(ref);
+  const downloader = new HubDownloader(hubRefBase(ref), await cacheStore(), fetch, ctx.signal);
+  const sizes = await downloader.policy((p) =>
+    ctx.emit({
+      status: 'progress',
+      done: p.loaded,
+      total: p.total,
+      message: `${p.file}${p.rate ? `, ${formatBytes(p.rate)}/s` : ''}`,
+    }),
+  );
+  return { bytes: Object.values(sizes).reduce((a, b) => a + b, 0) };
+}
+
+export async function modelCache(): Promise<{ models: CachedModel[] }> {
+  return { models: await cachedModels(await cacheStore()) };
+}
+
+export async function deleteFromCache(base: string | null): Promise<{ models: CachedModel[] }> {
+  const store = await cacheStore();
+  await deleteCached(store, base);
+  return { models: await cachedModels(store) };
+}
+
+/** A downloaded Hub model's files, from the cache (an error if a file is missing). */
+export async function cachedHubSource(ref: HubRef): Promise<FileSource> {
+  checkRef(ref);
+  return storedSource(await cacheStore(), hubRefBase(ref), `${label(ref)} (downloaded)`);
+}
+
+/** Files the user picked or dropped, by name (a folder's files, or a checkpoint's). */
+export function pickedFilesSource(files: File[]): FileSource {
+  const byName = new Map(
+    files.map((f) => [f.webkitRelativePath.split('/').slice(1).join('/') || f.name, f]),
+  );
+  return {
+    label: 'the files you picked',
+    read: async (path) => {
+      const file = byName.get(path) ?? files.find((f) => f.name === path);
+      return file ? new Uint8Array(await file.arrayBuffer()) : null;
+    },
+  };
+}
