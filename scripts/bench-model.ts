@@ -20,7 +20,7 @@ import { trainStep } from '../src/lib/model/train-step.ts';
 import { formatBytes } from '../src/lib/util/format-bytes.ts';
 import { Rng } from '../src/lib/util/random.ts';
 import { folderSource } from './lib/folder-source.ts';
-import { useNodeWasm } from './lib/node-tfjs.ts';
+import { useNodeCpu, useNodeWasm } from './lib/node-tfjs.ts';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,8 +38,7 @@ const { values: args, positionals } = parseArgs({
 async function main(): Promise<void> {
   const dir = positionals[0];
   if (!dir) throw new Error('Usage: bench-model DIR [options]');
-  const backend =
-    args.backend === 'cpu' ? (await tf.setBackend('cpu'), 'cpu') : await useNodeWasm();
+  const backend = args.backend === 'cpu' ? await useNodeCpu() : await useNodeWasm();
   const rng = new Rng(1);
   const t0 = performance.now();
   const { model, dtypes } = await loadModel(folderSource(dir), true);

@@ -4,8 +4,8 @@
  *        [--batch 8] [--prompt-tokens 64] [--answer-tokens 64] [--lora-rank 8] [--backend wasm]
  *     prints the architecture, parameter count, stored dtypes and the memory plan (LoRA rank 0
  *     plans a full fine-tune), checking every tensor's name and shape against config.json.
- *   npm run model -- logits <folder> --input ids.json --out logits.json [--backend wasm|cpu]
- *     one forward pass: ids.json is {"input_ids": [[...]], "attention_mask": [[...]]} (left
+ *   npm run model -- logits <folder> --input ids.json --out logits.json [--backend cpu|wasm]
+ *     one forward pass (on the cpu backend unless told): ids.json is {"input_ids": [[...]], "attention_mask": [[...]]} (left
  *     padding allowed), logits.json {"logits": [[[...V floats] per position] per row]}.
  * Exits non-zero with a message on any unsupported or malformed checkpoint or input.
  */
@@ -21,7 +21,7 @@ import { urlSource } from '../src/lib/model/load.ts';
 import { defaultLoraConfig } from '../src/lib/model/lora-config.ts';
 import { wasmHeapBytes } from '../src/lib/model/memory-plan.ts';
 import { folderSource } from './lib/folder-source.ts';
-import { useNodeWasm } from './lib/node-tfjs.ts';
+import { useNodeCpu, useNodeWasm } from './lib/node-tfjs.ts';
 
 const usage = `Usage:
   npm run model -- inspect <folder|owner/name> [--revision R] [--hub-endpoint URL] [--batch N] [--prompt-tokens N] [--answer-tokens N] [--lora-rank N] [--backend wasm|cpu]
@@ -36,7 +36,8 @@ const { values: args, positionals } = parseArgs({
     'prompt-tokens': { type: 'string', default: '64' },
     'answer-tokens': { type: 'string', default: '64' },
     'lora-rank': { type: 'string', default: String(defaultLoraConfig.rank) },
-    backend: { type: 'string', default: 'wasm' },
+    /** logits: cpu unless told (float32 reference math); inspect: plans for wasm unless told. */
+    backend: { type: 'string' },
     input: { type: 'string' },
     out: { type: 'string' },
   },
@@ -60,12 +61,10 @@ function sourceOf(where: string): FileSource {
 }
 
 async function useBackend(): Promise<string> {
-  if (args.backend === 'wasm') return useNodeWasm();
-  if (args.backend === 'cpu') {
-    await tf.setBackend('cpu');
-    return 'cpu';
-  }
-  throw new Error(`--backend must be wasm or cpu, not "${args.backend}".`);
+  const backend = args.backend ?? 'cpu';
+  if (backend === 'wasm') return useNodeWasm();
+  if (backend === 'cpu') return useNodeCpu();
+  throw new Error(`--backend must be wasm or cpu, not "${backend}".`);
 }
 
 /** ids.json, checked: rows of whole numbers in the vocabulary, a 0/1 mask of the same shape. */
@@ -131,8 +130,9 @@ async function logits(where: string): Promise<void> {
 
 async function inspect(where: string): Promise<void> {
   const rank = wholeNumber('lora-rank', 0);
-  if (args.backend !== 'wasm' && args.backend !== 'cpu' && args.backend !== 'webgpu')
-    throw new Error(`--backend must be wasm, cpu or webgpu, not "${args.backend}".`);
+  const backend = args.backend ?? 'wasm';
+  if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'webgpu')
+    throw new Error(`--backend must be wasm, cpu or webgpu, not "${backend}".`);
   const report = await inspectCheckpoint(sourceOf(where), {
     lora: rank === 0 ? null : { ...defaultLoraConfig, rank, alpha: 2 * rank },
     shape: {
@@ -141,8 +141,8 @@ async function inspect(where: string): Promise<void> {
       answerTokens: wholeNumber('answer-tokens', 1),
     },
     limits: {
-      backend: args.backend,
-      totalBytes: args.backend === 'wasm' ? wasmHeapBytes : null,
+      backend,
+      totalBytes: backend === 'wasm' ? wasmHeapBytes : null,
       maxTensorBytes: null,
     },
   });
