@@ -16,7 +16,7 @@ import { isHubId } from '../src/lib/domain/model-id.ts';
 import { inspectCheckpoint, inspectLines } from '../src/lib/model/inspect.ts';
 import { loadModel, type FileSource } from '../src/lib/model/checkpoint.ts';
 import { defaultHubEndpoint, hubBase, checkHubEndpoint } from '../src/lib/model/hub.ts';
-import { positionsFromMask } from '../src/lib/model/llama.ts';
+import { positionsFromMask } from '../src/lib/model/layers.ts';
 import { urlSource } from '../src/lib/model/load.ts';
 import { defaultLoraConfig } from '../src/lib/model/lora-config.ts';
 import { wasmHeapBytes } from '../src/lib/model/memory-plan.ts';

@@ -46,7 +46,9 @@ test('a Hub checkpoint with a real tokenizer: check, download with progress, can
   await setDelay(400);
   await panel.getByTestId('own-download').click();
   const progress = panel.getByTestId('own-progress');
-  await expect.poll(() => progress.getAttribute('data-state'), { timeout: 30_000 }).toBe('downloading');
+  await expect
+    .poll(() => progress.getAttribute('data-state'), { timeout: 30_000 })
+    .toBe('downloading');
   await expect
     .poll(async () => (await progress.textContent()) ?? '', { timeout: 30_000 })
     .toMatch(/MiB of [\d.]+ MiB/);

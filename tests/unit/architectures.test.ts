@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadModel, type FileSource } from '../../src/lib/model/checkpoint.ts';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
-import { positionsFromMask } from '../../src/lib/model/llama.ts';
+import { positionsFromMask } from '../../src/lib/model/layers.ts';
 import { ropeFrequencies } from '../../src/lib/model/rope-scaling.ts';
 import {
   floatToBf16,
@@ -348,7 +348,7 @@ describe('what the loader refuses, by name', () => {
     const missing = new Map(weights);
     missing.delete('model.layers.1.self_attn.k_proj.bias');
     await expect(tfjsLogits(checkpointFiles(cfg, missing, shapes, 'F32', false))).rejects.toThrow(
-      'Missing weight "model.layers.1.self_attn.k_proj.bias"',
+      'has no weight "model.layers.1.self_attn.k_proj.bias"',
     );
     // A llama config over Qwen2 weights: the biases are not silently dropped.
     const asLlama = { ...cfg, model_type: 'llama', architectures: ['LlamaForCausalLM'] };

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { AdamW } from '../../src/lib/model/adamw.ts';
-import { LlamaModel, positionsFromMask } from '../../src/lib/model/llama.ts';
+import { LlamaModel } from '../../src/lib/model/llama.ts';
+import { positionsFromMask } from '../../src/lib/model/layers.ts';
 import { LoraAdapter } from '../../src/lib/model/lora.ts';
 import { defaultLoraConfig, type LoraConfig } from '../../src/lib/model/lora-config.ts';
 import { fromPeft, loraConfigOfPeft, toPeft } from '../../src/lib/model/peft.ts';

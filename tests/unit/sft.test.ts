@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { LlamaModel, positionsFromMask } from '../../src/lib/model/llama.ts';
+import { LlamaModel } from '../../src/lib/model/llama.ts';
+import { positionsFromMask } from '../../src/lib/model/layers.ts';
 import { runSft, sftBatch, sftEvalLoss, type SftSequence } from '../../src/lib/model/sft.ts';
 import { lmLoss } from '../../src/lib/model/train-step.ts';
 import { defaultStageConfigs } from '../../src/lib/pipeline/config.ts';

@@ -265,6 +265,25 @@ export function unusedTensorError(c: ModelConfig, name: string, holder: string):
   );
 }
 
+/**
+ * Checks a set of stored weights (name → shape) against the architecture: a tensor it does
+ * not use, a missing weight or a wrong shape throws, naming it.
+ */
+export function checkWeightShapes(
+  c: ModelConfig,
+  stored: Map<string, readonly number[]>,
+  holder: string,
+): void {
+  const shapes = parameterShapes(c);
+  for (const name of stored.keys()) if (!shapes.has(name)) throw unusedTensorError(c, name, holder);
+  for (const [name, shape] of shapes) {
+    const got = stored.get(name);
+    if (!got) throw new Error(`${holder} has no weight "${name}".`);
+    if (got.join() !== shape.join())
+      throw new Error(`${holder}: "${name}" has shape [${got}], expected [${shape}].`);
+  }
+}
+
 export function parameterCount(c: ModelConfig): number {
   let n = 0;
   for (const shape of parameterShapes(c).values()) n += shape.reduce((a, b) => a * b, 1);

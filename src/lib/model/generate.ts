@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../util/random.ts';
-import { disposeCache, positionsFromMask, type KvCache, type LlamaModel } from './llama.ts';
+import { disposeCache, type KvCache, type LlamaModel } from './llama.ts';
+import { positionsFromMask } from './layers.ts';
 import { sampleToken, type TokenSampling } from './sampling.ts';
 
 /**

@@ -4,7 +4,7 @@
  * the memory plan. `npm run model -- inspect` prints it; the page shows the same lines.
  */
 import { listTensors, readConfig, type FileSource } from './checkpoint.ts';
-import { parameterCount, parameterShapes, unusedTensorError, type ModelConfig } from './config.ts';
+import { checkWeightShapes, parameterCount, type ModelConfig } from './config.ts';
 import type { LoraConfig } from './lora-config.ts';
 import {
   memoryPlan,
@@ -26,30 +26,30 @@ export interface CheckpointReport {
   plan: MemoryPlan;
 }
 
+/** What the page is told of an inspection: its lines and the figures it acts on. */
+export interface InspectResult {
+  lines: string[];
+  fits: boolean;
+  parameters: number;
+  storedBytes: number;
+}
+
 export async function inspectCheckpoint(
   source: FileSource,
   options: { lora: LoraConfig | null; shape: PlanShape; limits: BackendLimits },
 ): Promise<CheckpointReport> {
   const config = await readConfig(source);
-  const expected = parameterShapes(config);
   const dtypes: Record<string, number> = {};
   let storedBytes = 0;
-  const seen = new Set<string>();
+  const stored = new Map<string, number[]>();
   const files = await listTensors(source);
   for (const { entries } of files)
     for (const e of entries) {
-      const shape = expected.get(e.name);
-      if (!shape) throw unusedTensorError(config, e.name, source.label);
-      if (shape.join() !== e.shape.join())
-        throw new Error(
-          `${source.label}: "${e.name}" has shape [${e.shape}], expected [${shape}].`,
-        );
-      seen.add(e.name);
+      stored.set(e.name, e.shape);
       dtypes[e.dtype] = (dtypes[e.dtype] ?? 0) + e.shape.reduce((a, b) => a * b, 1);
       storedBytes += e.end - e.start;
     }
-  for (const name of expected.keys())
-    if (!seen.has(name)) throw new Error(`${source.label} has no weight "${name}".`);
+  checkWeightShapes(config, stored, source.label);
   return {
     label: source.label,
     config,

@@ -152,3 +152,14 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor2D): tf.Tensor3D {
   });
   return tf.reshape(lookup(table), [b, t, table.shape[1]]);
 }
+
+/**
+ * Inputs for a left-padded batch [B, T] given its mask: positions count real tokens only,
+ * so a row's first real token is at position 0 however much padding precedes it.
+ */
+export function positionsFromMask(mask: number[][]): number[][] {
+  return mask.map((row) => {
+    let p = -1;
+    return row.map((m) => (m ? ++p : 0));
+  });
+}

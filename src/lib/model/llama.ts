@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   biasedProjections,
+  checkWeightShapes,
   hasQkNorm,
   parameterShapes,
-  unusedTensorError,
   type ModelConfig,
 } from './config.ts';
 import {
@@ -22,6 +22,7 @@ import { headLogprobs } from '../ops/head-logprobs.ts';
 import { frozenProduct } from '../ops/matmul.ts';
 import type { LoraAdapter } from './lora.ts';
 import { ropeFrequencies } from './rope-scaling.ts';
+import { TransposeCache } from './transposes.ts';
 
 /**
  * A Llama-family causal language model in tfjs: token embedding, N decoder blocks (RMSNorm,
@@ -70,28 +71,16 @@ export interface ForwardOutput {
 /** Numbers models, so variable names stay unique when several models live together. */
 let modelCount = 0;
 
-/**
- * How many bytes of transposed weights generation may keep (`withFrozenWeights`): all of a
- * tiny model's (a measured speed-up on WASM), none beyond that for a real one, whose weights
- * are then read in place by a transposing product instead of being copied.
- */
-const transposeBudgetBytes = 64 * 2 ** 20;
-
 export class LlamaModel {
   readonly params: Map<string, tf.Variable>;
   private readonly rope: { cos: tf.Tensor2D; sin: tf.Tensor2D };
-  /** Matrix weights transposed so far, by variable id, while `withFrozenWeights` runs. */
-  private transposed: Map<number, tf.Tensor2D> | null = null;
-  private transposedBytes = 0;
+  /** Matrix weights transposed for generation (none for a frozen base). */
+  private readonly transposes: TransposeCache;
   private readonly biased: Set<string>;
   /** The LoRA adapter in use (null: the base model, e.g. PPO's reference). */
   adapter: LoraAdapter | null = null;
 
-  /**
-   * Takes exactly the config's weights (HF names and shapes): a missing one, a wrong shape or
-   * a tensor the architecture does not use is an error naming it. With `frozen`, the weights
-   * never train (a base model under LoRA adapters).
-   */
+  /** Exactly the config's weights (checkWeightShapes); `frozen`: a base under LoRA adapters. */
   constructor(
     readonly config: ModelConfig,
     weights: Map<string, tf.Tensor>,
@@ -99,17 +88,12 @@ export class LlamaModel {
   ) {
     this.params = new Map();
     const id = ++modelCount;
-    const shapes = parameterShapes(config);
-    for (const name of weights.keys())
-      if (!shapes.has(name)) throw unusedTensorError(config, name, 'The checkpoint');
-    for (const [name, shape] of shapes) {
-      const w = weights.get(name);
-      if (!w) throw new Error(`Missing weight "${name}".`);
-      if (w.shape.join() !== shape.join())
-        throw new Error(`Weight "${name}" has shape [${w.shape}], expected [${shape}].`);
-      this.params.set(name, tf.variable(w, !frozen, `llama${id}/${name}`));
-    }
+    const stored = new Map([...weights].map(([name, w]) => [name, w.shape] as const));
+    checkWeightShapes(config, stored, 'The checkpoint');
+    for (const name of parameterShapes(config).keys())
+      this.params.set(name, tf.variable(weights.get(name)!, !frozen, `llama${id}/${name}`));
     this.biased = new Set(biasedProjections(config));
+    this.transposes = new TransposeCache(!frozen);
     const freqs = ropeFrequencies(config.head_dim, config.rope_theta, config.rope_scaling);
     this.rope = ropeTables(config.max_position_embeddings, freqs);
   }
@@ -156,33 +140,13 @@ export class LlamaModel {
 
   /**
    * Runs `work` (generation: many forward passes, no training) with matrix weights transposed
-   * on first use instead of at every pass, within `transposeBudgetBytes`. The weights must
-   * not change meanwhile.
+   * on first use instead of at every pass (transposes.ts). The weights must not change meanwhile.
    */
-  async withFrozenWeights<T>(work: () => Promise<T>): Promise<T> {
-    if (this.transposed) return work();
-    this.transposed = new Map();
-    this.transposedBytes = 0;
-    try {
-      return await work();
-    } finally {
-      tf.dispose([...this.transposed.values()]);
-      this.transposed = null;
-    }
+  withFrozenWeights<T>(work: () => Promise<T>): Promise<T> {
+    return this.transposes.during(work);
   }
 
-  /** A weight's transpose inside `withFrozenWeights`, when no gradient is being recorded. */
-  private transposedOf(weight: tf.Tensor2D): tf.Tensor2D | undefined {
-    if (!this.transposed || this.frozen || tf.engine().isTapeOn()) return undefined;
-    const done = this.transposed.get(weight.id);
-    if (done) return done;
-    const bytes = weight.size * 4;
-    if (this.transposedBytes + bytes > transposeBudgetBytes) return undefined;
-    this.transposedBytes += bytes;
-    const t = tf.keep(tf.transpose(weight));
-    this.transposed.set(weight.id, t);
-    return t;
-  }
+  private transposedOf = (weight: tf.Tensor2D) => this.transposes.of(weight);
 
   /** Runs the decoder. Inside `tf.tidy` for inference; directly under a gradient for training. */
   forward(input: ForwardInput, wantCache = false): ForwardOutput {
@@ -331,15 +295,4 @@ export class LlamaModel {
 /** Frees a cache's tensors. */
 export function disposeCache(cache: KvCache | undefined): void {
   if (cache) tf.dispose([...cache.keys, ...cache.values]);
-}
-
-/**
- * Inputs for a left-padded batch [B, T] given its mask: positions count real tokens only,
- * so a row's first real token is at position 0 however much padding precedes it.
- */
-export function positionsFromMask(mask: number[][]): number[][] {
-  return mask.map((row) => {
-    let p = -1;
-    return row.map((m) => (m ? ++p : 0));
-  });
 }

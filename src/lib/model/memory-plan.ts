@@ -67,7 +67,6 @@ export function memoryPlan(
 ): MemoryPlan {
   const params = parameterCount(c);
   const d = c.hidden_size;
-  const q = c.num_attention_heads * c.head_dim;
   const kv = c.num_key_value_heads * c.head_dim;
   const m = c.intermediate_size;
   const s = shape.promptTokens + shape.answerTokens;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../domain/backend.ts';
 import type { PolicyInfo, SftExample } from '../domain/policy.ts';
-import { positionsFromMask } from './llama.ts';
+import { positionsFromMask } from './layers.ts';
 import type { PolicySession } from './policy-session.ts';
 import { continuationLogprobs } from './score.ts';
 import type { SftSequence } from './sft.ts';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from '../ops/matmul.ts';
 import type { ModelConfig } from './config.ts';
-import { LlamaModel, positionsFromMask } from './llama.ts';
+import { LlamaModel } from './llama.ts';
+import { positionsFromMask } from './layers.ts';
 import type { LoraAdapter } from './lora.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { positionsFromMask, type LlamaModel } from './llama.ts';
+import { type LlamaModel } from './llama.ts';
+import { positionsFromMask } from './layers.ts';
 
 export interface ScorePair {
   prompt: number[];

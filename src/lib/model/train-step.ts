@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { maskedMean } from '../ops/logprobs.ts';
 import type { AdamW } from './adamw.ts';
-import { positionsFromMask, type LlamaModel } from './llama.ts';
+import { type LlamaModel } from './llama.ts';
+import { positionsFromMask } from './layers.ts';
 
 /** A padded batch for next-token training; every field is [B, T]. */
 export interface LmBatch {

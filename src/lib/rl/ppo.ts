@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, defaultAdamW } from '../model/adamw.ts';
 import { generate, type GenerateOptions } from '../model/generate.ts';
-import { positionsFromMask, type LlamaModel } from '../model/llama.ts';
+import { type LlamaModel } from '../model/llama.ts';
+import { positionsFromMask } from '../model/layers.ts';
 import type { ScalarHeadModel } from '../model/scalar-head.ts';
 import { gae, klPerToken, tokenRewards, whiten, type Rows } from '../ops/advantages.ts';
 import { maskedMean } from '../ops/logprobs.ts';

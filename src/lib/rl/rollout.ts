@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { positionsFromMask, type LlamaModel } from '../model/llama.ts';
+import { type LlamaModel } from '../model/llama.ts';
+import { positionsFromMask } from '../model/layers.ts';
 import type { Rows } from '../ops/advantages.ts';
 
 /**

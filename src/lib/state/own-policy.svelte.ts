@@ -13,7 +13,7 @@ import type { CachedModel } from '../model/download.ts';
 import { checkHubEndpoint, defaultHubEndpoint, hubRefBase, type HubRef } from '../model/hub.ts';
 import { defaultLoraConfig } from '../model/lora-config.ts';
 import type { EngineClient } from '../workers/clients.ts';
-import type { InspectResult } from '../workers/model-files-tasks.ts';
+import type { InspectResult } from '../model/inspect.ts';
 import type { Call } from '../workers/worker-client.ts';
 
 const endpointKey = 'cai-playground:hub-endpoint';

@@ -15,19 +15,12 @@ import {
   type CachedModel,
 } from '../model/download.ts';
 import { hubRefBase, type HubRef } from '../model/hub.ts';
-import { inspectCheckpoint, inspectLines } from '../model/inspect.ts';
+import { inspectCheckpoint, inspectLines, type InspectResult } from '../model/inspect.ts';
 import { urlSource } from '../model/load.ts';
 import type { LoraConfig } from '../model/lora-config.ts';
 import { wasmHeapBytes, type PlanShape } from '../model/memory-plan.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 import type { RequestContext } from './serve.ts';
-
-export interface InspectResult {
-  lines: string[];
-  fits: boolean;
-  parameters: number;
-  storedBytes: number;
-}
 
 const label = (ref: HubRef) => `the Hub model ${ref.id}`;
 

@@ -37,7 +37,7 @@ import type { CachedModel } from '../model/download.ts';
 import type { HubRef } from '../model/hub.ts';
 import type { LoraConfig } from '../model/lora-config.ts';
 import type { PlanShape } from '../model/memory-plan.ts';
-import type { InspectResult } from './model-files-tasks.ts';
+import type { InspectResult } from '../model/inspect.ts';
 import type { RewardTrainConfig } from '../model/reward-config.ts';
 import type { SftConfig } from '../model/sft-config.ts';
 import type { PpoConfig } from '../rl/ppo-config.ts';
