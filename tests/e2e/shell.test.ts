@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { hostHeaderFiles } from '../../scripts/vite/host-headers.ts';
 import { securityHeaders } from '../../scripts/vite/security-headers.ts';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
 import { serveVite } from '../../scripts/lib/serve.ts';
 import { baseUrl, launchChromium, openApp } from './fixtures.ts';
 
@@ -26,6 +26,10 @@ test('the app loads cross-origin isolated, with no console errors and no failed 
   await page.close();
 });
 
+/** A header as sent without the stand-in Hub's origin (which the preview server's CSP adds). */
+const withoutStandInHub = (value: string | null) =>
+  value?.replace(` ${new URL(inject('hubUrl')).origin}`, '') ?? null;
+
 test('the server sends isolation headers and a same-origin CSP, and serves every asset itself', async () => {
   const response = await fetch(baseUrl());
   const headers = response.headers;
@@ -34,12 +38,14 @@ test('the server sends isolation headers and a same-origin CSP, and serves every
   const csp = headers.get('content-security-policy') ?? '';
   expect(csp).toContain("default-src 'self'");
   expect(csp).toContain("connect-src 'self' https://huggingface.co");
-  // The only other origins: the Hugging Face Hub, for a model a user asks for by hand.
+  // The only other origins: the Hugging Face Hub, for a model a user asks for by hand, and
+  // the endpoint the server was started with (HF_ENDPOINT: here the tests' stand-in Hub).
   const origins = csp.match(/https?:\/\/[^\s;]+/g) ?? [];
   expect(origins).toEqual([
     'https://huggingface.co',
     'https://*.huggingface.co',
     'https://*.hf.co',
+    new URL(inject('hubUrl')).origin,
   ]);
 
   const page = await browser.newPage();
@@ -59,10 +65,11 @@ test('the build also writes the same headers for static hosts: _headers and an n
   const expected = hostHeaderFiles();
   for (const [file, text] of Object.entries(expected))
     expect(readFileSync(join('dist', file), 'utf8'), file).toBe(text);
-  // Each names every header the server sends, with the same value.
+  // Each names every header the server sends, with the same value (the server's CSP adds the
+  // endpoint it was started with, HF_ENDPOINT; the build was made without one).
   const sent = (await fetch(baseUrl())).headers;
   for (const [name, value] of Object.entries(securityHeaders)) {
-    expect(sent.get(name)).toBe(value);
+    expect(withoutStandInHub(sent.get(name))).toBe(value);
     expect(expected._headers).toContain(`  ${name}: ${value}\n`);
     expect(expected['nginx-headers.conf']).toContain(`add_header ${name} "${value}" always;\n`);
   }
@@ -85,7 +92,7 @@ test('the dev server sends the same isolation and CSP headers', async () => {
       'cross-origin-embedder-policy',
       'content-security-policy',
     ])
-      expect(headers.get(name)).toBe(preview.get(name));
+      expect(headers.get(name)).toBe(withoutStandInHub(preview.get(name)));
   } finally {
     await dev.stop();
   }

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { checkpointShapes } from '../../scripts/lib/random-checkpoint.ts';
 import { AdamW } from '../../src/lib/model/adamw.ts';
+import { parameterCount, parseModelConfig } from '../../src/lib/model/config.ts';
+import {
+  adapterParameters,
+  memoryPlan,
+  planLines,
+  wasmHeapBytes,
+} from '../../src/lib/model/memory-plan.ts';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
 import { positionsFromMask } from '../../src/lib/model/layers.ts';
 import { LoraAdapter } from '../../src/lib/model/lora.ts';
@@ -179,5 +187,48 @@ describe('PEFT files', () => {
     expect(() => loraConfigOfPeft({ ...ok, rank_pattern: { q_proj: 4 } })).toThrow(
       '"rank_pattern"',
     );
+  });
+});
+
+describe('memory plan', () => {
+  test('adapter sizes by hand; a plan over the WASM heap is refused with what to change', () => {
+    // Per layer, rank 4: q (16+16)·4, k and v (8+16)·4, o (16+16)·4, gate and up (24+16)·4,
+    // down (16+24)·4 = 928; two layers.
+    expect(adapterParameters(config, settings)).toBe(2 * 928);
+    const smol = parseModelConfig({ ...checkpointShapes['smollm2-135m'] });
+    const limits = { backend: 'wasm', totalBytes: wasmHeapBytes, maxTensorBytes: null };
+    const big = memoryPlan(smol, null, { batch: 64, promptTokens: 64, answerTokens: 512 }, limits);
+    expect(big.fits).toBe(false);
+    expect(big.advice.slice(1)).toEqual([
+      'train LoRA adapters instead of every weight (one base, not four)',
+      'a smaller batch (32)',
+      'shorter answers (256 tokens)',
+    ]);
+    expect(planLines(big).at(-1)).toMatch(
+      /^Does not fit: needs about [\d.]+ GiB but the wasm backend holds 4\.00 GiB/,
+    );
+    const small = memoryPlan(
+      smol,
+      defaultLoraConfig,
+      { batch: 1, promptTokens: 16, answerTokens: 48 },
+      limits,
+    );
+    expect(small.fits).toBe(true);
+    expect(small.items[0]).toEqual({
+      what: 'base weights (one frozen copy)',
+      bytes: parameterCount(smol) * 4,
+    });
+    // The largest tensor over a GPU adapter's buffer limit is refused too.
+    const gpu = memoryPlan(
+      smol,
+      defaultLoraConfig,
+      { batch: 1, promptTokens: 16, answerTokens: 48 },
+      {
+        backend: 'webgpu',
+        totalBytes: null,
+        maxTensorBytes: 64 * 2 ** 20,
+      },
+    );
+    expect(gpu.advice[0]).toContain('its largest tensor is 108.0 MiB, over the webgpu adapter');
   });
 });

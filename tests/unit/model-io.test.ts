@@ -187,3 +187,9 @@ describe('sampling', () => {
     expect(draw(a)).toEqual(draw(b));
   });
 });
+
+test('a safetensors file read from a Node Buffer (a view of a shared pool) decodes its own bytes', () => {
+  const file = writeSafetensors(new Map([['w', { shape: [3], data: Float32Array.of(1, 2, 3) }]]));
+  const pooled = Buffer.concat([Buffer.alloc(5), Buffer.from(file)]).subarray(5);
+  expect(Array.from(readSafetensors(pooled).tensors.get('w')!.data)).toEqual([1, 2, 3]);
+});

@@ -108,7 +108,8 @@ function decode(dtype: string, bytes: Uint8Array, name: string): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   switch (dtype) {
     case 'F32': {
-      if (littleEndian) return new Float32Array(bytes.slice().buffer); // one copy, no loop
+      // One copy, no loop (a fresh Uint8Array: Node's Buffer.slice is a view of a shared pool).
+      if (littleEndian) return new Float32Array(new Uint8Array(bytes).buffer);
       const out = new Float32Array(bytes.byteLength / 4);
       for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
       return out;

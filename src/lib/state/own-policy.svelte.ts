@@ -175,6 +175,12 @@ export class OwnPolicy {
   /** Loads the downloaded model into the engine as its policy. */
   async load(): Promise<void> {
     if (this.problem) return;
+    const plan = this.report?.id === this.id.trim() ? this.report : null;
+    if (plan && !plan.fits) {
+      // The plan's last line says by how much and what to change.
+      this.error = `Not loaded: ${plan.lines.at(-1)?.trim() ?? 'it does not fit this backend'}`;
+      return;
+    }
     this.busy = 'load';
     this.error = null;
     try {
