@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { checkModelFolder, fetchBytes } from '../../src/lib/model/load.ts';
+import { checkModelFolder, urlSource } from '../../src/lib/model/load.ts';
 import { matmulGflops, median } from '../../src/lib/backend/matmul-bench.ts';
 import { forwardFlops, trainFlops } from '../../src/lib/backend/train-bench.ts';
 import type { ModelConfig } from '../../src/lib/model/config.ts';
@@ -91,11 +91,12 @@ test('training table: ratios against the best peer row of the same shape, share 
 describe('model folders', () => {
   /** A server holding `files` (path → body); anything else is answered as `missing` says. */
   const server =
-    (files: Record<string, string>, missing: 'page' | 404) =>
+    (files: Record<string, string>, missing: 'page' | 404 | 500) =>
     async (url: string | URL | Request): Promise<Response> => {
       const body = files[String(url)];
       if (body !== undefined)
         return new Response(body, { headers: { 'Content-Type': 'application/json' } });
+      if (missing === 500) return new Response('Broken', { status: 500 });
       return missing === 404
         ? new Response('Not found', { status: 404 })
         : new Response('<!doctype html><title>CAI Playground</title>', {
@@ -125,9 +126,14 @@ describe('model folders', () => {
     );
   });
 
-  test('a download answered with the app’s page is refused, not parsed', async () => {
-    await expect(fetchBytes('/models/m/model.safetensors', server({}, 'page'))).rejects.toThrow(
-      'Could not download /models/m/model.safetensors: the server answered with a web page instead of the file.',
+  test('a file answered with the app’s page is missing, not parsed; a part of it is refused', async () => {
+    const source = urlSource('/models/m/', 'the folder /models/m/', server(folder, 'page'));
+    expect(await source.read('model.safetensors.index.json')).toBeNull();
+    expect(new TextDecoder().decode((await source.read('config.json'))!)).toBe('{}');
+    await expect(source.readRange!('onnx/model.onnx', 0, 8)).rejects.toThrow(
+      'Could not download /models/m/onnx/model.onnx: the server answered with a web page instead of the file.',
     );
+    const failing = urlSource('/x/', 'x', server({}, 500));
+    await expect(failing.read('config.json')).rejects.toThrow('the server answered HTTP 500');
   });
 });

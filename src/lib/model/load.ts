@@ -28,11 +28,6 @@ async function fetchChecked(url: string, init: RequestInit, fetchFn: typeof fetc
   return response;
 }
 
-export async function fetchBytes(url: string, fetchFn: typeof fetch = fetch): Promise<Uint8Array> {
-  const response = await fetchChecked(url, {}, fetchFn);
-  return new Uint8Array(await response.arrayBuffer());
-}
-
 /** The files each model library reads from a folder (JSON files are also parsed). */
 export const modelFiles = {
   policy: ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors'],
