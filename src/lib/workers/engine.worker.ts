@@ -11,7 +11,7 @@ import { crossCheck } from '../backend/cross-check.ts';
 import { runMatmulBench } from '../backend/matmul-bench.ts';
 import { benchTrainStep } from '../backend/train-bench.ts';
 import { type TrainBenchRow } from '../domain/backend.ts';
-import { activate } from '../backend/tfjs-runtime.ts';
+import { activate, activeGpuDevice } from '../backend/tfjs-runtime.ts';
 import { configureTransformersEnv } from '../feedback/transformers-env.ts';
 import { chatGenerate } from '../model/chat-generate.ts';
 import { PolicySession } from '../model/policy-session.ts';
@@ -278,8 +278,11 @@ serveRequests<EngineRequest, EngineResults>(port, {
   score: (request) =>
     backends.run(() => scoreOptions(needPolicy(request.policy), request.prompt, request.options)),
   forwardLogits: (request) => backends.run(() => forwardLogits(needPolicy(), request.text)),
-  inspectHub: (request) =>
-    inspectHub(request.hub, request.shape, request.lora, backends.current.backend),
+  inspectHub: (request) => {
+    const gpu = activeGpuDevice()?.limits;
+    const largest = gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : null;
+    return inspectHub(request.hub, request.shape, request.lora, backends.current.backend, largest);
+  },
   downloadHub: (request, ctx) => downloadHub(request.hub, ctx),
   modelCache: () => modelCache(),
   deleteCached: (request) => deleteFromCache(request.base),

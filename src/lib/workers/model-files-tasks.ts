@@ -35,6 +35,8 @@ export async function inspectHub(
   shape: PlanShape,
   lora: LoraConfig | null,
   backend: string,
+  /** The GPU device's largest buffer it may bind (null off WebGPU). */
+  maxTensorBytes: number | null,
 ): Promise<InspectResult> {
   checkRef(ref);
   const report = await inspectCheckpoint(urlSource(hubRefBase(ref), label(ref)), {
@@ -43,7 +45,7 @@ export async function inspectHub(
     limits: {
       backend,
       totalBytes: backend === 'wasm' ? wasmHeapBytes : null,
-      maxTensorBytes: null,
+      maxTensorBytes,
     },
   });
   return {
