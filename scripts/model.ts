@@ -16,7 +16,7 @@ import { isHubId } from '../src/lib/domain/model-id.ts';
 import { inspectCheckpoint, inspectLines } from '../src/lib/model/inspect.ts';
 import { loadModel, type FileSource } from '../src/lib/model/checkpoint.ts';
 import { defaultHubEndpoint, hubBase, checkHubEndpoint } from '../src/lib/model/hub.ts';
-import { positionsFromMask } from '../src/lib/model/layers.ts';
+import { batchInputs } from '../src/lib/model/layers.ts';
 import { urlSource } from '../src/lib/model/load.ts';
 import { defaultLoraConfig } from '../src/lib/model/lora-config.ts';
 import { wasmHeapBytes } from '../src/lib/model/memory-plan.ts';
@@ -114,11 +114,7 @@ async function logits(where: string): Promise<void> {
   const { model } = await loadModel(folderSource(where), true);
   const { ids, mask } = readIds(args.input, model.config.vocab_size);
   const out = tf.tidy(() => {
-    const { hidden } = model.forward({
-      ids: tf.tensor2d(ids, undefined, 'int32'),
-      keyMask: tf.tensor2d(mask),
-      positions: tf.tensor2d(positionsFromMask(mask), undefined, 'int32'),
-    });
+    const { hidden } = model.forward(batchInputs(ids, mask));
     return model.logits(hidden);
   });
   const values = (await out.array()) as number[][][];

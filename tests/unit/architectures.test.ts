@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { loadModel, type FileSource } from '../../src/lib/model/checkpoint.ts';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
-import { positionsFromMask } from '../../src/lib/model/layers.ts';
+import { batchInputs } from '../../src/lib/model/layers.ts';
 import { ropeFrequencies } from '../../src/lib/model/rope-scaling.ts';
 import {
   floatToBf16,
@@ -202,11 +202,7 @@ const mask = [
 async function tfjsLogits(files: Record<string, Uint8Array>): Promise<number[][][]> {
   const { model } = await loadModel(memorySource(files), true);
   const logits = tf.tidy(() => {
-    const { hidden } = model.forward({
-      ids: tf.tensor2d(ids, undefined, 'int32'),
-      keyMask: tf.tensor2d(mask),
-      positions: tf.tensor2d(positionsFromMask(mask), undefined, 'int32'),
-    });
+    const { hidden } = model.forward(batchInputs(ids, mask));
     return model.logits(hidden);
   });
   const out = (await logits.array()) as number[][][];

@@ -10,7 +10,7 @@ import {
   wasmHeapBytes,
 } from '../../src/lib/model/memory-plan.ts';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
-import { positionsFromMask } from '../../src/lib/model/layers.ts';
+import { batchInputs } from '../../src/lib/model/layers.ts';
 import { LoraAdapter } from '../../src/lib/model/lora.ts';
 import { defaultLoraConfig, type LoraConfig } from '../../src/lib/model/lora-config.ts';
 import { fromPeft, loraConfigOfPeft, toPeft } from '../../src/lib/model/peft.ts';
@@ -41,11 +41,7 @@ const batch: LmBatch = {
 
 function logitsOf(model: LlamaModel): number[][][] {
   return tf.tidy(() => {
-    const { hidden } = model.forward({
-      ids: tf.tensor2d(ids, undefined, 'int32'),
-      keyMask: tf.tensor2d(keyMask),
-      positions: tf.tensor2d(positionsFromMask(keyMask), undefined, 'int32'),
-    });
+    const { hidden } = model.forward(batchInputs(ids, keyMask));
     return model.logits(hidden).arraySync() as number[][][];
   });
 }

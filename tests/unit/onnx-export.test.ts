@@ -8,7 +8,7 @@ import { saveModelFolder } from '../../scripts/lib/model-folder.ts';
 import { parseModelConfig } from '../../src/lib/model/config.ts';
 import { generate } from '../../src/lib/model/generate.ts';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
-import { positionsFromMask } from '../../src/lib/model/layers.ts';
+import { batchInputs } from '../../src/lib/model/layers.ts';
 import { exportLlamaOnnx } from '../../src/lib/model/onnx/export-llama.ts';
 import { readSafetensors } from '../../src/lib/model/safetensors.ts';
 import { BpeTokenizer, trainBpe } from '../../src/lib/tokenizer/bpe.ts';
@@ -69,11 +69,7 @@ test('the ONNX export gives the tfjs logits (left-padded batch) to 1e-4 under tr
     logits: Tensor;
   };
   const expected = tf.tidy(() => {
-    const { hidden } = model.forward({
-      ids: tf.tensor2d(ids, undefined, 'int32'),
-      keyMask: tf.tensor2d(mask),
-      positions: tf.tensor2d(positionsFromMask(mask), undefined, 'int32'),
-    });
+    const { hidden } = model.forward(batchInputs(ids, mask));
     return model.logits(hidden);
   });
   const want = await expected.data();

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { LlamaModel } from '../../src/lib/model/llama.ts';
-import { positionsFromMask } from '../../src/lib/model/layers.ts';
+import { batchInputs } from '../../src/lib/model/layers.ts';
 import { runSft, sftBatch, sftEvalLoss, type SftSequence } from '../../src/lib/model/sft.ts';
 import { lmLoss } from '../../src/lib/model/train-step.ts';
 import { defaultStageConfigs } from '../../src/lib/pipeline/config.ts';
@@ -50,13 +50,7 @@ describe('SFT batches', () => {
     const batch = sftBatch(rows, 0, 32);
     // Reference: log-softmax of the model's logits, computed here in float64.
     const logits = tf.tidy(() =>
-      model.logits(
-        model.forward({
-          ids: tf.tensor2d(batch.ids, undefined, 'int32'),
-          keyMask: tf.tensor2d(batch.keyMask),
-          positions: tf.tensor2d(positionsFromMask(batch.keyMask), undefined, 'int32'),
-        }).hidden,
-      ),
+      model.logits(model.forward(batchInputs(batch.ids, batch.keyMask)).hidden),
     );
     const values = (await logits.array()) as number[][][];
     logits.dispose();

@@ -57,6 +57,10 @@ interface FileSize {
   ranged: boolean;
 }
 
+/** How many parts a file is stored in (one when its server ignored Range). */
+const partCount = (size: FileSize) =>
+  size.ranged ? Math.max(1, Math.ceil(size.size / partBytes)) : 1;
+
 export class HubDownloader {
   private readonly started = performance.now();
   private fetched = 0;
@@ -105,13 +109,9 @@ export class HubDownloader {
     return entry;
   }
 
-  private parts(size: FileSize): number {
-    return size.ranged ? Math.max(1, Math.ceil(size.size / partBytes)) : 1;
-  }
-
   /** Fetches the missing parts of one file, reporting bytes as parts arrive. */
   private async fetchFile(url: string, size: FileSize, onBytes: (n: number) => void) {
-    for (let i = 0; i < this.parts(size); i++) {
+    for (let i = 0; i < partCount(size); i++) {
       const key = partKey(url, i);
       const length = Math.min(partBytes, size.size - i * partBytes);
       if (!(await this.store.get(key))) {
@@ -175,7 +175,7 @@ export async function storedFile(store: PartStore, url: string): Promise<Uint8Ar
   if (!known) return null;
   const size = JSON.parse(new TextDecoder().decode(known)) as FileSize;
   const out = new Uint8Array(size.size);
-  const parts = size.ranged ? Math.max(1, Math.ceil(size.size / partBytes)) : 1;
+  const parts = partCount(size);
   for (let i = 0; i < parts; i++) {
     const part = await store.get(partKey(url, i));
     if (!part) return null;
@@ -208,7 +208,7 @@ export async function cachedModels(store: PartStore): Promise<CachedModel[]> {
     const known = await store.get(key);
     if (!known) continue;
     const size = JSON.parse(new TextDecoder().decode(known)) as FileSize;
-    const parts = size.ranged ? Math.max(1, Math.ceil(size.size / partBytes)) : 1;
+    const parts = partCount(size);
     let stored = 0;
     for (let i = 0; i < parts; i++)
       if (keys.has(partKey(url, i)))

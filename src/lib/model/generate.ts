@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../util/random.ts';
 import { disposeCache, type KvCache, type LlamaModel } from './llama.ts';
-import { positionsFromMask } from './layers.ts';
+import { batchInputs } from './layers.ts';
 import { sampleToken, type TokenSampling } from './sampling.ts';
 
 /**
@@ -43,14 +43,7 @@ export function leftPad(prompts: number[][], padId: number): { ids: number[][]; 
 /** Last-position logits [B, V] for a full sequence; with `cache`, also the filled cache. */
 function runFull(model: LlamaModel, ids: number[][], mask: number[][], wantCache: boolean) {
   return tf.tidy(() => {
-    const out = model.forward(
-      {
-        ids: tf.tensor2d(ids, undefined, 'int32'),
-        keyMask: tf.tensor2d(mask),
-        positions: tf.tensor2d(positionsFromMask(mask), undefined, 'int32'),
-      },
-      wantCache,
-    );
+    const out = model.forward(batchInputs(ids, mask), wantCache);
     const t = ids[0]!.length;
     const last = tf.squeeze(tf.slice(out.hidden, [0, t - 1, 0], [-1, 1, -1]), [1]); // [B, d]
     const logits = tf.squeeze(

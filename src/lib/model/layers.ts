@@ -163,3 +163,12 @@ export function positionsFromMask(mask: number[][]): number[][] {
     return row.map((m) => (m ? ++p : 0));
   });
 }
+
+/** The forward inputs of a padded batch given as arrays (ids and 0/1 mask, both [B, T]). */
+export function batchInputs(ids: number[][], mask: number[][]) {
+  return {
+    ids: tf.tensor2d(ids, undefined, 'int32'),
+    keyMask: tf.tensor2d(mask),
+    positions: tf.tensor2d(positionsFromMask(mask), undefined, 'int32'),
+  };
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../domain/backend.ts';
 import type { PolicyInfo, SftExample } from '../domain/policy.ts';
-import { positionsFromMask } from './layers.ts';
+import { batchInputs } from './layers.ts';
 import type { PolicySession } from './policy-session.ts';
 import { continuationLogprobs } from './score.ts';
 import type { SftSequence } from './sft.ts';
@@ -26,11 +26,7 @@ export async function forwardLogits(session: PolicySession, text: string) {
   const model = session.current();
   const logits = tf.tidy(() => {
     const mask = [ids.map(() => 1)];
-    const { hidden } = model.forward({
-      ids: tf.tensor2d([ids], undefined, 'int32'),
-      keyMask: tf.tensor2d(mask),
-      positions: tf.tensor2d(positionsFromMask(mask), undefined, 'int32'),
-    });
+    const { hidden } = model.forward(batchInputs([ids], mask));
     return model.logits(hidden);
   });
   const data = await logits.data();

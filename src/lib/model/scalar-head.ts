@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from '../ops/matmul.ts';
 import type { ModelConfig } from './config.ts';
 import { LlamaModel } from './llama.ts';
-import { positionsFromMask } from './layers.ts';
+import { batchInputs } from './layers.ts';
 import type { LoraAdapter } from './lora.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
 
@@ -104,11 +104,7 @@ export class ScalarHeadModel {
   values(ids: number[][], keyMask: number[][]): tf.Tensor2D {
     return tf.tidy(() => {
       const { hidden } = this.trunk.withAdapter(this.adapter, () =>
-        this.trunk.forward({
-          ids: tf.tensor2d(ids, undefined, 'int32'),
-          keyMask: tf.tensor2d(keyMask),
-          positions: tf.tensor2d(positionsFromMask(keyMask), undefined, 'int32'),
-        }),
+        this.trunk.forward(batchInputs(ids, keyMask)),
       );
       const [b, t, d] = hidden.shape;
       const flat = tf.reshape(hidden, [b * t, d]);

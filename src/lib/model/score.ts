@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type LlamaModel } from './llama.ts';
-import { positionsFromMask } from './layers.ts';
+import { batchInputs } from './layers.ts';
 
 export interface ScorePair {
   prompt: number[];
@@ -33,11 +33,7 @@ export async function continuationLogprobs(
     );
   }
   const totals = tf.tidy(() => {
-    const { hidden } = model.forward({
-      ids: tf.tensor2d(ids, undefined, 'int32'),
-      keyMask: tf.tensor2d(keyMask),
-      positions: tf.tensor2d(positionsFromMask(keyMask), undefined, 'int32'),
-    });
+    const { hidden } = model.forward(batchInputs(ids, keyMask));
     const lp = model.tokenLogprobs(hidden, tf.tensor2d(targets, undefined, 'int32')).logprobs; // [B, T]
     return tf.sum(tf.mul(lp, tf.tensor2d(scoreMask)), 1); // [B]
   });

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { maskedMean } from '../ops/logprobs.ts';
 import type { AdamW } from './adamw.ts';
 import { type LlamaModel } from './llama.ts';
-import { positionsFromMask } from './layers.ts';
+import { batchInputs } from './layers.ts';
 
 /** A padded batch for next-token training; every field is [B, T]. */
 export interface LmBatch {
@@ -17,12 +17,7 @@ export interface LmBatch {
 
 /** Mean cross-entropy of the batch's targets where lossMask is 1. */
 export function lmLoss(model: LlamaModel, batch: LmBatch): tf.Scalar {
-  const keyMask = tf.tensor2d(batch.keyMask);
-  const { hidden } = model.forward({
-    ids: tf.tensor2d(batch.ids, undefined, 'int32'),
-    keyMask,
-    positions: tf.tensor2d(positionsFromMask(batch.keyMask), undefined, 'int32'),
-  });
+  const { hidden } = model.forward(batchInputs(batch.ids, batch.keyMask));
   const { logprobs } = model.tokenLogprobs(hidden, tf.tensor2d(batch.targets, undefined, 'int32'));
   return tf.neg(maskedMean(logprobs, tf.tensor2d(batch.lossMask))) as tf.Scalar;
 }

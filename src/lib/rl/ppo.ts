@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, defaultAdamW } from '../model/adamw.ts';
 import { generate, type GenerateOptions } from '../model/generate.ts';
 import { type LlamaModel } from '../model/llama.ts';
-import { positionsFromMask } from '../model/layers.ts';
+import { batchInputs } from '../model/layers.ts';
 import type { ScalarHeadModel } from '../model/scalar-head.ts';
 import { gae, klPerToken, tokenRewards, whiten, type Rows } from '../ops/advantages.ts';
 import { maskedMean } from '../ops/logprobs.ts';
@@ -201,11 +201,7 @@ export class PpoTrainer {
     const policyVars = [...this.policy.trainable().values()];
     const valueVars = [...this.value.params.values()];
     const { value: loss, grads } = tf.variableGrads(() => {
-      const { hidden } = this.policy.forward({
-        ids: tf.tensor2d(mb.ids, undefined, 'int32'),
-        keyMask: tf.tensor2d(mb.keyMask),
-        positions: tf.tensor2d(positionsFromMask(mb.keyMask), undefined, 'int32'),
-      });
+      const { hidden } = this.policy.forward(batchInputs(mb.ids, mb.keyMask));
       const targets = tf.tensor2d(mb.targets, undefined, 'int32');
       const { logprobs: logp, entropy } = this.policy.tokenLogprobs(hidden, targets, true); // [B, T]
       // The entropy of the new distribution is kept outside the tape's scopes: freed below.

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type LlamaModel } from '../model/llama.ts';
-import { positionsFromMask } from '../model/layers.ts';
+import { batchInputs } from '../model/layers.ts';
 import type { Rows } from '../ops/advantages.ts';
 
 /**
@@ -46,11 +46,7 @@ export function buildRollout(prompts: number[][], responses: number[][], padId: 
 /** Log-probs of the targets under a model, [B, T] (no gradient). */
 export async function logprobsOf(model: LlamaModel, r: Rollout): Promise<Rows> {
   const out = tf.tidy(() => {
-    const { hidden } = model.forward({
-      ids: tf.tensor2d(r.ids, undefined, 'int32'),
-      keyMask: tf.tensor2d(r.keyMask),
-      positions: tf.tensor2d(positionsFromMask(r.keyMask), undefined, 'int32'),
-    });
+    const { hidden } = model.forward(batchInputs(r.ids, r.keyMask));
     return model.tokenLogprobs(hidden, tf.tensor2d(r.targets, undefined, 'int32')).logprobs;
   });
   const rows = (await out.array()) as Rows;
