@@ -14,7 +14,7 @@ import { AdamW } from '../src/lib/model/adamw.ts';
 import { loadModel } from '../src/lib/model/checkpoint.ts';
 import { generate } from '../src/lib/model/generate.ts';
 import { LoraAdapter } from '../src/lib/model/lora.ts';
-import { defaultLoraConfig } from '../src/lib/model/lora-config.ts';
+import { realModelLora } from '../src/lib/model/lora-config.ts';
 import { memoryPlan, wasmHeapBytes } from '../src/lib/model/memory-plan.ts';
 import { trainStep } from '../src/lib/model/train-step.ts';
 import { formatBytes } from '../src/lib/util/format-bytes.ts';
@@ -30,7 +30,7 @@ const { values: args, positionals } = parseArgs({
     'prompt-tokens': { type: 'string', default: '16' },
     'gen-batches': { type: 'string', default: '1,8' },
     'train-shape': { type: 'string', default: '1x64' },
-    'lora-rank': { type: 'string', default: String(defaultLoraConfig.rank) },
+    'lora-rank': { type: 'string', default: String(realModelLora.rank) },
     json: { type: 'string' },
   },
 });
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   }
   const [rows, length] = args['train-shape'].split('x').map(Number) as [number, number];
   const rank = Number(args['lora-rank']);
-  const lora = { ...defaultLoraConfig, rank, alpha: 2 * rank };
+  const lora = { ...realModelLora, rank, alpha: 2 * rank };
   const adapter = LoraAdapter.init(c, lora, 1);
   model.adapter = adapter;
   adapter.training = true;

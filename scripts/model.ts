@@ -18,7 +18,7 @@ import { loadModel, type FileSource } from '../src/lib/model/checkpoint.ts';
 import { defaultHubEndpoint, hubBase, checkHubEndpoint } from '../src/lib/model/hub.ts';
 import { batchInputs } from '../src/lib/model/layers.ts';
 import { urlSource } from '../src/lib/model/load.ts';
-import { defaultLoraConfig } from '../src/lib/model/lora-config.ts';
+import { realModelLora } from '../src/lib/model/lora-config.ts';
 import { wasmHeapBytes } from '../src/lib/model/memory-plan.ts';
 import { folderSource } from './lib/folder-source.ts';
 import { useNodeCpu, useNodeWasm } from './lib/node-tfjs.ts';
@@ -35,7 +35,7 @@ const { values: args, positionals } = parseArgs({
     batch: { type: 'string', default: '8' },
     'prompt-tokens': { type: 'string', default: '64' },
     'answer-tokens': { type: 'string', default: '64' },
-    'lora-rank': { type: 'string', default: String(defaultLoraConfig.rank) },
+    'lora-rank': { type: 'string', default: String(realModelLora.rank) },
     /** logits: cpu unless told (float32 reference math); inspect: plans for wasm unless told. */
     backend: { type: 'string' },
     input: { type: 'string' },
@@ -130,7 +130,7 @@ async function inspect(where: string): Promise<void> {
   if (backend !== 'wasm' && backend !== 'cpu' && backend !== 'webgpu')
     throw new Error(`--backend must be wasm, cpu or webgpu, not "${backend}".`);
   const report = await inspectCheckpoint(sourceOf(where), {
-    lora: rank === 0 ? null : { ...defaultLoraConfig, rank, alpha: 2 * rank },
+    lora: rank === 0 ? null : { ...realModelLora, rank, alpha: 2 * rank },
     shape: {
       batch: wholeNumber('batch', 1),
       promptTokens: wholeNumber('prompt-tokens', 1),

@@ -12,7 +12,7 @@ import {
 import { LlamaModel } from '../../src/lib/model/llama.ts';
 import { batchInputs } from '../../src/lib/model/layers.ts';
 import { LoraAdapter } from '../../src/lib/model/lora.ts';
-import { defaultLoraConfig, type LoraConfig } from '../../src/lib/model/lora-config.ts';
+import { defaultLoraConfig, realModelLora, type LoraConfig } from '../../src/lib/model/lora-config.ts';
 import { fromPeft, loraConfigOfPeft, toPeft } from '../../src/lib/model/peft.ts';
 import { readSafetensors } from '../../src/lib/model/safetensors.ts';
 import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
@@ -62,9 +62,9 @@ describe('LoRA', () => {
     const base = LlamaModel.init(config, 1, true);
     const plain = logitsOf(base);
     const fresh = LoraAdapter.init(config, settings, 2);
-    expect(base.withAdapter(fresh, () => maxDiff(logitsOf(base), plain))).toBe(0);
+    expect(maxDiff(logitsOf(base.adapted(fresh)), plain)).toBe(0);
     const adapter = activeAdapter(3);
-    const adapted = base.withAdapter(adapter, () => logitsOf(base));
+    const adapted = logitsOf(base.adapted(adapter));
     expect(maxDiff(adapted, plain)).toBeGreaterThan(1e-3);
     const merged = new Map<string, tf.Tensor>();
     for (const [name, w] of base.params) {
@@ -116,7 +116,7 @@ describe('LoRA', () => {
     const value = reward.copy(11);
     const tensorsBefore = tf.memory().numTensors;
     const reference = logitsOf(base); // adapters off
-    const withPolicy = base.withAdapter(policy, () => logitsOf(base));
+    const withPolicy = logitsOf(base.adapted(policy));
     expect(maxDiff(withPolicy, reference)).toBeGreaterThan(1e-3);
     expect(logitsOf(base)).toEqual(reference); // the policy adapter is off again
     const scores = (m: ScalarHeadModel) => tf.tidy(() => m.scores(ids, keyMask).arraySync());
@@ -163,8 +163,8 @@ describe('PEFT files', () => {
     expect(tensors.size).toBe(2 * 2 * 5);
     const back = fromPeft(config, files['adapter_config.json'], files['adapter_model.safetensors']);
     expect(back.settings).toEqual(adapter.settings);
-    const a = base.withAdapter(adapter, () => logitsOf(base));
-    expect(base.withAdapter(back, () => logitsOf(base))).toEqual(a);
+    const a = logitsOf(base.adapted(adapter));
+    expect(logitsOf(base.adapted(back))).toEqual(a);
     [base, adapter, back].forEach((m) => m.dispose());
   });
 
@@ -205,7 +205,7 @@ describe('memory plan', () => {
     );
     const small = memoryPlan(
       smol,
-      defaultLoraConfig,
+      realModelLora,
       { batch: 1, promptTokens: 16, answerTokens: 48 },
       limits,
     );
@@ -217,7 +217,7 @@ describe('memory plan', () => {
     // The largest tensor over a GPU adapter's buffer limit is refused too.
     const gpu = memoryPlan(
       smol,
-      defaultLoraConfig,
+      realModelLora,
       { batch: 1, promptTokens: 16, answerTokens: 48 },
       {
         backend: 'webgpu',

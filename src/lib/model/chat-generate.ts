@@ -1,6 +1,6 @@
 import type { GenerateResult, GenerateSettings } from '../domain/policy.ts';
 import { generate } from './generate.ts';
-import type { PolicySession } from './policy-session.ts';
+import type { TrainedPolicy } from './adapter-policy.ts';
 import { TextStream } from './text-stream.ts';
 
 /** What a generation returns (the worker adds the backend it ran on). */
@@ -8,7 +8,7 @@ export type ChatGenerateResult = Omit<GenerateResult, 'backend'>;
 
 /** Answers each prompt with the policy, streaming text deltas per row. */
 export async function chatGenerate(
-  session: PolicySession,
+  session: TrainedPolicy,
   prompts: string[],
   config: GenerateSettings,
   hooks: { onText?: (index: number, delta: string) => void; checkpoint?: () => Promise<void> } = {},

@@ -105,15 +105,16 @@ export class LlamaModel {
     return this.params;
   }
 
-  /** Runs `work` with `adapter` attached (null: the base alone), then restores the previous one. */
-  withAdapter<T>(adapter: LoraAdapter | null, work: () => T): T {
-    const previous = this.adapter;
-    this.adapter = adapter;
-    try {
-      return work();
-    } finally {
-      this.adapter = previous;
-    }
+  /**
+   * This model with `adapter` attached (null: the base alone, e.g. PPO's reference): a view
+   * sharing every tensor, so one frozen base serves several adapters. Disposing a view frees
+   * nothing; the base's owner disposes the base.
+   */
+  adapted(adapter: LoraAdapter | null): LlamaModel {
+    const view = Object.create(this) as LlamaModel;
+    view.adapter = adapter;
+    view.dispose = () => {};
+    return view;
   }
 
   /** A freshly initialised model: normal(0, initializer_range) weights, norms at one. */

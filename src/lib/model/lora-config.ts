@@ -20,18 +20,19 @@ const target = (name: LoraModule) =>
   });
 
 /**
- * LoRA settings (model/lora.ts), one field table. Defaults are PEFT's usual choice for small
- * chat models: rank 8, alpha 16 (scale alpha / rank = 2), dropout 0.05, every linear layer.
+ * LoRA settings of the policy (model/lora.ts), one field table. Rank 0 is full fine-tuning,
+ * the tiny model's default (it is small enough to copy); the other defaults are PEFT's usual
+ * choice for small chat models: alpha 16, dropout 0.05, every linear layer.
  */
 export const loraFields = {
   rank: num({
-    label: 'LoRA rank',
-    default: 8,
-    min: 1,
+    label: 'LoRA rank (0 = full fine-tune)',
+    default: 0,
+    min: 0,
     max: 256,
     integer: true,
     main: true,
-    help: 'Rank r of each adapter: W + (alpha / r) B A with A [r, in] and B [out, r]. Higher learns more and costs more memory.',
+    help: 'Rank r of each adapter: W + (alpha / r) B A with A [r, in] and B [out, r], on one frozen base shared by the policy, reward and value models. Higher learns more and costs more memory. 0 trains every weight of copies of the model instead (only the tiny model fits that).',
   }),
   alpha: num({
     label: 'LoRA alpha',
@@ -65,6 +66,13 @@ export const loraFields = {
 
 export type LoraConfig = ConfigOf<typeof loraFields>;
 export const defaultLoraConfig: LoraConfig = defaultsOf(loraFields);
+
+/** The usual LoRA for a real small chat model: rank 8 with alpha 16 (scale 2). */
+export const realModelLora: LoraConfig = { ...defaultLoraConfig, rank: 8 };
+
+/** The settings when they ask for adapters, null for full fine-tuning (rank 0). */
+export const adapterSettings = (config: LoraConfig): LoraConfig | null =>
+  config.rank > 0 ? config : null;
 
 /** The chosen modules as PEFT's `target_modules` list. */
 export function targetModules(config: LoraConfig): LoraModule[] {

@@ -7,20 +7,23 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from './config.ts';
 import { LoraAdapter } from './lora.ts';
-import { defaultLoraConfig, loraModules, type LoraConfig, type LoraModule } from './lora-config.ts';
+import { loraModules, type LoraConfig, type LoraModule } from './lora-config.ts';
 import { targetModules } from './lora-config.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
 
 const prefix = 'base_model.model.';
+
+/** The safetensors metadata key by which this app's adapter checkpoints carry their
+ * adapter_config.json (so one file is a whole adapter). */
+export const peftConfigKey = 'peft_config';
 
 export interface PeftFiles {
   'adapter_config.json': string;
   'adapter_model.safetensors': Uint8Array;
 }
 
-/** The adapter as PEFT's two files; `base` names the base model (its folder or Hub id). */
-export async function toPeft(adapter: LoraAdapter, base: string): Promise<PeftFiles> {
-  const s = adapter.settings;
+/** PEFT's adapter_config.json for adapters of these settings on the base `base`. */
+export function peftConfigJson(s: LoraConfig, base: string): string {
   const config = {
     peft_type: 'LORA',
     task_type: 'CAUSAL_LM',
@@ -42,20 +45,22 @@ export async function toPeft(adapter: LoraAdapter, base: string): Promise<PeftFi
     use_dora: false,
     revision: null,
   };
+  return JSON.stringify(config, null, 2) + '\n';
+}
+
+/** An adapter's weights by PEFT's tensor names ("base_model.model.<path>.lora_A.weight"). */
+export async function peftTensors(adapter: LoraAdapter): Promise<Map<string, NamedArray>> {
   const tensors = new Map<string, NamedArray>();
-  for (const [path, pair] of adapter.pairs) {
-    tensors.set(`${prefix}${path}.lora_A.weight`, {
-      shape: pair.a.shape,
-      data: (await pair.a.data()) as Float32Array,
-    });
-    tensors.set(`${prefix}${path}.lora_B.weight`, {
-      shape: pair.b.shape,
-      data: (await pair.b.data()) as Float32Array,
-    });
-  }
+  for (const [name, v] of adapter.named())
+    tensors.set(prefix + name, { shape: v.shape, data: (await v.data()) as Float32Array });
+  return tensors;
+}
+
+/** The adapter as PEFT's two files; `base` names the base model (its folder or Hub id). */
+export async function toPeft(adapter: LoraAdapter, base: string): Promise<PeftFiles> {
   return {
-    'adapter_config.json': JSON.stringify(config, null, 2) + '\n',
-    'adapter_model.safetensors': writeSafetensors(tensors, { format: 'pt' }),
+    'adapter_config.json': peftConfigJson(adapter.settings, base),
+    'adapter_model.safetensors': writeSafetensors(await peftTensors(adapter), { format: 'pt' }),
   };
 }
 
@@ -116,8 +121,9 @@ export function loraConfigOfPeft(json: Record<string, unknown>): LoraConfig {
     return v;
   };
   return {
-    rank: num('r', defaultLoraConfig.rank),
-    alpha: num('lora_alpha', defaultLoraConfig.alpha),
+    // PEFT's own defaults when the file leaves them out.
+    rank: num('r', 8),
+    alpha: num('lora_alpha', 8),
     dropout: num('lora_dropout', 0),
     rsLora: json.use_rslora === true,
     targets: Object.fromEntries(
@@ -126,36 +132,55 @@ export function loraConfigOfPeft(json: Record<string, unknown>): LoraConfig {
   };
 }
 
-/** An adapter from PEFT's files for a base of `model`'s architecture. */
-export function fromPeft(model: ModelConfig, configJson: string, weights: Uint8Array): LoraAdapter {
+/** Parses adapter_config.json's text into settings (see loraConfigOfPeft). */
+export function parsePeftConfig(configJson: string): LoraConfig {
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(configJson) as Record<string, unknown>;
   } catch (error) {
     throw new Error(`adapter_config.json is not valid JSON (${String(error)}).`);
   }
-  const settings = loraConfigOfPeft(json);
-  const { tensors } = readSafetensors(weights);
+  return loraConfigOfPeft(json);
+}
+
+/**
+ * An adapter on the active backend from weights by PEFT's names (`peftTensors`); `extra`
+ * names tensors that may sit beside them (a scalar head) and are left to the caller.
+ */
+export function adapterFromPeftTensors(
+  model: ModelConfig,
+  settings: LoraConfig,
+  tensors: Map<string, NamedArray>,
+  extra: string[] = [],
+): LoraAdapter {
   const pairs = new Map<string, { a?: tf.Tensor; b?: tf.Tensor }>();
-  for (const [name, t] of tensors) {
-    const match = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(name);
-    if (!match)
-      throw new Error(
-        `adapter_model.safetensors has a tensor "${name}" that is not a LoRA weight.`,
-      );
-    const pair = pairs.get(match[1]!) ?? {};
-    pair[match[2] === 'A' ? 'a' : 'b'] = tf.tensor(t.data, t.shape, 'float32');
-    pairs.set(match[1]!, pair);
-  }
-  const complete = new Map<string, { a: tf.Tensor; b: tf.Tensor }>();
   try {
+    for (const [name, t] of tensors) {
+      if (extra.includes(name)) continue;
+      const match = /^base_model\.model\.(.+)\.lora_([AB])\.weight$/.exec(name);
+      if (!match)
+        throw new Error(`The adapter's weights have a tensor "${name}" that is not a LoRA weight.`);
+      const pair = pairs.get(match[1]!) ?? {};
+      pair[match[2] === 'A' ? 'a' : 'b'] = tf.tensor(t.data, t.shape, 'float32');
+      pairs.set(match[1]!, pair);
+    }
+    const complete = new Map<string, { a: tf.Tensor; b: tf.Tensor }>();
     for (const [path, pair] of pairs) {
       if (!pair.a || !pair.b)
-        throw new Error(`adapter_model.safetensors has only one of lora_A and lora_B for ${path}.`);
+        throw new Error(`The adapter's weights have only one of lora_A and lora_B for ${path}.`);
       complete.set(path, { a: pair.a, b: pair.b });
     }
     return new LoraAdapter(model, settings, complete);
   } finally {
     for (const p of pairs.values()) tf.dispose([p.a, p.b].filter((t) => t !== undefined));
   }
+}
+
+/** An adapter from PEFT's files for a base of `model`'s architecture. */
+export function fromPeft(model: ModelConfig, configJson: string, weights: Uint8Array): LoraAdapter {
+  return adapterFromPeftTensors(
+    model,
+    parsePeftConfig(configJson),
+    readSafetensors(weights).tensors,
+  );
 }

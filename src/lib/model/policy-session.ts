@@ -22,7 +22,15 @@ export class PolicySession {
     readonly tokenizer: PolicyTokenizer,
     /** End-of-turn ids: config.json's and generation_config.json's. */
     readonly eos: number[] = eosIds(config),
+    /** A base under LoRA adapters: its weights never train (and no transposes are cached). */
+    readonly frozen = false,
   ) {}
+
+  /** This session's weights (shared, not copied) as a frozen base for LoRA adapters. */
+  frozenBase(): PolicySession {
+    if (this.frozen) return this;
+    return new PolicySession(this.id, this.config, this.weights, this.tokenizer, this.eos, true);
+  }
 
   /** The app's model folder (or any URL) at `baseUrl`, with a tokenizer already loaded. */
   static load(id: string, baseUrl: string, tokenizer: PolicyTokenizer): Promise<PolicySession> {
@@ -81,7 +89,7 @@ export class PolicySession {
       [...this.weights].map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')] as const),
     );
     try {
-      this.model = new LlamaModel(this.config, tensors);
+      this.model = new LlamaModel(this.config, tensors, this.frozen);
     } finally {
       tf.dispose([...tensors.values()]);
     }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from '../domain/backend.ts';
 import type { PolicyInfo, SftExample } from '../domain/policy.ts';
 import { batchInputs } from './layers.ts';
+import type { TrainedPolicy } from './adapter-policy.ts';
 import type { PolicySession } from './policy-session.ts';
 import { continuationLogprobs } from './score.ts';
 import type { SftSequence } from './sft.ts';
@@ -40,7 +41,7 @@ export async function forwardLogits(session: PolicySession, text: string) {
 }
 
 /** SFT examples as token ids: the chat prompt, then the response and the end-of-turn token. */
-export function sftSequences(session: PolicySession, examples: SftExample[]): SftSequence[] {
+export function sftSequences(session: TrainedPolicy, examples: SftExample[]): SftSequence[] {
   const tok = session.tokenizer;
   const end = session.eos[0];
   if (end === undefined) throw new Error('The policy has no end-of-turn token to train on.');
@@ -52,7 +53,7 @@ export function sftSequences(session: PolicySession, examples: SftExample[]): Sf
 
 /** Total log-probability of each option as the policy's answer to a user message. */
 export async function scoreOptions(
-  session: PolicySession,
+  session: TrainedPolicy,
   prompt: string,
   options: string[],
 ): Promise<{ logprobs: number[] }> {

@@ -5,6 +5,13 @@ import { LlamaModel } from './llama.ts';
 import { batchInputs } from './layers.ts';
 import type { LoraAdapter } from './lora.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
+import {
+  adapterFromPeftTensors,
+  parsePeftConfig,
+  peftConfigJson,
+  peftConfigKey,
+  peftTensors,
+} from './peft.ts';
 
 /** Numbers heads, so variable names stay unique. */
 let headCount = 0;
@@ -54,43 +61,69 @@ export class ScalarHeadModel {
   }
 
   /**
-   * A new model from a trunk's weights (copied) and a head: the given one (copied), or a new
+   * A new model from a trunk's weights (copied, or the trunk itself with `own`) and a head: the given one (copied), or a new
    * one drawn from normal(0, 1 / sqrt(d + 1)), as TRL initialises its score head.
    */
-  static from(source: LlamaModel, seed: number, head?: tf.Tensor): ScalarHeadModel {
-    const trunk = new LlamaModel(source.config, source.weights());
+  static from(source: LlamaModel, seed: number, head?: tf.Tensor, own = false): ScalarHeadModel {
+    const trunk = own ? source : new LlamaModel(source.config, source.weights());
     return new ScalarHeadModel(
       trunk,
       ScalarHeadModel.newHead(source.config.hidden_size, seed, head),
     );
   }
 
-  /** A model from its checkpoint (`safetensors()`); a file that does not fit `config` throws. */
-  static fromSafetensors(config: ModelConfig, bytes: Uint8Array): ScalarHeadModel {
-    const { tensors } = readSafetensors(bytes);
-    const weights = new Map(
-      [...tensors].map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')] as const),
-    );
-    try {
-      const head = weights.get('score.weight');
-      if (head?.shape.join() !== `1,${config.hidden_size}`)
-        throw new Error('The reward checkpoint has no score head of the right shape.');
-      const trunk = new LlamaModel(
-        config,
-        new Map([...weights].filter(([name]) => name !== 'score.weight')),
+  /**
+   * A model from its checkpoint (`safetensors()`); a file that does not fit `config` throws.
+   * An adapter checkpoint (adapter_config in its metadata) needs the frozen `base` it sits on.
+   */
+  static fromSafetensors(
+    config: ModelConfig,
+    bytes: Uint8Array,
+    base?: LlamaModel,
+  ): ScalarHeadModel {
+    const { tensors, metadata } = readSafetensors(bytes);
+    const peft = metadata[peftConfigKey];
+    if (!peft !== !base)
+      throw new Error(
+        peft
+          ? 'The reward checkpoint is a LoRA adapter, but the experiment fine-tunes whole models.'
+          : 'The reward checkpoint is a whole model, but the experiment trains LoRA adapters.',
       );
-      return new ScalarHeadModel(trunk, tf.variable(head, true, `score${++headCount}`));
+    const head = tensors.get('score.weight');
+    if (head?.shape.join() !== `1,${config.hidden_size}`)
+      throw new Error('The reward checkpoint has no score head of the right shape.');
+    const score = tf.tensor(head.data, head.shape, 'float32');
+    try {
+      if (peft && base) {
+        const adapter = adapterFromPeftTensors(config, parsePeftConfig(peft), tensors, [
+          'score.weight',
+        ]);
+        return ScalarHeadModel.onBase(base, adapter, 0, score);
+      }
+      const weights = new Map(
+        [...tensors]
+          .filter(([name]) => name !== 'score.weight')
+          .map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')] as const),
+      );
+      try {
+        return ScalarHeadModel.from(new LlamaModel(config, weights), 0, score, true);
+      } finally {
+        tf.dispose([...weights.values()]);
+      }
     } finally {
-      tf.dispose([...weights.values()]);
+      score.dispose();
     }
   }
 
-  /** The weights (trunk and head) as a safetensors file: the reward model's checkpoint. */
+  /** The weights (trunk or adapter, and head) as a safetensors file: the reward model's
+   * checkpoint. An adapter is written by PEFT's names, with its adapter_config.json. */
   async safetensors(metadata: Record<string, string> = {}): Promise<Uint8Array> {
-    const arrays = new Map<string, NamedArray>();
-    for (const [name, v] of this.params)
+    const arrays = this.adapter ? await peftTensors(this.adapter) : new Map<string, NamedArray>();
+    const own = this.adapter ? [['score.weight', this.score] as const] : [...this.params];
+    for (const [name, v] of own)
       arrays.set(name, { shape: v.shape, data: (await v.data()) as Float32Array });
-    return writeSafetensors(arrays, metadata);
+    const peft = this.adapter && { [peftConfigKey]: peftConfigJson(this.adapter.settings, '') };
+    return writeSafetensors(arrays, { ...metadata, ...peft });
   }
 
   /** A copy with the same weights (e.g. the value model, initialised from the reward model). */
@@ -103,9 +136,7 @@ export class ScalarHeadModel {
   /** The head at every position: ids [B, T], keyMask [B, T] → [B, T]. */
   values(ids: number[][], keyMask: number[][]): tf.Tensor2D {
     return tf.tidy(() => {
-      const { hidden } = this.trunk.withAdapter(this.adapter, () =>
-        this.trunk.forward(batchInputs(ids, keyMask)),
-      );
+      const { hidden } = this.trunk.adapted(this.adapter).forward(batchInputs(ids, keyMask));
       const [b, t, d] = hidden.shape;
       const flat = tf.reshape(hidden, [b * t, d]);
       return tf.reshape(matMul(flat, this.score as tf.Tensor2D, false, true), [

@@ -1,8 +1,9 @@
 import { progressEvent, type OnTrainEvent } from '../domain/train-events.ts';
-import type { PolicySession } from '../model/policy-session.ts';
+import type { TrainedPolicy } from '../model/adapter-policy.ts';
 import type { RewardTrainConfig } from '../model/reward-config.ts';
 import { padRows, trainRewardModel, type PairSequence } from '../model/reward-train.ts';
-import { ScalarHeadModel } from '../model/scalar-head.ts';
+import type { LlamaModel } from '../model/llama.ts';
+import type { ScalarHeadModel } from '../model/scalar-head.ts';
 import { TextStream } from '../model/text-stream.ts';
 import type { PreferencePair, RewardRunResult } from '../domain/policy.ts';
 import { Rng } from '../util/random.ts';
@@ -15,12 +16,12 @@ import type { PpoConfig } from './ppo-config.ts';
  */
 
 /** A prompt and response as the reward model reads them: chat prompt, answer, end of turn. */
-function sequence(session: PolicySession, prompt: string, response: string): number[] {
+function sequence(session: TrainedPolicy, prompt: string, response: string): number[] {
   const tok = session.tokenizer;
   return [...tok.encode(tok.chat(prompt)), ...tok.encode(response), session.eos[0]!];
 }
 
-function pairSequences(session: PolicySession, pairs: PreferencePair[]): PairSequence[] {
+function pairSequences(session: TrainedPolicy, pairs: PreferencePair[]): PairSequence[] {
   return pairs.map((p) => ({
     chosen: sequence(session, p.prompt, p.chosen),
     rejected: sequence(session, p.prompt, p.rejected),
@@ -28,16 +29,16 @@ function pairSequences(session: PolicySession, pairs: PreferencePair[]): PairSeq
   }));
 }
 
-/** Builds the reward model from the SL-CAI policy's trunk and trains it. */
+/** Trains `model` (the reward model, started from the SL-CAI policy `sl`); disposes it on failure. */
 export async function trainReward(
-  sl: PolicySession,
+  sl: TrainedPolicy,
+  model: ScalarHeadModel,
   train: PreferencePair[],
   heldOut: PreferencePair[],
   config: RewardTrainConfig,
   seed: number,
   hooks: Parameters<typeof trainRewardModel>[5],
 ): Promise<{ model: ScalarHeadModel; result: Omit<RewardRunResult, 'seconds' | 'checkpoint'> }> {
-  const model = ScalarHeadModel.from(sl.current(), seed);
   try {
     const result = await trainRewardModel(
       model,
@@ -56,7 +57,7 @@ export async function trainReward(
 
 /** Reward-model scores of (prompt, response) items, in batches. */
 export async function rewardScores(
-  session: PolicySession,
+  session: TrainedPolicy,
   model: ScalarHeadModel,
   items: { prompt: string; response: string }[],
   batchSize = 16,
@@ -107,13 +108,14 @@ export interface PpoHooks {
 
 /**
  * PPO: `rl` (a copy of the SL-CAI policy) is trained against the reward model, with the
- * SL-CAI policy as the frozen reference and a value model initialised from the reward model.
+ * frozen `reference` (the SL-CAI policy; with LoRA, the base with adapters off) in the KL
+ * penalty and a value model initialised from the reward model.
  * Each iteration takes the next `batchSize` prompts of a seeded stream of shuffled passes; the
  * learning rates decay linearly to 0, as TRL's default schedule does.
  */
 export async function runPpo(
-  sl: PolicySession,
-  rl: PolicySession,
+  reference: LlamaModel,
+  rl: TrainedPolicy,
   reward: ScalarHeadModel,
   prompts: string[],
   config: PpoConfig,
@@ -121,11 +123,11 @@ export async function runPpo(
   hooks: PpoHooks,
 ): Promise<{ iterations: number; scoreFirst: number; scoreLast: number }> {
   if (prompts.length === 0) throw new Error('PPO needs at least one prompt.');
-  const tok = sl.tokenizer;
+  const tok = rl.tokenizer;
   const value = reward.copy(seed + 1);
-  const trainer = new PpoTrainer(rl.current(), sl.current(), reward, value, config, {
-    eos: sl.eos,
-    pad: sl.config.pad_token_id,
+  const trainer = new PpoTrainer(rl.current(), reference, reward, value, config, {
+    eos: rl.eos,
+    pad: rl.config.pad_token_id,
   });
   const stream = new PromptStream(prompts, new Rng(seed));
   let scoreFirst = NaN;

@@ -11,7 +11,7 @@ import { isHubId } from '../domain/model-id.ts';
 import type { PolicyInfo } from '../domain/policy.ts';
 import type { CachedModel } from '../model/download.ts';
 import { checkHubEndpoint, defaultHubEndpoint, hubRefBase, type HubRef } from '../model/hub.ts';
-import { defaultLoraConfig } from '../model/lora-config.ts';
+import { realModelLora } from '../model/lora-config.ts';
 import type { EngineClient } from '../workers/clients.ts';
 import type { InspectResult } from '../model/inspect.ts';
 import type { Call } from '../workers/worker-client.ts';
@@ -114,7 +114,7 @@ export class OwnPolicy {
         type: 'inspectHub',
         hub: ref,
         shape: { batch: 8, promptTokens: 64, answerTokens: 64 },
-        lora: defaultLoraConfig,
+        lora: realModelLora,
       });
       this.report = { ...result, id: ref.id };
     } catch (error) {

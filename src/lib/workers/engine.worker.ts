@@ -4,6 +4,7 @@
  */
 import { describeError } from '../domain/errors.ts';
 import * as tf from '@tensorflow/tfjs-core';
+import { EnginePolicies } from './engine-policies.ts';
 import { backendNames } from '../domain/backend.ts';
 import { modelSourceOrThrow } from '../domain/model-id.ts';
 import { BackendManager } from '../backend/backend-manager.ts';
@@ -17,12 +18,10 @@ import { chatGenerate } from '../model/chat-generate.ts';
 import { PolicySession } from '../model/policy-session.ts';
 import { checkModelFolder } from '../model/load.ts';
 import { forwardLogits, policyInfo, scoreOptions, sftSequences } from '../model/policy-tasks.ts';
-import { ScalarHeadModel } from '../model/scalar-head.ts';
 import { runSft } from '../model/sft.ts';
 import { rewardScores, runPpo, trainReward } from '../rl/rl-tasks.ts';
 import { loadHfTokenizer } from '../tokenizer/hf-tokenizer.ts';
 import type { BackendName } from '../domain/backend.ts';
-import type { PolicyName } from '../domain/policy.ts';
 import type { EngineRequest, EngineResults } from './protocol.ts';
 import {
   cachedHubSource,
@@ -39,50 +38,8 @@ const backends = new BackendManager((report) =>
   port.postMessage({ id: 0, status: 'ready', backend: report }),
 );
 
-/** The loaded policy ('base') and its SL-CAI fine-tune ('sl') once trained. */
-const policies = new Map<PolicyName, PolicySession>();
-/**
- * The reward model, once trained (from the SL-CAI policy): kept as its checkpoint, and built
- * on the active backend from it when needed, so it survives a switch of backend (a lost GPU
- * device takes every tensor on it along).
- */
-let reward: { bytes: Uint8Array; model: ScalarHeadModel | null; builtOn: string | null } | null =
-  null;
-
-function setReward(bytes: Uint8Array | null, model: ScalarHeadModel | null = null): void {
-  reward?.model?.dispose();
-  reward = bytes ? { bytes, model, builtOn: model && tf.getBackend() } : null;
-}
-
-function needReward(): ScalarHeadModel {
-  if (!reward) throw new Error('There is no reward model yet: train it first.');
-  if (!reward.model || reward.builtOn !== tf.getBackend()) {
-    reward.model?.dispose();
-    reward.model = ScalarHeadModel.fromSafetensors(needPolicy('base').config, reward.bytes);
-    reward.builtOn = tf.getBackend();
-  }
-  return reward.model;
-}
-
-/** Replaces a named policy, disposing the old one (and, for a new SL-CAI, what came of it). */
-function setPolicy(name: PolicyName, session: PolicySession | null): void {
-  policies.get(name)?.dispose();
-  policies.delete(name);
-  if (session) policies.set(name, session);
-}
-
-function needPolicy(name: PolicyName = 'base'): PolicySession {
-  const session = policies.get(name);
-  if (!session)
-    throw new Error(
-      name === 'base'
-        ? 'No policy model is loaded yet.'
-        : name === 'sl'
-          ? 'There is no SL-CAI policy yet: run SL-CAI first.'
-          : 'There is no RL-CAI policy yet: run the whole recipe first.',
-    );
-  return session;
-}
+/** The loaded policy, what is trained from it, and the reward model. */
+const models = new EnginePolicies();
 
 serveRequests<EngineRequest, EngineResults>(port, {
   init: async (request, ctx) => {
@@ -103,12 +60,11 @@ serveRequests<EngineRequest, EngineResults>(port, {
       shouldStop: () => cancellationPoint(ctx.signal),
     }),
   trainBench: async (request, ctx) => {
-    const loaded = policies.get('base');
     const config =
-      loaded?.config ??
+      models.loadedBase()?.config ??
       (request.model && modelSourceOrThrow(request.model) === 'local'
         ? await PolicySession.readConfig(`/models/${request.model}/`)
-        : needPolicy('base').config);
+        : models.base().config);
     const chosen = backends.current.backend as BackendName;
     const rows: TrainBenchRow[] = [];
     const skipped: { backend: BackendName; reason: string }[] = [];
@@ -144,8 +100,9 @@ serveRequests<EngineRequest, EngineResults>(port, {
     const outside = request.hub ?? request.files;
     if (!outside && modelSourceOrThrow(request.model) !== 'local')
       throw new Error(`The policy "${request.model}" must be a model folder of this app.`);
-    const loaded = policies.get('base');
-    if (request.reuse && loaded?.id === request.model) return policyInfo(loaded);
+    const lora = request.lora ?? null;
+    const loaded = models.loaded(request.model, lora);
+    if (request.reuse && loaded) return policyInfo(loaded);
     ctx.emit({ status: 'loading', message: `Loading ${request.model}…` });
     let session: PolicySession;
     if (request.hub)
@@ -158,19 +115,16 @@ serveRequests<EngineRequest, EngineResults>(port, {
       const tokenizer = await loadHfTokenizer(request.model);
       session = await PolicySession.load(request.model, `/models/${request.model}/`, tokenizer);
     }
-    for (const old of policies.values()) old.dispose();
-    policies.clear();
-    setReward(null);
-    policies.set('base', session);
+    const base = models.load(session, lora);
     return backends.run(async () => {
-      session.current(); // upload the weights now, not on the first request
-      return policyInfo(session);
+      base.current(); // upload the weights now, not on the first request
+      return policyInfo(base);
     });
   },
   generate: (request, ctx) =>
     backends.run(async () => {
       const result = await chatGenerate(
-        needPolicy(request.policy),
+        models.need(request.policy),
         request.prompts,
         request.settings,
         {
@@ -181,28 +135,30 @@ serveRequests<EngineRequest, EngineResults>(port, {
       return { ...result, backend: backends.current.backend as BackendName };
     }),
   sft: async (request, ctx) => {
-    const base = needPolicy('base');
-    setPolicy('sl', null);
-    setPolicy('rl', null);
-    const session = base.copy('sl');
+    const base = models.base();
+    models.set('sl', null);
+    models.set('rl', null);
+    const session = await backends.run(() => models.freshSl(request.seed));
     const start = performance.now();
     // The weights are read back inside the run: a device lost then retries the training.
-    const result = await backends.run(async () => {
-      const trained = await runSft(
-        session.current(),
-        sftSequences(session, request.train),
-        sftSequences(session, request.heldOut),
-        request.config,
-        request.seed,
-        {
-          onEvent: (event) => ctx.emit({ status: 'train', event }),
-          checkpoint: () => cancellationPoint(ctx.signal),
-        },
-      );
-      await session.syncFromModel();
-      return trained;
-    });
-    setPolicy('sl', session);
+    const result = await backends.run(() =>
+      models.training(session, async () => {
+        const trained = await runSft(
+          session.current(),
+          sftSequences(session, request.train),
+          sftSequences(session, request.heldOut),
+          request.config,
+          request.seed,
+          {
+            onEvent: (event) => ctx.emit({ status: 'train', event }),
+            checkpoint: () => cancellationPoint(ctx.signal),
+          },
+        );
+        await session.syncFromModel();
+        return trained;
+      }),
+    );
+    models.set('sl', session);
     return {
       ...result,
       seconds: (performance.now() - start) / 1000,
@@ -211,12 +167,13 @@ serveRequests<EngineRequest, EngineResults>(port, {
     };
   },
   reward: async (request, ctx) => {
-    const sl = needPolicy('sl');
+    const sl = models.need('sl');
     const start = performance.now();
     // The checkpoint is read back inside the run: a device lost then retries the training.
     const { model, result, checkpoint } = await backends.run(async () => {
       const trained = await trainReward(
         sl,
+        models.newReward(request.seed),
         request.train,
         request.heldOut,
         request.config,
@@ -231,32 +188,30 @@ serveRequests<EngineRequest, EngineResults>(port, {
         checkpoint: await trained.model.safetensors({ stage: 'reward', base: sl.id }),
       };
     });
-    setReward(checkpoint, model);
+    models.setReward(checkpoint, model);
     return { ...result, seconds: (performance.now() - start) / 1000, checkpoint };
   },
   loadCheckpoint: (request) =>
     backends.run(async () => {
-      const base = needPolicy('base');
-      if (request.slot === 'reward') {
-        const model = ScalarHeadModel.fromSafetensors(base.config, request.bytes);
-        setReward(request.bytes, model);
-      } else setPolicy(request.slot, base.withCheckpoint(request.slot, request.bytes));
+      models.loadCheckpoint(request.slot, request.bytes);
       return { slot: request.slot };
     }),
   rewardScore: async (request) => ({
-    scores: await backends.run(() => rewardScores(needPolicy('sl'), needReward(), request.items)),
+    scores: await backends.run(() =>
+      rewardScores(models.need('sl'), models.needReward(), request.items),
+    ),
   }),
   ppo: async (request, ctx) => {
-    const sl = needPolicy('sl');
-    needReward();
-    setPolicy('rl', null);
+    const sl = models.need('sl');
+    models.needReward();
+    models.set('rl', null);
     const rl = sl.copy('rl');
     const start = performance.now();
     const result = await backends.run(async () => {
       const trained = await runPpo(
-        sl,
+        models.reference(),
         rl,
-        needReward(),
+        models.needReward(),
         request.prompts,
         request.config,
         request.seed,
@@ -268,7 +223,7 @@ serveRequests<EngineRequest, EngineResults>(port, {
       await rl.syncFromModel();
       return trained;
     });
-    setPolicy('rl', rl);
+    models.set('rl', rl);
     return {
       ...result,
       seconds: (performance.now() - start) / 1000,
@@ -276,8 +231,8 @@ serveRequests<EngineRequest, EngineResults>(port, {
     };
   },
   score: (request) =>
-    backends.run(() => scoreOptions(needPolicy(request.policy), request.prompt, request.options)),
-  forwardLogits: (request) => backends.run(() => forwardLogits(needPolicy(), request.text)),
+    backends.run(() => scoreOptions(models.need(request.policy), request.prompt, request.options)),
+  forwardLogits: (request) => backends.run(() => forwardLogits(models.base(), request.text)),
   inspectHub: (request) => {
     const gpu = activeGpuDevice()?.limits;
     const largest = gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : null;

@@ -48,7 +48,16 @@ export type EngineRequest =
    * policies); with `reuse`, a base policy already loaded from that folder is kept, with them.
    * With `hub`, the Hub model `model` from the browser's cache (downloaded before); with
    * `files`, the checkpoint files the user picked. */
-  | { type: 'loadPolicy'; model: string; reuse?: boolean; hub?: HubRef; files?: File[] }
+  | {
+      type: 'loadPolicy';
+      model: string;
+      reuse?: boolean;
+      hub?: HubRef;
+      files?: File[];
+      /** Train LoRA adapters on the frozen model with these settings (absent or null: full
+       * fine-tuning of copies, the tiny model's way). */
+      lora?: LoraConfig | null;
+    }
   /** A Hub model's config and weight headers, and its memory plan (only on the user's click). */
   | { type: 'inspectHub'; hub: HubRef; shape: PlanShape; lora: LoraConfig | null }
   /** Downloads a Hub model into the browser's cache, resuming what is there; `progress` in bytes. */

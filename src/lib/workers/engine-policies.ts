@@ -1,0 +1,152 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { CheckpointSlot, PolicyName } from '../domain/policy.ts';
+import { AdapterPolicy, type TrainedPolicy } from '../model/adapter-policy.ts';
+import type { LlamaModel } from '../model/llama.ts';
+import { LoraAdapter } from '../model/lora.ts';
+import type { LoraConfig } from '../model/lora-config.ts';
+import type { PolicySession } from '../model/policy-session.ts';
+import { ScalarHeadModel } from '../model/scalar-head.ts';
+
+/**
+ * The models the engine worker holds, and how each is made: the loaded policy ('base'), its
+ * SL-CAI fine-tune ('sl') and RL-CAI policy ('rl'), and the reward model. Two ways, by the
+ * experiment's LoRA rank: full fine-tuning (each trained policy a copy of every weight: the
+ * tiny model), or LoRA (one frozen base; each trained policy, the reward and the value model
+ * an adapter on it, and PPO's reference the base with adapters off: a real model).
+ */
+export class EnginePolicies {
+  private readonly policies = new Map<PolicyName, TrainedPolicy>();
+  /**
+   * The reward model, once trained: kept as its checkpoint, and built on the active backend
+   * from it when needed, so it survives a switch of backend (a lost GPU device takes every
+   * tensor on it along).
+   */
+  private reward: {
+    bytes: Uint8Array;
+    model: ScalarHeadModel | null;
+    builtOn: string | null;
+  } | null = null;
+  /** The LoRA settings (null: full fine-tuning). */
+  private lora: LoraConfig | null = null;
+
+  /** Replaces every model with a newly loaded base policy (frozen for LoRA). */
+  load(session: PolicySession, lora: LoraConfig | null): PolicySession {
+    for (const old of this.policies.values()) old.dispose();
+    this.policies.clear();
+    this.setReward(null);
+    this.lora = lora;
+    const base = lora ? session.frozenBase() : session;
+    this.policies.set('base', base);
+    return base;
+  }
+
+  /** The loaded base, if it matches what a run asks for (the same id, trained the same way). */
+  loaded(id: string, lora: LoraConfig | null): PolicySession | null {
+    const base = this.policies.get('base') as PolicySession | undefined;
+    const same = JSON.stringify(lora) === JSON.stringify(this.lora);
+    return base?.id === id && same ? base : null;
+  }
+
+  /** The loaded base, or null before one is loaded. */
+  loadedBase(): PolicySession | null {
+    return (this.policies.get('base') as PolicySession | undefined) ?? null;
+  }
+
+  base(): PolicySession {
+    return this.need('base') as PolicySession;
+  }
+
+  /** LoRA's settings, or null when whole models are fine-tuned. */
+  get loraSettings(): LoraConfig | null {
+    return this.lora;
+  }
+
+  need(name: PolicyName = 'base'): TrainedPolicy {
+    const policy = this.policies.get(name);
+    if (!policy)
+      throw new Error(
+        name === 'base'
+          ? 'No policy model is loaded yet.'
+          : name === 'sl'
+            ? 'There is no SL-CAI policy yet: run SL-CAI first.'
+            : 'There is no RL-CAI policy yet: run the whole recipe first.',
+      );
+    return policy;
+  }
+
+  /** Replaces a named trained policy, disposing the old one. */
+  set(name: 'sl' | 'rl', policy: TrainedPolicy | null): void {
+    this.policies.get(name)?.dispose();
+    this.policies.delete(name);
+    if (policy) this.policies.set(name, policy);
+  }
+
+  /** A new SL-CAI policy to fine-tune: a copy of the base, or a fresh adapter on it. */
+  async freshSl(seed: number): Promise<TrainedPolicy> {
+    const base = this.base();
+    return this.lora ? AdapterPolicy.init('sl', base, this.lora, seed) : base.copy('sl');
+  }
+
+  /** PPO's frozen reference: the SL-CAI policy, or with LoRA the base with adapters off. */
+  reference(): LlamaModel {
+    return this.lora ? this.base().current() : this.need('sl').current();
+  }
+
+  /**
+   * A new reward model started from the SL-CAI policy: a copy of its weights, or an adapter
+   * copied from its adapter on the shared base; the head is new (TRL's initialisation).
+   */
+  newReward(seed: number): ScalarHeadModel {
+    const sl = this.need('sl');
+    if (!(sl instanceof AdapterPolicy)) return ScalarHeadModel.from(sl.current(), seed);
+    return ScalarHeadModel.onBase(this.base().current(), sl.currentAdapter().copy(), seed);
+  }
+
+  setReward(bytes: Uint8Array | null, model: ScalarHeadModel | null = null): void {
+    this.reward?.model?.dispose();
+    this.reward = bytes ? { bytes, model, builtOn: model && tf.getBackend() } : null;
+  }
+
+  needReward(): ScalarHeadModel {
+    const reward = this.reward;
+    if (!reward) throw new Error('There is no reward model yet: train it first.');
+    if (!reward.model || reward.builtOn !== tf.getBackend()) {
+      reward.model?.dispose();
+      const base = this.base();
+      reward.model = ScalarHeadModel.fromSafetensors(
+        base.config,
+        reward.bytes,
+        this.lora ? base.current() : undefined,
+      );
+      reward.builtOn = tf.getBackend();
+    }
+    return reward.model;
+  }
+
+  /** Loads a stored checkpoint into its slot; one that does not fit throws. */
+  loadCheckpoint(slot: CheckpointSlot, bytes: Uint8Array): void {
+    const base = this.base();
+    if (slot === 'reward') {
+      this.setReward(bytes);
+      this.needReward();
+    } else
+      this.set(
+        slot,
+        this.lora
+          ? AdapterPolicy.fromCheckpoint(slot, base, bytes)
+          : base.withCheckpoint(slot, bytes),
+      );
+  }
+
+  /** Runs `work` with dropout on in the policy's adapter (LoRA dropout trains, never answers). */
+  async training<T>(policy: TrainedPolicy, work: () => Promise<T>): Promise<T> {
+    const adapter: LoraAdapter | null =
+      policy instanceof AdapterPolicy ? policy.currentAdapter() : null;
+    if (adapter) adapter.training = true;
+    try {
+      return await work();
+    } finally {
+      if (adapter) adapter.training = false;
+    }
+  }
+}
