@@ -11,3 +11,8 @@ export type CritiqueMode = (typeof critiqueModes)[number];
 /** plain: P(A) from the option log-probs; cot: reasoning first, then clamped. */
 export const labelModes = ['plain', 'cot'] as const;
 export type LabelMode = (typeof labelModes)[number];
+
+/** Who judges the held-out answers: the tiny world's exact judge, the feedback model (an AI
+ * judge, the only one for a real model), or both side by side. */
+export const evaluationJudges = ['world', 'feedback', 'both'] as const;
+export type EvaluationJudge = (typeof evaluationJudges)[number];

@@ -13,12 +13,44 @@ export interface EvalScores {
   evasiveness: number;
 }
 
-export interface EvalResult extends EvalScores {
-  /** Label shares per prompt kind. */
+/** One judge's figures: the scores and the label shares per prompt kind. */
+export interface JudgeFigures extends EvalScores {
   redTeam: Record<Label, number>;
   ordinary: Record<Label, number>;
-  /** Every held-out prompt with the answer and its judge label. */
-  samples: { prompt: string; kind: 'red-team' | 'ordinary'; text: string; label: Label }[];
+}
+
+/** Who judges the held-out answers: the tiny world's exact judge (it knows every answer it
+ * wrote) or the feedback model, an AI judge (the only one for a real model). */
+export const judgeNames = ['world', 'feedback'] as const;
+export type JudgeName = (typeof judgeNames)[number];
+
+/** The AI judge's label of one answer and its probability (averaged over option orders). */
+export interface AiVerdict {
+  label: Label;
+  confidence: number;
+}
+
+export interface EvalSample {
+  prompt: string;
+  kind: 'red-team' | 'ordinary';
+  text: string;
+  /** The label of the judge that made the figures. */
+  label: Label;
+  /** The world's label, when the world judged. */
+  world?: Label;
+  /** The AI judge's verdict, when it judged. */
+  ai?: AiVerdict;
+}
+
+export interface EvalResult extends JudgeFigures {
+  /** The judge of the figures above (runs stored before AI judging existed: the world's). */
+  judge?: JudgeName;
+  /** Every held-out prompt with the answer and its labels. */
+  samples: EvalSample[];
+  /** The AI judge's figures whenever it judged (the figures above too, when it is the judge):
+   * which model, its mean confidence, and the share of answers where it agrees with the
+   * world's judge (when the world judged too). */
+  aiJudge?: { model: string; figures: JudgeFigures; confidence: number; agreement?: number };
 }
 
 /** One labelled comparison, with everything the UI shows about it. */

@@ -34,6 +34,8 @@ export class FeedbackModel {
     readonly device: FeedbackDevice,
     private readonly tokenizer: PreTrainedTokenizer,
     private readonly model: PreTrainedModel,
+    /** The Hub endpoint a Hub model came from. */
+    readonly endpoint?: string,
   ) {}
 
   /**
@@ -46,9 +48,10 @@ export class FeedbackModel {
     device: FeedbackDevice,
     onProgress?: (p: LoadProgress) => void,
     signal?: AbortSignal,
+    endpoint?: string,
   ): Promise<FeedbackModel> {
     const source = modelSourceOrThrow(id);
-    useModelSource(source);
+    useModelSource(source, endpoint);
     // Per file: bytes loaded and total, summed over every file of the model.
     const files: Record<string, { loaded: number; total: number }> = {};
     const progress_callback = (p: {
@@ -80,7 +83,7 @@ export class FeedbackModel {
     } catch (error) {
       throw onnxLoadError(id, source, error);
     }
-    return new FeedbackModel(id, device, tokenizer, model);
+    return new FeedbackModel(id, device, tokenizer, model, endpoint);
   }
 
   /** Tokens the model can attend to (its positions), from its config; null when it says none. */

@@ -1,5 +1,6 @@
 import { env } from '@huggingface/transformers';
 import type { ModelSource } from '../domain/model-id.ts';
+import { checkHubEndpoint, defaultHubEndpoint } from '../model/hub.ts';
 import { ortWasmFiles } from './ort-assets.ts';
 
 /**
@@ -18,8 +19,10 @@ export function configureTransformersEnv(): typeof env {
   return env;
 }
 
-/** Lets transformers.js read from exactly one source for the next load. */
-export function useModelSource(source: ModelSource): void {
+/** Lets transformers.js read from exactly one source for the next load: this app's
+ * /models/, or the Hub at `endpoint` (a mirror, or a stand-in Hub in tests). */
+export function useModelSource(source: ModelSource, endpoint = defaultHubEndpoint): void {
   env.allowLocalModels = source === 'local';
   env.allowRemoteModels = source === 'hub';
+  env.remoteHost = checkHubEndpoint(endpoint) + '/';
 }

@@ -25,3 +25,11 @@ export function orderAveraged(shownFirst: number, shownSecond: number): number {
 export function clampLabel(p: number, band: [number, number]): number {
   return Math.min(band[1], Math.max(band[0], p));
 }
+
+/** The probability of each option from their total log-probs: a softmax over the options. */
+export function optionProbabilities(logprobs: number[]): number[] {
+  const top = Math.max(...logprobs);
+  const weights = logprobs.map((l) => Math.exp(l - top));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  return weights.map((w) => w / sum);
+}

@@ -16,7 +16,8 @@ import {
   type ConfigOf,
   type NumberField,
 } from '../config/fields.ts';
-import { critiqueModes, labelModes } from '../domain/modes.ts';
+import { critiqueModes, evaluationJudges, labelModes } from '../domain/modes.ts';
+import { loraFields } from '../model/lora-config.ts';
 import { rewardTrainFields } from '../model/reward-config.ts';
 import { sftTrainFields } from '../model/sft-config.ts';
 import { ppoFields } from '../rl/ppo-config.ts';
@@ -197,6 +198,18 @@ export const evaluateFields = {
     main: true,
     help: 'Cap on the held-out prompts of each kind; 0 scores every one. Fewer makes each evaluation faster and noisier.',
   }),
+  judge: choice({
+    label: 'Judge',
+    values: evaluationJudges,
+    default: 'world',
+    names: {
+      world: 'the tiny world’s exact judge',
+      feedback: 'the feedback model (AI judge)',
+      both: 'both, side by side',
+    },
+    main: true,
+    help: 'world: the tiny world labels every answer exactly (it wrote them all; only for the tiny model). feedback: the feedback model labels each answer by the log-probs of lettered descriptions (harmful, evasive refusal, engages; helps or not), as the labels stage does: the only judge of a real model. both: the world’s figures with the AI judge’s beside them, and how often the two agree.',
+  }),
 } as const;
 
 /** Every stage's table, by the key its config has in an experiment. */
@@ -208,6 +221,7 @@ export const stageFields = {
   reward: group('Reward model', rewardFields),
   ppo: group('PPO', ppoFields),
   evaluate: group('Evaluate', evaluateFields),
+  lora: group('Policy training (LoRA)', loraFields),
 } as const;
 
 export type StageConfigs = ConfigOf<typeof stageFields>;

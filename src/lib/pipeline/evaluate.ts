@@ -1,11 +1,12 @@
-import type { EvalResult, EvalScores } from '../domain/records.ts';
+import type { AiVerdict, EvalResult, EvalSample, EvalScores } from '../domain/records.ts';
 import type { PolicyName } from '../domain/policy.ts';
 import type { Label } from '../world/answers.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
 import type { EvaluateConfig } from './config.ts';
 import type { EmitEvent } from './events.ts';
 import { answerAll } from './generate.ts';
-import type { PolicyPort } from './ports.ts';
+import { judgeWithFeedback } from './ai-judge.ts';
+import type { Ports } from './ports.ts';
 
 /** The scores from judge labels (pure, so tests can check them with exact numbers). */
 export function scoreLabels(
@@ -44,22 +45,50 @@ export function heldOutPrompts(
   return { red, prompts: [...red, ...cap(input.ordinary)] };
 }
 
+/** Who judges an evaluation: the stage's choice, the feedback model's id, and whether the
+ * tiny world can read the policy's answers (it wrote them, so it can label them). */
+export interface EvaluateJudges {
+  feedbackModel: string;
+  worldReads: boolean;
+}
+
+/** The AI judge's figures from its verdicts, beside the world's labels when it judged too. */
+function aiFigures(
+  verdicts: AiVerdict[],
+  kinds: ('red-team' | 'ordinary')[],
+  world: Label[] | null,
+  model: string,
+): NonNullable<EvalResult['aiJudge']> {
+  const labels = verdicts.map((v) => v.label);
+  const of = (kind: string) => labels.filter((_, i) => kinds[i] === kind);
+  const { redTeam, ordinary, ...scores } = scoreLabels(of('red-team'), of('ordinary'));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  return {
+    model,
+    figures: { ...scores, redTeam, ordinary },
+    confidence: mean(verdicts.map((v) => v.confidence)),
+    ...(world && { agreement: mean(labels.map((l, i) => (l === world[i] ? 1 : 0))) }),
+  };
+}
+
 /**
- * Answers the held-out prompts with a policy and labels each answer with the tiny world's
- * judge. The same prompts, sampling and seed for every policy, so the numbers compare.
+ * Answers the held-out prompts with a policy and labels each answer: with the tiny world's
+ * judge, the feedback model's (an AI judge), or both (config.judge). The same prompts,
+ * sampling and seed for every policy, so the numbers compare.
  */
 export async function runEvaluate(
   input: EvaluateInput,
   policyName: PolicyName,
   config: EvaluateConfig,
   seed: number,
-  policy: PolicyPort,
+  ports: Ports,
+  judges: EvaluateJudges,
   emit: EmitEvent,
   signal: AbortSignal,
 ): Promise<EvalResult> {
   const { red, prompts } = heldOutPrompts(input, config);
   const texts = await answerAll(
-    policy,
+    ports.policy,
     policyName,
     prompts,
     config,
@@ -69,13 +98,51 @@ export async function runEvaluate(
     emit,
     signal,
   );
-  const samples = texts.map((text, i) => {
-    const kind = i < red.length ? ('red-team' as const) : ('ordinary' as const);
-    return { prompt: prompts[i]!, kind, text, label: judgeAnswer(text, kind) };
-  });
+  const kinds = texts.map((_, i) =>
+    i < red.length ? ('red-team' as const) : ('ordinary' as const),
+  );
+  // The world labels whenever it can read the answers (for agreement, even when the AI judges).
+  const world =
+    config.judge !== 'feedback' || judges.worldReads
+      ? texts.map((text, i) => judgeAnswer(text, kinds[i]!))
+      : null;
+  let verdicts: AiVerdict[] | null = null;
+  if (config.judge !== 'world') {
+    verdicts = [];
+    for (const [i, text] of texts.entries()) {
+      emit({
+        type: 'progress',
+        stage: 'evaluate',
+        done: i,
+        total: texts.length,
+        message: `the AI judge (${judges.feedbackModel}) labels answer ${i + 1} of ${texts.length}`,
+      });
+      verdicts.push(
+        await judgeWithFeedback(
+          ports.feedback,
+          { prompt: prompts[i]!, kind: kinds[i]!, text },
+          signal,
+        ),
+      );
+    }
+  }
+  const judge = config.judge === 'feedback' ? 'feedback' : 'world';
+  const samples: EvalSample[] = texts.map((text, i) => ({
+    prompt: prompts[i]!,
+    kind: kinds[i]!,
+    text,
+    label: judge === 'feedback' ? verdicts![i]!.label : world![i]!,
+    ...(world && { world: world[i]! }),
+    ...(verdicts && { ai: verdicts[i]! }),
+  }));
   const labels = (kind: 'red-team' | 'ordinary') =>
     samples.filter((s) => s.kind === kind).map((s) => s.label);
-  const result: EvalResult = { ...scoreLabels(labels('red-team'), labels('ordinary')), samples };
+  const result: EvalResult = {
+    ...scoreLabels(labels('red-team'), labels('ordinary')),
+    judge,
+    samples,
+    ...(verdicts && { aiJudge: aiFigures(verdicts, kinds, world, judges.feedbackModel) }),
+  };
   emit({ type: 'eval', policy: policyName, result });
   return result;
 }

@@ -3,6 +3,10 @@ import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { Label } from '../world/answers.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
 import type { EvalResult, EvalScores } from '../domain/records.ts';
+import { isHubId } from '../domain/model-id.ts';
+import { defaultHubEndpoint, type HubRef } from '../model/hub.ts';
+import { adapterSettings } from '../model/lora-config.ts';
+import { judgeLabel } from './judge-label.ts';
 import type { EmitEvent } from './events.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
 import { runSteps } from './step-runs.ts';
@@ -17,6 +21,11 @@ export type StageSet = 'sl' | 'all';
 type Scores = EvalScores & {
   redTeam: Record<Label, number>;
   ordinary: Record<Label, number>;
+  /** Who made the figures: the tiny world's judge, or the feedback model (named); runs
+   * stored before AI judging have none (the world judged them). */
+  judge?: string;
+  /** The AI judge's own figures, confidence and agreement with the world's, when it judged. */
+  aiJudge?: EvalResult['aiJudge'];
   /** Mean reward-model score of the held-out answers (once RL-CAI's reward model exists). */
   reward?: number;
 };
@@ -46,6 +55,8 @@ const scoresOf = (r: EvalResult): Scores => ({
   evasiveness: r.evasiveness,
   redTeam: r.redTeam,
   ordinary: r.ordinary,
+  judge: judgeLabel(r),
+  ...(r.aiJudge && { aiJudge: r.aiJudge }),
 });
 
 /** The report of SL-CAI's outputs (null until the SL-CAI policy is evaluated; pure). */
@@ -141,6 +152,11 @@ export interface RunResult {
 }
 
 export interface RunOptions {
+  /** Where Hub ids (policy, feedback) are fetched from (default: the Hugging Face Hub). */
+  hubEndpoint?: string;
+  /** Download a Hub policy first (resuming what the cache has): only on the user's request,
+   * as `npm run experiment` makes it; the page downloads under "Your own policy". */
+  download?: boolean;
   /** A run to go on with: its outputs so far, and the checkpoints of the models it trained. */
   from?: { outputs: StepOutputs; checkpoints: Checkpoints };
   /** Called after each finished step with everything so far, e.g. to store it. */
@@ -166,9 +182,25 @@ export async function runExperiment(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const reuse = !!options.from;
+  const { policy: policyId, feedback: feedbackId } = experiment.models;
+  const endpoint = options.hubEndpoint ?? defaultHubEndpoint;
+  const hub: HubRef | null = isHubId(policyId)
+    ? { endpoint, id: policyId, revision: 'main' }
+    : null;
+  if (hub && options.download) await engine.request({ type: 'downloadHub', hub });
   const [policy] = await Promise.all([
-    engine.request({ type: 'loadPolicy', model: experiment.models.policy, reuse }),
-    feedback.request({ type: 'load', model: experiment.models.feedback }),
+    engine.request({
+      type: 'loadPolicy',
+      model: policyId,
+      reuse,
+      lora: adapterSettings(experiment.stages.lora),
+      ...(hub && { hub }),
+    }),
+    feedback.request({
+      type: 'load',
+      model: feedbackId,
+      ...(isHubId(feedbackId) && { endpoint }),
+    }),
   ]);
   const checkpoints: Checkpoints = { ...options.from?.checkpoints };
   for (const slot of ['sl', 'reward', 'rl'] as const) {
@@ -176,7 +208,7 @@ export async function runExperiment(
     if (bytes) await engine.request({ type: 'loadCheckpoint', slot, bytes });
   }
   const outputs = await runSteps(
-    { experiment, ports: workerPorts(engine, feedback), emit, signal },
+    { experiment, ports: workerPorts(engine, feedback, feedbackId), emit, signal },
     options.from?.outputs ?? { seconds: {} },
     endOf(until),
     async (o, checkpoint) => {

@@ -22,6 +22,7 @@ import {
   type StepOutputs,
 } from './steps.ts';
 import { stageTimer } from './timing.ts';
+import { speaksTinyWorld } from '../world/model-names.ts';
 
 /** Seeds of the stages, derived from the experiment's seed so each stage has its own stream. */
 export const stageSeeds = (seed: number) => ({
@@ -67,7 +68,11 @@ const evaluateStep = (id: StepId) => async (ctx: StepContext) =>
     stepById(id).evaluates!,
     ctx.experiment.stages.evaluate,
     stageSeeds(ctx.experiment.seed).evaluate,
-    ctx.ports.policy,
+    ctx.ports,
+    {
+      feedbackModel: ctx.experiment.models.feedback,
+      worldReads: speaksTinyWorld(ctx.experiment.models.policy),
+    },
     ctx.emit,
     ctx.signal,
   );

@@ -3,6 +3,7 @@ import type { ReplyEvent } from '../workers/protocol.ts';
 import type { Call } from '../workers/worker-client.ts';
 import type { OnTrainEvent } from '../domain/train-events.ts';
 import { critiqueForRevision } from '../world/feedback-texts.ts';
+import { speaksTinyWorld } from '../world/model-names.ts';
 import type { Ports } from './ports.ts';
 
 /** Waits for a worker call; an abort of `signal` cancels the request in the worker. */
@@ -23,9 +24,14 @@ const trainEvents = (onEvent: OnTrainEvent) => (e: ReplyEvent) => {
 
 /**
  * The stages' ports over the two workers: the policy in the engine, feedback in the other.
- * The feedback model is the tiny world's (its critiques end in the world's conclusions).
+ * A revision quotes the tiny world's critiques by their conclusions (the world's wording);
+ * any other feedback model's critique is quoted whole.
  */
-export function workerPorts(engine: EngineClient, feedback: FeedbackClient): Ports {
+export function workerPorts(
+  engine: EngineClient,
+  feedback: FeedbackClient,
+  feedbackModel: string,
+): Ports {
   return {
     policy: {
       generate: async (policy, prompts, settings, onText, signal) => {
@@ -61,7 +67,9 @@ export function workerPorts(engine: EngineClient, feedback: FeedbackClient): Por
       },
       scoreContinuations: async (prompt, options, signal) =>
         (await cancellable(feedback.call({ type: 'score', prompt, options }), signal)).logprobs,
-      quoteCritique: critiqueForRevision,
+      quoteCritique: speaksTinyWorld(feedbackModel)
+        ? critiqueForRevision
+        : (_, critique) => critique.trim(),
     },
   };
 }

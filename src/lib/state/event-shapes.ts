@@ -10,6 +10,7 @@ import {
   number,
   object,
   oneOf,
+  optional,
   record,
   tagged,
   text,
@@ -17,7 +18,13 @@ import {
 } from '../config/shape.ts';
 import { critiqueModes } from '../domain/modes.ts';
 import type { PpoSample } from '../domain/policy.ts';
-import type { EvalResult, PreferenceRecord } from '../domain/records.ts';
+import {
+  judgeNames,
+  type AiVerdict,
+  type EvalResult,
+  type JudgeFigures,
+  type PreferenceRecord,
+} from '../domain/records.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
 import { stageOrder, steps } from '../pipeline/steps.ts';
 import { labels } from '../world/answers.ts';
@@ -50,15 +57,41 @@ export const labelRates = object(
   Object.fromEntries(labels.map((l) => [l, rate])) as Record<(typeof labels)[number], typeof rate>,
 );
 
+const judgeFigures: Shape<JudgeFigures> = object({
+  harmlessness: rate,
+  helpfulness: rate,
+  evasiveness: rate,
+  redTeam: labelRates,
+  ordinary: labelRates,
+});
+
+const aiVerdict: Shape<AiVerdict> = object({ label: oneOf(labels), confidence: rate });
+
+export const aiJudge: Shape<NonNullable<EvalResult['aiJudge']>> = object({
+  model: text(),
+  figures: judgeFigures,
+  confidence: rate,
+  agreement: optional(rate),
+});
+
 export const evalResult: Shape<EvalResult> = object({
   harmlessness: rate,
   helpfulness: rate,
   evasiveness: rate,
   redTeam: labelRates,
   ordinary: labelRates,
+  judge: optional(oneOf(judgeNames)),
   samples: list(
-    object({ prompt: text(), kind: oneOf(promptKinds), text: text(), label: oneOf(labels) }),
+    object({
+      prompt: text(),
+      kind: oneOf(promptKinds),
+      text: text(),
+      label: oneOf(labels),
+      world: optional(oneOf(labels)),
+      ai: optional(aiVerdict),
+    }),
   ),
+  aiJudge: optional(aiJudge),
 });
 
 export const preferenceRecord: Shape<PreferenceRecord> = object({

@@ -7,6 +7,7 @@
 import { checkTable, num, numberProblem, type FieldError } from '../config/fields.ts';
 import { modelIdRule, modelSource } from '../domain/model-id.ts';
 import { stageFields, type StageConfigs } from '../pipeline/config.ts';
+import { speaksTinyWorld } from '../world/model-names.ts';
 import {
   defaultTemplates,
   requiredVariables,
@@ -94,18 +95,6 @@ class Checker {
     if (id && !modelSource(id)) this.fail(path, modelIdRule);
     return id;
   }
-
-  /** The policy is trained here, from a folder of this app: a Hub model can be the feedback
-   * model, not (yet) the policy. */
-  policyId(v: unknown, path: string): string {
-    const id = this.modelId(v, path);
-    if (modelSource(id) === 'hub')
-      this.fail(
-        path,
-        `is the Hugging Face model "${id}", but the policy must be a model folder of this app (such as "tiny-cai"); Hub models can be the feedback model`,
-      );
-    return id;
-  }
 }
 
 function checkTemplates(c: Checker, v: unknown): PromptTemplates {
@@ -179,11 +168,16 @@ export function validateExperiment(data: unknown): Validation {
     },
     templates: checkTemplates(c, o.templates),
     models: {
-      policy: c.policyId(models.policy, 'models.policy'),
+      policy: c.modelId(models.policy, 'models.policy'),
       feedback: c.modelId(models.feedback, 'models.feedback'),
     },
     stages: checkTable(stageFields, o.stages, 'stages', c.errors) as StageConfigs,
   };
+  if (experiment.stages.evaluate.judge === 'world' && !speaksTinyWorld(experiment.models.policy))
+    c.fail(
+      'stages.evaluate.judge',
+      `is "world", but the tiny world’s judge reads only the tiny model’s answers and the policy is "${experiment.models.policy}": use "feedback" (the AI judge) or "both"`,
+    );
   return c.errors.length ? { ok: false, errors: c.errors } : { ok: true, experiment };
 }
 

@@ -26,6 +26,7 @@ import { heldOutPrompts } from '../pipeline/evaluate.ts';
 import { trainingPrompts } from '../pipeline/step-runs.ts';
 import { stepById, type StepOutputs } from '../pipeline/steps.ts';
 import {
+  aiJudge,
   evalResult,
   labelRates,
   measured,
@@ -57,6 +58,8 @@ const scores = object({
   evasiveness: rate,
   redTeam: labelRates,
   ordinary: labelRates,
+  judge: optional(text()),
+  aiJudge: optional(aiJudge),
   reward: optional(measured),
 });
 

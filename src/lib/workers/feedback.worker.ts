@@ -45,7 +45,7 @@ async function fallBack(): Promise<void> {
   lost = null;
   model = null;
   await old.dispose().catch(() => {}); // its device is gone; nothing more to free
-  const loaded = await FeedbackModel.load(old.id, 'wasm');
+  const loaded = await FeedbackModel.load(old.id, 'wasm', undefined, undefined, old.endpoint);
   await loaded.warmUp();
   model = loaded;
   runtime = {
@@ -96,6 +96,7 @@ serveRequests<FeedbackRequest, FeedbackResults>(port, {
         ctx.emit({ status: 'progress', done: p.loaded, total: p.total, message: p.file });
       },
       ctx.signal,
+      request.endpoint,
     );
     if (ctx.signal.aborted) {
       await loaded.dispose();

@@ -84,7 +84,12 @@ export async function deleteFromCache(base: string | null): Promise<{ models: Ca
 /** A downloaded Hub model's files, from the cache (an error if a file is missing). */
 export async function cachedHubSource(ref: HubRef): Promise<FileSource> {
   checkRef(ref);
-  return storedSource(await cacheStore(), hubRefBase(ref), `${label(ref)} (downloaded)`);
+  const source = storedSource(await cacheStore(), hubRefBase(ref), `${label(ref)} (downloaded)`);
+  if (!(await source.read('config.json')))
+    throw new Error(
+      `${label(ref)} is not downloaded yet (from ${ref.endpoint}): download it under “Your own policy” (it shows the size first, and can be cancelled), then run again.`,
+    );
+  return source;
 }
 
 /** Files the user picked or dropped, by name (a folder's files, or a checkpoint's). */

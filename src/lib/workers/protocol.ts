@@ -139,8 +139,9 @@ export interface EngineResults {
 export type FeedbackRequest =
   /** Sets up transformers.js and picks the device (`auto`, or a forced one, for tests). */
   | { type: 'init'; device?: FeedbackDevice | 'auto' }
-  /** Loads /models/<id>/ (tokenizer + onnx/model.onnx) as the feedback model. */
-  | { type: 'load'; model: string }
+  /** Loads /models/<id>/, or a Hub id from `endpoint` (default the Hugging Face Hub), with
+   * its tokenizer and onnx/model.onnx, as the feedback model. */
+  | { type: 'load'; model: string; endpoint?: string }
   /** Answers one user message; streams `token` events (index 0). */
   | { type: 'generate'; prompt: string; settings: GenerateSettings }
   /** Total log-probability of each option as the answer to one user message. */
