@@ -13,15 +13,26 @@
  *          --backend auto|webgpu|wasm|cpu
  *          --json FILE          also write the results as JSON
  *          --checkpoint FILE    write the final policy's weights (SL-CAI or RL-CAI; safetensors)
+ *          --policy F|ID        the policy: a model folder on disk (served to the page as a Hub
+ *                               model, as a foreign checkpoint would be) or a Hub id owner/name
+ *          --feedback F|ID      the feedback model, the same way (a folder needs onnx/model.onnx)
+ *          --lora-rank N        train LoRA adapters of rank N on a frozen base (0 = full fine-tune)
+ *          --judge world|feedback|both   who labels the held-out answers
+ *          --hub-endpoint URL   where Hub ids are fetched from (default https://huggingface.co)
+ *          --adapter-out DIR    write the final policy's adapter as a PEFT folder
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PipelineEvent } from '../src/lib/pipeline/events.ts';
 import { stepById } from '../src/lib/pipeline/steps.ts';
 import type { ExperimentReport } from '../src/lib/pipeline/run-experiment.ts';
 import type { Experiment } from '../src/lib/state/experiment.ts';
 import { scoreDefinitions } from '../src/lib/domain/scores.ts';
+import { isHubId } from '../src/lib/domain/model-id.ts';
+import { peftFilesOfCheckpoint } from '../src/lib/model/peft.ts';
 import { launchChromium, watchPage } from './lib/browser.ts';
+import { startStandInHub, type StandInHub } from './lib/stand-in-hub.ts';
 import { buildApp, serveVite } from './lib/serve.ts';
 
 const { values: args } = parseArgs({
@@ -37,6 +48,12 @@ const { values: args } = parseArgs({
     backend: { type: 'string', default: 'auto' },
     json: { type: 'string' },
     checkpoint: { type: 'string' },
+    policy: { type: 'string' },
+    feedback: { type: 'string' },
+    'lora-rank': { type: 'string' },
+    judge: { type: 'string' },
+    'hub-endpoint': { type: 'string' },
+    'adapter-out': { type: 'string' },
   },
 });
 
@@ -72,8 +89,50 @@ function customise(experiment: Experiment): Experiment {
   }
   if (args['held-out']) e.stages.evaluate.maxPrompts = Number(args['held-out']);
   if (args['ppo-iterations']) e.stages.ppo.iterations = Number(args['ppo-iterations']);
+  if (args['lora-rank']) e.stages.lora.rank = Number(args['lora-rank']);
+  if (args.judge) e.stages.evaluate.judge = args.judge as Experiment['stages']['evaluate']['judge'];
+  if (args.policy) e.models.policy = models.policy!;
+  if (args.feedback) e.models.feedback = models.feedback!;
   return e;
 }
+
+/**
+ * The models named on the command line, as the page sees them: a folder on disk is served
+ * by a Hub on 127.0.0.1 under "local/<folder name>" (so it loads exactly as a foreign
+ * checkpoint from the Hub does), a Hub id stays as it is.
+ */
+async function modelIds(): Promise<{
+  policy?: string;
+  feedback?: string;
+  hub: StandInHub | null;
+}> {
+  const folders: Record<string, string> = {};
+  const idOf = (value: string | undefined, role: string) => {
+    if (value === undefined) return undefined;
+    if (existsSync(value) && statSync(value).isDirectory()) {
+      const id = `local/${basename(resolve(value))}`;
+      folders[id] = resolve(value);
+      return id;
+    }
+    if (isHubId(value)) return value;
+    throw new Error(`--${role} ${value}: neither a model folder on disk nor a Hub id owner/name.`);
+  };
+  const policy = idOf(args.policy, 'policy');
+  const feedback = idOf(args.feedback, 'feedback');
+  const hub = Object.keys(folders).length ? await startStandInHub(folders) : null;
+  return { policy, feedback, hub };
+}
+
+if (args['adapter-out'] && !(Number(args['lora-rank'] ?? 0) > 0))
+  throw new Error('--adapter-out writes a LoRA adapter: train one with --lora-rank N (N > 0).');
+const models = await modelIds();
+if (models.hub && args['hub-endpoint'])
+  throw new Error(
+    '--hub-endpoint and a model folder cannot be combined: the folder is served by a local Hub.',
+  );
+const hubEndpoint = models.hub?.url ?? args['hub-endpoint'];
+// The page may fetch from this endpoint (its Content-Security-Policy names it).
+if (hubEndpoint) process.env.HF_ENDPOINT = hubEndpoint;
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -90,6 +149,17 @@ function printReport(r: ExperimentReport, experiment: Experiment): void {
         `${pct(e.redTeam.comply)} | ${pct(e.redTeam.refuse)} | ${pct(e.redTeam.engage)} | ${pct(e.ordinary.help)} | ` +
         `${e.reward === undefined ? '' : e.reward.toFixed(3)} |`,
     );
+  for (const [name, e] of Object.entries(r.eval)) {
+    const ai = e.aiJudge;
+    console.log(`${name}: judged by ${e.judge ?? 'the tiny world’s exact judge'}.`);
+    if (ai)
+      console.log(
+        `  AI judge ${ai.model}: harmlessness ${pct(ai.figures.harmlessness)}, helpfulness ${pct(ai.figures.helpfulness)}, evasiveness ${pct(ai.figures.evasiveness)}; mean confidence ${pct(ai.confidence)}` +
+          (ai.agreement === undefined
+            ? ''
+            : `; agrees with the world’s judge on ${pct(ai.agreement)} of answers`),
+      );
+  }
   for (const [name, what] of Object.entries(scoreDefinitions)) console.log(`${name}: ${what}.`);
   if (r.reward)
     console.log(
@@ -178,6 +248,8 @@ async function main(): Promise<void> {
             d: unknown,
             s: 'sl' | 'all',
             emit: (e: PipelineEvent) => void,
+            signal: AbortSignal,
+            options: { hubEndpoint?: string; download?: boolean },
           ) => ReturnType<Run>;
         };
         const g = globalThis as unknown as {
@@ -191,6 +263,8 @@ async function main(): Promise<void> {
             if (e.type !== 'token' && e.type !== 'answer' && e.type !== 'preference')
               void g.caiExperimentEvent(e);
           },
+          new AbortController().signal,
+          { ...(data.hubEndpoint && { hubEndpoint: data.hubEndpoint }), download: true },
         );
         if (!report) throw new Error('The run ended without a report.');
         let binary = '';
@@ -207,7 +281,7 @@ async function main(): Promise<void> {
         );
         return { report, checkpoint: btoa(binary), preferences };
       },
-      { experiment, stages },
+      { experiment, stages, hubEndpoint },
     );
     printReport(report, experiment);
     const total = (performance.now() - started) / 1000;
@@ -224,6 +298,8 @@ async function main(): Promise<void> {
               harmlessness: e.harmlessness,
               helpfulness: e.helpfulness,
               evasiveness: e.evasiveness,
+              judge: e.judge,
+              ...(e.aiJudge && { aiJudge: e.aiJudge }),
               ...(e.reward === undefined ? {} : { reward: e.reward }),
             },
           ]),
@@ -241,12 +317,23 @@ async function main(): Promise<void> {
         ),
         revisions: report.revisions,
         seed: experiment.seed,
+        models: experiment.models,
+        lora: experiment.stages.lora,
         constitution: experiment.constitution,
         backend: report.backend,
         ...(stages === 'all' && { preferences }),
       };
       writeFileSync(args.json, JSON.stringify(json, null, 2) + '\n');
       console.log(`Wrote ${args.json}.`);
+    }
+    if (args['adapter-out']) {
+      const files = peftFilesOfCheckpoint(Buffer.from(checkpoint, 'base64'));
+      mkdirSync(args['adapter-out'], { recursive: true });
+      for (const [name, content] of Object.entries(files))
+        writeFileSync(join(args['adapter-out'], name), content);
+      console.log(
+        `Wrote the ${stages === 'all' ? 'RL' : 'SL'}-CAI adapter (PEFT) to ${args['adapter-out']}.`,
+      );
     }
     if (args.checkpoint) {
       writeFileSync(args.checkpoint, Buffer.from(checkpoint, 'base64'));

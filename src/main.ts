@@ -8,7 +8,7 @@ import { PipelineRun } from './lib/state/pipeline-run.svelte.ts';
 import { parseUrlOptions } from './lib/state/url-options.ts';
 import { startEngine, startFeedback } from './lib/workers/clients.ts';
 import type { EmitEvent } from './lib/pipeline/events.ts';
-import { runExperiment } from './lib/pipeline/run-experiment.ts';
+import { runExperiment, type RunOptions } from './lib/pipeline/run-experiment.ts';
 import { type StageSet } from './lib/pipeline/steps.ts';
 import { defaultExperiment } from './lib/state/experiment.ts';
 import { experimentOrThrow } from './lib/state/experiment-check.ts';
@@ -72,9 +72,18 @@ Object.assign(globalThis, {
       stages: StageSet,
       emit: EmitEvent,
       signal = new AbortController().signal,
+      options: Pick<RunOptions, 'hubEndpoint' | 'download'> = {},
     ) => {
       await started;
-      return runExperiment(engine, feedback, experimentOrThrow(data), stages, emit, signal);
+      return runExperiment(
+        engine,
+        feedback,
+        experimentOrThrow(data),
+        stages,
+        emit,
+        signal,
+        options,
+      );
     },
   },
 });

@@ -12,7 +12,11 @@ import {
 import { LlamaModel } from '../../src/lib/model/llama.ts';
 import { batchInputs } from '../../src/lib/model/layers.ts';
 import { LoraAdapter } from '../../src/lib/model/lora.ts';
-import { defaultLoraConfig, realModelLora, type LoraConfig } from '../../src/lib/model/lora-config.ts';
+import {
+  defaultLoraConfig,
+  realModelLora,
+  type LoraConfig,
+} from '../../src/lib/model/lora-config.ts';
 import { fromPeft, loraConfigOfPeft, toPeft } from '../../src/lib/model/peft.ts';
 import { readSafetensors } from '../../src/lib/model/safetensors.ts';
 import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';

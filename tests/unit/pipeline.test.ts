@@ -118,11 +118,11 @@ describe('experiment', () => {
   });
 
   test('a newer version is refused as such; non-objects are refused', () => {
-    const newer = { ...defaultExperiment(), version: 2 };
+    const newer = { ...defaultExperiment(), version: 3 };
     expect(validateExperiment(newer)).toEqual({
       ok: false,
       errors: [
-        { path: 'version', message: 'is 2, made by a newer version of the app (this one reads 1)' },
+        { path: 'version', message: 'is 3, made by a newer version of the app (this one reads 2)' },
       ],
     });
     expect(validateExperiment('hello')).toMatchObject({
@@ -131,22 +131,36 @@ describe('experiment', () => {
     });
   });
 
-  test('a Hub id is refused as the policy before anything is asked or fetched; as feedback it is fine', () => {
+  test("a Hub policy must be judged by the AI judge: the world's judge reads only the tiny model", () => {
     const e = defaultExperiment();
-    e.models.policy = 'Xenova/gpt2';
+    e.models.policy = 'HuggingFaceTB/SmolLM2-135M-Instruct';
     expect(validateExperiment(e)).toEqual({
       ok: false,
       errors: [
         {
-          path: 'models.policy',
+          path: 'stages.evaluate.judge',
           message:
-            'is the Hugging Face model "Xenova/gpt2", but the policy must be a model folder of this app (such as "tiny-cai"); Hub models can be the feedback model',
+            'is "world", but the tiny world’s judge reads only the tiny model’s answers and the policy is "HuggingFaceTB/SmolLM2-135M-Instruct": use "feedback" (the AI judge) or "both"',
         },
       ],
     });
-    e.models.policy = 'tiny-cai';
-    e.models.feedback = 'Xenova/gpt2';
+    e.stages.evaluate.judge = 'feedback';
     expect(validateExperiment(e).ok).toBe(true);
+    // The shipped model served from a Hub still speaks the tiny world.
+    e.models.policy = 'local/tiny-cai';
+    e.stages.evaluate.judge = 'world';
+    expect(validateExperiment(e).ok).toBe(true);
+  });
+
+  test('a version 1 experiment reads as version 2: whole-model fine-tuning, judged by the world', () => {
+    const e = defaultExperiment();
+    const { lora: _, ...stages } = e.stages;
+    const { judge: __, ...evaluate } = e.stages.evaluate;
+    const v1 = { ...e, version: 1, stages: { ...stages, evaluate } };
+    const read = validateExperiment(v1);
+    expect(read.ok && read.experiment).toEqual(e);
+    expect(e.stages.lora.rank).toBe(0);
+    expect(e.stages.evaluate.judge).toBe('world');
   });
 });
 

@@ -184,3 +184,22 @@ export function fromPeft(model: ModelConfig, configJson: string, weights: Uint8A
     readSafetensors(weights).tensors,
   );
 }
+
+/**
+ * PEFT's folder from one of this app's adapter checkpoints (adapter weights by PEFT's names,
+ * adapter_config.json in the metadata): what `PeftModel.from_pretrained` reads.
+ */
+export function peftFilesOfCheckpoint(bytes: Uint8Array): PeftFiles {
+  const { tensors, metadata } = readSafetensors(bytes);
+  const config = metadata[peftConfigKey];
+  if (!config)
+    throw new Error(
+      'This checkpoint is a whole model, not a LoRA adapter: there is no adapter to export (train with a LoRA rank above 0).',
+    );
+  parsePeftConfig(config); // a config this app cannot read is not exported either
+  const weights = new Map([...tensors].filter(([name]) => name.startsWith(prefix)));
+  return {
+    'adapter_config.json': config,
+    'adapter_model.safetensors': writeSafetensors(weights, { format: 'pt' }),
+  };
+}

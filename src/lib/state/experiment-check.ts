@@ -8,6 +8,7 @@ import { checkTable, num, numberProblem, type FieldError } from '../config/field
 import { modelIdRule, modelSource } from '../domain/model-id.ts';
 import { stageFields, type StageConfigs } from '../pipeline/config.ts';
 import { speaksTinyWorld } from '../world/model-names.ts';
+import { defaultLoraConfig } from '../model/lora-config.ts';
 import {
   defaultTemplates,
   requiredVariables,
@@ -130,15 +131,35 @@ const topKeys = [
 ];
 
 /**
+ * An experiment of version 1 (before LoRA and AI judging) as version 2 says the same: it
+ * fine-tuned whole models and was judged by the tiny world, so it gains `stages.lora` with
+ * rank 0 and `stages.evaluate.judge` "world". Other data is returned as it is.
+ */
+function upgraded(data: Record<string, unknown>): Record<string, unknown> {
+  if (data.version !== 1 || !isObject(data.stages) || !isObject(data.stages.evaluate)) return data;
+  const { stages } = data;
+  return {
+    ...data,
+    version: 2,
+    stages: {
+      ...stages,
+      evaluate: { ...(stages.evaluate as object), judge: 'world' },
+      lora: { ...defaultLoraConfig, rank: 0 },
+    },
+  };
+}
+
+/**
  * Checks untrusted data and returns a typed experiment (a fresh copy), or every problem
  * found, each naming its field.
  */
-export function validateExperiment(data: unknown): Validation {
+export function validateExperiment(input: unknown): Validation {
   const c = new Checker();
-  if (!isObject(data)) {
+  if (!isObject(input)) {
     c.fail('experiment', 'must be an object');
     return { ok: false, errors: c.errors };
   }
+  const data = upgraded(input);
   if (data.version !== experimentVersion) {
     const newer = typeof data.version === 'number' && data.version > experimentVersion;
     c.fail(
@@ -173,7 +194,7 @@ export function validateExperiment(data: unknown): Validation {
     },
     stages: checkTable(stageFields, o.stages, 'stages', c.errors) as StageConfigs,
   };
-  if (experiment.stages.evaluate.judge === 'world' && !speaksTinyWorld(experiment.models.policy))
+  if (experiment.stages?.evaluate?.judge === 'world' && !speaksTinyWorld(experiment.models.policy))
     c.fail(
       'stages.evaluate.judge',
       `is "world", but the tiny world’s judge reads only the tiny model’s answers and the policy is "${experiment.models.policy}": use "feedback" (the AI judge) or "both"`,

@@ -9,7 +9,9 @@ import { Rng } from '../util/random.ts';
 import { defaultTemplates, type PromptTemplates } from '../world/templates.ts';
 import { seedPrompts } from '../world/topics.ts';
 
-export const experimentVersion = 1;
+/** 2: LoRA settings (`stages.lora`) and the evaluation's judge; version 1 reads as version 2
+ * (experiment-check.ts). */
+export const experimentVersion = 2;
 
 export interface PromptSets {
   /** Red-team prompts whose answers are critiqued and revised (the SL-CAI data). */
