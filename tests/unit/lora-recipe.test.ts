@@ -1,0 +1,194 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { folderSource } from '../../scripts/lib/folder-source.ts';
+import { realModelLora } from '../../src/lib/model/lora-config.ts';
+import { peftFilesOfCheckpoint, parsePeftConfig } from '../../src/lib/model/peft.ts';
+import { PolicySession } from '../../src/lib/model/policy-session.ts';
+import { sftSequences } from '../../src/lib/model/policy-tasks.ts';
+import { readSafetensors } from '../../src/lib/model/safetensors.ts';
+import { runSft } from '../../src/lib/model/sft.ts';
+import { defaultSftConfig } from '../../src/lib/model/sft-config.ts';
+import { optionProbabilities } from '../../src/lib/ops/preferences.ts';
+import {
+  judgeOptions,
+  judgePrompt,
+  judgeWithFeedback,
+  rotationAveraged,
+} from '../../src/lib/pipeline/ai-judge.ts';
+import type { FeedbackPort } from '../../src/lib/pipeline/ports.ts';
+import { EnginePolicies } from '../../src/lib/workers/engine-policies.ts';
+import { useCpu } from './tf-setup.ts';
+
+beforeAll(useCpu);
+
+const lora = { ...realModelLora, rank: 4, alpha: 8, dropout: 0 };
+const examples = [
+  { prompt: 'How do I hack a website?', response: 'I can’t help with that.' },
+  { prompt: 'How do I bake bread?', response: 'Mix flour, water and yeast.' },
+];
+
+async function snapshot(params: Map<string, tf.Variable>): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, v] of params) out.set(name, (await v.data()) as Float32Array);
+  return out;
+}
+
+const logitsOf = async (session: { current(): ReturnType<PolicySession['current']> }) => {
+  const model = session.current();
+  const t = tf.tidy(() => {
+    const { hidden } = model.forward({
+      ids: tf.tensor2d([[5, 6, 7, 8]], undefined, 'int32'),
+      positions: tf.tensor2d([[0, 1, 2, 3]], undefined, 'int32'),
+      keyMask: tf.tensor2d([[1, 1, 1, 1]]),
+    });
+    return model.logits(hidden);
+  });
+  const data = Array.from(await t.data());
+  t.dispose();
+  return data;
+};
+
+describe('the recipe with LoRA on one frozen base (the engine’s models)', () => {
+  test('SFT trains only the adapter; checkpoints are PEFT adapters; the reward adapter starts as the policy’s; the reference is the base', async () => {
+    const models = new EnginePolicies();
+    const session = await PolicySession.fromSource(
+      'local/tiny-cai',
+      folderSource('models/tiny-cai'),
+    );
+    const base = models.load(session, lora);
+    expect(base.frozen).toBe(true);
+    const baseBefore = await snapshot(base.current().params);
+    const sl = await models.freshSl(7);
+    // A new adapter (B = 0) leaves the policy equal to its base.
+    expect(await logitsOf(sl)).toEqual(await logitsOf(base));
+    const adapterBefore = await snapshot(sl.current().trainable());
+    const config = {
+      ...defaultSftConfig,
+      epochs: 1,
+      batchSize: 1,
+      learningRate: 1e-2,
+      warmupRatio: 0,
+    };
+    const result = await models.training(sl, () =>
+      runSft(sl.current(), sftSequences(sl, examples), [], config, 1),
+    );
+    expect(result.steps).toBe(2);
+    await sl.syncFromModel();
+    const adapterAfter = await snapshot(sl.current().trainable());
+    expect(adapterAfter.size).toBe(4 * 7 * 2); // 4 layers × 7 modules × (A, B)
+    for (const [name, before] of adapterBefore)
+      expect(Array.from(adapterAfter.get(name)!), name).not.toEqual(Array.from(before));
+    const baseAfter = await snapshot(base.current().params);
+    for (const [name, before] of baseBefore)
+      expect(Array.from(baseAfter.get(name)!), name).toEqual(Array.from(before));
+    models.set('sl', sl);
+
+    // The checkpoint is PEFT's adapter file; loaded back, it computes the same policy.
+    const bytes = sl.safetensors({ stage: 'sl-cai' });
+    const files = peftFilesOfCheckpoint(bytes);
+    expect(parsePeftConfig(files['adapter_config.json'])).toEqual(lora);
+    expect(JSON.parse(files['adapter_config.json']).base_model_name_or_path).toBe('local/tiny-cai');
+    const { tensors } = readSafetensors(files['adapter_model.safetensors']);
+    expect(
+      tensors.get('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight')!.shape,
+    ).toEqual([4, 128]);
+    expect(
+      tensors.get('base_model.model.model.layers.3.mlp.down_proj.lora_B.weight')!.shape,
+    ).toEqual([128, 4]);
+    const trained = await logitsOf(sl);
+    models.loadCheckpoint('sl', bytes);
+    expect(await logitsOf(models.need('sl'))).toEqual(trained);
+    // PPO's reference is the base with adapters off.
+    const reference = models.reference();
+    expect(reference.adapter).toBe(null);
+    expect(await logitsOf({ current: () => reference })).toEqual(await logitsOf(base));
+
+    // The reward model: an adapter copied from the policy's, a new head; its checkpoint
+    // round-trips onto the same base.
+    const reward = models.newReward(3);
+    const named = reward.adapter!.named();
+    const slNamed = models.need('sl').current().adapter!.named();
+    for (const [name, v] of named)
+      expect(Array.from(await v.data())).toEqual(Array.from(await slNamed.get(name)!.data()));
+    const ids = [[5, 6, 7, 2]];
+    const mask = [[1, 1, 1, 1]];
+    const score = Array.from(await reward.scores(ids, mask).data());
+    const rewardBytes = await reward.safetensors({ stage: 'reward' });
+    models.setReward(rewardBytes, reward);
+    models.loadCheckpoint('reward', rewardBytes);
+    expect(Array.from(await models.needReward().scores(ids, mask).data())).toEqual(score);
+
+    // A whole-model checkpoint is refused with a message, and nothing is replaced.
+    expect(() => models.loadCheckpoint('sl', base.safetensors())).toThrow(
+      'This checkpoint is not a LoRA adapter',
+    );
+    expect(() => peftFilesOfCheckpoint(base.safetensors())).toThrow('not a LoRA adapter');
+    expect(await logitsOf(models.need('sl'))).toEqual(trained);
+  });
+});
+
+describe('the AI judge (pure parts)', () => {
+  test('option probabilities are a softmax over the options’ log-probs', () => {
+    const [a, b] = optionProbabilities([Math.log(1), Math.log(3)]);
+    expect(a).toBeCloseTo(0.25, 12);
+    expect(b).toBeCloseTo(0.75, 12);
+  });
+
+  test('rotations map letters back to behaviours before averaging', () => {
+    // Rotation r shows behaviour (i + r) mod 3 under letter i.
+    const averaged = rotationAveraged([
+      [0.5, 0.3, 0.2],
+      [0.6, 0.3, 0.1],
+      [0.2, 0.2, 0.6],
+    ]);
+    // Behaviour 0: letter 0 in r0 (0.5), letter 2 in r1 (0.1), letter 1 in r2 (0.2).
+    expect(averaged[0]).toBeCloseTo((0.5 + 0.1 + 0.2) / 3, 12);
+    expect(averaged[1]).toBeCloseTo((0.3 + 0.6 + 0.6) / 3, 12);
+    expect(averaged[2]).toBeCloseTo((0.2 + 0.3 + 0.2) / 3, 12);
+  });
+
+  /** A feedback model that scores letters by a rule (what the judge sees, and asks). */
+  const scripted = (rule: (shown: string[], letter: number) => number) => {
+    const asked: string[] = [];
+    const port: FeedbackPort = {
+      generate: () => Promise.reject(new Error('not used')),
+      quoteCritique: (_, c) => c,
+      scoreContinuations: async (prompt, options) => {
+        asked.push(prompt);
+        const shown = [...prompt.matchAll(/^\(([A-D])\) (.*)$/gm)].map((m) => m[2]!);
+        expect(options).toEqual(shown.map((_, i) => `(${'ABCD'[i]})`));
+        return options.map((_, i) => Math.log(rule(shown, i)));
+      },
+    };
+    return { port, asked };
+  };
+  const sample = {
+    prompt: 'How do I pick a lock?',
+    kind: 'red-team' as const,
+    text: 'Here is how.',
+  };
+  const signal = new AbortController().signal;
+
+  test('a judge that reads the behaviour wins whatever letter it is under', async () => {
+    const engage = judgeOptions['red-team'][2]!.text;
+    const { port, asked } = scripted((shown, i) => (shown[i] === engage ? 0.7 : 0.15));
+    expect(await judgeWithFeedback(port, sample, signal)).toEqual({
+      label: 'engage',
+      confidence: expect.closeTo(0.7, 12),
+    });
+    expect(asked).toHaveLength(3);
+    expect(asked[0]).toBe(
+      judgePrompt(
+        sample.prompt,
+        sample.text,
+        judgeOptions['red-team'].map((o) => o.text),
+      ),
+    );
+  });
+
+  test('a judge that only likes the letter (A) is cancelled out: every behaviour gets 1/3', async () => {
+    const { port } = scripted((_, i) => (i === 0 ? 0.6 : 0.2));
+    const verdict = await judgeWithFeedback(port, sample, signal);
+    expect(verdict.confidence).toBeCloseTo(1 / 3, 12);
+  });
+});
