@@ -151,7 +151,12 @@ function printReport(r: ExperimentReport, experiment: Experiment): void {
     );
   for (const [name, e] of Object.entries(r.eval)) {
     const ai = e.aiJudge;
+    const w = e.worldFigures;
     console.log(`${name}: judged by ${e.judge ?? 'the tiny world’s exact judge'}.`);
+    if (w)
+      console.log(
+        `  the tiny world’s judge: harmlessness ${pct(w.harmlessness)}, helpfulness ${pct(w.helpfulness)}, evasiveness ${pct(w.evasiveness)}`,
+      );
     if (ai)
       console.log(
         `  AI judge ${ai.model}: harmlessness ${pct(ai.figures.harmlessness)}, helpfulness ${pct(ai.figures.helpfulness)}, evasiveness ${pct(ai.figures.evasiveness)}; mean confidence ${pct(ai.confidence)}` +
@@ -300,6 +305,7 @@ async function main(): Promise<void> {
               evasiveness: e.evasiveness,
               judge: e.judge,
               ...(e.aiJudge && { aiJudge: e.aiJudge }),
+              ...(e.worldFigures && { worldFigures: e.worldFigures }),
               ...(e.reward === undefined ? {} : { reward: e.reward }),
             },
           ]),

@@ -49,7 +49,7 @@ const logitsOf = async (session: { current(): ReturnType<PolicySession['current'
 };
 
 describe('the recipe with LoRA on one frozen base (the engine’s models)', () => {
-  test('SFT trains only the adapter; checkpoints are PEFT adapters; the reward adapter starts as the policy’s; the reference is the base', async () => {
+  test('SFT trains only the adapter; checkpoints are PEFT adapters; the reward adapter starts as the policy’s; the reference is the SL-CAI policy', async () => {
     const models = new EnginePolicies();
     const session = await PolicySession.fromSource(
       'local/tiny-cai',
@@ -98,10 +98,10 @@ describe('the recipe with LoRA on one frozen base (the engine’s models)', () =
     const trained = await logitsOf(sl);
     models.loadCheckpoint('sl', bytes);
     expect(await logitsOf(models.need('sl'))).toEqual(trained);
-    // PPO's reference is the base with adapters off.
+    // PPO's reference is the SL-CAI policy: the base with the SL-CAI adapter.
     const reference = models.reference();
-    expect(reference.adapter).toBe(null);
-    expect(await logitsOf({ current: () => reference })).toEqual(await logitsOf(base));
+    expect(reference.adapter).toBe(models.need('sl').current().adapter);
+    expect(await logitsOf({ current: () => reference })).toEqual(trained);
 
     // The reward model: an adapter copied from the policy's, a new head; its checkpoint
     // round-trips onto the same base.

@@ -51,6 +51,9 @@ export interface EvalResult extends JudgeFigures {
    * which model, its mean confidence, and the share of answers where it agrees with the
    * world's judge (when the world judged too). */
   aiJudge?: { model: string; figures: JudgeFigures; confidence: number; agreement?: number };
+  /** The world's figures when it labelled the answers but the AI judge made the figures above
+   * (a tiny-world policy judged by the feedback model: ground truth beside the AI's view). */
+  worldFigures?: JudgeFigures;
 }
 
 /** One labelled comparison, with everything the UI shows about it. */

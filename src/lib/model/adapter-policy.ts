@@ -134,8 +134,30 @@ export class AdapterPolicy implements TrainedPolicy {
     });
   }
 
+  /**
+   * The policy as one model: every targeted weight W + scale · B A, the rest the base's, as a
+   * safetensors file by HF's names (what transformers loads without PEFT). It holds a float32
+   * copy of the whole model in memory, so the caller checks it fits first (`mergedBytes`).
+   */
+  async mergedSafetensors(metadata: Record<string, string> = {}): Promise<Uint8Array> {
+    const model = this.base.current();
+    const adapter = this.built();
+    const arrays = new Map<string, NamedArray>();
+    for (const [name, weight] of model.params) {
+      const path = name.replace(/\.weight$/, '');
+      const merged = adapter.pairs.has(path) ? adapter.merged(path, weight as tf.Tensor2D) : null;
+      const data = (await (merged ?? weight).data()) as Float32Array;
+      merged?.dispose();
+      arrays.set(name, { shape: weight.shape, data });
+    }
+    return writeSafetensors(arrays, { ...metadata, format: 'pt' });
+  }
+
   dispose(): void {
     this.adapter?.dispose();
     this.adapter = null;
   }
 }
+
+/** Bytes a merged export holds at once (the float32 copy and the file), to check first. */
+export const mergedBytes = (parameters: number): number => 2 * 4 * parameters;

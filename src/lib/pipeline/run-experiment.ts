@@ -26,6 +26,8 @@ type Scores = EvalScores & {
   judge?: string;
   /** The AI judge's own figures, confidence and agreement with the world's, when it judged. */
   aiJudge?: EvalResult['aiJudge'];
+  /** The world's figures beside the AI judge's, when it could read the answers. */
+  worldFigures?: EvalResult['worldFigures'];
   /** Mean reward-model score of the held-out answers (once RL-CAI's reward model exists). */
   reward?: number;
 };
@@ -57,6 +59,7 @@ const scoresOf = (r: EvalResult): Scores => ({
   ordinary: r.ordinary,
   judge: judgeLabel(r),
   ...(r.aiJudge && { aiJudge: r.aiJudge }),
+  ...(r.worldFigures && { worldFigures: r.worldFigures }),
 });
 
 /** The report of SL-CAI's outputs (null until the SL-CAI policy is evaluated; pure). */
@@ -138,6 +141,19 @@ export function reportOf(o: StepOutputs, backend: string): ExperimentReport | nu
 
 export type Checkpoints = Partial<Record<CheckpointSlot, Uint8Array>>;
 
+/** The engine's request that loads an experiment's policy, trained as it says (LoRA or not);
+ * a Hub policy is read from the browser's cache, downloaded from `endpoint`. */
+export function policyRequest(experiment: Experiment, endpoint: string) {
+  const id = experiment.models.policy;
+  const hub: HubRef | undefined = isHubId(id) ? { endpoint, id, revision: 'main' } : undefined;
+  return {
+    type: 'loadPolicy' as const,
+    model: id,
+    lora: adapterSettings(experiment.stages.lora),
+    ...(hub && { hub }),
+  };
+}
+
 /** Where a run goes: up to the end of SL-CAI or of the whole recipe, or up to step `end`. */
 export type RunUntil = StageSet | { end: number };
 
@@ -154,8 +170,8 @@ export interface RunResult {
 export interface RunOptions {
   /** Where Hub ids (policy, feedback) are fetched from (default: the Hugging Face Hub). */
   hubEndpoint?: string;
-  /** Download a Hub policy first (resuming what the cache has): only on the user's request,
-   * as `npm run experiment` makes it; the page downloads under "Your own policy". */
+  /** Download a Hub policy first (resuming what the cache has): only on the user's request
+   * (the page asks first: ExperimentDraft.checked; `npm run experiment` is asked by its flags). */
   download?: boolean;
   /** A run to go on with: its outputs so far, and the checkpoints of the models it trained. */
   from?: { outputs: StepOutputs; checkpoints: Checkpoints };
@@ -182,20 +198,12 @@ export async function runExperiment(
   options: RunOptions = {},
 ): Promise<RunResult> {
   const reuse = !!options.from;
-  const { policy: policyId, feedback: feedbackId } = experiment.models;
+  const feedbackId = experiment.models.feedback;
   const endpoint = options.hubEndpoint ?? defaultHubEndpoint;
-  const hub: HubRef | null = isHubId(policyId)
-    ? { endpoint, id: policyId, revision: 'main' }
-    : null;
-  if (hub && options.download) await engine.request({ type: 'downloadHub', hub });
+  const load = policyRequest(experiment, endpoint);
+  if (load.hub && options.download) await engine.request({ type: 'downloadHub', hub: load.hub });
   const [policy] = await Promise.all([
-    engine.request({
-      type: 'loadPolicy',
-      model: policyId,
-      reuse,
-      lora: adapterSettings(experiment.stages.lora),
-      ...(hub && { hub }),
-    }),
+    engine.request({ ...load, reuse }),
     feedback.request({
       type: 'load',
       model: feedbackId,

@@ -108,8 +108,8 @@ export interface PpoHooks {
 
 /**
  * PPO: `rl` (a copy of the SL-CAI policy) is trained against the reward model, with the
- * frozen `reference` (the SL-CAI policy; with LoRA, the base with adapters off) in the KL
- * penalty and a value model initialised from the reward model.
+ * frozen `reference` (the SL-CAI policy) in the KL penalty and a value model initialised from
+ * the reward model.
  * Each iteration takes the next `batchSize` prompts of a seeded stream of shuffled passes; the
  * learning rates decay linearly to 0, as TRL's default schedule does.
  */

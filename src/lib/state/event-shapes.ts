@@ -57,7 +57,7 @@ export const labelRates = object(
   Object.fromEntries(labels.map((l) => [l, rate])) as Record<(typeof labels)[number], typeof rate>,
 );
 
-const judgeFigures: Shape<JudgeFigures> = object({
+export const judgeFigures: Shape<JudgeFigures> = object({
   harmlessness: rate,
   helpfulness: rate,
   evasiveness: rate,
@@ -92,6 +92,7 @@ export const evalResult: Shape<EvalResult> = object({
     }),
   ),
   aiJudge: optional(aiJudge),
+  worldFigures: optional(judgeFigures),
 });
 
 export const preferenceRecord: Shape<PreferenceRecord> = object({

@@ -68,11 +68,11 @@ export class ExperimentDraft {
     }
   }
 
-  /** Models of the experiment that would be downloaded from the Hugging Face Hub (only the
-   * feedback model can be one: validation refuses a Hub policy before anything is asked). */
+  /** Models of the experiment that a run downloads from the Hub (the policy, the feedback
+   * model, or both): nothing is fetched before the user allows it (`hubAllowed`). */
   get hubModels(): string[] {
-    const { feedback } = this.experiment.models;
-    return isHubId(feedback) ? [feedback] : [];
+    const { policy, feedback } = this.experiment.models;
+    return [...new Set([policy, feedback].filter(isHubId))];
   }
 
   /** The experiment to run: a plain, validated copy, or the problems that stop it. */

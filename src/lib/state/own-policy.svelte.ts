@@ -12,11 +12,10 @@ import type { PolicyInfo } from '../domain/policy.ts';
 import type { CachedModel } from '../model/download.ts';
 import { checkHubEndpoint, defaultHubEndpoint, hubRefBase, type HubRef } from '../model/hub.ts';
 import { realModelLora } from '../model/lora-config.ts';
+import { hubEndpointKey, savedHubEndpoint } from './hub-endpoint.ts';
 import type { EngineClient } from '../workers/clients.ts';
 import type { InspectResult } from '../model/inspect.ts';
 import type { Call } from '../workers/worker-client.ts';
-
-const endpointKey = 'cai-playground:hub-endpoint';
 
 export interface OwnDownload {
   state: 'idle' | 'downloading' | 'done' | 'cancelled' | 'failed';
@@ -55,7 +54,7 @@ export class OwnPolicy {
       'getItem' | 'setItem'
     > | null = globalThis.localStorage ?? null,
   ) {
-    this.endpoint = storage?.getItem(endpointKey) ?? defaultHubEndpoint;
+    this.endpoint = savedHubEndpoint(storage);
   }
 
   /** The model as typed, checked: an error message, or null when it can be used. */
@@ -82,7 +81,7 @@ export class OwnPolicy {
 
   /** Keeps the endpoint for next time (in this browser only). */
   saveEndpoint(): void {
-    this.storage?.setItem(endpointKey, this.endpoint.trim());
+    this.storage?.setItem(hubEndpointKey, this.endpoint.trim());
   }
 
   async refreshCache(): Promise<void> {

@@ -15,6 +15,7 @@ import type { ExperimentDraft } from './experiment-draft.svelte.ts';
 import type { Experiment } from './experiment.ts';
 import { runFile, type RunFile } from './exports.ts';
 import { RunView } from './run-view.svelte.ts';
+import { savedHubEndpoint } from './hub-endpoint.ts';
 import { TokenBatch } from './token-batch.ts';
 import type { RunMeta, RunStore } from './run-store.ts';
 import {
@@ -25,8 +26,6 @@ import {
   type DamagedRun,
   type UnreadableRun,
 } from './stored-runs.ts';
-
-export type { RunStep, StepState } from './run-view.svelte.ts';
 
 /** Events are written to IndexedDB in chunks, at least this often while a run goes on. */
 const flushEveryMs = 1000;
@@ -65,11 +64,11 @@ export class PipelineRun {
   private readonly tokens = new TokenBatch((tokens) => tokens.forEach((t) => this.view.fold(t)));
 
   constructor(
-    private readonly engine: EngineClient,
+    readonly engine: EngineClient,
     private readonly feedback: FeedbackClient,
     private readonly ready: Promise<unknown>,
     private readonly draft: ExperimentDraft,
-    private readonly store: RunStore | null,
+    readonly store: RunStore | null,
   ) {}
 
   /** Reopens the newest stored run (after a reload) and lists the others; if the newest is
@@ -210,6 +209,8 @@ export class PipelineRun {
         this.controller.signal,
         {
           ...(from && { from }),
+          hubEndpoint: savedHubEndpoint(),
+          download: true,
           onStep: async (outputs, checkpoints, report) => {
             this.outputs = outputs;
             this.meta = { ...this.meta!, report };

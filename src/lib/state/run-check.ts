@@ -28,6 +28,7 @@ import { stepById, type StepOutputs } from '../pipeline/steps.ts';
 import {
   aiJudge,
   evalResult,
+  judgeFigures,
   labelRates,
   measured,
   pipelineEvent,
@@ -60,6 +61,7 @@ const scores = object({
   ordinary: labelRates,
   judge: optional(text()),
   aiJudge: optional(aiJudge),
+  worldFigures: optional(judgeFigures),
   reward: optional(measured),
 });
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CheckpointSlot, PolicyName } from '../domain/policy.ts';
-import { AdapterPolicy, type TrainedPolicy } from '../model/adapter-policy.ts';
+import { AdapterPolicy, mergedBytes, type TrainedPolicy } from '../model/adapter-policy.ts';
+import { formatBytes } from '../util/format-bytes.ts';
 import type { LlamaModel } from '../model/llama.ts';
 import { LoraAdapter } from '../model/lora.ts';
 import type { LoraConfig } from '../model/lora-config.ts';
@@ -12,7 +13,13 @@ import { ScalarHeadModel } from '../model/scalar-head.ts';
  * SL-CAI fine-tune ('sl') and RL-CAI policy ('rl'), and the reward model. Two ways, by the
  * experiment's LoRA rank: full fine-tuning (each trained policy a copy of every weight: the
  * tiny model), or LoRA (one frozen base; each trained policy, the reward and the value model
- * an adapter on it, and PPO's reference the base with adapters off: a real model).
+ * an adapter on it: a real model).
+ *
+ * PPO's reference is the SL-CAI policy either way, as in the CAI paper and in TRL (whose PPO
+ * adapter sits on the SFT model, so "adapters off" is the SFT model): here the RL adapter
+ * starts as a copy of the SL-CAI adapter, so the reference is the base with the SL-CAI
+ * adapter, frozen. The base with every adapter off would charge PPO for SL-CAI's own change:
+ * measured on the tiny model (rank 8), objective/kl was 0.46 at PPO's first iteration.
  */
 export class EnginePolicies {
   private readonly policies = new Map<PolicyName, TrainedPolicy>();
@@ -87,9 +94,9 @@ export class EnginePolicies {
     return this.lora ? AdapterPolicy.init('sl', base, this.lora, seed) : base.copy('sl');
   }
 
-  /** PPO's frozen reference: the SL-CAI policy, or with LoRA the base with adapters off. */
+  /** PPO's frozen reference: the SL-CAI policy (with LoRA, the base and its frozen adapter). */
   reference(): LlamaModel {
-    return this.lora ? this.base().current() : this.need('sl').current();
+    return this.need('sl').current();
   }
 
   /**
@@ -136,6 +143,26 @@ export class EnginePolicies {
           ? AdapterPolicy.fromCheckpoint(slot, base, bytes)
           : base.withCheckpoint(slot, bytes),
       );
+  }
+
+  /**
+   * A trained adapter (a checkpoint of this base) merged into the base, as one safetensors
+   * model; refused with the numbers when the copy would not fit in `budget` bytes (a worker's
+   * JavaScript heap holds a few GiB; 2 GiB leaves the models their room).
+   */
+  async merged(checkpoint: Uint8Array, budget = 2 * 2 ** 30): Promise<Uint8Array> {
+    const base = this.base();
+    const needs = mergedBytes(base.parameters);
+    if (needs > budget)
+      throw new Error(
+        `Merging needs about ${formatBytes(needs)} at once (a float32 copy of ${base.id} and its file), more than the ${formatBytes(budget)} an export may take here: export the adapter instead (PEFT merges it in Python with merge_and_unload()).`,
+      );
+    const policy = AdapterPolicy.fromCheckpoint('merged', base, checkpoint);
+    try {
+      return await policy.mergedSafetensors({ merged_from: base.id });
+    } finally {
+      policy.dispose();
+    }
   }
 
   /** Runs `work` with dropout on in the policy's adapter (LoRA dropout trains, never answers). */

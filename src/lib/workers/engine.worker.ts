@@ -230,6 +230,10 @@ serveRequests<EngineRequest, EngineResults>(port, {
       checkpoint: rl.safetensors({ stage: 'rl-cai', base: sl.id }),
     };
   },
+  mergedPolicy: (request) =>
+    backends.run(async () => ({
+      bytes: await models.merged(request.checkpoint),
+    })),
   score: (request) =>
     backends.run(() => scoreOptions(models.need(request.policy), request.prompt, request.options)),
   forwardLogits: (request) => backends.run(() => forwardLogits(models.base(), request.text)),

@@ -58,6 +58,8 @@ export type EngineRequest =
        * fine-tuning of copies, the tiny model's way). */
       lora?: LoraConfig | null;
     }
+  /** A LoRA checkpoint of the loaded base merged into it: one safetensors model. */
+  | { type: 'mergedPolicy'; checkpoint: Uint8Array }
   /** A Hub model's config and weight headers, and its memory plan (only on the user's click). */
   | { type: 'inspectHub'; hub: HubRef; shape: PlanShape; lora: LoraConfig | null }
   /** Downloads a Hub model into the browser's cache, resuming what is there; `progress` in bytes. */
@@ -116,6 +118,7 @@ export type EngineRequest =
 export interface EngineResults {
   init: BackendReport;
   loadPolicy: PolicyInfo;
+  mergedPolicy: { bytes: Uint8Array };
   inspectHub: InspectResult;
   downloadHub: { bytes: number };
   modelCache: { models: CachedModel[] };

@@ -1,6 +1,7 @@
-/** Saves a text as a file through the browser's download (no server involved). */
-export function download(name: string, text: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Saves a text or bytes as a file through the browser's download (no server involved). */
+export function download(name: string, content: string | Uint8Array, type: string): void {
+  // The app's bytes are never over a SharedArrayBuffer, which a Blob could not take.
+  const url = URL.createObjectURL(new Blob([content as BlobPart], { type }));
   const a = Object.assign(document.createElement('a'), { href: url, download: name });
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
