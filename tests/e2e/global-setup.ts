@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { writeRandomCheckpoint } from '../../scripts/lib/random-checkpoint.ts';
 import { buildApp, serveVite } from '../../scripts/lib/serve.ts';
@@ -17,7 +17,8 @@ declare module 'vitest' {
 /**
  * Builds the app once and serves it with the production headers for every browser test,
  * beside a stand-in Hub holding a random-weight Qwen3 checkpoint with Qwen3's real tokenizer
- * (made here, not committed), as "test-org/tiny-qwen3".
+ * (made here, not committed), as "test-org/tiny-qwen3", and the shipped model's folder (with
+ * its ONNX export) as "test-org/tiny-cai-onnx".
  */
 export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'cai-hub-'));
@@ -29,7 +30,11 @@ export default async function setup(project: TestProject) {
     tokenizer: 'qwen3',
     seed: 1,
   });
-  const hub = await startStandInHub({ 'test-org/tiny-qwen3': join(dir, 'tiny-qwen3') });
+  const hub = await startStandInHub({
+    'test-org/tiny-qwen3': join(dir, 'tiny-qwen3'),
+    // The shipped model's ONNX export as a feedback model from "elsewhere" (a Hub id).
+    'test-org/tiny-cai-onnx': resolve('models/tiny-cai'),
+  });
   await buildApp();
   process.env.HF_ENDPOINT = hub.url; // the preview server's CSP lets the page reach it
   const server = await serveVite();

@@ -16,7 +16,9 @@ import {
   rotationAveraged,
 } from '../../src/lib/pipeline/ai-judge.ts';
 import type { FeedbackPort } from '../../src/lib/pipeline/ports.ts';
+import { zipStored } from '../../src/lib/util/zip.ts';
 import { EnginePolicies } from '../../src/lib/workers/engine-policies.ts';
+import { readZip } from '../zip-reader.ts';
 import { useCpu } from './tf-setup.ts';
 
 beforeAll(useCpu);
@@ -190,5 +192,26 @@ describe('the AI judge (pure parts)', () => {
     const { port } = scripted((_, i) => (i === 0 ? 0.6 : 0.2));
     const verdict = await judgeWithFeedback(port, sample, signal);
     expect(verdict.confidence).toBeCloseTo(1 / 3, 12);
+  });
+});
+
+describe('zip archives (the adapter export)', () => {
+  test('stored files read back with their names, bytes and CRCs; the layout is the format’s', () => {
+    const a = new TextEncoder().encode('{"r": 8}\n');
+    const b = Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) % 256);
+    const zip = zipStored([
+      { name: 'adapter/adapter_config.json', data: a },
+      { name: 'adapter/adapter_model.safetensors', data: b },
+    ]);
+    const files = readZip(zip);
+    expect([...files.keys()]).toEqual([
+      'adapter/adapter_config.json',
+      'adapter/adapter_model.safetensors',
+    ]);
+    expect(files.get('adapter/adapter_config.json')).toEqual(a);
+    expect(files.get('adapter/adapter_model.safetensors')).toEqual(b);
+    // Two local headers (30 bytes + name), two central entries (46 + name), one end record.
+    const names = 'adapter/adapter_config.json'.length + 'adapter/adapter_model.safetensors'.length;
+    expect(zip.length).toBe(2 * 30 + 2 * 46 + 2 * names + a.length + b.length + 22);
   });
 });

@@ -4,7 +4,7 @@ import type { Label } from '../world/answers.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
 import type { EvalResult, EvalScores } from '../domain/records.ts';
 import { isHubId } from '../domain/model-id.ts';
-import { defaultHubEndpoint, type HubRef } from '../model/hub.ts';
+import { checkHubEndpoint, defaultHubEndpoint, type HubRef } from '../model/hub.ts';
 import { adapterSettings } from '../model/lora-config.ts';
 import { judgeLabel } from './judge-label.ts';
 import type { EmitEvent } from './events.ts';
@@ -199,7 +199,7 @@ export async function runExperiment(
 ): Promise<RunResult> {
   const reuse = !!options.from;
   const feedbackId = experiment.models.feedback;
-  const endpoint = options.hubEndpoint ?? defaultHubEndpoint;
+  const endpoint = checkHubEndpoint(options.hubEndpoint ?? defaultHubEndpoint);
   const load = policyRequest(experiment, endpoint);
   if (load.hub && options.download) await engine.request({ type: 'downloadHub', hub: load.hub });
   const [policy] = await Promise.all([

@@ -94,7 +94,12 @@ export class ExperimentDraft {
   }
 
   reset(): void {
-    this.experiment = defaultExperiment();
+    this.usePreset(defaultExperiment());
+  }
+
+  /** Replaces the whole experiment with a preset's (experiment-presets.ts). */
+  usePreset(experiment: Experiment): void {
+    this.experiment = experiment;
     this.notice = null;
   }
 

@@ -1,0 +1,78 @@
+/**
+ * Whole-experiment presets: the tiny world's seed experiment, and a real small chat model as
+ * the policy with a real instruct model as its feedback model, with stage settings sized for
+ * a browser tab (documented in the README's "A real model" section). Presets are plain
+ * experiments; picking one replaces the editor's experiment.
+ */
+import { realModelLora } from '../model/lora-config.ts';
+import { defaultExperiment, withFirstPrompts, type Experiment } from './experiment.ts';
+
+export interface ExperimentPreset {
+  id: 'tiny' | 'real-small';
+  name: string;
+  description: string;
+  make: () => Experiment;
+}
+
+/**
+ * SmolLM2-135M-Instruct (Llama architecture, 135M parameters, safetensors, 270 MB as BF16)
+ * trains LoRA adapters (rank 8) on one frozen base; Qwen2.5-0.5B-Instruct (ONNX, q4f16 on
+ * WebGPU: 483 MB) critiques, revises, labels and judges. Fewer prompts than the tiny world's
+ * and answers of up to 128 tokens keep a run near an hour on a laptop GPU; learning rates are
+ * LoRA's usual (2e-4 for SFT and the reward model, 1e-5 for PPO).
+ */
+export function realModelExperiment(): Experiment {
+  const e = withFirstPrompts(defaultExperiment(), {
+    redTeam: 12,
+    ordinary: 6,
+    heldOutRedTeam: 8,
+    heldOutOrdinary: 4,
+  });
+  e.name = 'SmolLM2-135M-Instruct policy, Qwen2.5-0.5B-Instruct feedback';
+  e.models = {
+    policy: 'HuggingFaceTB/SmolLM2-135M-Instruct',
+    feedback: 'onnx-community/Qwen2.5-0.5B-Instruct',
+  };
+  const s = e.stages;
+  s.lora = { ...realModelLora };
+  s.generate = { ...s.generate, temperature: 0.7, maxNewTokens: 128 };
+  s.critique = {
+    ...s.critique,
+    rounds: 1,
+    critique: { temperature: 0, maxNewTokens: 128 },
+    revision: { temperature: 0, maxNewTokens: 160 },
+  };
+  s.sft = { ...s.sft, epochs: 2, batchSize: 4, learningRate: 2e-4 };
+  s.label = { ...s.label, pairsPerPrompt: 1, sampling: { temperature: 1, maxNewTokens: 128 } };
+  s.reward = { ...s.reward, epochs: 2, batchSize: 4, learningRate: 2e-4 };
+  s.ppo = {
+    ...s.ppo,
+    iterations: 4,
+    batchSize: 8,
+    responseLength: 64,
+    miniBatches: 2,
+    ppoEpochs: 2,
+    valueWarmup: 1,
+    learningRate: 1e-5,
+    valueLearningRate: 1e-4,
+  };
+  s.evaluate = { ...s.evaluate, temperature: 0.7, maxNewTokens: 128, judge: 'feedback' };
+  return e;
+}
+
+export const experimentPresets: ExperimentPreset[] = [
+  {
+    id: 'tiny',
+    name: 'The tiny world (offline, minutes)',
+    description:
+      'The shipped tiny model as policy and feedback model, fully fine-tuned, judged exactly by the world that wrote its answers.',
+    make: defaultExperiment,
+  },
+  {
+    id: 'real-small',
+    name: 'SmolLM2-135M-Instruct policy, Qwen2.5-0.5B-Instruct feedback',
+    description:
+      'A real chat model trained with LoRA (rank 8) on one frozen base, judged by the feedback model (no ground truth). Downloads about 750 MB from the Hub, with your permission.',
+    make: realModelExperiment,
+  },
+];
