@@ -8,6 +8,7 @@ import { PipelineRun } from './lib/state/pipeline-run.svelte.ts';
 import { parseUrlOptions } from './lib/state/url-options.ts';
 import { startEngine, startFeedback } from './lib/workers/clients.ts';
 import type { EmitEvent } from './lib/pipeline/events.ts';
+import { RealRunCheck } from './lib/state/real-run-check.svelte.ts';
 import { runExperiment, type RunOptions } from './lib/pipeline/run-experiment.ts';
 import { type StageSet } from './lib/pipeline/steps.ts';
 import { defaultExperiment } from './lib/state/experiment.ts';
@@ -34,6 +35,7 @@ const draft = new ExperimentDraft(store);
 const run = new PipelineRun(engine, feedback, started, draft, store);
 const hub = new HubDownloads(feedback, draft, started, () => status.feedback?.device ?? null);
 const own = new OwnPolicy(engine, started);
+const realCheck = new RealRunCheck(engine, started);
 
 // The experiment comes from the link, else the last session; the last run is reopened.
 // Whatever fails here is said on the page, which opens anyway (with the defaults).
@@ -52,7 +54,7 @@ const restored: Promise<string[]> = Promise.allSettled([
 
 mount(App, {
   target: document.getElementById('app')!,
-  props: { status, lab, run, draft, restored, warnings: options.warnings, hub, own },
+  props: { status, lab, run, draft, restored, warnings: options.warnings, hub, own, realCheck },
 });
 
 // For the curious (and for scripts such as `npm run experiment`): the worker clients and the

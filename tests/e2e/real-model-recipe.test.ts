@@ -87,6 +87,17 @@ test('the whole recipe on a random Hub chat model with LoRA: every stage, adapte
   await expect.poll(() => consent.textContent()).toContain(`${policyId} and ${feedbackId}`);
   expect(await consent.textContent()).toContain(new URL(hub()).host);
   await consent.locator('input').check();
+
+  // Before starting: the download size, the memory plan and the time, from a probe here.
+  const estimate = page.getByTestId('real-estimate');
+  await estimate.getByRole('button', { name: /Estimate download, memory and time/ }).click();
+  const summary = estimate.getByTestId('real-estimate-summary');
+  await expect.poll(() => summary.count(), { timeout: 120_000 }).toBe(1);
+  expect(await summary.getAttribute('data-fits')).toBe('true');
+  expect(await summary.textContent()).toMatch(/Downloads [\d.]+ MiB for the policy/);
+  expect(await summary.textContent()).toMatch(
+    /at most about .+ for SL-CAI and .+ for the whole recipe/,
+  );
   await page.getByTestId('run-panel').getByRole('button', { name: 'Run the whole recipe' }).click();
 
   // Every step of the recipe finishes.

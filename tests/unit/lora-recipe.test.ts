@@ -18,6 +18,10 @@ import {
 import type { FeedbackPort } from '../../src/lib/pipeline/ports.ts';
 import { zipStored } from '../../src/lib/util/zip.ts';
 import { EnginePolicies } from '../../src/lib/workers/engine-policies.ts';
+import type { EngineClient, FeedbackClient } from '../../src/lib/workers/clients.ts';
+import { runExperiment } from '../../src/lib/pipeline/run-experiment.ts';
+import { defaultExperiment, withFirstPrompts } from '../../src/lib/state/experiment.ts';
+import { realRunSeconds } from '../../src/lib/state/real-time-estimate.ts';
 import { readZip } from '../zip-reader.ts';
 import { useCpu } from './tf-setup.ts';
 
@@ -213,5 +217,80 @@ describe('zip archives (the adapter export)', () => {
     // Two local headers (30 bytes + name), two central entries (46 + name), one end record.
     const names = 'adapter/adapter_config.json'.length + 'adapter/adapter_model.safetensors'.length;
     expect(zip.length).toBe(2 * 30 + 2 * 46 + 2 * names + a.length + b.length + 22);
+  });
+});
+
+describe('a real model’s run time, from the probe (pure)', () => {
+  test('policy decoding and training at the probe’s times, the feedback model’s tokens scaled by size', () => {
+    const x = withFirstPrompts(defaultExperiment(), {
+      redTeam: 2,
+      ordinary: 1,
+      heldOutRedTeam: 2,
+      heldOutOrdinary: 2,
+    });
+    const s = x.stages;
+    Object.assign(s.evaluate, { maxNewTokens: 10, judge: 'world' });
+    s.generate.maxNewTokens = 10;
+    s.critique.rounds = 1;
+    s.critique.critique.maxNewTokens = 10;
+    s.critique.revision.maxNewTokens = 10;
+    Object.assign(s.sft, { epochs: 1, batchSize: 4 });
+    Object.assign(s.label, { pairsPerPrompt: 1, mode: 'plain' });
+    s.label.sampling.maxNewTokens = 10;
+    Object.assign(s.reward, { epochs: 1, batchSize: 2 });
+    Object.assign(s.ppo, {
+      iterations: 1,
+      batchSize: 4,
+      responseLength: 10,
+      ppoEpochs: 1,
+      miniBatches: 1,
+    });
+    const probe = { decodeStepSeconds: 0.01, trainStepSeconds: 1, batch: 4, seq: 64 };
+    // SL-CAI: 2 evaluations (0.1 s each: 10 steps), answers (0.1), critiques and revisions
+    // (2 × 20 tokens at 0.01 × 2), SFT (1 step of 4 rows: 1 s).
+    // RL-CAI: pairs (0.1) and their scoring (3 pairs × 2 orders × 8 tokens at 0.02), the
+    // reward model (2 steps of 2 pairs = 4 rows: 2 s), PPO (0.1 rollout, 4/3 s of passes,
+    // 2 updates: 2 s), the last evaluation (0.1).
+    const e = realRunSeconds(x, probe, 2);
+    expect(e.sl).toBeCloseTo(0.2 + 0.1 + 0.8 + 1, 9);
+    expect(e.all).toBeCloseTo(2.1 + 0.1 + 0.96 + 2 + (0.1 + 4 / 3 + 2) + 0.1, 9);
+    expect(e.feedbackCounted).toBe(true);
+    const without = realRunSeconds(x, probe, null);
+    expect(without.sl).toBeCloseTo(0.2 + 0.1 + 1, 9);
+    expect(without.feedbackCounted).toBe(false);
+  });
+});
+
+describe('a real model’s run, before anything is downloaded', () => {
+  test('a policy whose memory plan does not fit is refused with the plan’s numbers, and nothing is downloaded', async () => {
+    const asked: string[] = [];
+    const engine = {
+      request: async (r: { type: string }) => {
+        asked.push(r.type);
+        if (r.type !== 'inspectHub') throw new Error(`${r.type} must not be asked`);
+        return {
+          fits: false,
+          lines: [
+            'plan',
+            '    5.21 GiB  in all (the peak, during PPO’s update)',
+            'Does not fit: needs about 5.21 GiB but the wasm backend holds 4.00 GiB. Try: a smaller batch (8).',
+          ],
+        };
+      },
+    } as unknown as EngineClient;
+    const feedback = { request: async () => ({}) } as unknown as FeedbackClient;
+    const x = defaultExperiment();
+    x.models.policy = 'owner/big-model';
+    x.stages.evaluate.judge = 'feedback';
+    x.stages.lora.rank = 8;
+    await expect(
+      runExperiment(engine, feedback, x, 'sl', () => {}, new AbortController().signal, {
+        download: true,
+        hubEndpoint: 'http://127.0.0.1:9',
+      }),
+    ).rejects.toThrow(
+      'owner/big-model will not fit on this backend, so nothing was downloaded. Does not fit: needs about 5.21 GiB but the wasm backend holds 4.00 GiB. Try: a smaller batch (8). (The plan: 5.21 GiB  in all (the peak, during PPO’s update).)',
+    );
+    expect(asked).toEqual(['inspectHub']);
   });
 });

@@ -154,9 +154,10 @@ describe('experiment', () => {
 
   test('a version 1 experiment reads as version 2: whole-model fine-tuning, judged by the world', () => {
     const e = defaultExperiment();
-    const { lora: _, ...stages } = e.stages;
-    const { judge: __, ...evaluate } = e.stages.evaluate;
-    const v1 = { ...e, version: 1, stages: { ...stages, evaluate } };
+    const v1 = structuredClone(e) as unknown as Record<string, Record<string, unknown>>;
+    v1.version = 1 as unknown as Record<string, unknown>;
+    delete v1.stages!.lora;
+    delete (v1.stages!.evaluate as Record<string, unknown>).judge;
     const read = validateExperiment(v1);
     expect(read.ok && read.experiment).toEqual(e);
     expect(e.stages.lora.rank).toBe(0);

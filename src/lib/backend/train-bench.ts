@@ -36,7 +36,7 @@ export const trainFlops = (c: ModelConfig, batch: number, seq: number) =>
   3 * forwardFlops(c, batch, seq);
 
 /** Random tokens as a full next-token batch: ids, targets (shifted), every position counted. */
-function randomBatch(vocab: number, batch: number, seq: number, seed: number): LmBatch {
+export function randomBatch(vocab: number, batch: number, seq: number, seed: number): LmBatch {
   const rand = mulberry32(seed);
   const rows = Array.from({ length: batch }, () =>
     Array.from({ length: seq + 1 }, () => Math.floor(rand() * vocab)),

@@ -9,6 +9,8 @@ export interface HubModel {
   id: string;
   /** What it is, in a few words. */
   about: string;
+  /** Its parameters (the model card's count), for time estimates. */
+  parameters: number;
   /** The weights file each device downloads, and its size in MB (null when not known). */
   files: Record<'webgpu' | 'wasm', { dtype: HubDtype; megabytes: number | null }>;
 }
@@ -17,6 +19,7 @@ export const hubCatalog: readonly HubModel[] = [
   {
     id: 'HuggingFaceTB/SmolLM2-135M-Instruct',
     about: '135M-parameter instruct model: the smallest real chat model that critiques at all',
+    parameters: 134.5e6,
     files: {
       webgpu: { dtype: 'q4f16', megabytes: 134 },
       wasm: { dtype: 'q4', megabytes: 200 },
@@ -25,6 +28,7 @@ export const hubCatalog: readonly HubModel[] = [
   {
     id: 'onnx-community/Qwen2.5-0.5B-Instruct',
     about: '0.5B-parameter instruct model: better critiques, a long first download',
+    parameters: 494e6,
     files: {
       webgpu: { dtype: 'q4f16', megabytes: 483 },
       wasm: { dtype: 'q4', megabytes: null },

@@ -28,6 +28,7 @@ export interface CheckpointReport {
 
 /** What the page is told of an inspection: its lines and the figures it acts on. */
 export interface InspectResult {
+  config: ModelConfig;
   lines: string[];
   fits: boolean;
   parameters: number;

@@ -7,6 +7,7 @@ import { isHubId } from '../domain/model-id.ts';
 import { checkHubEndpoint, defaultHubEndpoint, type HubRef } from '../model/hub.ts';
 import { adapterSettings } from '../model/lora-config.ts';
 import { judgeLabel } from './judge-label.ts';
+import { planShape } from './run-shape.ts';
 import type { EmitEvent } from './events.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
 import { runSteps } from './step-runs.ts';
@@ -141,6 +142,22 @@ export function reportOf(o: StepOutputs, backend: string): ExperimentReport | nu
 
 export type Checkpoints = Partial<Record<CheckpointSlot, Uint8Array>>;
 
+/** Refuses a Hub policy that will not fit this backend, with the plan's numbers, before
+ * anything is downloaded (the check reads the config and the weights' headers only). */
+async function checkFits(engine: EngineClient, experiment: Experiment, hub: HubRef) {
+  const lora = adapterSettings(experiment.stages.lora);
+  const plan = await engine.request({
+    type: 'inspectHub',
+    hub,
+    shape: planShape(experiment),
+    lora,
+  });
+  if (!plan.fits)
+    throw new Error(
+      `${hub.id} will not fit on this backend, so nothing was downloaded. ${plan.lines.at(-1)} (The plan: ${plan.lines.at(-2)?.trim()}.)`,
+    );
+}
+
 /** The engine's request that loads an experiment's policy, trained as it says (LoRA or not);
  * a Hub policy is read from the browser's cache, downloaded from `endpoint`. */
 export function policyRequest(experiment: Experiment, endpoint: string) {
@@ -201,6 +218,7 @@ export async function runExperiment(
   const feedbackId = experiment.models.feedback;
   const endpoint = checkHubEndpoint(options.hubEndpoint ?? defaultHubEndpoint);
   const load = policyRequest(experiment, endpoint);
+  if (load.hub) await checkFits(engine, experiment, load.hub);
   if (load.hub && options.download) await engine.request({ type: 'downloadHub', hub: load.hub });
   const [policy] = await Promise.all([
     engine.request({ ...load, reuse }),

@@ -72,7 +72,8 @@ export class ExperimentDraft {
    * model, or both): nothing is fetched before the user allows it (`hubAllowed`). */
   get hubModels(): string[] {
     const { policy, feedback } = this.experiment.models;
-    return [...new Set([policy, feedback].filter(isHubId))];
+    const ids = [policy, feedback].filter(isHubId);
+    return ids.filter((id, i) => ids.indexOf(id) === i);
   }
 
   /** The experiment to run: a plain, validated copy, or the problems that stop it. */

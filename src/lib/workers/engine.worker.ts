@@ -23,6 +23,10 @@ import { rewardScores, runPpo, trainReward } from '../rl/rl-tasks.ts';
 import { loadHfTokenizer } from '../tokenizer/hf-tokenizer.ts';
 import type { BackendName } from '../domain/backend.ts';
 import type { EngineRequest, EngineResults } from './protocol.ts';
+import { probeModel } from '../backend/model-probe.ts';
+import { realModelLora } from '../model/lora-config.ts';
+
+type InspectRequest = Extract<EngineRequest, { type: 'inspectHub' }>;
 import {
   cachedHubSource,
   deleteFromCache,
@@ -37,6 +41,13 @@ const port = self as unknown as Port;
 const backends = new BackendManager((report) =>
   port.postMessage({ id: 0, status: 'ready', backend: report }),
 );
+
+/** A Hub model's inspection and memory plan against the active backend's limits. */
+function inspectOnBackend(request: Pick<InspectRequest, 'hub' | 'shape' | 'lora'>) {
+  const gpu = activeGpuDevice()?.limits;
+  const largest = gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : null;
+  return inspectHub(request.hub, request.shape, request.lora, backends.current.backend, largest);
+}
 
 /** The loaded policy, what is trained from it, and the reward model. */
 const models = new EnginePolicies();
@@ -237,10 +248,16 @@ serveRequests<EngineRequest, EngineResults>(port, {
   score: (request) =>
     backends.run(() => scoreOptions(models.need(request.policy), request.prompt, request.options)),
   forwardLogits: (request) => backends.run(() => forwardLogits(models.base(), request.text)),
-  inspectHub: (request) => {
-    const gpu = activeGpuDevice()?.limits;
-    const largest = gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : null;
-    return inspectHub(request.hub, request.shape, request.lora, backends.current.backend, largest);
+  inspectHub: (request) => inspectOnBackend(request),
+  probeHub: async (request, ctx) => {
+    const inspect = await inspectOnBackend(request);
+    const { batch, seq } = request.probe;
+    const probe = await backends.run(() =>
+      probeModel(inspect.config, request.lora ?? realModelLora, batch, seq, () =>
+        cancellationPoint(ctx.signal),
+      ),
+    );
+    return { inspect, probe };
   },
   downloadHub: (request, ctx) => downloadHub(request.hub, ctx),
   modelCache: () => modelCache(),

@@ -49,6 +49,7 @@ export async function inspectHub(
     },
   });
   return {
+    config: report.config,
     lines: inspectLines(report),
     fits: report.plan.fits,
     parameters: report.parameters,

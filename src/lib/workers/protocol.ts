@@ -34,6 +34,7 @@ import type {
 } from '../domain/policy.ts';
 import type { TrainEvent } from '../domain/train-events.ts';
 import type { CachedModel } from '../model/download.ts';
+import type { ModelProbe } from '../backend/model-probe.ts';
 import type { HubRef } from '../model/hub.ts';
 import type { LoraConfig } from '../model/lora-config.ts';
 import type { PlanShape } from '../model/memory-plan.ts';
@@ -62,6 +63,15 @@ export type EngineRequest =
   | { type: 'mergedPolicy'; checkpoint: Uint8Array }
   /** A Hub model's config and weight headers, and its memory plan (only on the user's click). */
   | { type: 'inspectHub'; hub: HubRef; shape: PlanShape; lora: LoraConfig | null }
+  /** The inspection, then a quick measured probe of its architecture (random weights, 1 and
+   * 2 layers) at `probe`'s batch and length: the times a run's estimate is made of. */
+  | {
+      type: 'probeHub';
+      hub: HubRef;
+      shape: PlanShape;
+      lora: LoraConfig | null;
+      probe: { batch: number; seq: number };
+    }
   /** Downloads a Hub model into the browser's cache, resuming what is there; `progress` in bytes. */
   | { type: 'downloadHub'; hub: HubRef }
   /** The models in the browser's cache and their sizes. */
@@ -120,6 +130,7 @@ export interface EngineResults {
   loadPolicy: PolicyInfo;
   mergedPolicy: { bytes: Uint8Array };
   inspectHub: InspectResult;
+  probeHub: { inspect: InspectResult; probe: ModelProbe };
   downloadHub: { bytes: number };
   modelCache: { models: CachedModel[] };
   deleteCached: { models: CachedModel[] };
