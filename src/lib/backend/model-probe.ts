@@ -13,15 +13,7 @@ import { LoraAdapter } from '../model/lora.ts';
 import type { LoraConfig } from '../model/lora-config.ts';
 import { trainStep } from '../model/train-step.ts';
 import { randomBatch } from './train-bench.ts';
-
-export interface ModelProbe {
-  /** Seconds per new token of a batch of `batch` rows (the whole batch's step). */
-  decodeStepSeconds: number;
-  /** Seconds per training step of `batch` sequences of `seq` tokens. */
-  trainStepSeconds: number;
-  batch: number;
-  seq: number;
-}
+import type { ModelProbe } from '../domain/backend.ts';
 
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const start = performance.now();

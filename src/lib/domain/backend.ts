@@ -122,3 +122,13 @@ export interface FeedbackReport {
   /** Set once the feedback model moved to WASM after its GPU device failed at run time. */
   fallbackFrom?: { device: 'webgpu'; error: string };
 }
+
+/** A quick measured probe of a model's speed on the active backend (backend/model-probe.ts). */
+export interface ModelProbe {
+  /** Seconds per new token of a batch of `batch` rows (the whole batch's step). */
+  decodeStepSeconds: number;
+  /** Seconds per training step of `batch` sequences of `seq` tokens. */
+  trainStepSeconds: number;
+  batch: number;
+  seq: number;
+}

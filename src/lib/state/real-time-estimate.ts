@@ -6,7 +6,7 @@
  * assumption, said where the estimate is shown). Answers are counted at their longest, so it
  * is an upper bound. Pure.
  */
-import type { ModelProbe } from '../backend/model-probe.ts';
+import type { ModelProbe } from '../domain/backend.ts';
 import { heldOutPrompts } from '../pipeline/evaluate.ts';
 import { generationBatch } from '../pipeline/generate.ts';
 import { trainingPrompts } from '../pipeline/step-runs.ts';

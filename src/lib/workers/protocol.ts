@@ -34,7 +34,7 @@ import type {
 } from '../domain/policy.ts';
 import type { TrainEvent } from '../domain/train-events.ts';
 import type { CachedModel } from '../model/download.ts';
-import type { ModelProbe } from '../backend/model-probe.ts';
+import type { ModelProbe } from '../domain/backend.ts';
 import type { HubRef } from '../model/hub.ts';
 import type { LoraConfig } from '../model/lora-config.ts';
 import type { PlanShape } from '../model/memory-plan.ts';
