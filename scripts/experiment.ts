@@ -20,6 +20,9 @@
  *          --judge world|feedback|both   who labels the held-out answers
  *          --hub-endpoint URL   where Hub ids are fetched from (default https://huggingface.co)
  *          --adapter-out DIR    write the final policy's adapter as a PEFT folder
+ *          --merged-out FILE    write the final policy merged into its base (safetensors)
+ *          --datasets DIR       write the run's datasets in TRL's formats (sft, preferences,
+ *                               critiques: JSONL)
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -31,6 +34,12 @@ import type { Experiment } from '../src/lib/state/experiment.ts';
 import { scoreDefinitions } from '../src/lib/domain/scores.ts';
 import { isHubId } from '../src/lib/domain/model-id.ts';
 import { peftFilesOfCheckpoint } from '../src/lib/model/peft.ts';
+import {
+  critiquesJsonl,
+  preferencesJsonl,
+  sftJsonl,
+  type DatasetRun,
+} from '../src/lib/state/exports.ts';
 import { launchChromium, watchPage } from './lib/browser.ts';
 import { startStandInHub, type StandInHub } from './lib/stand-in-hub.ts';
 import { buildApp, serveVite } from './lib/serve.ts';
@@ -54,6 +63,8 @@ const { values: args } = parseArgs({
     judge: { type: 'string' },
     'hub-endpoint': { type: 'string' },
     'adapter-out': { type: 'string' },
+    'merged-out': { type: 'string' },
+    datasets: { type: 'string' },
   },
 });
 
@@ -123,8 +134,9 @@ async function modelIds(): Promise<{
   return { policy, feedback, hub };
 }
 
-if (args['adapter-out'] && !(Number(args['lora-rank'] ?? 0) > 0))
-  throw new Error('--adapter-out writes a LoRA adapter: train one with --lora-rank N (N > 0).');
+for (const flag of ['adapter-out', 'merged-out'] as const)
+  if (args[flag] && !(Number(args['lora-rank'] ?? 0) > 0))
+    throw new Error(`--${flag} writes a LoRA adapter: train one with --lora-rank N (N > 0).`);
 const models = await modelIds();
 if (models.hub && args['hub-endpoint'])
   throw new Error(
@@ -245,7 +257,7 @@ async function main(): Promise<void> {
         ).caiPlayground.defaultExperiment();
       }),
     );
-    const { report, checkpoint, preferences } = await page.evaluate(
+    const { report, checkpoint, preferences, records, merged } = await page.evaluate(
       async (data) => {
         type Run = typeof import('../src/lib/pipeline/run-experiment.ts').runExperiment;
         type Handle = {
@@ -258,8 +270,15 @@ async function main(): Promise<void> {
           ) => ReturnType<Run>;
         };
         const g = globalThis as unknown as {
-          caiPlayground: Handle;
+          caiPlayground: Handle & {
+            engine: { request(r: unknown): Promise<{ bytes: Uint8Array }> };
+          };
           caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
+        };
+        const base64 = (bytes: Uint8Array) => {
+          let binary = '';
+          for (const byte of bytes) binary += String.fromCharCode(byte);
+          return btoa(binary);
         };
         const { report, outputs, checkpoints } = await g.caiPlayground.runExperiment(
           data.experiment,
@@ -272,9 +291,14 @@ async function main(): Promise<void> {
           { ...(data.hubEndpoint && { hubEndpoint: data.hubEndpoint }), download: true },
         );
         if (!report) throw new Error('The run ended without a report.');
-        let binary = '';
-        for (const byte of checkpoints.rl ?? checkpoints.sl ?? [])
-          binary += String.fromCharCode(byte);
+        const last = checkpoints.rl ?? checkpoints.sl ?? new Uint8Array();
+        // The policy merged into its base, by the engine that holds the base.
+        const merged = data.merged
+          ? base64(
+              (await g.caiPlayground.engine.request({ type: 'mergedPolicy', checkpoint: last }))
+                .bytes,
+            )
+          : null;
         const preferences = (outputs.preferences ?? []).map(
           ({ prompt, chosen, rejected, label, principle }) => ({
             prompt,
@@ -284,9 +308,14 @@ async function main(): Promise<void> {
             principle,
           }),
         );
-        return { report, checkpoint: btoa(binary), preferences };
+        const records = {
+          chains: outputs.chains ?? [],
+          ordinary: outputs.answers?.ordinary ?? [],
+          preferences: outputs.preferences ?? [],
+        };
+        return { report, checkpoint: base64(last), preferences, records, merged };
       },
-      { experiment, stages, hubEndpoint },
+      { experiment, stages, hubEndpoint, merged: !!args['merged-out'] },
     );
     printReport(report, experiment);
     const total = (performance.now() - started) / 1000;
@@ -339,6 +368,32 @@ async function main(): Promise<void> {
         writeFileSync(join(args['adapter-out'], name), content);
       console.log(
         `Wrote the ${stages === 'all' ? 'RL' : 'SL'}-CAI adapter (PEFT) to ${args['adapter-out']}.`,
+      );
+    }
+    if (args['merged-out'] && merged) {
+      writeFileSync(args['merged-out'], Buffer.from(merged, 'base64'));
+      console.log(`Wrote the policy merged into its base to ${args['merged-out']}.`);
+    }
+    if (args.datasets) {
+      // The chains' rounds as the page shows them: the experiment's one critique mode.
+      const mode = experiment.stages.critique.mode;
+      const run: DatasetRun = {
+        ...records,
+        chains: records.chains.map((c) => ({
+          ...c,
+          rounds: c.rounds.map((r) => ({ ...r, mode })),
+        })),
+      };
+      mkdirSync(args.datasets, { recursive: true });
+      const files = {
+        sft: sftJsonl(run),
+        critiques: critiquesJsonl(run),
+        preferences: preferencesJsonl(run),
+      };
+      for (const [name, text] of Object.entries(files))
+        writeFileSync(join(args.datasets, `${name}.jsonl`), text);
+      console.log(
+        `Wrote sft.jsonl (messages), critiques.jsonl and preferences.jsonl (prompt/chosen/rejected) to ${args.datasets}.`,
       );
     }
     if (args.checkpoint) {

@@ -88,6 +88,16 @@ test('a Hub checkpoint with a real tokenizer: check, download with progress, can
     .toBeGreaterThan(0);
   const loads = (await hubLog()).length;
 
+  // One click makes it the experiment's policy, trained with LoRA and judged by the AI judge.
+  await panel.getByTestId('own-use').click();
+  await expect
+    .poll(() => page.getByLabel('Policy', { exact: true }).inputValue())
+    .toBe('test-org/tiny-qwen3');
+  expect(await panel.getByTestId('own-loaded').textContent()).toContain(
+    'It is the experiment’s policy.',
+  );
+  expect(await page.getByTestId('hub-consent').textContent()).toContain('test-org/tiny-qwen3');
+
   // A fresh page finds it in the cache; Delete empties the cache.
   const again = await context.newPage();
   await again.goto(baseUrl());

@@ -19,6 +19,10 @@ export function modelSource(id: string): ModelSource | null {
 
 export const isHubId = (id: string): boolean => modelSource(id) === 'hub';
 
+/** The policy id of checkpoint files the user picked: the engine keeps them loaded, and a run
+ * of an experiment naming this policy trains that model (its files cannot travel in a link). */
+export const pickedFilesId = 'your-files';
+
 /** What a bad id is told (after its field's name). */
 export const modelIdRule = 'must be a model folder name or a Hugging Face id like "owner/name"';
 

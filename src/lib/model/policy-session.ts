@@ -26,6 +26,12 @@ export class PolicySession {
     readonly frozen = false,
   ) {}
 
+  /** This session's weights (shared, not copied) as a trainable model (full fine-tuning). */
+  source(): PolicySession {
+    if (!this.frozen) return this;
+    return new PolicySession(this.id, this.config, this.weights, this.tokenizer, this.eos);
+  }
+
   /** This session's weights (shared, not copied) as a frozen base for LoRA adapters. */
   frozenBase(): PolicySession {
     if (this.frozen) return this;

@@ -12,7 +12,8 @@ import type { EmitEvent } from './events.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
 import { runSteps } from './step-runs.ts';
 import { slStepCount, steps, type StepOutputs } from './steps.ts';
-import { workerPorts } from './worker-ports.ts';
+import { cancellable, workerPorts } from './worker-ports.ts';
+import { formatBytes } from '../util/format-bytes.ts';
 
 /** Which stages to run: `sl` is SL-CAI (generate, critique/revise, SFT, evaluate); `all`
  * adds RL-CAI (label, reward model, PPO, evaluate). */
@@ -158,6 +159,22 @@ async function checkFits(engine: EngineClient, experiment: Experiment, hub: HubR
     );
 }
 
+/** Downloads (or resumes) a Hub policy into the browser's cache, showing the bytes as the
+ * first step's progress; Stop cancels it (what is downloaded stays cached). */
+async function download(engine: EngineClient, hub: HubRef, emit: EmitEvent, signal: AbortSignal) {
+  const call = engine.call({ type: 'downloadHub', hub }, (e) => {
+    if (e.status === 'progress')
+      emit({
+        type: 'progress',
+        stage: steps[0].stage,
+        done: e.done,
+        total: e.total,
+        message: `downloading ${hub.id} (${formatBytes(e.done)} of ${formatBytes(e.total)}): ${e.message}`,
+      });
+  });
+  await cancellable(call, signal);
+}
+
 /** The engine's request that loads an experiment's policy, trained as it says (LoRA or not);
  * a Hub policy is read from the browser's cache, downloaded from `endpoint`. */
 export function policyRequest(experiment: Experiment, endpoint: string) {
@@ -219,7 +236,7 @@ export async function runExperiment(
   const endpoint = checkHubEndpoint(options.hubEndpoint ?? defaultHubEndpoint);
   const load = policyRequest(experiment, endpoint);
   if (load.hub) await checkFits(engine, experiment, load.hub);
-  if (load.hub && options.download) await engine.request({ type: 'downloadHub', hub: load.hub });
+  if (load.hub && options.download) await download(engine, load.hub, emit, signal);
   const [policy] = await Promise.all([
     engine.request({ ...load, reuse }),
     feedback.request({

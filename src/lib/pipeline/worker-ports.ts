@@ -7,7 +7,7 @@ import { speaksTinyWorld } from '../world/model-names.ts';
 import type { Ports } from './ports.ts';
 
 /** Waits for a worker call; an abort of `signal` cancels the request in the worker. */
-async function cancellable<T>(call: Call<T>, signal: AbortSignal): Promise<T> {
+export async function cancellable<T>(call: Call<T>, signal: AbortSignal): Promise<T> {
   const stop = () => call.cancel();
   signal.addEventListener('abort', stop);
   try {

@@ -6,6 +6,7 @@ import { describeError } from '../domain/errors.ts';
 import { isHubId } from '../domain/model-id.ts';
 import { describeErrors, validateExperiment, type FieldError } from './experiment-check.ts';
 import { defaultExperiment, type Experiment } from './experiment.ts';
+import { realModelLora } from '../model/lora-config.ts';
 import type { ConstitutionPreset } from './presets.ts';
 import type { RunStore } from './run-store.ts';
 import { decodeShareLink, encodeShareLink, isShareLink, type PanelId } from './share-link.ts';
@@ -96,6 +97,18 @@ export class ExperimentDraft {
 
   reset(): void {
     this.usePreset(defaultExperiment());
+  }
+
+  /**
+   * Makes a real checkpoint (a Hub id, or the picked files) the experiment's policy: it trains
+   * LoRA adapters (rank 8 unless a rank is set) and is judged by the feedback model, since the
+   * tiny world's judge reads only the tiny model.
+   */
+  usePolicy(id: string): void {
+    const s = this.experiment.stages;
+    this.experiment.models.policy = id;
+    if (s.lora.rank === 0) s.lora = { ...realModelLora };
+    if (s.evaluate.judge === 'world') s.evaluate.judge = 'feedback';
   }
 
   /** Replaces the whole experiment with a preset's (experiment-presets.ts). */

@@ -24,9 +24,13 @@ export interface RunFile<Meta = RunMeta, Event = PipelineEvent> {
 const jsonl = (rows: unknown[]) =>
   rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : '');
 
+/** What the dataset exports read: a run's chains, ordinary answers and preference labels (a
+ * RunView has them; so does a run's outputs, made into this shape by `npm run experiment`). */
+export type DatasetRun = Pick<RunView, 'chains' | 'ordinary' | 'preferences'>;
+
 /** SFT data as SL-CAI trains on it: each red-team prompt with its last revision, and the
  * ordinary prompts with the policy's own answers. */
-export function sftJsonl(view: RunView): string {
+export function sftJsonl(view: DatasetRun): string {
   const rows = [
     ...view.chains.flatMap((c) => {
       const revision = c?.rounds.at(-1)?.revision;
@@ -45,7 +49,7 @@ export function sftJsonl(view: RunView): string {
 }
 
 /** The AI preference labels, with the soft label and the principle beside TRL's columns. */
-export function preferencesJsonl(view: RunView): string {
+export function preferencesJsonl(view: DatasetRun): string {
   return jsonl(
     view.preferences.map((p) => ({
       prompt: p.prompt,
@@ -58,7 +62,7 @@ export function preferencesJsonl(view: RunView): string {
 }
 
 /** One row per critique round, in the public CAI datasets' columns. */
-export function critiquesJsonl(view: RunView): string {
+export function critiquesJsonl(view: DatasetRun): string {
   return jsonl(
     view.chains.flatMap((c) =>
       (c?.rounds ?? []).flatMap((r) =>

@@ -7,7 +7,7 @@
  * setting (kept in this browser, never in a share link). Holds no model logic.
  */
 import { describeError } from '../domain/errors.ts';
-import { isHubId } from '../domain/model-id.ts';
+import { isHubId, pickedFilesId } from '../domain/model-id.ts';
 import type { PolicyInfo } from '../domain/policy.ts';
 import type { CachedModel } from '../model/download.ts';
 import { checkHubEndpoint, defaultHubEndpoint, hubRefBase, type HubRef } from '../model/hub.ts';
@@ -198,7 +198,11 @@ export class OwnPolicy {
     this.error = null;
     try {
       await this.ready;
-      this.loaded = await this.engine.request({ type: 'loadPolicy', model: 'your-files', files });
+      this.loaded = await this.engine.request({
+        type: 'loadPolicy',
+        model: pickedFilesId,
+        files,
+      });
     } catch (error) {
       this.error = describeError(error);
     } finally {

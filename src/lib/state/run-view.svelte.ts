@@ -80,7 +80,8 @@ export class RunView {
   ppoSamples = $state.raw<{ step: number; samples: PpoSample[] } | null>(null);
   warnings = $state<RunWarning[]>([]);
   evals = $state.raw<Partial<Record<PolicyName, EvalResult>>>({});
-  private stageStarted = 0;
+  // From the view's start: a download before the first step has its time left too.
+  private stageStarted = performance.now();
   /** Red-team answers by prompt index (not shown by themselves, so not reactive). */
   private answers: Record<number, { prompt: string; text: string }> = {};
 

@@ -6,7 +6,7 @@ import { describeError } from '../domain/errors.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { EnginePolicies } from './engine-policies.ts';
 import { backendNames } from '../domain/backend.ts';
-import { modelSourceOrThrow } from '../domain/model-id.ts';
+import { modelSourceOrThrow, pickedFilesId } from '../domain/model-id.ts';
 import { BackendManager } from '../backend/backend-manager.ts';
 import { crossCheck } from '../backend/cross-check.ts';
 import { runMatmulBench } from '../backend/matmul-bench.ts';
@@ -114,6 +114,16 @@ serveRequests<EngineRequest, EngineResults>(port, {
     const lora = request.lora ?? null;
     const loaded = models.loaded(request.model, lora);
     if (request.reuse && loaded) return policyInfo(loaded);
+    // Picked files are never read again: a run trains the model they loaded (as LoRA's frozen
+    // base, or whole), or says what to do.
+    const picked = models.loadedBase();
+    if (request.model === pickedFilesId && !request.files) {
+      if (picked?.id !== pickedFilesId)
+        throw new Error(
+          'The policy "your-files" is a checkpoint picked from disk: pick its files again under “Your own policy” (Load files), then run.',
+        );
+      return policyInfo(loaded ?? models.load(picked.source(), lora));
+    }
     ctx.emit({ status: 'loading', message: `Loading ${request.model}…` });
     let session: PolicySession;
     if (request.hub)
