@@ -68,11 +68,13 @@ test('model folders that cannot be loaded are said in words, and the workers go 
   expect(said.text.length).toBeGreaterThan(5);
   expect(problems.pageErrors).toEqual([]);
 
-  // In the editor, a Hub id as the policy is refused at once: no permission is asked.
+  // In the editor, a Hub id as the policy cannot keep the tiny world's judge: said at once.
   await page.getByLabel('Policy', { exact: true }).fill('Xenova/gpt2');
-  // Said beside the field and in the editor's list of problems.
-  const refusal = page.getByText('is the Hugging Face model "Xenova/gpt2", but the policy must be');
-  await expect.poll(() => refusal.count()).toBe(2);
-  expect(await page.getByTestId('hub-consent').count()).toBe(0);
+  const refusal = page.getByText(
+    'but the tiny world’s judge reads only the tiny model’s answers and the policy is "Xenova/gpt2"',
+  );
+  await expect.poll(() => refusal.count()).toBeGreaterThan(0);
+  // Its download is asked for, never done on its own.
+  expect(await page.getByTestId('hub-consent').textContent()).toContain('Xenova/gpt2');
   await page.close();
 });

@@ -92,7 +92,16 @@ test('the whole recipe on a random Hub chat model with LoRA: every stage, adapte
   const estimate = page.getByTestId('real-estimate');
   await estimate.getByRole('button', { name: /Estimate download, memory and time/ }).click();
   const summary = estimate.getByTestId('real-estimate-summary');
-  await expect.poll(() => summary.count(), { timeout: 120_000 }).toBe(1);
+  await expect
+    .poll(
+      async () => {
+        const failed = await estimate.getByRole('alert').count();
+        if (failed) throw new Error(await estimate.innerText());
+        return summary.count();
+      },
+      { timeout: 120_000 },
+    )
+    .toBe(1);
   expect(await summary.getAttribute('data-fits')).toBe('true');
   expect(await summary.textContent()).toMatch(/Downloads [\d.]+ MiB for the policy/);
   expect(await summary.textContent()).toMatch(

@@ -63,16 +63,16 @@ export function realModelExperiment(): Experiment {
 export const experimentPresets: ExperimentPreset[] = [
   {
     id: 'tiny',
-    name: 'The tiny world (offline, minutes)',
+    name: 'The tiny world (offline)',
     description:
       'The shipped tiny model as policy and feedback model, fully fine-tuned, judged exactly by the world that wrote its answers.',
     make: defaultExperiment,
   },
   {
     id: 'real-small',
-    name: 'SmolLM2-135M-Instruct policy, Qwen2.5-0.5B-Instruct feedback',
+    name: 'SmolLM2-135M policy, Qwen2.5-0.5B feedback',
     description:
-      'A real chat model trained with LoRA (rank 8) on one frozen base, judged by the feedback model (no ground truth). Downloads about 750 MB from the Hub, with your permission.',
+      'SmolLM2-135M-Instruct as the policy, Qwen2.5-0.5B-Instruct as the feedback model: a real chat model trained with LoRA (rank 8) on one frozen base, judged by the feedback model (no ground truth). Downloads about 750 MB from the Hub, with your permission.',
     make: realModelExperiment,
   },
 ];

@@ -33,7 +33,9 @@ export class RealRunCheck {
     private readonly ready: Promise<unknown>,
   ) {}
 
-  async check(x: Experiment, endpoint: string, backend: string): Promise<void> {
+  async check(edited: Experiment, endpoint: string, backend: string): Promise<void> {
+    // A plain copy: the editor's experiment is reactive state, which a worker message cannot carry.
+    const x = $state.snapshot(edited) as Experiment;
     this.busy = true;
     this.error = null;
     try {
