@@ -275,11 +275,6 @@ async function main(): Promise<void> {
           };
           caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
         };
-        const base64 = (bytes: Uint8Array) => {
-          let binary = '';
-          for (const byte of bytes) binary += String.fromCharCode(byte);
-          return btoa(binary);
-        };
         const { report, outputs, checkpoints } = await g.caiPlayground.runExperiment(
           data.experiment,
           data.stages,
@@ -293,12 +288,16 @@ async function main(): Promise<void> {
         if (!report) throw new Error('The run ended without a report.');
         const last = checkpoints.rl ?? checkpoints.sl ?? new Uint8Array();
         // The policy merged into its base, by the engine that holds the base.
-        const merged = data.merged
-          ? base64(
-              (await g.caiPlayground.engine.request({ type: 'mergedPolicy', checkpoint: last }))
-                .bytes,
-            )
+        const mergedBytes = data.merged
+          ? (await g.caiPlayground.engine.request({ type: 'mergedPolicy', checkpoint: last })).bytes
           : null;
+        // Bytes travel back as base64 (no named helper here: the page runs this code as text).
+        const [lastText, mergedText] = [last, mergedBytes].map((bytes) => {
+          if (!bytes) return null;
+          let binary = '';
+          for (const byte of bytes) binary += String.fromCharCode(byte);
+          return btoa(binary);
+        });
         const preferences = (outputs.preferences ?? []).map(
           ({ prompt, chosen, rejected, label, principle }) => ({
             prompt,
@@ -313,7 +312,7 @@ async function main(): Promise<void> {
           ordinary: outputs.answers?.ordinary ?? [],
           preferences: outputs.preferences ?? [],
         };
-        return { report, checkpoint: base64(last), preferences, records, merged };
+        return { report, checkpoint: lastText!, preferences, records, merged: mergedText };
       },
       { experiment, stages, hubEndpoint, merged: !!args['merged-out'] },
     );

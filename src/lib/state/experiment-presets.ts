@@ -17,9 +17,12 @@ export interface ExperimentPreset {
 /**
  * SmolLM2-135M-Instruct (Llama architecture, 135M parameters, safetensors, 270 MB as BF16)
  * trains LoRA adapters (rank 8) on one frozen base; Qwen2.5-0.5B-Instruct (ONNX, q4f16 on
- * WebGPU: 483 MB) critiques, revises, labels and judges. Fewer prompts than the tiny world's
- * and answers of up to 128 tokens keep a run near an hour on a laptop GPU; learning rates are
- * LoRA's usual (2e-4 for SFT and the reward model, 1e-5 for PPO).
+ * WebGPU: 483 MB) critiques, revises, labels and judges. Sized for WebGPU: a training step
+ * keeps every layer's activations (no gradient checkpointing), about 0.55 MB per token per
+ * layer for this model, so steps are of 2 sequences of up to 128 tokens (64 of prompt, 64 of
+ * answer): a 4.8 GiB peak in the memory plan, which WASM's 4 GiB heap refuses with the
+ * numbers (halve the batches or the answers there). Learning rates are LoRA's usual: 2e-4 for SFT and the reward model,
+ * 1e-5 for PPO.
  */
 export function realModelExperiment(): Experiment {
   const e = withFirstPrompts(defaultExperiment(), {
@@ -35,20 +38,20 @@ export function realModelExperiment(): Experiment {
   };
   const s = e.stages;
   s.lora = { ...realModelLora };
-  s.generate = { ...s.generate, temperature: 0.7, maxNewTokens: 128 };
+  s.generate = { ...s.generate, temperature: 0.7, maxNewTokens: 64 };
   s.critique = {
     ...s.critique,
     rounds: 1,
     critique: { temperature: 0, maxNewTokens: 128 },
-    revision: { temperature: 0, maxNewTokens: 160 },
+    revision: { temperature: 0, maxNewTokens: 64 },
   };
-  s.sft = { ...s.sft, epochs: 2, batchSize: 4, learningRate: 2e-4 };
-  s.label = { ...s.label, pairsPerPrompt: 1, sampling: { temperature: 1, maxNewTokens: 128 } };
-  s.reward = { ...s.reward, epochs: 2, batchSize: 4, learningRate: 2e-4 };
+  s.sft = { ...s.sft, epochs: 2, batchSize: 2, learningRate: 2e-4 };
+  s.label = { ...s.label, pairsPerPrompt: 1, sampling: { temperature: 1, maxNewTokens: 64 } };
+  s.reward = { ...s.reward, epochs: 2, batchSize: 1, learningRate: 2e-4 };
   s.ppo = {
     ...s.ppo,
     iterations: 4,
-    batchSize: 8,
+    batchSize: 4,
     responseLength: 64,
     miniBatches: 2,
     ppoEpochs: 2,
@@ -56,7 +59,7 @@ export function realModelExperiment(): Experiment {
     learningRate: 1e-5,
     valueLearningRate: 1e-4,
   };
-  s.evaluate = { ...s.evaluate, temperature: 0.7, maxNewTokens: 128, judge: 'feedback' };
+  s.evaluate = { ...s.evaluate, temperature: 0.7, maxNewTokens: 64, judge: 'feedback' };
   return e;
 }
 
