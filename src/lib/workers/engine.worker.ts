@@ -25,8 +25,6 @@ import type { BackendName } from '../domain/backend.ts';
 import type { EngineRequest, EngineResults } from './protocol.ts';
 import { probeModel } from '../backend/model-probe.ts';
 import { realModelLora } from '../model/lora-config.ts';
-
-type InspectRequest = Extract<EngineRequest, { type: 'inspectHub' }>;
 import {
   cachedHubSource,
   deleteFromCache,
@@ -36,6 +34,8 @@ import {
   pickedFilesSource,
 } from './model-files-tasks.ts';
 import { cancellationPoint, serveRequests, type Port } from './serve.ts';
+
+type InspectRequest = Extract<EngineRequest, { type: 'inspectHub' }>;
 
 const port = self as unknown as Port;
 const backends = new BackendManager((report) =>
