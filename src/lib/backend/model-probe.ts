@@ -1,7 +1,7 @@
 /**
  * A quick measured probe of a model's speed on the active backend, before it is downloaded:
- * the same architecture with random weights, at 1 and then 2 decoder layers, times a LoRA
- * training step and the decoding of new tokens with the KV cache; a model of L layers costs
+ * the same architecture with random weights, at 1 and then 2 decoder layers, times a training
+ * step (LoRA's, or of every weight) and the decoding of new tokens with the KV cache; a model of L layers costs
  * about t(1) + (L - 1) (t(2) - t(1)) (the embedding and the head are in both). Seconds here,
  * not a benchmark: it exists to say "about an hour" before a download of hundreds of MB.
  */
@@ -25,14 +25,15 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
 async function probeLayers(
   config: ModelConfig,
   layers: number,
-  lora: LoraConfig,
+  lora: LoraConfig | null,
   batch: number,
   seq: number,
   shouldStop: () => Promise<void>,
 ): Promise<{ decode: number; train: number }> {
   const c = { ...config, num_hidden_layers: layers };
-  const base = LlamaModel.init(c, 1, true);
-  const adapter = LoraAdapter.init(c, lora, 2);
+  // Trained as the run would: an adapter on a frozen base, or every weight.
+  const base = LlamaModel.init(c, 1, lora !== null);
+  const adapter = lora && LoraAdapter.init(c, lora, 2);
   const model = base.adapted(adapter);
   const optimizer = new AdamW(model.trainable());
   try {
@@ -60,14 +61,14 @@ async function probeLayers(
     return { decode: Math.max(0, long - short) / 4, train };
   } finally {
     optimizer.dispose();
-    adapter.dispose();
+    adapter?.dispose();
     base.dispose();
   }
 }
 
 export async function probeModel(
   config: ModelConfig,
-  lora: LoraConfig,
+  lora: LoraConfig | null,
   batch: number,
   seq: number,
   shouldStop: () => Promise<void>,

@@ -49,7 +49,6 @@ export async function mergedModel(
   folder: string,
 ): Promise<{ name: string; bytes: Uint8Array }> {
   const { slot, bytes } = await lastPolicy(store, meta);
-  peftFilesOfCheckpoint(bytes); // a whole-model checkpoint says so here
   await engine.request({ ...policyRequest(meta.experiment, savedHubEndpoint()), reuse: true });
   const merged = await engine.request({ type: 'mergedPolicy', checkpoint: bytes });
   return { name: `${folder}-${slot}-merged.safetensors`, bytes: merged.bytes };

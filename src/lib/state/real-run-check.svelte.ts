@@ -7,7 +7,7 @@
 import { describeError } from '../domain/errors.ts';
 import { isHubId } from '../domain/model-id.ts';
 import { hubCatalog } from '../feedback/hub-catalog.ts';
-import { adapterSettings } from '../model/lora-config.ts';
+import { policyRequest } from '../pipeline/run-experiment.ts';
 import { planShape } from '../pipeline/run-shape.ts';
 import type { EngineClient } from '../workers/clients.ts';
 import type { Experiment } from './experiment.ts';
@@ -41,11 +41,14 @@ export class RealRunCheck {
     try {
       await this.ready;
       const shape = planShape(x);
+      // The same Hub reference and training settings a run of `x` loads its policy with.
+      const { hub, lora } = policyRequest(x, endpoint);
+      if (!hub) throw new Error(`The policy "${x.models.policy}" is not a Hub model.`);
       const { inspect, probe } = await this.engine.request({
         type: 'probeHub',
-        hub: { endpoint, id: x.models.policy, revision: 'main' },
+        hub,
         shape,
-        lora: adapterSettings(x.stages.lora),
+        lora,
         probe: {
           batch: Math.min(shape.batch, 16),
           seq: Math.min(256, shape.promptTokens + shape.answerTokens),

@@ -24,7 +24,6 @@ import { loadHfTokenizer } from '../tokenizer/hf-tokenizer.ts';
 import type { BackendName } from '../domain/backend.ts';
 import type { EngineRequest, EngineResults } from './protocol.ts';
 import { probeModel } from '../backend/model-probe.ts';
-import { realModelLora } from '../model/lora-config.ts';
 import {
   cachedHubSource,
   deleteFromCache,
@@ -263,9 +262,7 @@ serveRequests<EngineRequest, EngineResults>(port, {
     const inspect = await inspectOnBackend(request);
     const { batch, seq } = request.probe;
     const probe = await backends.run(() =>
-      probeModel(inspect.config, request.lora ?? realModelLora, batch, seq, () =>
-        cancellationPoint(ctx.signal),
-      ),
+      probeModel(inspect.config, request.lora, batch, seq, () => cancellationPoint(ctx.signal)),
     );
     return { inspect, probe };
   },
