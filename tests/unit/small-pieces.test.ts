@@ -34,6 +34,7 @@ const report = (patch: Partial<BackendReport>): BackendReport => ({
   candidates: [],
   wasmThreads: 2,
   crossOriginIsolated: true,
+  kernels: 'fused',
   ...patch,
 });
 

@@ -10,6 +10,8 @@ import { chooseBackend } from './choose.ts';
 import { probeBackend } from './probe.ts';
 import { findGpu, type GpuHandle } from './gpu-adapter.ts';
 import { activate, activeGpuDevice, forget, registerWebGpu, wasmThreads } from './tfjs-runtime.ts';
+import type { KernelSetName } from '../domain/kernels.ts';
+import { kernelSet, setKernelSet } from '../kernels/kernel-set.ts';
 
 const allBackends: readonly BackendName[] = backendNames;
 
@@ -60,7 +62,9 @@ export class BackendManager {
   async init(
     preference: BackendPreference,
     onStep: (message: string) => void,
+    kernels?: KernelSetName,
   ): Promise<BackendReport> {
+    if (kernels) setKernelSet(kernels);
     const gpu = await findGpu();
     if (typeof gpu !== 'string') this.useGpu(gpu);
     else forget('webgpu');
@@ -100,7 +104,15 @@ export class BackendManager {
       candidates: decision.candidates,
       wasmThreads: wasmThreads(),
       crossOriginIsolated: globalThis.crossOriginIsolated,
+      kernels: kernelSet(),
     };
+    return this.report;
+  }
+
+  /** Chooses fused or stock kernels for every later request (the engine panel's setting). */
+  setKernels(kernels: KernelSetName): BackendReport {
+    setKernelSet(kernels);
+    this.report = { ...this.current, kernels };
     return this.report;
   }
 

@@ -1,3 +1,4 @@
+import type { KernelSetName } from './kernels.ts';
 /**
  * What the engine and feedback workers report about the backends they run on: the shared
  * types of backend choice, checks and benchmarks. A leaf module: it imports nothing.
@@ -50,6 +51,8 @@ export interface BackendReport {
   /** Threads of the WASM backend's pool (null when WASM was never initialised). */
   wasmThreads: number | null;
   crossOriginIsolated: boolean;
+  /** The kernel set the models run (fused WGSL kernels act on WebGPU only). */
+  kernels: KernelSetName;
   /** Set when the worker switched backends after a failure at run time. */
   fallbackFrom?: { backend: BackendName; error: string };
 }

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedAdamWUpdate, fusedSumSquares } from '../kernels/adamw-update.ts';
+import { fusedKernels } from '../kernels/kernel-set.ts';
 
 /**
  * AdamW (decoupled weight decay) with global-norm gradient clipping, on tfjs variables.
@@ -54,11 +56,37 @@ export class AdamW {
     const { beta1, beta2, epsilon, weightDecay, maxGradNorm } = this.config;
     const c1 = 1 - beta1 ** this.step;
     const c2 = 1 - beta2 ** this.step;
+    const fused = fusedKernels();
+    const sumSquares = (g: tf.Tensor) => (fused ? fusedSumSquares(g) : tf.sum(tf.square(g)));
     const norm = tf.tidy(() =>
-      tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))),
+      tf.reshape(tf.sqrt(tf.addN([...grads.values()].map(sumSquares))), []),
     ) as tf.Scalar;
     tf.tidy(() => {
       const scale = tf.minimum(1, tf.div(maxGradNorm, tf.add(norm, 1e-6))); // clip factor
+      if (fused) {
+        for (const [name, p] of this.params) {
+          const grad = grads.get(name);
+          if (!grad) continue;
+          const step = {
+            beta1,
+            beta2,
+            epsilon,
+            lr,
+            c1,
+            c2,
+            weightDecay: p.rank > 1 ? weightDecay : 0,
+          };
+          fusedAdamWUpdate(
+            p,
+            this.m.get(name)!,
+            this.v.get(name)!,
+            grad,
+            tf.reshape(scale, [1]),
+            step,
+          );
+        }
+        return;
+      }
       for (const [name, p] of this.params) {
         const grad = grads.get(name);
         if (!grad) continue;

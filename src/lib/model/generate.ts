@@ -41,7 +41,7 @@ export function leftPad(prompts: number[][], padId: number): { ids: number[][]; 
 }
 
 /** Last-position logits [B, V] for a full sequence; with `cache`, also the filled cache. */
-function runFull(model: LlamaModel, ids: number[][], mask: number[][], wantCache: boolean) {
+export function runFull(model: LlamaModel, ids: number[][], mask: number[][], wantCache: boolean) {
   return tf.tidy(() => {
     const out = model.forward(batchInputs(ids, mask), wantCache);
     const t = ids[0]!.length;
@@ -55,7 +55,7 @@ function runFull(model: LlamaModel, ids: number[][], mask: number[][], wantCache
 }
 
 /** Logits [B, V] for one new token per row, extending `cache`. */
-function runStep(
+export function runStep(
   model: LlamaModel,
   tokens: number[],
   positions: number[],

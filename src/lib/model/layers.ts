@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from '../ops/matmul.ts';
+import { fusedKernels } from '../kernels/kernel-set.ts';
+import { fusedRmsNorm } from '../kernels/rms-norm.ts';
+import { fusedSwiglu } from '../kernels/swiglu.ts';
 
 /**
  * The building blocks of a Llama decoder, as pure functions of tensors. Shapes:
@@ -21,8 +24,15 @@ export function linear(x: tf.Tensor, weight: tf.Tensor2D, weightT?: tf.Tensor2D)
 
 /** RMSNorm: x / sqrt(mean(x²) + eps) * weight, over the last axis. */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
+  if (fusedKernels() && x.rank === 2) return fusedRmsNorm(x as tf.Tensor2D, weight, eps);
   const meanSquare = tf.mean(tf.square(x), -1, true); // [..., 1]
   return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, eps))), weight);
+}
+
+/** SwiGLU's gate, silu(gate) · up, for gate and up [N, m]. */
+export function swiglu(gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D {
+  if (fusedKernels()) return fusedSwiglu(gate, up);
+  return tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
 }
 
 /**

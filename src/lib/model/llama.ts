@@ -6,18 +6,9 @@ import {
   parameterShapes,
   type ModelConfig,
 } from './config.ts';
-import {
-  applyRope,
-  attention,
-  attentionBias,
-  embed,
-  linear,
-  mergeHeads,
-  rmsNorm,
-  ropeAt,
-  ropeTables,
-  splitHeads,
-} from './layers.ts';
+import { embed, linear, rmsNorm, ropeTables, swiglu } from './layers.ts';
+import { attend, stepInput, type StepInput } from './attend.ts';
+import { fusedKernels } from '../kernels/kernel-set.ts';
 import { headLogprobs } from '../ops/head-logprobs.ts';
 import { frozenProduct } from '../ops/matmul.ts';
 import type { LoraAdapter } from './lora.ts';
@@ -32,15 +23,6 @@ import { TransposeCache } from './transposes.ts';
  * attached, adds its update to each targeted projection. Read it top to bottom: `forward` is
  * the whole model.
  */
-
-/** What every decoder block of one forward pass shares. */
-interface BlockInput {
-  batch: number;
-  /** Additive attention mask [B, 1, T, S]: 0 where a query may attend, a large negative else. */
-  bias: tf.Tensor4D;
-  /** Rotary cos and sin at each position. */
-  angles: ReturnType<typeof ropeAt>;
-}
 
 /** Keys and values of every layer for the positions seen so far: [B, kvH, S, hd] each. */
 export interface KvCache {
@@ -154,11 +136,8 @@ export class LlamaModel {
     const c = this.config;
     const past = input.cache?.length ?? 0;
     const [batch, newTokens] = input.ids.shape;
-    const step: BlockInput = {
-      batch,
-      bias: attentionBias(input.keyMask, past, newTokens), // [B, 1, T, S]
-      angles: ropeAt(this.rope, input.positions), // cos, sin [B, 1, T, hd]
-    };
+    // Stock tfjs ops or the fused WebGPU kernels, for the whole pass (attend.ts).
+    const step = stepInput(this.rope, input, past, fusedKernels());
     const table = this.p('model.embed_tokens.weight') as tf.Tensor2D;
     // Activations stay 2D, [B·T, d], between the attention's head splits.
     let h: tf.Tensor2D = tf.reshape(embed(table, input.ids), [-1, c.hidden_size]); // [B·T, d]
@@ -207,32 +186,19 @@ export class LlamaModel {
   private attentionBlock(
     i: number,
     h: tf.Tensor2D, // [B·T, d]
-    step: BlockInput,
+    step: StepInput,
     past?: { k: tf.Tensor4D; v: tf.Tensor4D },
   ): { out: tf.Tensor2D; k: tf.Tensor4D; v: tf.Tensor4D } {
     const c = this.config;
     const norm = this.norm(`model.layers.${i}.input_layernorm.weight`);
     const x = rmsNorm(h, norm, c.rms_norm_eps) as tf.Tensor2D; // [B·T, d]
-    const heads = (name: string, n: number) =>
-      splitHeads(this.project(i, `self_attn.${name}`, x), step.batch, n, c.head_dim);
+    const proj = (name: string) => this.project(i, `self_attn.${name}`, x);
     // Qwen3 normalises each head of q and k over its hd values before the rotation.
-    const headNorm = (t: tf.Tensor4D, name: 'q_norm' | 'k_norm') =>
-      hasQkNorm(c)
-        ? (rmsNorm(
-            t,
-            this.norm(`model.layers.${i}.self_attn.${name}.weight`),
-            c.rms_norm_eps,
-          ) as tf.Tensor4D)
-        : t;
-    const q = applyRope(headNorm(heads('q_proj', c.num_attention_heads), 'q_norm'), step.angles); // [B, H, T, hd]
-    let k = applyRope(headNorm(heads('k_proj', c.num_key_value_heads), 'k_norm'), step.angles); // [B, kvH, T, hd]
-    let v = heads('v_proj', c.num_key_value_heads); // [B, kvH, T, hd]
-    if (past) {
-      k = tf.concat([past.k, k], 2); // [B, kvH, S, hd]
-      v = tf.concat([past.v, v], 2);
-    }
-    const attended = attention(q, k, v, step.bias) as tf.Tensor4D; // [B, H, T, hd]
-    return { out: this.project(i, 'self_attn.o_proj', mergeHeads(attended)), k, v };
+    const headNorm = (name: string) => this.norm(`model.layers.${i}.self_attn.${name}.weight`);
+    const qkNorm = hasQkNorm(c) ? { q: headNorm('q_norm'), k: headNorm('k_norm') } : undefined;
+    const projections = { q: proj('q_proj'), k: proj('k_proj'), v: proj('v_proj') };
+    const { out, k, v } = attend(c, projections, step, past, qkNorm); // out [B·T, H·hd]
+    return { out: this.project(i, 'self_attn.o_proj', out), k, v };
   }
 
   /**
@@ -244,7 +210,7 @@ export class LlamaModel {
     const y = rmsNorm(h, norm, this.config.rms_norm_eps) as tf.Tensor2D; // [B·T, d]
     const gate = this.project(i, 'mlp.gate_proj', y); // [B·T, m]
     const up = this.project(i, 'mlp.up_proj', y); // [B·T, m]
-    return this.project(i, 'mlp.down_proj', tf.mul(tf.mul(gate, tf.sigmoid(gate)), up));
+    return this.project(i, 'mlp.down_proj', swiglu(gate, up));
   }
 
   /** The output head [V, d]: the embedding when tied, else HF's lm_head. */

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from './matmul.ts';
+import { fusedKernels } from '../kernels/kernel-set.ts';
+import { fusedTargetLogprobs, fusedTargetLogprobsGrad } from '../kernels/token-logprobs.ts';
 
 /**
  * Token log-probs through the output head without an [N, V] tensor for the backward:
@@ -61,6 +63,8 @@ export function headLogprobs(
   const slice = <T extends tf.Tensor>(t: T, [start, size]: [number, number]) =>
     (t.rank === 1 ? tf.slice(t, [start], [size]) : tf.slice(t, [start, 0], [size, -1])) as T;
   let entropy: tf.Tensor1D | undefined;
+  // The fused kernels (WebGPU) compute log p(target) and its gradient from the logits alone.
+  const fused = fusedKernels() && !options.entropy;
   const forward = (h: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
     const lses: tf.Tensor1D[] = [];
     const outs: tf.Tensor1D[] = [];
@@ -69,6 +73,10 @@ export function headLogprobs(
     for (const chunk of chunks) {
       const [lse, out, ent, logits] = tf.tidy(() => {
         const logits = matMul(slice(h, chunk), w, false, true); // [n, V]
+        if (fused) {
+          const out = fusedTargetLogprobs(logits, slice(targets, chunk)); // [n]
+          return [tf.zeros([0]), out, tf.zeros([0]), single ? logits : tf.zeros([0, 0])] as const;
+        }
         const lse = tf.logSumExp(logits, -1); // [n]
         const out = tf.sub(pick(logits, slice(targets, chunk)), lse);
         const ent = options.entropy
@@ -82,7 +90,9 @@ export function headLogprobs(
       if (single) kept = logits as tf.Tensor2D;
       else logits.dispose();
     }
-    const lse = joined(lses);
+    // Fused: no log-sum-exps are kept (an empty stand-in), the backward recomputes them.
+    const lse = fused ? lses[0]! : joined(lses);
+    if (fused) tf.dispose(lses.slice(1));
     const value = joined(outs);
     if (options.entropy) entropy = tf.keep(joined(entropies));
     else tf.dispose(entropies);
@@ -98,18 +108,21 @@ export function headLogprobs(
     const h = rest.shift() as tf.Tensor2D;
     const w = options.trainHead ? (rest.shift() as tf.Tensor2D) : head;
     const [ids, lse, kept] = rest as [tf.Tensor1D, tf.Tensor1D, tf.Tensor2D?];
+    // dlogits = dy · (onehot(target) − softmax), from the saved log-sum-exps.
+    const stockLogitsGrad = (logits: tf.Tensor2D, chunk: [number, number]) => {
+      const softmax = tf.exp(tf.sub(logits, tf.expandDims(slice(lse, chunk), -1)));
+      // int32 one-hot, then cast: the WASM backend's float32 oneHot returns integer bits.
+      const oneHot = tf.cast(tf.oneHot(slice(ids, chunk), v), 'float32');
+      return tf.mul(tf.expandDims(slice(dy, chunk), -1), tf.sub(oneHot, softmax)) as tf.Tensor2D;
+    };
     const dhs: tf.Tensor2D[] = [];
     let dw: tf.Tensor2D | null = null;
     for (const chunk of chunks) {
       const [dh, dwPart] = tf.tidy((): tf.Tensor2D[] => {
         const logits = kept ?? matMul(slice(h, chunk), w, false, true); // [n, V]
-        const softmax = tf.exp(tf.sub(logits, tf.expandDims(slice(lse, chunk), -1)));
-        // int32 one-hot, then cast: the WASM backend's float32 oneHot returns integer bits.
-        const oneHot = tf.cast(tf.oneHot(slice(ids, chunk), v), 'float32');
-        const dLogits = tf.mul(
-          tf.expandDims(slice(dy, chunk), -1),
-          tf.sub(oneHot, softmax),
-        ) as tf.Tensor2D;
+        const dLogits = fused
+          ? fusedTargetLogprobsGrad(logits, slice(ids, chunk), slice(dy, chunk))
+          : stockLogitsGrad(logits, chunk);
         const dh = matMul(dLogits, w); // [n, d]
         const part = options.trainHead ? [matMul(dLogits, slice(h, chunk), true, false)] : []; // [V, d]
         return [dh, ...part];

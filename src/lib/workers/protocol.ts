@@ -33,10 +33,17 @@ import type {
   SftRunResult,
 } from '../domain/policy.ts';
 import type { TrainEvent } from '../domain/train-events.ts';
+import type {
+  KernelBenchRow,
+  KernelBenchShape,
+  KernelCheckResult,
+  KernelSetName,
+} from '../domain/kernels.ts';
 import type { CachedModel } from '../model/download.ts';
 import type { ModelProbe } from '../domain/backend.ts';
 import type { HubRef } from '../model/hub.ts';
 import type { LoraConfig } from '../model/lora-config.ts';
+import type { ModelConfig } from '../model/config.ts';
 import type { PlanShape } from '../model/memory-plan.ts';
 import type { InspectResult } from '../model/inspect.ts';
 import type { RewardTrainConfig } from '../model/reward-config.ts';
@@ -44,7 +51,9 @@ import type { SftConfig } from '../model/sft-config.ts';
 import type { PpoConfig } from '../rl/ppo-config.ts';
 
 export type EngineRequest =
-  | { type: 'init'; backend: BackendPreference }
+  | { type: 'init'; backend: BackendPreference; kernels?: KernelSetName }
+  /** Switches between the fused WGSL kernels and tfjs's stock ops (WebGPU; others run stock). */
+  | { type: 'setKernels'; kernels: KernelSetName }
   /** Loads a model folder from this app's /models/<id>/ as the policy (dropping trained
    * policies); with `reuse`, a base policy already loaded from that folder is kept, with them.
    * With `hub`, the Hub model `model` from the browser's cache (downloaded before); with
@@ -120,6 +129,14 @@ export type EngineRequest =
       steps: number;
       warmup: number;
     }
+  /** Every fused kernel and its gradients on the active backend against stock ops on CPU, at
+   * the named shapes ("tiny", "smollm2-layer"). */
+  | { type: 'kernelCheck'; shapes: string[]; seed: number }
+  /** Dispatches and time of a training step and a cached decode step, per backend and kernel
+   * set, with fresh weights of the model folder `model`'s architecture or of `config`. */
+  | ({ type: 'kernelBench'; backends: BackendName[]; shape: KernelBenchShape } & (
+      { model: string } | { config: ModelConfig }
+    ))
   | { type: 'memory' }
   /** Destroys the WebGPU device after `delayMs` (0: now), as a driver reset would. */
   | { type: 'loseDevice'; delayMs: number };
@@ -145,6 +162,9 @@ export interface EngineResults {
   crossCheck: CrossCheckResult;
   matmulBench: MatmulBenchResult;
   trainBench: { rows: TrainBenchRow[]; skipped: { backend: BackendName; reason: string }[] };
+  kernelCheck: KernelCheckResult;
+  kernelBench: { rows: KernelBenchRow[] };
+  setKernels: BackendReport;
   memory: MemoryInfo;
   /** Whether there was an active WebGPU device to destroy. */
   loseDevice: { hadDevice: boolean };

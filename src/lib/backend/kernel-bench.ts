@@ -1,0 +1,130 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type { BackendName } from '../domain/backend.ts';
+import type { KernelBenchRow, KernelBenchShape, KernelSetName } from '../domain/kernels.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { AdamW } from '../model/adamw.ts';
+import { runFull, runStep } from '../model/generate.ts';
+import { LlamaModel, type KvCache } from '../model/llama.ts';
+import { trainStep } from '../model/train-step.ts';
+import { withKernelSet } from '../kernels/kernel-set.ts';
+import { median } from './matmul-bench.ts';
+import { randomBatch } from './train-bench.ts';
+
+/**
+ * How many kernels one training step and one cached decode step launch, and how long each
+ * takes, per backend and kernel set (`npm run bench -- --only kernels`). On WebGPU a kernel is
+ * a GPU dispatch (counted where tfjs records it); on WASM and CPU, a kernel call that does work
+ * (tf.profile's kernels less the shape-only ones, which move no data).
+ */
+
+/** Kernels that only relabel a tensor's shape: no dispatch, no pass over the data. */
+const shapeOnly = new Set(['Reshape', 'ExpandDims', 'Squeeze', 'Identity']);
+
+/** Counts GPU dispatches on WebGPU while `work` runs (it must await its results). */
+async function countDispatches(work: () => Promise<void>): Promise<number> {
+  if (tf.getBackend() !== 'webgpu') {
+    const info = await tf.profile(work);
+    return info.kernels.filter((k) => !shapeOnly.has(k.name)).length;
+  }
+  const backend = tf.backend() as unknown as { recordAndSubmit: (...args: unknown[]) => void };
+  const original = backend.recordAndSubmit;
+  let count = 0;
+  backend.recordAndSubmit = function (this: WebGPUBackend, ...args: unknown[]) {
+    count++;
+    return original.apply(this, args);
+  };
+  try {
+    await work();
+  } finally {
+    backend.recordAndSubmit = original;
+  }
+  return count;
+}
+
+async function measure(step: () => Promise<void>, reps: number) {
+  await step(); // warm-up: shader compilation, buffer allocation
+  const dispatches = await countDispatches(step);
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const start = performance.now();
+    await step();
+    times.push(performance.now() - start);
+  }
+  return { dispatches, ms: median(times) };
+}
+
+/** One AdamW training step of next-token loss on random tokens, the loss read back. */
+async function trainRow(config: ModelConfig, shape: KernelBenchShape) {
+  const model = LlamaModel.init(config, 1);
+  const optimizer = new AdamW(model.trainable());
+  const data = randomBatch(config.vocab_size, shape.train.batch, shape.train.seq, 7);
+  try {
+    return await measure(
+      async () => void (await trainStep(model, optimizer, data, 1e-4)),
+      shape.reps,
+    );
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+/** One cached decode step (generation's: one token per row, logits read back). */
+async function decodeRow(config: ModelConfig, shape: KernelBenchShape) {
+  const model = LlamaModel.init(config, 1);
+  const { batch, past } = shape.decode;
+  const ids = Array.from({ length: batch }, (_, b) =>
+    Array.from({ length: past }, (_, t) => (b * 31 + t * 7) % config.vocab_size),
+  );
+  const mask = ids.map((row) => row.map(() => 1));
+  const prefill = runFull(model, ids, mask, true);
+  const cache: KvCache = { keys: prefill.keys, values: prefill.values, length: past };
+  const stepMask = mask.map((row) => [...row, 1]);
+  const tokens = ids.map(() => 1);
+  const positions = ids.map(() => past);
+  try {
+    return await model.withFrozenWeights(() =>
+      measure(async () => {
+        const next = runStep(model, tokens, positions, stepMask, cache);
+        await next.logits.data();
+        tf.dispose([next.logits, ...next.keys, ...next.values]);
+      }, shape.reps),
+    );
+  } finally {
+    tf.dispose([prefill.logits, ...prefill.keys, ...prefill.values]);
+    model.dispose();
+  }
+}
+
+/**
+ * Rows for each backend in `backends` (activated in turn) and kernel set (fused only where it
+ * differs from stock: WebGPU), for a training step and a decode step of `config`.
+ */
+export async function benchKernels(
+  config: ModelConfig,
+  backends: BackendName[],
+  shape: KernelBenchShape,
+  hooks: {
+    activate: (name: BackendName) => Promise<void>;
+    onProgress: (done: number, total: number, message: string) => void;
+    shouldStop: () => Promise<void>;
+  },
+): Promise<KernelBenchRow[]> {
+  const jobs = backends.flatMap((backend) =>
+    (backend === 'webgpu' ? (['stock', 'fused'] as KernelSetName[]) : ['stock' as const]).flatMap(
+      (kernels) => (['train', 'decode'] as const).map((step) => ({ backend, kernels, step })),
+    ),
+  );
+  const rows: KernelBenchRow[] = [];
+  for (const job of jobs) {
+    await hooks.shouldStop();
+    hooks.onProgress(rows.length, jobs.length, `${job.step} step, ${job.backend}, ${job.kernels}`);
+    await hooks.activate(job.backend);
+    const result = await withKernelSet(job.kernels, () =>
+      job.step === 'train' ? trainRow(config, shape) : decodeRow(config, shape),
+    );
+    rows.push({ ...job, ...result });
+  }
+  return rows;
+}

@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { groupsFor, runKernel } from './program.ts';
+import { withGradient } from './kernel-set.ts';
+
+/**
+ * SwiGLU's gate, silu(g) · u = g σ(g) u, as one dispatch (stock: sigmoid and two products).
+ * Backward, one dispatch per input: dg = dy · u · σ(g)(1 + g(1 − σ(g))), du = dy · g σ(g).
+ */
+
+type Part = 'value' | 'dgate' | 'dup';
+
+const formula: Record<Part, string> = {
+  value: 'g * sig * u[index]',
+  dgate: 'dy[index] * u[index] * sig * (1.0 + g * (1.0 - sig))',
+  dup: 'dy[index] * g * sig',
+};
+
+function swigluKernel(part: Part, gate: tf.Tensor, up: tf.Tensor, dy?: tf.Tensor): tf.Tensor2D {
+  const inputs: Record<string, tf.Tensor> = { gate, u: up };
+  if (dy) inputs.dy = dy;
+  return runKernel({
+    key: `swiglu_${part}`,
+    inputs,
+    outputShape: gate.shape,
+    workgroup: 64,
+    groups: groupsFor(gate.size),
+    uniforms: { size: { type: 'i32', value: gate.size } },
+    body: `
+      if (index < uniforms.size) {
+        let g = gate[index];
+        let sig = 1.0 / (1.0 + exp(-g));
+        result[index] = ${formula[part]};
+      }`,
+  }) as tf.Tensor2D;
+}
+
+/** silu(gate) · up for gate, up [N, m]. */
+export function fusedSwiglu(gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D {
+  return withGradient(
+    [gate, up],
+    () => ({ value: swigluKernel('value', gate, up), saved: [gate, up] }),
+    (dy, [g, u]) => [swigluKernel('dgate', g!, u!, dy), swigluKernel('dup', g!, u!, dy)],
+  );
+}

@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelConfig } from './config.ts';
+import {
+  applyRope,
+  attention,
+  attentionBias,
+  mergeHeads,
+  rmsNorm,
+  ropeAt,
+  splitHeads,
+} from './layers.ts';
+import { fusedAttention } from '../kernels/attention.ts';
+import { fusedHeads, type RopeTables } from '../kernels/rope-heads.ts';
+
+/**
+ * The middle of an attention block, from the q, k, v projections to the attended values:
+ * per-head norms (Qwen3), rotary positions, the KV cache, and grouped-query attention. Two
+ * paths compute the same thing: tfjs's stock ops, or the fused WebGPU kernels (kernels/),
+ * chosen once per forward pass (`stepInput`).
+ */
+
+/** What every decoder block of one forward pass shares. */
+export interface StepInput {
+  batch: number;
+  /** Key positions cached before this pass (P). */
+  past: number;
+  /** 1 for real tokens, 0 for padding, over all P + T key positions [B, S]. */
+  keyMask: tf.Tensor2D;
+  /** Stock path: additive attention mask [B, 1, T, S] and rotary cos and sin [B, 1, T, hd]. */
+  stock?: { bias: tf.Tensor4D; angles: ReturnType<typeof ropeAt> };
+  /** Fused path: each new token's position [B·T] (int32) and the rotary tables. */
+  fused?: { positions: tf.Tensor1D; tables: RopeTables };
+}
+
+export function stepInput(
+  tables: RopeTables,
+  input: { ids: tf.Tensor2D; keyMask: tf.Tensor2D; positions: tf.Tensor2D },
+  past: number,
+  fused: boolean,
+): StepInput {
+  const [batch, newTokens] = input.ids.shape;
+  const step: StepInput = { batch, past, keyMask: input.keyMask };
+  if (fused) step.fused = { positions: tf.reshape(input.positions, [-1]), tables };
+  else
+    step.stock = {
+      bias: attentionBias(input.keyMask, past, newTokens), // [B, 1, T, S]
+      angles: ropeAt(tables, input.positions), // cos, sin [B, 1, T, hd]
+    };
+  return step;
+}
+
+export interface Projections {
+  q: tf.Tensor2D; // [B·T, H·hd]
+  k: tf.Tensor2D; // [B·T, kvH·hd]
+  v: tf.Tensor2D; // [B·T, kvH·hd]
+}
+
+/**
+ * Attends with projections `p`: returns the attended values as rows [B·T, H·hd] for the output
+ * projection, and the keys and values over all positions [B, kvH, S, hd] for the next cache.
+ * `qkNorm`: Qwen3's per-head RMSNorm weights [hd] of q and k, applied before the rotation.
+ */
+export function attend(
+  c: ModelConfig,
+  p: Projections,
+  step: StepInput,
+  past?: { k: tf.Tensor4D; v: tf.Tensor4D },
+  qkNorm?: { q: tf.Tensor1D; k: tf.Tensor1D },
+): { out: tf.Tensor2D; k: tf.Tensor4D; v: tf.Tensor4D } {
+  const hd = c.head_dim;
+  const heads = { q: c.num_attention_heads, k: c.num_key_value_heads, v: c.num_key_value_heads };
+  if (step.fused) {
+    const { positions, tables } = step.fused;
+    // Per-head norms over rows of hd values: [B·T·n, hd] views of the projections.
+    const normed = (x: tf.Tensor2D, w: tf.Tensor1D | undefined, n: number) =>
+      w ? tf.reshape(rmsNorm(tf.reshape(x, [-1, hd]), w, c.rms_norm_eps), [-1, n * hd]) : x;
+    const shape = (n: number) => ({ batch: step.batch, heads: n, headDim: hd });
+    const q = fusedHeads(
+      normed(p.q, qkNorm?.q, heads.q) as tf.Tensor2D,
+      positions,
+      tables,
+      shape(heads.q),
+    );
+    const k = fusedHeads(
+      normed(p.k, qkNorm?.k, heads.k) as tf.Tensor2D,
+      positions,
+      tables,
+      shape(heads.k),
+      past?.k,
+    );
+    const v = fusedHeads(p.v, positions, null, shape(heads.v), past?.v);
+    return { out: fusedAttention(q, k, v, step.keyMask, step.past), k, v };
+  }
+  const { bias, angles } = step.stock!;
+  const split = (x: tf.Tensor2D, n: number) => splitHeads(x, step.batch, n, hd);
+  const headNorm = (t: tf.Tensor4D, w?: tf.Tensor1D) =>
+    w ? (rmsNorm(t, w, c.rms_norm_eps) as tf.Tensor4D) : t;
+  const q = applyRope(headNorm(split(p.q, heads.q), qkNorm?.q), angles); // [B, H, T, hd]
+  let k = applyRope(headNorm(split(p.k, heads.k), qkNorm?.k), angles); // [B, kvH, T, hd]
+  let v = split(p.v, heads.v); // [B, kvH, T, hd]
+  if (past) {
+    k = tf.concat([past.k, k], 2); // [B, kvH, S, hd]
+    v = tf.concat([past.v, v], 2);
+  }
+  return { out: mergeHeads(attention(q, k, v, bias)), k, v };
+}
