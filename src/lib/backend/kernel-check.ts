@@ -10,6 +10,7 @@ import { headLogprobs } from '../ops/head-logprobs.ts';
 import { kernelSet, withKernelSet } from '../kernels/kernel-set.ts';
 import { mulberry32 } from '../util/random.ts';
 import { uniformArray } from './reference.ts';
+import { decoderConfig, generationOutputs, trainingOutputs } from './decoder-check.ts';
 
 /**
  * Every fused kernel and its gradients against tfjs's stock ops on the CPU backend, through
@@ -48,7 +49,8 @@ export const checkShapes: Shape[] = [
   },
 ];
 
-interface Case {
+/** One op on seeded inputs: its output and, with `grads`, the gradient for each input. */
+interface OpCase {
   kernel: string;
   /** Input shapes, named as the gradients are reported ("d <name>"). */
   inputs: [string, number[]][];
@@ -57,6 +59,15 @@ interface Case {
   /** Compare gradients too (false: inference-only paths). */
   grads: boolean;
 }
+
+/** A whole computation (a decoder's generation or training step) and its named outputs. */
+interface WholeCase {
+  kernel: string;
+  whole: () => Promise<Named[]>;
+}
+
+type Case = OpCase | WholeCase;
+type Named = [string, Float32Array];
 
 function attentionConfig(s: Shape) {
   return {
@@ -118,7 +129,7 @@ function attentionCase(s: Shape, past: number, qkNorm: boolean): Case {
       const norms = qkNorm
         ? { q: rest[0] as unknown as tf.Tensor1D, k: rest[1] as unknown as tf.Tensor1D }
         : undefined;
-      const tables = ropeTables(64, ropeFrequencies(s.hd, 10000, null));
+      const tables = ropeTables(128, ropeFrequencies(s.hd, 10000, null));
       const input = {
         ids: tf.zeros([s.batch, s.tokens], 'int32') as tf.Tensor2D,
         keyMask: tf.tensor2d(mask),
@@ -137,6 +148,18 @@ function attentionCase(s: Shape, past: number, qkNorm: boolean): Case {
       return tf.concat(parts);
     },
   };
+}
+
+/** Two-layer decoders of the shape's sizes (the tiny model's only: SmolLM2's vocabulary makes a
+ * whole step of minutes on a software adapter). */
+function decoderCases(s: Shape): Case[] {
+  return [
+    {
+      kernel: 'decoder generation (prefill, 2 cached steps)',
+      whole: () => generationOutputs(decoderConfig(s)),
+    },
+    { kernel: 'decoder training step', whole: () => trainingOutputs(decoderConfig(s)) },
+  ];
 }
 
 function casesOf(s: Shape): Case[] {
@@ -163,6 +186,13 @@ function casesOf(s: Shape): Case[] {
     attentionCase(s, 0, false),
     attentionCase(s, 0, true),
     attentionCase(s, 5, false),
+    ...(s.name === 'tiny' ? decoderCases(s) : []),
+    // Past one tile of 64 keys: the online softmax's rescaling between tiles.
+    { ...attentionCase({ ...s, batch: 1, tokens: 72 }, 0, false), kernel: 'attention (72 tokens)' },
+    {
+      ...attentionCase({ ...s, batch: 2, tokens: 1 }, 70, false),
+      kernel: 'attention (decode, 70 cached)',
+    },
     {
       kernel: 'token log-probs (two chunks)',
       inputs: [
@@ -214,7 +244,8 @@ function casesOf(s: Shape): Case[] {
 }
 
 /** The output and gradients of a case as arrays, on the active backend. */
-async function runCase(c: Case, seed: number): Promise<Float32Array[]> {
+async function runCase(c: Case, seed: number): Promise<Named[]> {
+  if ('whole' in c) return c.whole();
   const rand = mulberry32(seed);
   const made = c.inputs.map(([, shape]) =>
     uniformArray(
@@ -232,17 +263,12 @@ async function runCase(c: Case, seed: number): Promise<Float32Array[]> {
   });
   const out = await Promise.all(tensors.map(async (t) => (await t.data()) as Float32Array));
   tf.dispose(tensors);
-  return out;
+  return out.map((values, i): Named => [i === 0 ? 'value' : `d ${c.inputs[i - 1]![0]}`, values]);
 }
 
-function compare(
-  c: Case,
-  shape: string,
-  active: Float32Array[],
-  cpu: Float32Array[],
-): KernelCheckRow[] {
-  return cpu.map((ref, i) => {
-    const got = active[i]!;
+function compare(kernel: string, shape: string, active: Named[], cpu: Named[]): KernelCheckRow[] {
+  return cpu.map(([output, ref], i) => {
+    const got = active[i]![1];
     let diff = 0;
     let scale = 0;
     for (let j = 0; j < ref.length; j++) {
@@ -250,15 +276,8 @@ function compare(
       scale = Math.max(scale, Math.abs(ref[j]!));
     }
     if (got.length !== ref.length || !Number.isFinite(diff)) diff = Infinity;
-    const output = i === 0 ? 'value' : `d ${c.inputs[i - 1]![0]}`;
-    return {
-      kernel: c.kernel,
-      shape,
-      output,
-      maxAbsDiff: diff,
-      scale,
-      ok: diff <= 2e-4 * Math.max(1, scale),
-    };
+    const ok = diff <= 2e-4 * Math.max(1, scale);
+    return { kernel, shape, output, maxAbsDiff: diff, scale, ok };
   });
 }
 
@@ -276,7 +295,7 @@ export async function kernelCheck(
   const unknown = shapes.filter((n) => !checkShapes.some((s) => s.name === n));
   if (unknown.length) throw new Error(`Unknown kernel-check shapes: ${unknown.join(', ')}.`);
   const jobs = chosen.flatMap((s) => casesOf(s).map((c, i) => ({ s, c, seed: seed + i })));
-  const onActive: Float32Array[][] = [];
+  const onActive: Named[][] = [];
   for (const job of jobs) onActive.push(await runCase(job.c, job.seed));
   const set = kernelSet();
   const rows: KernelCheckRow[] = [];
@@ -284,7 +303,9 @@ export async function kernelCheck(
   try {
     await withKernelSet('stock', async () => {
       for (const [i, job] of jobs.entries())
-        rows.push(...compare(job.c, job.s.name, onActive[i]!, await runCase(job.c, job.seed)));
+        rows.push(
+          ...compare(job.c.kernel, job.s.name, onActive[i]!, await runCase(job.c, job.seed)),
+        );
     });
   } finally {
     await useBackend(active);

@@ -22,6 +22,9 @@ interface HeadsShape {
   batch: number;
   heads: number;
   headDim: number;
+  /** Where these heads start in each row of x (q, k and v side by side in one product's rows:
+   * generation); 0 when x holds only these heads. */
+  offset?: number;
 }
 
 function uniformsOf(s: HeadsShape, tokens: number, past: number) {
@@ -47,7 +50,7 @@ const rotated = (src: string, off: string, sign: string, rotate: boolean) =>
     : `let value = ${src}[${off} + d];`;
 
 /** Where head h of row rw starts in rows [B·T, n·hd], and in heads [B, n, T, hd]. */
-const rowOffset = 'rw * uniforms.heads * uniforms.hd + h * uniforms.hd';
+const rowOffset = 'rw * uniforms.width + uniforms.offset + h * uniforms.hd';
 const headOffset =
   '(((rw / uniforms.tokens) * uniforms.heads + h) * uniforms.tokens + rw % uniforms.tokens) * uniforms.hd';
 
@@ -72,7 +75,12 @@ function toHeads(
     outputShape,
     workgroup: 64,
     groups: groupsFor(size),
-    uniforms: { ...uniformsOf(shape, tokens, pastLength), size: { type: 'i32', value: size } },
+    uniforms: {
+      ...uniformsOf(shape, tokens, pastLength),
+      size: { type: 'i32', value: size },
+      width: { type: 'i32', value: x.shape[1] },
+      offset: { type: 'i32', value: shape.offset ?? 0 },
+    },
     body: `
       if (index < uniforms.size) {
         let d = index % uniforms.hd;
@@ -137,8 +145,10 @@ export function fusedHeads(
   shape: HeadsShape,
   past?: tf.Tensor4D,
 ): tf.Tensor4D {
-  if (past && tf.engine().isTapeOn())
-    throw new Error('fusedHeads: no gradient through a KV cache (training runs without one).');
+  if ((past || x.shape[1] !== shape.heads * shape.headDim) && tf.engine().isTapeOn())
+    throw new Error(
+      'fusedHeads: no gradient through a KV cache or joined projections (generation only).',
+    );
   return withGradient(
     [x],
     () => ({

@@ -42,3 +42,26 @@ export function fusedSwiglu(gate: tf.Tensor2D, up: tf.Tensor2D): tf.Tensor2D {
     (dy, [g, u]) => [swigluKernel('dgate', g!, u!, dy), swigluKernel('dup', g!, u!, dy)],
   );
 }
+
+/**
+ * silu(gate) · up from one product's rows [N, 2m], gate then up side by side (generation joins
+ * the two projections into one product): [N, m], no gradient.
+ */
+export function fusedSwigluJoined(joined: tf.Tensor2D): tf.Tensor2D {
+  const [rows, width] = joined.shape;
+  const m = width / 2;
+  return runKernel({
+    key: 'swiglu_joined',
+    inputs: { joined },
+    outputShape: [rows, m],
+    workgroup: 64,
+    groups: groupsFor(rows * m),
+    uniforms: { size: { type: 'i32', value: rows * m }, m: { type: 'i32', value: m } },
+    body: `
+      if (index < uniforms.size) {
+        let at = (index / uniforms.m) * 2 * uniforms.m + index % uniforms.m;
+        let g = joined[at];
+        result[index] = g / (1.0 + exp(-g)) * joined[at + uniforms.m];
+      }`,
+  }) as tf.Tensor2D;
+}

@@ -55,6 +55,9 @@ export interface Projections {
   v: tf.Tensor2D; // [B·T, kvH·hd]
 }
 
+/** q, k and v side by side in one product's rows [B·T, (H + 2kvH)·hd] (fused generation). */
+export type JoinedProjections = tf.Tensor2D;
+
 /**
  * Attends with projections `p`: returns the attended values as rows [B·T, H·hd] for the output
  * projection, and the keys and values over all positions [B, kvH, S, hd] for the next cache.
@@ -62,7 +65,7 @@ export interface Projections {
  */
 export function attend(
   c: ModelConfig,
-  p: Projections,
+  p: Projections | JoinedProjections,
   step: StepInput,
   past?: { k: tf.Tensor4D; v: tf.Tensor4D },
   qkNorm?: { q: tf.Tensor1D; k: tf.Tensor1D },
@@ -74,23 +77,23 @@ export function attend(
     // Per-head norms over rows of hd values: [B·T·n, hd] views of the projections.
     const normed = (x: tf.Tensor2D, w: tf.Tensor1D | undefined, n: number) =>
       w ? tf.reshape(rmsNorm(tf.reshape(x, [-1, hd]), w, c.rms_norm_eps), [-1, n * hd]) : x;
-    const shape = (n: number) => ({ batch: step.batch, heads: n, headDim: hd });
-    const q = fusedHeads(
-      normed(p.q, qkNorm?.q, heads.q) as tf.Tensor2D,
-      positions,
-      tables,
-      shape(heads.q),
-    );
-    const k = fusedHeads(
-      normed(p.k, qkNorm?.k, heads.k) as tf.Tensor2D,
-      positions,
-      tables,
-      shape(heads.k),
-      past?.k,
-    );
-    const v = fusedHeads(p.v, positions, null, shape(heads.v), past?.v);
+    // Joined rows: each part read in place, at its offset (no per-head norms then).
+    const joined = p instanceof tf.Tensor;
+    const rows = (name: 'q' | 'k' | 'v', w?: tf.Tensor1D) =>
+      joined ? p : (normed(p[name], w, heads[name]) as tf.Tensor2D);
+    const offsets = { q: 0, k: heads.q * hd, v: (heads.q + heads.k) * hd };
+    const shape = (n: 'q' | 'k' | 'v') => ({
+      batch: step.batch,
+      heads: heads[n],
+      headDim: hd,
+      offset: joined ? offsets[n] : 0,
+    });
+    const q = fusedHeads(rows('q', qkNorm?.q), positions, tables, shape('q'));
+    const k = fusedHeads(rows('k', qkNorm?.k), positions, tables, shape('k'), past?.k);
+    const v = fusedHeads(rows('v'), positions, null, shape('v'), past?.v);
     return { out: fusedAttention(q, k, v, step.keyMask, step.past), k, v };
   }
+  if (p instanceof tf.Tensor) throw new Error('Joined projections need the fused kernels.');
   const { bias, angles } = step.stock!;
   const split = (x: tf.Tensor2D, n: number) => splitHeads(x, step.batch, n, hd);
   const headNorm = (t: tf.Tensor4D, w?: tf.Tensor1D) =>

@@ -22,6 +22,19 @@ export function linear(x: tf.Tensor, weight: tf.Tensor2D, weightT?: tf.Tensor2D)
   return x.rank === 2 ? y : tf.reshape(y, [...shape.slice(0, -1), weight.shape[0]]);
 }
 
+/**
+ * x [N, in] · w + residual [N, out] as one fused product (WebGPU), w [in, out], or [out, in]
+ * when `transposeB`. The residual enters as tfjs's fused bias, so its gradient is dy itself.
+ */
+export function productPlus(
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  residual: tf.Tensor2D,
+  transposeB: boolean,
+): tf.Tensor2D {
+  return tf.fused.matMul({ a: x, b: w, transposeB, bias: residual }) as tf.Tensor2D;
+}
+
 /** RMSNorm: x / sqrt(mean(x²) + eps) * weight, over the last axis. */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor1D, eps: number): tf.Tensor {
   if (fusedKernels() && x.rank === 2) return fusedRmsNorm(x as tf.Tensor2D, weight, eps);

@@ -6,11 +6,12 @@ import {
   parameterShapes,
   type ModelConfig,
 } from './config.ts';
-import { embed, linear, rmsNorm, ropeTables, swiglu } from './layers.ts';
+import { embed, linear, productPlus, rmsNorm, ropeTables, swiglu } from './layers.ts';
+import { fusedSwigluJoined } from '../kernels/swiglu.ts';
 import { attend, stepInput, type StepInput } from './attend.ts';
 import { fusedKernels } from '../kernels/kernel-set.ts';
 import { headLogprobs } from '../ops/head-logprobs.ts';
-import { frozenProduct } from '../ops/matmul.ts';
+import { frozenProduct, matMul } from '../ops/matmul.ts';
 import type { LoraAdapter } from './lora.ts';
 import { ropeFrequencies } from './rope-scaling.ts';
 import { TransposeCache } from './transposes.ts';
@@ -145,9 +146,9 @@ export class LlamaModel {
     const values: tf.Tensor4D[] = [];
     for (let i = 0; i < c.num_hidden_layers; i++) {
       const past = input.cache && { k: input.cache.keys[i]!, v: input.cache.values[i]! };
-      const { out, k, v } = this.attentionBlock(i, h, step, past);
-      h = tf.add(h, out); // [B·T, d]
-      h = tf.add(h, this.mlpBlock(i, h)); // [B·T, d]
+      const attended = this.attentionBlock(i, h, step, past);
+      h = this.mlpBlock(i, attended.h); // [B·T, d]
+      const { k, v } = attended;
       keys.push(k);
       values.push(v);
     }
@@ -162,16 +163,36 @@ export class LlamaModel {
    * A projection of layer `i` ("self_attn.q_proj"): x [N, in] → [N, out], with its bias when the
    * architecture has one and the adapter's update when it targets the layer.
    */
-  private project(i: number, name: string, x: tf.Tensor2D): tf.Tensor2D {
+  private project(i: number, name: string, x: tf.Tensor2D, residual?: tf.Tensor2D): tf.Tensor2D {
     const path = `model.layers.${i}.${name}`;
     const weight = this.p(`${path}.weight`) as tf.Tensor2D;
     const bias = this.biased.has(name) ? (this.p(`${path}.bias`) as tf.Tensor1D) : undefined;
-    const product = this.frozen
-      ? frozenProduct(x, weight)
-      : (linear(x, weight, this.transposedOf(weight)) as tf.Tensor2D);
-    const y = bias ? (tf.add(product, bias) as tf.Tensor2D) : product;
+    // With the fused kernels the residual stream is added by the product itself (tfjs's fused
+    // matMul, its "bias" the whole [N, out] residual): one dispatch less per block.
+    const fold = residual && fusedKernels();
+    const product = fold
+      ? productPlus(x, this.transposedOf(weight) ?? weight, residual, !this.transposedOf(weight))
+      : this.frozen
+        ? frozenProduct(x, weight)
+        : (linear(x, weight, this.transposedOf(weight)) as tf.Tensor2D);
+    let y = bias ? (tf.add(product, bias) as tf.Tensor2D) : product;
     const delta = this.adapter?.delta(path, x);
-    return delta ? tf.add(y, delta) : y;
+    if (delta) y = tf.add(y, delta);
+    return residual && !fold ? tf.add(residual, y) : y;
+  }
+
+  /**
+   * Several projections of one input x [N, in] as one product's rows [N, Σ out] (generation with
+   * the fused kernels, whose consumers read each part in place), or null where a projection adds
+   * something of its own (a bias, an adapter's update) or the joined weights are not cached.
+   */
+  private projectJoined(i: number, names: string[], x: tf.Tensor2D): tf.Tensor2D | null {
+    if (!fusedKernels()) return null;
+    const paths = names.map((name) => `model.layers.${i}.${name}`);
+    if (names.some((n) => this.biased.has(n)) || paths.some((p) => this.adapter?.targets(p)))
+      return null;
+    const joined = this.transposes.joined(paths.map((p) => this.p(`${p}.weight`) as tf.Tensor2D));
+    return joined ? matMul(x, joined) : null;
   }
 
   private norm(name: string): tf.Tensor1D {
@@ -180,15 +201,15 @@ export class LlamaModel {
 
   /**
    * Layer `i`'s attention: pre-norm, q/k/v projections, rotary q and k, attention over the
-   * cached and new keys, output projection. Returns the residual update and the keys and
-   * values (cache included) for the next cache.
+   * cached and new keys, output projection. Returns the residual stream after the block
+   * [B·T, d] and the keys and values (cache included) for the next cache.
    */
   private attentionBlock(
     i: number,
     h: tf.Tensor2D, // [B·T, d]
     step: StepInput,
     past?: { k: tf.Tensor4D; v: tf.Tensor4D },
-  ): { out: tf.Tensor2D; k: tf.Tensor4D; v: tf.Tensor4D } {
+  ): { h: tf.Tensor2D; k: tf.Tensor4D; v: tf.Tensor4D } {
     const c = this.config;
     const norm = this.norm(`model.layers.${i}.input_layernorm.weight`);
     const x = rmsNorm(h, norm, c.rms_norm_eps) as tf.Tensor2D; // [B·T, d]
@@ -196,21 +217,25 @@ export class LlamaModel {
     // Qwen3 normalises each head of q and k over its hd values before the rotation.
     const headNorm = (name: string) => this.norm(`model.layers.${i}.self_attn.${name}.weight`);
     const qkNorm = hasQkNorm(c) ? { q: headNorm('q_norm'), k: headNorm('k_norm') } : undefined;
-    const projections = { q: proj('q_proj'), k: proj('k_proj'), v: proj('v_proj') };
+    const names = ['q_proj', 'k_proj', 'v_proj'].map((n) => `self_attn.${n}`);
+    const joined = qkNorm ? null : this.projectJoined(i, names, x); // [B·T, (H + 2kvH)·hd]
+    const projections = joined ?? { q: proj('q_proj'), k: proj('k_proj'), v: proj('v_proj') };
     const { out, k, v } = attend(c, projections, step, past, qkNorm); // out [B·T, H·hd]
-    return { out: this.project(i, 'self_attn.o_proj', out), k, v };
+    return { h: this.project(i, 'self_attn.o_proj', out, h), k, v };
   }
 
   /**
    * Layer `i`'s feed-forward: pre-norm, then SwiGLU, down(silu(gate(y)) · up(y)). Returns the
-   * residual update [B·T, d].
+   * residual stream after the block [B·T, d].
    */
   private mlpBlock(i: number, h: tf.Tensor2D): tf.Tensor2D {
     const norm = this.norm(`model.layers.${i}.post_attention_layernorm.weight`);
     const y = rmsNorm(h, norm, this.config.rms_norm_eps) as tf.Tensor2D; // [B·T, d]
-    const gate = this.project(i, 'mlp.gate_proj', y); // [B·T, m]
-    const up = this.project(i, 'mlp.up_proj', y); // [B·T, m]
-    return this.project(i, 'mlp.down_proj', swiglu(gate, up));
+    const joined = this.projectJoined(i, ['mlp.gate_proj', 'mlp.up_proj'], y); // [B·T, 2m]
+    const act = joined
+      ? fusedSwigluJoined(joined)
+      : swiglu(this.project(i, 'mlp.gate_proj', y), this.project(i, 'mlp.up_proj', y)); // [B·T, m]
+    return this.project(i, 'mlp.down_proj', act, h);
   }
 
   /** The output head [V, d]: the embedding when tied, else HF's lm_head. */

@@ -107,6 +107,11 @@ export class LoraAdapter {
     return adapter;
   }
 
+  /** Whether the adapter updates the layer at `path`. */
+  targets(path: string): boolean {
+    return this.pairs.has(path);
+  }
+
   /** The adapter's update to the layer at `path` for x [N, in]: [N, out], or null if untargeted. */
   delta(path: string, x: tf.Tensor2D): tf.Tensor2D | null {
     const pair = this.pairs.get(path);

@@ -1,0 +1,12 @@
+export * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-webgpu';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+export * as layers from './lib/model/layers.ts';
+export * as ks from './lib/kernels/kernel-set.ts';
+export * as attn from './lib/kernels/attention.ts';
+export * as heads from './lib/kernels/rope-heads.ts';
+export * as sw from './lib/kernels/swiglu.ts';
+export * as kc from './lib/backend/kernel-check.ts';
+export * as gen from './lib/model/generate.ts';
+export * as llama from './lib/model/llama.ts';
