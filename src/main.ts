@@ -6,6 +6,7 @@ import { EngineStatus } from './lib/state/engine-status.svelte.ts';
 import { ModelLab } from './lib/state/model-lab.svelte.ts';
 import { PipelineRun } from './lib/state/pipeline-run.svelte.ts';
 import { parseUrlOptions } from './lib/state/url-options.ts';
+import { KernelCheck } from './lib/state/kernel-check.svelte.ts';
 import { startEngine, startFeedback } from './lib/workers/clients.ts';
 import type { EmitEvent } from './lib/pipeline/events.ts';
 import { RealRunCheck } from './lib/state/real-run-check.svelte.ts';
@@ -23,9 +24,10 @@ const options = parseUrlOptions(location.search);
 const engine = startEngine();
 const feedback = startFeedback();
 const status = new EngineStatus(engine, feedback);
+const kernelCheck = new KernelCheck(engine);
 const lab = new ModelLab(engine, feedback);
 
-const started = status.start(options.backend);
+const started = status.start(options.backend, options.kernels);
 // A quick measurement on this device, for the page's estimate of a run's time.
 const measured = started.then(() =>
   status.measureSpeed(defaultExperiment().models.policy, timingReference.trainStep),
@@ -54,7 +56,18 @@ const restored: Promise<string[]> = Promise.allSettled([
 
 mount(App, {
   target: document.getElementById('app')!,
-  props: { status, lab, run, draft, restored, warnings: options.warnings, hub, own, realCheck },
+  props: {
+    status,
+    kernelCheck,
+    lab,
+    run,
+    draft,
+    restored,
+    warnings: options.warnings,
+    hub,
+    own,
+    realCheck,
+  },
 });
 
 // For the curious (and for scripts such as `npm run experiment`): the worker clients and the

@@ -10,7 +10,7 @@ import { chooseBackend } from './choose.ts';
 import { probeBackend } from './probe.ts';
 import { findGpu, type GpuHandle } from './gpu-adapter.ts';
 import { activate, activeGpuDevice, forget, registerWebGpu, wasmThreads } from './tfjs-runtime.ts';
-import type { KernelSetName } from '../domain/kernels.ts';
+import type { KernelSetName } from '../domain/backend.ts';
 import { kernelSet, setKernelSet } from '../kernels/kernel-set.ts';
 
 const allBackends: readonly BackendName[] = backendNames;

@@ -11,7 +11,8 @@ import { randomBatch } from './train-bench.ts';
  * seen when a model runs. Fresh seeded weights (tfjs draws them the same on every backend).
  */
 
-type Named = [string, Float32Array];
+/** An output of a check, by name, read back. */
+export type Named = [string, Float32Array];
 
 /** A two-layer decoder with the check's sizes, tied head. */
 export function decoderConfig(s: {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { BackendName } from '../domain/backend.ts';
-import type { KernelBenchRow, KernelBenchShape, KernelSetName } from '../domain/kernels.ts';
+import type { KernelBenchRow, KernelBenchShape } from '../domain/kernels.ts';
+import type { KernelSetName } from '../domain/backend.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { AdamW } from '../model/adamw.ts';
 import { runFull, runStep } from '../model/generate.ts';
@@ -9,6 +10,8 @@ import { LlamaModel, type KvCache } from '../model/llama.ts';
 import { trainStep } from '../model/train-step.ts';
 import { withKernelSet } from '../kernels/kernel-set.ts';
 import { median } from './matmul-bench.ts';
+import { modelSourceOrThrow } from '../domain/model-id.ts';
+import { PolicySession } from '../model/policy-session.ts';
 import { randomBatch } from './train-bench.ts';
 
 /**
@@ -95,6 +98,16 @@ async function decodeRow(config: ModelConfig, shape: KernelBenchShape) {
     tf.dispose([prefill.logits, ...prefill.keys, ...prefill.values]);
     model.dispose();
   }
+}
+
+/** The architecture a kernel bench request names: a model folder of this app, or a config. */
+export async function benchConfig(
+  request: { model: string } | { config: ModelConfig },
+): Promise<ModelConfig> {
+  if ('config' in request) return request.config;
+  if (modelSourceOrThrow(request.model) !== 'local')
+    throw new Error(`The kernel bench reads a model folder of this app, not "${request.model}".`);
+  return PolicySession.readConfig(`/models/${request.model}/`);
 }
 
 /**

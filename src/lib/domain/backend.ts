@@ -1,4 +1,3 @@
-import type { KernelSetName } from './kernels.ts';
 /**
  * What the engine and feedback workers report about the backends they run on: the shared
  * types of backend choice, checks and benchmarks. A leaf module: it imports nothing.
@@ -8,6 +7,15 @@ import type { KernelSetName } from './kernels.ts';
 export const backendNames = ['webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof backendNames)[number];
 export type BackendPreference = BackendName | 'auto';
+
+/**
+ * Which kernels the engine runs on WebGPU: `fused` (src/lib/kernels/: one WGSL dispatch where
+ * tfjs's stock ops take several) or `stock` (tfjs's own ops only, the reference every fused
+ * kernel is checked against). Other backends always run stock ops.
+ */
+export const kernelSetNames = ['fused', 'stock'] as const;
+export type KernelSetName = (typeof kernelSetNames)[number];
+export const defaultKernelSet: KernelSetName = 'fused';
 
 /** What the browser tells about its WebGPU adapter (GPUAdapterInfo plus limits we use). */
 export interface AdapterInfo {

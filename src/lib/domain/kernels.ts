@@ -1,13 +1,6 @@
 /** Shared shapes of the kernel checks and the kernel bench (kernels/, backend/). */
 
-/**
- * Which kernels the engine runs on WebGPU: `fused` (src/lib/kernels/: one WGSL dispatch where
- * tfjs's stock ops take several) or `stock` (tfjs's own ops only, the reference every fused
- * kernel is checked against). Other backends always run stock ops.
- */
-export const kernelSetNames = ['fused', 'stock'] as const;
-export type KernelSetName = (typeof kernelSetNames)[number];
-export const defaultKernelSet: KernelSetName = 'fused';
+import type { BackendName, KernelSetName } from './backend.ts';
 
 /** One fused kernel's output (or one gradient of it) against tfjs's stock ops on the CPU. */
 export interface KernelCheckRow {
@@ -18,13 +11,15 @@ export interface KernelCheckRow {
   /** "value", or the gradient checked ("d q", "d w", …). */
   output: string;
   maxAbsDiff: number;
-  /** Largest magnitude of the CPU's values: the tolerance scales with it. */
+  /** Largest magnitude of the CPU's values. */
   scale: number;
+  /** The largest difference allowed: float32 rounding, scaled by `scale` (kernelCheckLimit). */
+  limit: number;
   ok: boolean;
 }
 
 export interface KernelCheckResult {
-  backend: string;
+  backend: BackendName;
   kernels: KernelSetName;
   rows: KernelCheckRow[];
   ok: boolean;
@@ -32,7 +27,7 @@ export interface KernelCheckResult {
 
 /** A row of `npm run bench -- --only kernels --json FILE`'s `kernels` list (field names fixed). */
 export interface KernelBenchRow {
-  backend: 'webgpu' | 'wasm' | 'cpu';
+  backend: BackendName;
   kernels: KernelSetName;
   step: 'train' | 'decode';
   /** GPU dispatches on WebGPU; kernel calls (tf.profile, shape-only kernels left out) elsewhere. */
@@ -50,3 +45,6 @@ export interface KernelBenchShape {
   /** Timed repetitions after one warm-up. */
   reps: number;
 }
+
+/** The largest difference a kernel check accepts for values of magnitude up to `scale`. */
+export const kernelCheckLimit = (scale: number) => 2e-4 * Math.max(1, scale);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { defaultKernelSet, kernelSetNames, type KernelSetName } from '../domain/kernels.ts';
+import { defaultKernelSet, kernelSetNames, type KernelSetName } from '../domain/backend.ts';
 
 /** The engine's kernel set (domain/kernels.ts), one per worker: read by every model call. */
 

@@ -1,4 +1,5 @@
 import { describeError } from '../domain/errors.ts';
+import type { KernelSetName } from '../domain/backend.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type {
   BackendPreference,
@@ -51,9 +52,9 @@ export class EngineStatus {
     });
   }
 
-  async start(preference: BackendPreference): Promise<void> {
+  async start(preference: BackendPreference, kernels: KernelSetName): Promise<void> {
     const engineReady = this.engine
-      .request({ type: 'init', backend: preference }, (event) => {
+      .request({ type: 'init', backend: preference, kernels }, (event) => {
         if (event.status === 'loading') this.message = event.message;
       })
       .then((report) => {
@@ -91,6 +92,11 @@ export class EngineStatus {
     } catch (error) {
       console.warn(`The run-time estimate could not measure this device: ${describeError(error)}`);
     }
+  }
+
+  /** Switches the engine between the fused WGSL kernels and tfjs's stock ops. */
+  async setKernels(kernels: KernelSetName): Promise<void> {
+    this.report = await this.engine.request({ type: 'setKernels', kernels });
   }
 
   /** Runs a seeded matmul and three Adam steps on the active backend and on CPU. */

@@ -1,4 +1,5 @@
 import { backendNames, type BackendPreference } from '../domain/backend.ts';
+import { defaultKernelSet, kernelSetNames, type KernelSetName } from '../domain/backend.ts';
 
 const backendValues: readonly BackendPreference[] = ['auto', ...backendNames];
 
@@ -6,6 +7,8 @@ const backendValues: readonly BackendPreference[] = ['auto', ...backendNames];
 export interface UrlOptions {
   /** `?backend=webgpu|wasm|cpu` forces the engine's tfjs backend; default `auto`. */
   backend: BackendPreference;
+  /** `?kernels=fused|stock`: the fused WGSL kernels or tfjs's stock ops on WebGPU; default fused. */
+  kernels: KernelSetName;
   /** A note for the user when a parameter was present but not understood. */
   warnings: string[];
 }
@@ -22,5 +25,15 @@ export function parseUrlOptions(search: string): UrlOptions {
         `Ignored ?backend=${asked}: use one of ${backendValues.join(', ')}. Choosing automatically.`,
       );
   }
-  return { backend, warnings };
+  let kernels: KernelSetName = defaultKernelSet;
+  const kernelsAsked = params.get('kernels');
+  if (kernelsAsked !== null) {
+    if ((kernelSetNames as readonly string[]).includes(kernelsAsked))
+      kernels = kernelsAsked as KernelSetName;
+    else
+      warnings.push(
+        `Ignored ?kernels=${kernelsAsked}: use ${kernelSetNames.join(' or ')}. Using ${defaultKernelSet}.`,
+      );
+  }
+  return { backend, kernels, warnings };
 }

@@ -10,7 +10,7 @@ import { modelSourceOrThrow, pickedFilesId } from '../domain/model-id.ts';
 import { BackendManager } from '../backend/backend-manager.ts';
 import { crossCheck } from '../backend/cross-check.ts';
 import { kernelCheck } from '../backend/kernel-check.ts';
-import { benchKernels } from '../backend/kernel-bench.ts';
+import { benchConfig, benchKernels } from '../backend/kernel-bench.ts';
 import { runMatmulBench } from '../backend/matmul-bench.ts';
 import { benchTrainStep } from '../backend/train-bench.ts';
 import { type TrainBenchRow } from '../domain/backend.ts';
@@ -67,19 +67,11 @@ serveRequests<EngineRequest, EngineResults>(port, {
   },
   setKernels: async (request) => backends.setKernels(request.kernels),
   kernelCheck: (request) =>
-    backends.run(() =>
-      kernelCheck(backends.current.backend, activate, request.shapes, request.seed),
-    ),
+    backends.run(() => kernelCheck(backends.current.backend, activate, request)),
   kernelBench: async (request, ctx) => {
     const chosen = backends.current.backend;
-    if ('model' in request && modelSourceOrThrow(request.model) !== 'local')
-      throw new Error(`The kernel bench reads a model folder of this app, not "${request.model}".`);
-    const config =
-      'config' in request
-        ? request.config
-        : await PolicySession.readConfig(`/models/${request.model}/`);
     try {
-      const rows = await benchKernels(config, request.backends, request.shape, {
+      const rows = await benchKernels(await benchConfig(request), request.backends, request.shape, {
         activate,
         onProgress: (done, total, message) =>
           ctx.emit({ status: 'progress', done, total, message }),

@@ -14,6 +14,7 @@ import type {
   BackendPreference,
   BackendReport,
   CrossCheckResult,
+  KernelSetName,
   FeedbackDevice,
   FeedbackReport,
   MatmulBenchResult,
@@ -33,12 +34,7 @@ import type {
   SftRunResult,
 } from '../domain/policy.ts';
 import type { TrainEvent } from '../domain/train-events.ts';
-import type {
-  KernelBenchRow,
-  KernelBenchShape,
-  KernelCheckResult,
-  KernelSetName,
-} from '../domain/kernels.ts';
+import type { KernelBenchRow, KernelBenchShape, KernelCheckResult } from '../domain/kernels.ts';
 import type { CachedModel } from '../model/download.ts';
 import type { ModelProbe } from '../domain/backend.ts';
 import type { HubRef } from '../model/hub.ts';
