@@ -16,7 +16,12 @@
  *          --train-shapes 4x64,16x128  --train-steps 5  --train-backends wasm,cpu
  *          --peer-backends cpu,webgl  --gen-tokens 256  --gen-batches 1,16  --gen-backends wasm
  *          --ppo-iterations 100  --skip train,generation,memory  --pipeline  --json FILE
- *          --no-write
+ *          --no-write  --only kernels  --device-check
+ *   - the kernels: dispatches and ms of a training step and a cached decode step of the tiny
+ *     model per backend and kernel set (WebGPU stock and fused, WASM, CPU) in one engine worker;
+ *     `--only kernels` runs just this part and rewrites only its section of BENCHMARKS.md;
+ *   - with --device-check (a machine with a real GPU), tokens/s of training and generation for
+ *     the tiny model and a SmolLM2-135M-shaped one, WebGPU fused vs stock vs WASM, under 5 min;
  *   - with --model DIR, only that checkpoint (scripts/bench-model.ts, in Node on WASM): load,
  *     generation tokens/s at batch 1 and 8 with the KV cache, a LoRA training step's time and
  *     peak tensor bytes; --json FILE writes its figures.
@@ -44,6 +49,15 @@ import {
   type TrainRow,
 } from './lib/bench-train.ts';
 import { describeMachine } from './lib/machine.ts';
+import {
+  benchKernelsIn,
+  deviceCheckModels,
+  deviceCheckRequest,
+  deviceCheckTable,
+  kernelShape,
+  kernelsTable,
+} from './lib/bench-kernels.ts';
+import type { Browser } from 'playwright-core';
 import { buildApp, serveVite } from './lib/serve.ts';
 
 const { values: args } = parseArgs({
@@ -64,8 +78,12 @@ const { values: args } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     pipeline: { type: 'boolean', default: false },
     model: { type: 'string' },
+    only: { type: 'string' },
+    'device-check': { type: 'boolean', default: false },
   },
 });
+if (args.only !== undefined && args.only !== 'kernels')
+  throw new Error(`--only ${args.only}: the only part that runs alone is "kernels".`);
 const sizes = args.sizes.split(',').map(Number);
 const reps = Number(args.reps);
 const backends = args.backends.split(',') as BackendName[];
@@ -125,6 +143,9 @@ async function main(): Promise<void> {
   const server = await serveVite();
   const browser = await launchChromium();
   try {
+    if (args['device-check']) return await deviceCheck(browser, server.url);
+    const kernels = skip.has('kernels') ? null : await benchKernelPart(browser, server.url);
+    if (args.only === 'kernels') return;
     const page = await browser.newPage();
     page.on('console', (msg) => {
       if (msg.text().startsWith('[bench]')) console.log(msg.text());
@@ -252,6 +273,7 @@ async function main(): Promise<void> {
           ]
         : []),
       ...(memory ? ['## Memory over a long PPO run', '', memoryText(memory), ''] : []),
+      ...(kernels ? [kernels.section, ''] : []),
       ...(pipeline
         ? [
             `## The full default pipeline (${pipeline.backend}, default experiment, seed 1)`,
@@ -295,6 +317,7 @@ async function main(): Promise<void> {
             memory,
             pipeline,
             pagePipeline,
+            kernels: kernels?.rows ?? null,
           },
           null,
           2,
@@ -304,6 +327,72 @@ async function main(): Promise<void> {
     await browser.close();
     await server.stop();
   }
+}
+
+const kernelsStart = '<!-- kernels: written by npm run bench -- --only kernels -->';
+const kernelsEnd = '<!-- /kernels -->';
+
+/** Times the kernels; with --only kernels, writes its JSON and its BENCHMARKS.md section. */
+async function benchKernelPart(browser: Browser, url: string) {
+  console.log('Kernels: dispatches and time per step, stock and fused…');
+  const rows = await benchKernelsIn(browser, url, {
+    type: 'kernelBench',
+    model: 'tiny-cai',
+    backends: args.backends.split(',') as BackendName[],
+    shape: kernelShape,
+  });
+  const { train, decode } = kernelShape;
+  const section = [
+    kernelsStart,
+    `## Kernels: one training step (${train.batch} × ${train.seq}) and one cached decode step (batch ${decode.batch}, ${decode.past} cached) of the tiny model`,
+    '',
+    "Fresh weights of models/tiny-cai's architecture, in the engine worker, every row in the same run (median of " +
+      `${kernelShape.reps} after a warm-up). Dispatches: GPU compute dispatches on WebGPU; kernel calls that touch data on WASM and CPU. "of stock" and "speed-up" compare each row with the stock row of its backend and step. WebGPU runs on the browser's adapter: Chromium's SwiftShader (software) on a machine without a GPU.`,
+    '',
+    kernelsTable(rows, kernelShape),
+    kernelsEnd,
+  ].join('\n');
+  console.log('\n' + section);
+  if (args.only === 'kernels') {
+    if (args.json)
+      writeFileSync(
+        args.json,
+        JSON.stringify({ machine: describeMachine(), kernels: rows }, null, 2) + '\n',
+      );
+    if (!args['no-write']) writeKernelSection(section);
+  }
+  return { rows, section };
+}
+
+/** Replaces the kernels section of BENCHMARKS.md (or adds it before the optimizations). */
+function writeKernelSection(section: string): void {
+  const text = readFileSync('BENCHMARKS.md', 'utf8');
+  const start = text.indexOf(kernelsStart);
+  const end = text.indexOf(kernelsEnd);
+  const next =
+    start >= 0 && end > start
+      ? text.slice(0, start) + section + text.slice(end + kernelsEnd.length)
+      : text.replace(
+          '## Optimizations, before and after',
+          `${section}\n\n## Optimizations, before and after`,
+        );
+  writeFileSync('BENCHMARKS.md', next);
+}
+
+/** `--device-check`: tokens/s on this machine's GPU, printed, with --json FILE written. */
+async function deviceCheck(browser: Browser, url: string): Promise<void> {
+  const results = [];
+  for (const m of deviceCheckModels) {
+    console.log(`Device check: ${m.name}…`);
+    results.push({ name: m.name, rows: await benchKernelsIn(browser, url, deviceCheckRequest(m)) });
+  }
+  const text = [`Device check on ${describeMachine()}`, '', deviceCheckTable(results)].join('\n');
+  console.log('\n' + text);
+  if (args.json)
+    writeFileSync(
+      args.json,
+      JSON.stringify({ machine: describeMachine(), deviceCheck: results }, null, 2) + '\n',
+    );
 }
 
 main().then(

@@ -15,8 +15,9 @@ import { kernelSet, setKernelSet } from '../kernels/kernel-set.ts';
 
 const allBackends: readonly BackendName[] = backendNames;
 
-/** How long a failed WebGPU task waits to learn whether the device was lost. */
-const lossGraceMs = 1000;
+/** How long a failed WebGPU task waits to learn whether the device was lost (a busy software
+ * adapter settles the loss seconds after the failed readback). */
+const lossGraceMs = 5000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
