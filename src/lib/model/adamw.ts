@@ -59,7 +59,7 @@ export class AdamW {
     const fused = fusedKernels();
     const sumSquares = (g: tf.Tensor) => (fused ? fusedSumSquares(g) : tf.sum(tf.square(g)));
     const norm = tf.tidy(() =>
-      tf.reshape(tf.sqrt(tf.addN([...grads.values()].map(sumSquares))), []),
+      tf.reshape(tf.sqrt(sumAll([...grads.values()].map(sumSquares))), []),
     ) as tf.Scalar;
     tf.tidy(() => {
       const scale = tf.minimum(1, tf.div(maxGradNorm, tf.add(norm, 1e-6))); // clip factor
@@ -120,4 +120,22 @@ export function warmupCosine(
   if (step < warmup) return (peak * (step + 1)) / warmup;
   const progress = Math.min(1, (step - warmup) / Math.max(1, total - warmup));
   return peak * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+}
+
+/**
+ * The sum of same-shape tensors, added at most 7 at a time: a WebGPU kernel may bind only 8
+ * storage buffers on common adapters (7 inputs and its output), and tfjs's addN of more fails
+ * there with a validation error and a garbage result.
+ */
+function sumAll(xs: tf.Tensor[]): tf.Tensor {
+  let level = xs;
+  while (level.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < level.length; i += 7) {
+      const group = level.slice(i, i + 7);
+      next.push(group.length === 1 ? group[0]! : tf.addN(group));
+    }
+    level = next;
+  }
+  return level[0]!;
 }
