@@ -16,7 +16,7 @@ import type { EngineRequest } from '../../src/lib/workers/protocol.ts';
 export const kernelShape: KernelBenchShape = {
   train: { batch: 2, seq: 32 },
   decode: { batch: 1, past: 32 },
-  reps: 3,
+  reps: 5,
 };
 
 /** SmolLM2-135M's architecture (HF config values), for the device check's fresh weights. */

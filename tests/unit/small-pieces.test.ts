@@ -16,9 +16,26 @@ test('median and GFLOP/s', () => {
   expect(matmulGflops(512, 10)).toBeCloseTo(26.8435456, 9);
 });
 
+test('?kernels= picks fused or stock kernels; an unknown value is named and the default kept', () => {
+  expect(parseUrlOptions('?kernels=stock&backend=webgpu')).toEqual({
+    backend: 'webgpu',
+    kernels: 'stock',
+    warnings: [],
+  });
+  expect(parseUrlOptions('?kernels=turbo')).toEqual({
+    backend: 'auto',
+    kernels: 'fused',
+    warnings: ['Ignored ?kernels=turbo: use fused or stock. Using fused.'],
+  });
+});
+
 test('?backend= is read, and an unknown value is reported and ignored', () => {
-  expect(parseUrlOptions('?backend=webgpu')).toEqual({ backend: 'webgpu', warnings: [] });
-  expect(parseUrlOptions('')).toEqual({ backend: 'auto', warnings: [] });
+  expect(parseUrlOptions('?backend=webgpu')).toEqual({
+    backend: 'webgpu',
+    kernels: 'fused',
+    warnings: [],
+  });
+  expect(parseUrlOptions('')).toEqual({ backend: 'auto', kernels: 'fused', warnings: [] });
   const bad = parseUrlOptions('?backend=<img src=x>');
   expect(bad.backend).toBe('auto');
   expect(bad.warnings[0]).toMatch(
