@@ -1,7 +1,8 @@
 import type { Browser } from 'playwright-core';
 import type { BackendName } from '../../src/lib/domain/backend.ts';
 import type { KernelBenchRow, KernelBenchShape } from '../../src/lib/domain/kernels.ts';
-import type { ModelConfig } from '../../src/lib/model/config.ts';
+import { parseModelConfig, type ModelConfig } from '../../src/lib/model/config.ts';
+import { checkpointShapes } from './random-checkpoint.ts';
 import type { EngineRequest } from '../../src/lib/workers/protocol.ts';
 
 /**
@@ -19,26 +20,8 @@ export const kernelShape: KernelBenchShape = {
   reps: 5,
 };
 
-/** SmolLM2-135M's architecture (HF config values), for the device check's fresh weights. */
-export const smollm2Shape = {
-  architectures: ['LlamaForCausalLM'],
-  model_type: 'llama',
-  vocab_size: 49152,
-  hidden_size: 576,
-  intermediate_size: 1536,
-  num_hidden_layers: 30,
-  num_attention_heads: 9,
-  num_key_value_heads: 3,
-  head_dim: 64,
-  max_position_embeddings: 8192,
-  rms_norm_eps: 1e-5,
-  rope_theta: 100000,
-  rope_scaling: null,
-  tie_word_embeddings: true,
-  attention_bias: false,
-  mlp_bias: false,
-  initializer_range: 0.041666666666666664,
-} as unknown as ModelConfig;
+/** SmolLM2-135M's architecture (its config.json), for the device check's fresh weights. */
+export const smollm2Shape = parseModelConfig(checkpointShapes['smollm2-135m']);
 
 type BenchRequest = Extract<EngineRequest, { type: 'kernelBench' }>;
 

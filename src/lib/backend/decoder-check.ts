@@ -14,15 +14,18 @@ import { randomBatch } from './train-bench.ts';
 /** An output of a check, by name, read back. */
 export type Named = [string, Float32Array];
 
-/** A two-layer decoder with the check's sizes, tied head. */
-export function decoderConfig(s: {
+/** A decoder layer's sizes: hidden, MLP, query and key/value heads, head size, vocabulary. */
+export interface LayerSizes {
   d: number;
   m: number;
   heads: number;
   kvHeads: number;
   hd: number;
   vocab: number;
-}): ModelConfig {
+}
+
+/** A two-layer decoder with the check's sizes, tied head. */
+export function decoderConfig(s: LayerSizes): ModelConfig {
   return {
     architectures: ['LlamaForCausalLM'],
     model_type: 'llama',

@@ -7,7 +7,12 @@ import { ropeFrequencies } from '../model/rope-scaling.ts';
 import type { Named } from './decoder-check.ts';
 import { headLogprobs } from '../ops/head-logprobs.ts';
 import { kernelSet } from '../kernels/kernel-set.ts';
-import { decoderConfig, generationOutputs, trainingOutputs } from './decoder-check.ts';
+import {
+  decoderConfig,
+  generationOutputs,
+  trainingOutputs,
+  type LayerSizes,
+} from './decoder-check.ts';
 
 /**
  * What the kernel check (kernel-check.ts) runs: each fused kernel's op through the functions
@@ -15,17 +20,11 @@ import { decoderConfig, generationOutputs, trainingOutputs } from './decoder-che
  * and one SmolLM2-135M layer's, and whole two-layer decoders.
  */
 
-export interface Shape {
+export interface Shape extends LayerSizes {
   name: string;
   /** Rows of activations (B·T) and batch. */
   batch: number;
   tokens: number;
-  d: number;
-  m: number;
-  heads: number;
-  kvHeads: number;
-  hd: number;
-  vocab: number;
 }
 
 /** The tiny model's sizes, and one layer of SmolLM2-135M's, at a few tokens. */

@@ -12,6 +12,13 @@ import { withGradient } from './kernel-set.ts';
 
 const lanes = 64;
 
+/** Rows and columns of x [N, d], and eps. */
+const rowUniforms = (x: tf.Tensor2D, eps: number) => ({
+  rows: { type: 'i32' as const, value: x.shape[0] },
+  cols: { type: 'i32' as const, value: x.shape[1] },
+  eps: { type: 'f32' as const, value: eps },
+});
+
 /** Each row's r = rsqrt(mean(x²) + eps), x [N, d] → [N]; `scaleBy` = w and writes y instead. */
 function normRows(x: tf.Tensor2D, eps: number, w?: tf.Tensor1D): tf.Tensor {
   const [n, d] = x.shape;
@@ -21,11 +28,7 @@ function normRows(x: tf.Tensor2D, eps: number, w?: tf.Tensor1D): tf.Tensor {
     outputShape: w ? [n, d] : [n],
     workgroup: lanes,
     groups: n,
-    uniforms: {
-      rows: { type: 'i32', value: n },
-      cols: { type: 'i32', value: d },
-      eps: { type: 'f32', value: eps },
-    },
+    uniforms: rowUniforms(x, eps),
     decls: reductions(lanes),
     body: `
       let r0 = row();
@@ -53,11 +56,7 @@ function normInputGrad(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor1D, eps: num
     outputShape: [n, d],
     workgroup: lanes,
     groups: n,
-    uniforms: {
-      rows: { type: 'i32', value: n },
-      cols: { type: 'i32', value: d },
-      eps: { type: 'f32', value: eps },
-    },
+    uniforms: rowUniforms(x, eps),
     decls: reductions(lanes),
     body: `
       let r0 = row();
