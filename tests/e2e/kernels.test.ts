@@ -1,11 +1,18 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
+import type { PageProblems } from '../../scripts/lib/browser.ts';
 import type { KernelBenchRow } from '../../src/lib/domain/kernels.ts';
 
+// One page on WebGPU for the whole file, the tests in order (a WebGPU page starts slowly on a
+// software adapter); the last one loses its GPU device.
 let browser: Browser;
+let page: Page;
+let problems: PageProblems;
 beforeAll(async () => {
   browser = await launchChromium();
+  ({ page, problems } = await openApp(browser, '?backend=webgpu&kernels=fused'));
+  await page.getByTestId('backend-badge').click();
 });
 afterAll(async () => browser?.close());
 
@@ -53,10 +60,9 @@ async function runCheck(page: Page, shape: string): Promise<string> {
 }
 
 test('every fused kernel and its gradients match the CPU backend, at the tiny model and a SmolLM2 layer', async () => {
-  const { page, problems } = await openApp(browser, '?backend=webgpu&kernels=fused');
-  await page.getByTestId('backend-badge').click();
   const panel = page.getByTestId('kernel-check');
   expect(await panel.getByRole('radio', { name: /fused WGSL kernels/ }).isChecked()).toBe(true);
+  expect((await page.getByTestId('kernel-set').textContent())?.trim()).toBe('fused WGSL kernels');
 
   expect(await runCheck(page, 'tiny')).toMatch(/^All match: WebGPU \(fused kernels\) vs CPU/);
   const tiny = await checkRows(page);
@@ -73,11 +79,9 @@ test('every fused kernel and its gradients match the CPU backend, at the tiny mo
   for (const name of expectedOutputs) expect(layer.map((r) => r.name)).toContain(name);
   expect(layer.filter((r) => !r.ok)).toEqual([]);
   expect(problems.pageErrors).toEqual([]);
-  await page.close();
 }, 600_000);
 
 test('fused kernels cut a training step to at most 1/3 and a cached decode step to at most 1/4 of the stock dispatches', async () => {
-  const { page } = await openApp(browser, '?backend=webgpu');
   const rows = await page.evaluate(async () => {
     const { engine } = (globalThis as unknown as { caiPlayground: PlaygroundHandle }).caiPlayground;
     const shape = { train: { batch: 1, seq: 16 }, decode: { batch: 1, past: 16 }, reps: 1 };
@@ -94,32 +98,26 @@ test('fused kernels cut a training step to at most 1/3 and a cached decode step 
   expect(count('stock', 'train')).toBeGreaterThan(0);
   expect(count('fused', 'train')).toBeLessThanOrEqual(count('stock', 'train') / 3);
   expect(count('fused', 'decode')).toBeLessThanOrEqual(count('stock', 'decode') / 4);
-  await page.close();
-});
+}, 300_000);
 
-test('the kernel switch: stock ops from the panel, and a bad ?kernels= value is named, not ignored', async () => {
-  const { page } = await openApp(browser, '?backend=webgpu&kernels=turbo');
-  await expect
-    .poll(() => page.getByText('Ignored ?kernels=turbo: use fused or stock.').count())
-    .toBe(1);
-  await page.getByTestId('backend-badge').click();
+test("the panel's kernel switch: stock ops, then fused again, as the engine reports", async () => {
   const panel = page.getByTestId('kernel-check');
-  // The default set runs until the user picks another.
-  expect(await panel.getByRole('radio', { name: /fused WGSL kernels/ }).isChecked()).toBe(true);
+  const shown = async () => (await page.getByTestId('kernel-set').textContent())?.trim();
   await panel.getByRole('radio', { name: /stock ops only/ }).check();
-  // The engine's own report says which set runs now.
-  await expect
-    .poll(async () => (await page.getByTestId('kernel-set').textContent())?.trim())
-    .toBe("tfjs's stock ops");
+  await expect.poll(shown, { timeout: 120_000 }).toBe("tfjs's stock ops");
   await panel.getByRole('radio', { name: /fused WGSL kernels/ }).check();
+  await expect.poll(shown, { timeout: 120_000 }).toBe('fused WGSL kernels');
+}, 300_000);
+
+test('a bad ?kernels= value is named, not ignored, and the default runs', async () => {
+  const other = await openApp(browser, '?backend=wasm&kernels=turbo');
   await expect
-    .poll(async () => (await page.getByTestId('kernel-set').textContent())?.trim())
-    .toBe('fused WGSL kernels');
-  await page.close();
+    .poll(() => other.page.getByText('Ignored ?kernels=turbo: use fused or stock.').count())
+    .toBe(1);
+  await other.page.close();
 });
 
-test('a GPU device lost in a fused training step: the engine moves to WASM and finishes it', async () => {
-  const { page } = await openApp(browser, '?backend=webgpu&kernels=fused');
+test('a GPU device lost in a fused kernel check: the engine moves to WASM and finishes it', async () => {
   const outcome = await page.evaluate(async () => {
     const { engine } = (globalThis as unknown as { caiPlayground: PlaygroundHandle }).caiPlayground;
     const { hadDevice } = await engine.request({ type: 'loseDevice', delayMs: 300 });
@@ -127,7 +125,5 @@ test('a GPU device lost in a fused training step: the engine moves to WASM and f
     return { hadDevice, backend: check.backend, ok: check.ok };
   });
   expect(outcome).toEqual({ hadDevice: true, backend: 'wasm', ok: true });
-  await page.getByTestId('backend-badge').click();
   expect(await page.getByTestId('engine-fallback').textContent()).toMatch(/GPU device lost/);
-  await page.close();
 }, 300_000);
