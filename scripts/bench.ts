@@ -51,7 +51,7 @@ import {
 import { describeMachine } from './lib/machine.ts';
 import {
   benchKernelsIn,
-  deviceCheckModels,
+  deviceCheckRuns,
   deviceCheckRequest,
   deviceCheckTable,
   kernelShape,
@@ -382,9 +382,9 @@ function writeKernelSection(section: string): void {
 /** `--device-check`: tokens/s on this machine's GPU, printed, with --json FILE written. */
 async function deviceCheck(browser: Browser, url: string): Promise<void> {
   const results = [];
-  for (const m of deviceCheckModels) {
-    console.log(`Device check: ${m.name}…`);
-    results.push({ name: m.name, rows: await benchKernelsIn(browser, url, deviceCheckRequest(m)) });
+  for (const run of deviceCheckRuns) {
+    console.log(`Device check: ${run.name} on ${run.backends.join(', ')}…`);
+    results.push({ run, rows: await benchKernelsIn(browser, url, deviceCheckRequest(run)) });
   }
   const text = [`Device check on ${describeMachine()}`, '', deviceCheckTable(results)].join('\n');
   console.log('\n' + text);

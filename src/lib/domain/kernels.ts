@@ -32,17 +32,18 @@ export interface KernelBenchRow {
   step: 'train' | 'decode';
   /** GPU dispatches on WebGPU; kernel calls (tf.profile, shape-only kernels left out) elsewhere. */
   dispatches: number;
-  /** Median milliseconds of one step, its result read back. */
+  /** Median milliseconds of one step, its result read back, over both rounds. */
   ms: number;
 }
 
 /** The sizes of the kernel bench's two steps. */
 export interface KernelBenchShape {
-  /** Training step: `batch` sequences of `seq` tokens. */
-  train: { batch: number; seq: number };
+  /** Training step: `batch` sequences of `seq` tokens (every weight trains); null: no training
+   * rows (a model whose full fine-tune does not fit the backend). */
+  train: { batch: number; seq: number } | null;
   /** Decode step: `batch` rows, one new token each after `past` cached positions. */
   decode: { batch: number; past: number };
-  /** Timed repetitions after one warm-up. */
+  /** Timed repetitions after one warm-up, in each of the bench's two rounds. */
   reps: number;
 }
 
