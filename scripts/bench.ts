@@ -346,8 +346,8 @@ async function benchKernelPart(browser: Browser, url: string) {
     kernelsStart,
     `## Kernels: one training step (${train.batch} × ${train.seq}) and one cached decode step (batch ${decode.batch}, ${decode.past} cached) of the tiny model`,
     '',
-    "Fresh weights of models/tiny-cai's architecture, in the engine worker, every row in the same run (median of " +
-      `${kernelShape.reps} after a warm-up). Dispatches: GPU compute dispatches on WebGPU; kernel calls that touch data on WASM and CPU. "of stock" and "speed-up" compare each row with the stock row of its backend and step. WebGPU runs on the browser's adapter: Chromium's SwiftShader (software) on a machine without a GPU.`,
+    "Fresh weights of models/tiny-cai's architecture, in the engine worker, every row in the same run: " +
+      `for each backend and step one model, a warm-up and a dispatch count per kernel set, then ${kernelShape.reps} timed steps of each set taken in turn (the median). Dispatches: GPU compute dispatches on WebGPU; kernel calls that touch data on WASM and CPU. "of stock" and "speed-up" compare each row with the stock row of its backend and step. WebGPU runs on the browser's adapter: Chromium's SwiftShader (software) on a machine without a GPU.`,
     '',
     kernelsTable(rows, kernelShape),
     kernelsEnd,

@@ -17,7 +17,7 @@ import type { EngineRequest } from '../../src/lib/workers/protocol.ts';
 export const kernelShape = {
   train: { batch: 2, seq: 32 },
   decode: { batch: 1, past: 32 },
-  reps: 3,
+  reps: 6,
 } satisfies KernelBenchShape;
 
 /** SmolLM2-135M's architecture (its config.json), for the device check's fresh weights. */

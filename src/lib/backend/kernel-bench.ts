@@ -45,29 +45,42 @@ async function countDispatches(work: () => Promise<void>): Promise<number> {
   return count;
 }
 
-async function measure(step: () => Promise<void>, reps: number) {
-  await step(); // warm-up: shader compilation, buffer allocation
-  const dispatches = await countDispatches(step);
-  const times: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const start = performance.now();
-    await step();
-    times.push(performance.now() - start);
-  }
-  return { dispatches, times };
+/**
+ * Times `step` under each kernel set on one model: a warm-up and a dispatch count per set, then
+ * `reps` rounds taking the sets in turn (in alternating order), so that no set gains from
+ * running later on a warmer or quieter machine.
+ */
+async function measureSets(step: () => Promise<void>, sets: KernelSetName[], reps: number) {
+  const dispatches = new Map<KernelSetName, number>();
+  const times = new Map<KernelSetName, number[]>(sets.map((set) => [set, []]));
+  for (const set of sets)
+    await withKernelSet(set, async () => {
+      await step(); // warm-up: shader compilation, buffer allocation, cached weights
+      dispatches.set(set, await countDispatches(step));
+    });
+  for (let r = 0; r < reps; r++)
+    for (const set of r % 2 ? [...sets].reverse() : sets)
+      await withKernelSet(set, async () => {
+        const start = performance.now();
+        await step();
+        times.get(set)!.push(performance.now() - start);
+      });
+  return sets.map((kernels) => ({
+    kernels,
+    dispatches: dispatches.get(kernels)!,
+    ms: median(times.get(kernels)!),
+  }));
 }
 
 /** One AdamW training step of next-token loss on random tokens, the loss read back. */
-async function trainRow(config: ModelConfig, shape: KernelBenchShape) {
+async function trainRows(config: ModelConfig, shape: KernelBenchShape, sets: KernelSetName[]) {
   if (!shape.train) throw new Error('No training shape: this bench times decode steps only.');
   const model = LlamaModel.init(config, 1);
   const optimizer = new AdamW(model.trainable());
   const data = randomBatch(config.vocab_size, shape.train.batch, shape.train.seq, 7);
   try {
-    return await measure(
-      async () => void (await trainStep(model, optimizer, data, 1e-4)),
-      shape.reps,
-    );
+    const step = async () => void (await trainStep(model, optimizer, data, 1e-4));
+    return await measureSets(step, sets, shape.reps);
   } finally {
     model.dispose();
     optimizer.dispose();
@@ -75,7 +88,7 @@ async function trainRow(config: ModelConfig, shape: KernelBenchShape) {
 }
 
 /** One cached decode step (generation's: one token per row, logits read back). */
-async function decodeRow(config: ModelConfig, shape: KernelBenchShape) {
+async function decodeRows(config: ModelConfig, shape: KernelBenchShape, sets: KernelSetName[]) {
   const model = LlamaModel.init(config, 1);
   const { batch, past } = shape.decode;
   const ids = Array.from({ length: batch }, (_, b) =>
@@ -87,14 +100,13 @@ async function decodeRow(config: ModelConfig, shape: KernelBenchShape) {
   const stepMask = mask.map((row) => [...row, 1]);
   const tokens = ids.map(() => 1);
   const positions = ids.map(() => past);
+  const step = async () => {
+    const next = runStep(model, tokens, positions, stepMask, cache);
+    await next.logits.data();
+    tf.dispose([next.logits, ...next.keys, ...next.values]);
+  };
   try {
-    return await model.withFrozenWeights(() =>
-      measure(async () => {
-        const next = runStep(model, tokens, positions, stepMask, cache);
-        await next.logits.data();
-        tf.dispose([next.logits, ...next.keys, ...next.values]);
-      }, shape.reps),
-    );
+    return await model.withFrozenWeights(() => measureSets(step, sets, shape.reps));
   } finally {
     tf.dispose([prefill.logits, ...prefill.keys, ...prefill.values]);
     model.dispose();
@@ -113,7 +125,8 @@ export async function benchConfig(
 
 /**
  * Rows for each backend in `backends` (activated in turn) and kernel set (fused only where it
- * differs from stock: WebGPU), for a training step and a decode step of `config`.
+ * differs from stock: WebGPU), for a training step and a decode step of `config`: the sets of
+ * one backend and step time the same model in turn.
  */
 export async function benchKernels(
   config: ModelConfig,
@@ -125,36 +138,22 @@ export async function benchKernels(
     shouldStop: () => Promise<void>;
   },
 ): Promise<KernelBenchRow[]> {
-  const jobs = backends.flatMap((backend) =>
-    (backend === 'webgpu' ? (['stock', 'fused'] as KernelSetName[]) : ['stock' as const]).flatMap(
-      (kernels) =>
-        (shape.train ? (['train', 'decode'] as const) : (['decode'] as const)).map((step) => ({
-          backend,
-          kernels,
-          step,
-        })),
-    ),
-  );
-  // Two rounds, the second in reverse order, so no kernel set gains from running later (a
-  // warmer machine); each row's time is the median over both rounds.
-  const measured = new Map<(typeof jobs)[number], { dispatches: number; times: number[] }>();
-  const order = [...jobs, ...[...jobs].reverse()];
-  for (const [done, job] of order.entries()) {
-    await hooks.shouldStop();
-    hooks.onProgress(done, order.length, `${job.step} step, ${job.backend}, ${job.kernels}`);
-    await hooks.activate(job.backend);
-    const result = await withKernelSet(job.kernels, () =>
-      job.step === 'train' ? trainRow(config, shape) : decodeRow(config, shape),
-    );
-    const before = measured.get(job);
-    measured.set(job, {
-      dispatches: result.dispatches,
-      times: [...(before?.times ?? []), ...result.times],
-    });
+  const steps = shape.train ? (['train', 'decode'] as const) : (['decode'] as const);
+  const rows: KernelBenchRow[] = [];
+  for (const [i, backend] of backends.entries()) {
+    // Fused kernels act on WebGPU only: elsewhere both sets would run the same ops.
+    const sets: KernelSetName[] = backend === 'webgpu' ? ['stock', 'fused'] : ['stock'];
+    for (const [j, step] of steps.entries()) {
+      await hooks.shouldStop();
+      const done = i * steps.length + j;
+      hooks.onProgress(done, backends.length * steps.length, `${step} step, ${backend}`);
+      await hooks.activate(backend);
+      const measured =
+        step === 'train'
+          ? await trainRows(config, shape, sets)
+          : await decodeRows(config, shape, sets);
+      rows.push(...measured.map((m) => ({ backend, step, ...m })));
+    }
   }
-  const rows: KernelBenchRow[] = jobs.map((job) => {
-    const { dispatches, times } = measured.get(job)!;
-    return { ...job, dispatches, ms: median(times) };
-  });
   return rows;
 }

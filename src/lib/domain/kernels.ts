@@ -32,7 +32,7 @@ export interface KernelBenchRow {
   step: 'train' | 'decode';
   /** GPU dispatches on WebGPU; kernel calls (tf.profile, shape-only kernels left out) elsewhere. */
   dispatches: number;
-  /** Median milliseconds of one step, its result read back, over both rounds. */
+  /** Median milliseconds of one step, its result read back. */
   ms: number;
 }
 
@@ -43,7 +43,7 @@ export interface KernelBenchShape {
   train: { batch: number; seq: number } | null;
   /** Decode step: `batch` rows, one new token each after `past` cached positions. */
   decode: { batch: number; past: number };
-  /** Timed repetitions after one warm-up, in each of the bench's two rounds. */
+  /** Timed repetitions of each kernel set, after a warm-up, the sets taken in turn. */
   reps: number;
 }
 
