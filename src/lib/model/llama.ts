@@ -6,12 +6,12 @@ import {
   parameterShapes,
   type ModelConfig,
 } from './config.ts';
-import { embed, linear, productPlus, rmsNorm, ropeTables, swiglu } from './layers.ts';
+import { embed, linear, rmsNorm, ropeTables, swiglu } from './layers.ts';
+import { joinedProduct, weightProduct } from './projections.ts';
 import { fusedSwigluJoined } from '../kernels/swiglu.ts';
 import { attend, stepInput, type StepInput } from './attend.ts';
 import { fusedKernels } from '../kernels/kernel-set.ts';
 import { headLogprobs } from '../ops/head-logprobs.ts';
-import { frozenProduct, matMul } from '../ops/matmul.ts';
 import type { LoraAdapter } from './lora.ts';
 import { ropeFrequencies } from './rope-scaling.ts';
 import { TransposeCache } from './transposes.ts';
@@ -50,14 +50,6 @@ export interface ForwardOutput {
   /** Cache including the new positions (only when `wantCache`). */
   cache?: KvCache;
 }
-
-/**
- * Whether training computes joined projections as one product (see projectJoined): with the
- * fused kernels on WebGPU, where a training step of the tiny model at 2 × 32 went from 1.7 s to
- * 1.5 s (SwiftShader). Not on WASM: measured there, 2 × 32 64 vs 67 ms and 16 × 128 940 vs
- * 913 ms, no gain.
- */
-const joinsInTraining = () => fusedKernels();
 
 /** Numbers models, so variable names stay unique when several models live together. */
 let modelCount = 0;
@@ -175,53 +167,24 @@ export class LlamaModel {
     const path = `model.layers.${i}.${name}`;
     const weight = this.p(`${path}.weight`) as tf.Tensor2D;
     const bias = this.biased.has(name) ? (this.p(`${path}.bias`) as tf.Tensor1D) : undefined;
-    // With the fused kernels, in generation and scoring, the residual stream is added by the
-    // product itself (tfjs's fused matMul, its "bias" the whole [N, out] residual): one dispatch
-    // less per block. Not under a gradient: the fused product's backward measured slower there
-    // (SwiftShader, tiny model, 2 × 32: a training step 1.8 s → 2.7 s).
-    const fold = residual && fusedKernels() && !tf.engine().isTapeOn();
-    const product = fold
-      ? productPlus(x, this.transposedOf(weight) ?? weight, residual, !this.transposedOf(weight))
-      : this.frozen
-        ? frozenProduct(x, weight)
-        : (linear(x, weight, this.transposedOf(weight)) as tf.Tensor2D);
-    let y = bias ? (tf.add(product, bias) as tf.Tensor2D) : product;
+    const product = weightProduct(x, weight, this.transposedOf(weight), this.frozen, residual);
+    let y = bias ? (tf.add(product.y, bias) as tf.Tensor2D) : product.y;
     const delta = this.adapter?.delta(path, x);
     if (delta) y = tf.add(y, delta);
-    return residual && !fold ? tf.add(residual, y) : y;
+    return residual && !product.folded ? tf.add(residual, y) : y;
   }
 
   /**
-   * Several projections of one input x [N, in] (q, k, v; gate, up) by one product over their
-   * weights stacked, or null where a projection adds something of its own (a bias, an adapter's
-   * update) or the base is frozen (stacking would copy its weights). In generation with the
-   * fused kernels (and `readInPlace`): the joined rows [N, Σ out], read in place, the weights stacked
-   * and transposed once (transposes.ts). In training (`joinsInTraining`): the parts split from
-   * the joined rows, one product forward and two backward instead of three and six.
+   * Several projections of one input x [N, in] as one product (projections.ts), or null where
+   * a projection adds something of its own (a bias, an adapter's update) or the base is frozen
+   * (stacking would copy its weights).
    */
-  private projectJoined(
-    i: number,
-    names: string[],
-    x: tf.Tensor2D, // [N, in]
-    readInPlace = true,
-  ): { joined: tf.Tensor2D } | { parts: tf.Tensor2D[] } | null {
+  private projectJoined(i: number, names: string[], x: tf.Tensor2D, readInPlace = true) {
     const paths = names.map((name) => `model.layers.${i}.${name}`);
     if (this.frozen || names.some((n) => this.biased.has(n))) return null;
     if (paths.some((p) => this.adapter?.targets(p))) return null;
     const weights = paths.map((p) => this.p(`${p}.weight`) as tf.Tensor2D); // [out_i, in] each
-    if (tf.engine().isTapeOn()) {
-      if (!joinsInTraining()) return null;
-      const rows = matMul(x, tf.concat(weights, 0), false, true); // [N, Σ out]
-      return {
-        parts: tf.split(
-          rows,
-          weights.map((w) => w.shape[0]),
-          1,
-        ),
-      };
-    }
-    const stacked = fusedKernels() && readInPlace ? this.transposes.joined(weights) : undefined; // [in, Σ out]
-    return stacked ? { joined: matMul(x, stacked) } : null;
+    return joinedProduct(x, weights, this.transposes, readInPlace);
   }
 
   private norm(name: string): tf.Tensor1D {
