@@ -117,11 +117,15 @@ function forwardKernel(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.
   }) as tf.Tensor2D;
 }
 
-/** The attention probabilities [B·H·T, S] (zeros where a query may not look). */
-function probsKernel(q: tf.Tensor4D, k: tf.Tensor4D, mask: tf.Tensor2D, d: Dims) {
+/**
+ * A kernel with one workgroup per query row (b, h, t), writing a row of scores-shaped output
+ * [B·H·T, S]: `body` runs with the row's coordinates (rowCoords) and `base`, where its row of
+ * the output starts.
+ */
+function scoreRowKernel(key: string, inputs: Record<string, tf.Tensor>, d: Dims, body: string) {
   return runKernel({
-    key: 'attention_probs',
-    inputs: { q, k, mask },
+    key,
+    inputs,
     outputShape: [d.batch * d.heads * d.tokens, d.keys],
     workgroup: lanes,
     groups: d.batch * d.heads * d.tokens,
@@ -129,6 +133,17 @@ function probsKernel(q: tf.Tensor4D, k: tf.Tensor4D, mask: tf.Tensor2D, d: Dims)
     decls: reductions(lanes),
     body: `${rowCoords}
       let base = r * uniforms.keys;
+      ${body}`,
+  }) as tf.Tensor2D;
+}
+
+/** The attention probabilities [B·H·T, S] (zeros where a query may not look). */
+function probsKernel(q: tf.Tensor4D, k: tf.Tensor4D, mask: tf.Tensor2D, d: Dims) {
+  return scoreRowKernel(
+    'attention_probs',
+    { q, k, mask },
+    d,
+    `
       var mx = -1e30;
       for (var s = lane(); s < uniforms.keys; s += ${lanes}) {
         ${scoreOf}
@@ -147,21 +162,16 @@ function probsKernel(q: tf.Tensor4D, k: tf.Tensor4D, mask: tf.Tensor2D, d: Dims)
           result[base + s] = select(0.0, exp(score - top) / total, score > -1e29);
         }
       }`,
-  }) as tf.Tensor2D;
+  );
 }
 
 /** dS [B·H·T, S] = p ∘ (dP − Σ_s p·dP) · scale, dP = dO·vᵀ, from p, dO [B·T, H·hd] and v. */
 function scoreGradKernel(p: tf.Tensor2D, dO: tf.Tensor2D, v: tf.Tensor4D, d: Dims) {
-  return runKernel({
-    key: 'attention_dscores',
-    inputs: { p, dO, v },
-    outputShape: p.shape,
-    workgroup: lanes,
-    groups: d.batch * d.heads * d.tokens,
-    uniforms: uniformsOf(d),
-    decls: reductions(lanes),
-    body: `${rowCoords}
-      let base = r * uniforms.keys;
+  return scoreRowKernel(
+    'attention_dscores',
+    { p, dO, v },
+    d,
+    `
       var acc = 0.0;
       for (var s = lane(); s < uniforms.keys; s += ${lanes}) {
         var dp = 0.0;
@@ -175,7 +185,7 @@ function scoreGradKernel(p: tf.Tensor2D, dO: tf.Tensor2D, v: tf.Tensor4D, d: Dim
           result[base + s] = p[base + s] * (result[base + s] - total) * uniforms.scale;
         }
       }`,
-  }) as tf.Tensor2D;
+  );
 }
 
 /** dq [B, H, T, hd] = dS · k (per query head, its key head). */

@@ -12,28 +12,48 @@ import { withGradient } from './kernel-set.ts';
 
 const lanes = 64;
 
-/** Rows and columns of x [N, d], and eps. */
-const rowUniforms = (x: tf.Tensor2D, eps: number) => ({
-  rows: { type: 'i32' as const, value: x.shape[0] },
-  cols: { type: 'i32' as const, value: x.shape[1] },
-  eps: { type: 'f32' as const, value: eps },
-});
-
-/** Each row's r = rsqrt(mean(x²) + eps), x [N, d] → [N]; `scaleBy` = w and writes y instead. */
-function normRows(x: tf.Tensor2D, eps: number, w?: tf.Tensor1D): tf.Tensor {
-  const [n, d] = x.shape;
+/**
+ * A kernel over the rows of x [N, d] (inputs.x), one workgroup per row: `body` runs with `r`
+ * (the row, clamped), `r0` (the workgroup's row; r0 ≥ N: an idle workgroup) and `base` (where
+ * row r starts), and the uniforms rows, cols and eps.
+ */
+function rowKernel(
+  key: string,
+  inputs: Record<string, tf.Tensor>,
+  outputShape: number[],
+  eps: number,
+  body: string,
+): tf.Tensor {
+  const [rows, cols] = (inputs.x as tf.Tensor2D).shape;
   return runKernel({
-    key: w ? 'rmsnorm' : 'rmsnorm_rstd',
-    inputs: w ? { x, w } : { x },
-    outputShape: w ? [n, d] : [n],
+    key,
+    inputs,
+    outputShape,
     workgroup: lanes,
-    groups: n,
-    uniforms: rowUniforms(x, eps),
+    groups: rows,
+    uniforms: {
+      rows: { type: 'i32', value: rows },
+      cols: { type: 'i32', value: cols },
+      eps: { type: 'f32', value: eps },
+    },
     decls: reductions(lanes),
     body: `
       let r0 = row();
       let r = min(r0, uniforms.rows - 1);
       let base = r * uniforms.cols;
+      ${body}`,
+  });
+}
+
+/** Each row's r = rsqrt(mean(x²) + eps), x [N, d] → [N]; `scaleBy` = w and writes y instead. */
+function normRows(x: tf.Tensor2D, eps: number, w?: tf.Tensor1D): tf.Tensor {
+  const [n, d] = x.shape;
+  return rowKernel(
+    w ? 'rmsnorm' : 'rmsnorm_rstd',
+    w ? { x, w } : { x },
+    w ? [n, d] : [n],
+    eps,
+    `
       var s = 0.0;
       for (var c = lane(); c < uniforms.cols; c += ${lanes}) { let v = x[base + c]; s += v * v; }
       let rstd = inverseSqrt(reduceSum(s) / f32(uniforms.cols) + uniforms.eps);
@@ -44,24 +64,18 @@ function normRows(x: tf.Tensor2D, eps: number, w?: tf.Tensor1D): tf.Tensor {
             : `if (lane() == 0) { result[r] = rstd; }`
         }
       }`,
-  });
+  );
 }
 
 /** dx of RMSNorm given dy, x [N, d] and w [d]. */
 function normInputGrad(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor1D, eps: number): tf.Tensor {
   const [n, d] = x.shape;
-  return runKernel({
-    key: 'rmsnorm_dx',
-    inputs: { dy, x, w },
-    outputShape: [n, d],
-    workgroup: lanes,
-    groups: n,
-    uniforms: rowUniforms(x, eps),
-    decls: reductions(lanes),
-    body: `
-      let r0 = row();
-      let r = min(r0, uniforms.rows - 1);
-      let base = r * uniforms.cols;
+  return rowKernel(
+    'rmsnorm_dx',
+    { dy, x, w },
+    [n, d],
+    eps,
+    `
       var s = 0.0;
       var gx = 0.0;
       for (var c = lane(); c < uniforms.cols; c += ${lanes}) {
@@ -77,7 +91,7 @@ function normInputGrad(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor1D, eps: num
           result[base + c] = rstd * dy[base + c] * w[c] - x[base + c] * k;
         }
       }`,
-  });
+  );
 }
 
 /** dw of RMSNorm: Σ over rows of dy ∘ x · r, one invocation per column. */
