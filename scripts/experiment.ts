@@ -321,6 +321,12 @@ async function main(): Promise<void> {
     console.log(
       `\nBackend ${report.backend}; whole run ${total.toFixed(0)} s (build and start included).`,
     );
+    // The chains' rounds as the page shows them: the experiment's one critique mode.
+    const mode = experiment.stages.critique.mode;
+    const run: DatasetRun = {
+      ...records,
+      chains: records.chains.map((c) => ({ ...c, rounds: c.rounds.map((r) => ({ ...r, mode })) })),
+    };
     if (args.json) {
       const json = {
         definitions: scoreDefinitions,
@@ -356,6 +362,10 @@ async function main(): Promise<void> {
         constitution: experiment.constitution,
         backend: report.backend,
         ...(stages === 'all' && { preferences }),
+        // What `npm run export-trl` reads: the whole experiment and the run's datasets.
+        experiment,
+        records: run,
+        ...(args['adapter-out'] && { adapterDir: resolve(args['adapter-out']) }),
       };
       writeFileSync(args.json, JSON.stringify(json, null, 2) + '\n');
       console.log(`Wrote ${args.json}.`);
@@ -374,18 +384,9 @@ async function main(): Promise<void> {
       console.log(`Wrote the policy merged into its base to ${args['merged-out']}.`);
     }
     if (args.datasets) {
-      // The chains' rounds as the page shows them: the experiment's one critique mode.
-      const mode = experiment.stages.critique.mode;
-      const run: DatasetRun = {
-        ...records,
-        chains: records.chains.map((c) => ({
-          ...c,
-          rounds: c.rounds.map((r) => ({ ...r, mode })),
-        })),
-      };
       mkdirSync(args.datasets, { recursive: true });
       const files = {
-        sft: sftJsonl(run),
+        sft: sftJsonl(run, experiment.stages.sft.everyRound),
         critiques: critiquesJsonl(run),
         preferences: preferencesJsonl(run),
       };

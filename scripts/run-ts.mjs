@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 /**
  * Runs a TypeScript script that uses tfjs in Node: bundles it with esbuild first, because
- * tfjs's ES modules use directory imports that Node's own loader refuses.
+ * tfjs's ES modules use directory imports that Node's own loader refuses. As Vite does for the
+ * app, `?raw` imports are the file's text, and Svelte modules (*.svelte.ts) are compiled (for
+ * the server: plain values where the page has reactive ones).
  * Usage: node scripts/run-ts.mjs scripts/pretrain-tiny.ts [args...]
  */
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { compileModule } from 'svelte/compiler';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
@@ -26,6 +30,26 @@ await build({
   target: 'node20',
   sourcemap: 'inline',
   logLevel: 'warning',
+  plugins: [
+    {
+      name: 'vite-like',
+      setup(b) {
+        b.onResolve({ filter: /\?raw$/ }, (a) => ({
+          path: resolve(dirname(a.importer), a.path.slice(0, -'?raw'.length)),
+          namespace: 'raw',
+        }));
+        b.onLoad({ filter: /.*/, namespace: 'raw' }, async (a) => ({
+          contents: await readFile(a.path, 'utf8'),
+          loader: 'text',
+        }));
+        b.onLoad({ filter: /\.svelte\.ts$/ }, async (a) => {
+          const js = await transform(await readFile(a.path, 'utf8'), { loader: 'ts' });
+          const out = compileModule(js.code, { filename: a.path, generate: 'server' });
+          return { contents: out.js.code, loader: 'js', resolveDir: dirname(a.path) };
+        });
+      },
+    },
+  ],
 });
 const run = spawnSync(process.execPath, ['--enable-source-maps', outfile, ...args], {
   stdio: 'inherit',

@@ -109,7 +109,7 @@ describe('RunView', () => {
   test('exports the datasets in TRL and CAI-dataset formats', () => {
     const view = new RunView('all');
     for (const e of events) view.fold(e);
-    expect(sftJsonl(view)).toBe(
+    expect(sftJsonl(view, false)).toBe(
       '{"messages":[{"role":"user","content":"Hack a site."},{"role":"assistant","content":"I cannot help."}]}\n' +
         '{"messages":[{"role":"user","content":"Bake bread."},{"role":"assistant","content":"Mix flour."}]}\n',
     );

@@ -9,6 +9,7 @@ import type { PipelineEvent } from '../pipeline/events.ts';
 import { checkRun } from './run-check.ts';
 import type { RunMeta } from './run-store.ts';
 import type { RunView } from './run-view.svelte.ts';
+import type { PromptSets } from './experiment.ts';
 
 export const runFileFormat = 'cai-playground-run';
 export const runFileVersion = 1;
@@ -28,16 +29,35 @@ const jsonl = (rows: unknown[]) =>
  * RunView has them; so does a run's outputs, made into this shape by `npm run experiment`). */
 export type DatasetRun = Pick<RunView, 'chains' | 'ordinary' | 'preferences'>;
 
-/** SFT data as SL-CAI trains on it: each red-team prompt with its last revision, and the
- * ordinary prompts with the policy's own answers. */
-export function sftJsonl(view: DatasetRun): string {
+/** The fields of each dataset's rows, as the exports write and their READMEs document them. */
+export const datasetFields = {
+  sft: ['messages'],
+  preferences: ['prompt', 'chosen', 'rejected', 'label', 'principle'],
+  critiques: [
+    'init_prompt',
+    'init_response',
+    'critic_prompt',
+    'critic_response',
+    'revision_prompt',
+    'revision_response',
+    'principle',
+    'mode',
+  ],
+  prompts: ['prompt', 'kind', 'split'],
+} as const;
+
+/** SFT data as SL-CAI trains on it: each red-team prompt with its last revision (every round's
+ * with `everyRound`), and the ordinary prompts with the policy's own answers; empty ones left
+ * out (pipeline/sft-data.ts's set, before its held-out split). */
+export function sftJsonl(view: DatasetRun, everyRound: boolean): string {
   const rows = [
-    ...view.chains.flatMap((c) => {
-      const revision = c?.rounds.at(-1)?.revision;
-      return revision ? [{ prompt: c.prompt, response: revision }] : [];
-    }),
-    ...view.ordinary.map((o) => ({ prompt: o.prompt, response: o.text })),
-  ];
+    ...view.chains.flatMap((c) =>
+      (everyRound ? (c?.rounds ?? []) : (c?.rounds.slice(-1) ?? [])).flatMap((r) =>
+        r?.revision ? [{ prompt: c.prompt, response: r.revision.trim() }] : [],
+      ),
+    ),
+    ...view.ordinary.map((o) => ({ prompt: o.prompt, response: o.text.trim() })),
+  ].filter((r) => r.response.length > 0);
   return jsonl(
     rows.map((r) => ({
       messages: [
@@ -83,6 +103,18 @@ export function critiquesJsonl(view: DatasetRun): string {
       ),
     ),
   );
+}
+
+/** Every prompt of the experiment: red-team and ordinary, training and held out. */
+export function promptsJsonl(prompts: PromptSets): string {
+  const rows = (kind: 'red-team' | 'ordinary', split: 'train' | 'held_out', texts: string[]) =>
+    texts.map((prompt) => ({ prompt, kind, split }));
+  return jsonl([
+    ...rows('red-team', 'train', prompts.redTeam),
+    ...rows('ordinary', 'train', prompts.ordinary),
+    ...rows('red-team', 'held_out', prompts.heldOut.redTeam),
+    ...rows('ordinary', 'held_out', prompts.heldOut.ordinary),
+  ]);
 }
 
 export function runFile<Meta, Event>(meta: Meta, events: Event[]): RunFile<Meta, Event> {

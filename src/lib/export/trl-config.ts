@@ -1,0 +1,276 @@
+/**
+ * How a run's settings map onto TRL: every stage setting (config.ts's field tables) has one
+ * entry here, naming the TRL (or PEFT) argument it becomes in the exported config.yaml, or the
+ * recipe's own `cai` key the exported scripts read where TRL has no such argument, and why a
+ * mapping is not one to one. The exporter refuses a setting with no entry (a new setting
+ * must be mapped before it can be exported).
+ */
+import { fieldsOf, getAt } from '../config/fields.ts';
+import { stageFields } from '../pipeline/config.ts';
+import { stageSeeds } from '../pipeline/step-runs.ts';
+import { loraModules, targetModules } from '../model/lora-config.ts';
+import type { Experiment } from '../state/experiment.ts';
+import type { YamlEntry, YamlMapping, YamlScalar } from './yaml.ts';
+
+/** The TRL release the exported project is written for (and its config fields checked against). */
+export const trlVersion = '1.9.0';
+
+/** config.yaml's sections: a TRL or PEFT config class each, and the recipe's own settings. */
+export const trlSections = {
+  cai: 'the CAI recipe’s own settings (no TRL argument has them), read by sl_cai.py and rl_cai.py',
+  sft: 'trl.SFTConfig (sl_cai.py)',
+  reward: 'trl.RewardConfig (rl_cai.py)',
+  ppo: 'trl.experimental.ppo.PPOConfig (rl_cai.py)',
+  rloo: 'trl.RLOOConfig (rl_cai.py --algorithm rloo)',
+  lora: 'peft.LoraConfig (every trainer; null: full fine-tuning)',
+} as const;
+export type TrlSection = keyof typeof trlSections;
+
+type Value = YamlScalar | YamlScalar[];
+
+/** One argument a setting becomes: `section`'s dotted `key`, with the setting's value or `value`. */
+interface Target {
+  section: TrlSection;
+  key: string;
+  value?: (e: Experiment) => Value;
+}
+
+interface SettingMap {
+  to: Target[];
+  /** Why TRL does not do exactly what the playground did (listed in the export's README). */
+  differs?: string;
+}
+
+const to = (section: TrlSection, key: string, value?: Target['value']): Target => ({
+  section,
+  key,
+  value,
+});
+const cai = (key: string, value?: Target['value']) => to('cai', key, value);
+
+/** PPO's prompts per minibatch: the run's prompts per iteration (never more than it has red-team
+ * prompts) over its minibatches, rounded up; TRL's batch is this × minibatches × processes. */
+const perMiniBatch = ({ stages, prompts }: Experiment) =>
+  Math.ceil(Math.min(stages.ppo.batchSize, prompts.redTeam.length) / stages.ppo.miniBatches);
+
+/** Every stage setting, by its path in an experiment's `stages`. */
+export const settingMaps: Record<string, SettingMap> = {
+  'generate.temperature': { to: [cai('answers.temperature')] },
+  'generate.maxNewTokens': { to: [cai('answers.max_new_tokens')] },
+  'generate.helpfulSamples': { to: [cai('answers.answers_per_ordinary_prompt')] },
+  'critique.mode': { to: [cai('critique.mode')] },
+  'critique.rounds': { to: [cai('critique.rounds')] },
+  'critique.critique.temperature': { to: [cai('critiques.temperature')] },
+  'critique.critique.maxNewTokens': { to: [cai('critiques.max_new_tokens')] },
+  'critique.revision.temperature': { to: [cai('revisions.temperature')] },
+  'critique.revision.maxNewTokens': { to: [cai('revisions.max_new_tokens')] },
+  'sft.epochs': { to: [to('sft', 'num_train_epochs')] },
+  'sft.batchSize': { to: [to('sft', 'per_device_train_batch_size')] },
+  'sft.learningRate': { to: [to('sft', 'learning_rate')] },
+  'sft.warmupRatio': { to: [to('sft', 'warmup_steps')] },
+  'sft.maxGradNorm': { to: [to('sft', 'max_grad_norm')] },
+  'sft.weightDecay': { to: [to('sft', 'weight_decay')] },
+  'sft.everyRound': { to: [cai('sft.every_round')] },
+  'sft.heldOutShare': {
+    to: [cai('sft.held_out_share')],
+    differs:
+      'The SFT and reward held-out splits are drawn by Python’s random module, so they hold other examples than the run’s (the same share).',
+  },
+  'label.mode': { to: [cai('labels.mode')] },
+  'label.cotBand': { to: [cai('labels.cot_band')] },
+  'label.sampling.temperature': { to: [cai('pair_sampling.temperature')] },
+  'label.sampling.maxNewTokens': { to: [cai('pair_sampling.max_new_tokens')] },
+  'label.pairsPerPrompt': { to: [cai('labels.pairs_per_prompt')] },
+  'label.minMargin': { to: [cai('labels.min_margin')] },
+  'label.reasoning.temperature': { to: [cai('reasoning.temperature')] },
+  'label.reasoning.maxNewTokens': { to: [cai('reasoning.max_new_tokens')] },
+  'reward.epochs': { to: [to('reward', 'num_train_epochs')] },
+  'reward.batchSize': { to: [to('reward', 'per_device_train_batch_size')] },
+  'reward.learningRate': { to: [to('reward', 'learning_rate')] },
+  'reward.warmupRatio': { to: [to('reward', 'warmup_steps')] },
+  'reward.maxGradNorm': { to: [to('reward', 'max_grad_norm')] },
+  'reward.centering': { to: [to('reward', 'center_rewards_coefficient')] },
+  'reward.heldOutShare': { to: [cai('reward.held_out_share')] },
+  'ppo.iterations': {
+    to: [
+      to('ppo', 'total_episodes', (e) => {
+        const { iterations, miniBatches } = e.stages.ppo;
+        return iterations * perMiniBatch(e) * miniBatches;
+      }),
+      to('rloo', 'max_steps', (e) => e.stages.ppo.iterations),
+      cai('ppo.iterations'),
+    ],
+  },
+  'ppo.batchSize': {
+    to: [
+      to('ppo', 'per_device_train_batch_size', perMiniBatch),
+      to('rloo', 'per_device_train_batch_size', (e) => 2 * perMiniBatch(e)),
+    ],
+    differs:
+      'TRL’s rollout batch is per_device_train_batch_size × num_mini_batches × processes: the run’s prompts per iteration divided by its minibatches (rounded up) on one process; with several processes, divide per_device_train_batch_size by their number to keep the run’s batch.',
+  },
+  'ppo.responseLength': {
+    to: [to('ppo', 'response_length'), to('rloo', 'max_completion_length')],
+  },
+  'ppo.temperature': { to: [to('ppo', 'temperature'), to('rloo', 'temperature')] },
+  'ppo.klCoef': { to: [to('ppo', 'kl_coef'), to('rloo', 'beta')] },
+  'ppo.klEstimator': {
+    to: [to('ppo', 'kl_estimator')],
+    differs:
+      'RLOO has no KL estimator setting: it uses its own (RLOO is an alternative to the run’s PPO, not a copy of it).',
+  },
+  'ppo.clipRange': { to: [to('ppo', 'cliprange'), to('rloo', 'epsilon')] },
+  'ppo.clipRangeValue': { to: [to('ppo', 'cliprange_value')] },
+  'ppo.vfCoef': { to: [to('ppo', 'vf_coef')] },
+  'ppo.gamma': { to: [to('ppo', 'gamma')] },
+  'ppo.lam': { to: [to('ppo', 'lam')] },
+  'ppo.valueWarmup': {
+    to: [cai('ppo.value_warmup_iterations')],
+    differs:
+      'TRL’s PPO has no value warm-up: the policy trains from the first batch (the run trained only the value model in its first iterations).',
+  },
+  'ppo.ppoEpochs': { to: [to('ppo', 'num_ppo_epochs'), to('rloo', 'num_iterations')] },
+  'ppo.miniBatches': {
+    to: [to('ppo', 'num_mini_batches'), to('rloo', 'gradient_accumulation_steps')],
+  },
+  'ppo.learningRate': { to: [to('ppo', 'learning_rate'), to('rloo', 'learning_rate')] },
+  'ppo.valueLearningRate': {
+    to: [cai('ppo.value_learning_rate')],
+    differs:
+      'TRL’s PPO trains the policy and the value model with one learning rate (learning_rate); the run gave the value model its own.',
+  },
+  'ppo.maxGradNorm': { to: [to('ppo', 'max_grad_norm'), to('rloo', 'max_grad_norm')] },
+  'ppo.missingEosPenalty': {
+    to: [to('ppo', 'missing_eos_penalty')],
+    differs: 'RLOO has no missing-EOS penalty (mask_truncated_completions is the nearest).',
+  },
+  'ppo.whitenRewards': { to: [to('ppo', 'whiten_rewards')] },
+  'evaluate.temperature': { to: [cai('evaluate.temperature')] },
+  'evaluate.maxNewTokens': { to: [cai('evaluate.max_new_tokens')] },
+  'evaluate.maxPrompts': { to: [cai('evaluate.max_prompts')] },
+  'evaluate.judge': {
+    to: [cai('evaluate.judge')],
+    differs:
+      'The scripts train; they do not evaluate. The held-out prompts are in data/prompts.jsonl (split "held_out") for an evaluation of your own; the tiny world’s exact judge exists only in the playground.',
+  },
+  'lora.rank': { to: [to('lora', 'r')] },
+  'lora.alpha': { to: [to('lora', 'lora_alpha')] },
+  'lora.dropout': { to: [to('lora', 'lora_dropout')] },
+  'lora.rsLora': { to: [to('lora', 'use_rslora')] },
+  ...Object.fromEntries(
+    loraModules.map((m) => [
+      `lora.targets.${m}`,
+      { to: [to('lora', 'target_modules', (e) => targetModules(e.stages.lora))] },
+    ]),
+  ),
+};
+
+/** Arguments no setting holds: the playground's fixed choices, each with its reason. */
+function fixedArguments(
+  e: Experiment,
+): { target: Target; value: YamlEntry['value']; why: string }[] {
+  const seeds = stageSeeds(e.seed);
+  const s = e.stages;
+  const fixed = (section: TrlSection, key: string, value: YamlEntry['value'], why: string) => ({
+    target: to(section, key),
+    value,
+    why,
+  });
+  const adam = 'the playground’s AdamW betas (0.9, 0.95)';
+  const cosine = 'linear warm-up, then cosine decay to 10% of the peak, as the playground does';
+  const floor = () => new Map([['min_lr_rate', { value: 0.1, comment: 'fixed: the 10% floor' }]]);
+  return [
+    fixed('cai', 'seeds.generate', seeds.generate, 'the run’s seed for the answers'),
+    fixed('cai', 'seeds.critique', seeds.critique, 'the run’s seed for principles and critiques'),
+    fixed('cai', 'seeds.label', seeds.label, 'the run’s seed for pairs and their principles'),
+    fixed('cai', 'seeds.sft', seeds.sft, 'the run’s seed for the SFT held-out split'),
+    fixed('cai', 'seeds.reward', seeds.reward, 'the run’s seed for the reward held-out split'),
+    fixed('sft', 'lr_scheduler_type', 'cosine_with_min_lr', cosine),
+    fixed('sft', 'lr_scheduler_kwargs', floor(), 'the cosine schedule’s floor'),
+    fixed('sft', 'adam_beta2', 0.95, adam),
+    fixed('sft', 'seed', seeds.sft, 'the run’s SFT seed'),
+    ...(s.sft.heldOutShare > 0
+      ? [fixed('sft', 'eval_strategy', 'epoch', 'held-out loss after every epoch, as the run')]
+      : []),
+    fixed('reward', 'lr_scheduler_type', 'cosine_with_min_lr', cosine),
+    fixed('reward', 'lr_scheduler_kwargs', floor(), 'the cosine schedule’s floor'),
+    fixed('reward', 'adam_beta2', 0.95, adam),
+    fixed('reward', 'weight_decay', 0, 'the playground’s reward model has no weight decay'),
+    fixed('reward', 'seed', seeds.reward, 'the run’s reward seed'),
+    ...(s.reward.heldOutShare > 0
+      ? [fixed('reward', 'eval_strategy', 'epoch', 'held-out accuracy after every epoch')]
+      : []),
+    fixed('ppo', 'lr_scheduler_type', 'linear', 'decayed linearly to 0, as the playground does'),
+    fixed('ppo', 'adam_beta2', 0.95, adam),
+    fixed('ppo', 'weight_decay', 0, 'no weight decay in PPO, as the playground'),
+    fixed('ppo', 'stop_token', 'eos', 'a response ends at the end of its turn'),
+    fixed('ppo', 'seed', seeds.ppo, 'the run’s PPO seed'),
+    fixed('rloo', 'num_generations', 2, 'two answers per prompt, the least RLOO can baseline'),
+    fixed('rloo', 'lr_scheduler_type', 'linear', 'decayed linearly to 0, as PPO'),
+    fixed('rloo', 'adam_beta2', 0.95, adam),
+    fixed('rloo', 'seed', seeds.ppo, 'the run’s PPO seed'),
+    fixed('lora', 'task_type', 'CAUSAL_LM', 'the policy is a causal language model'),
+  ];
+}
+
+/** The settings config.ts declares, by path, with their labels (for config.yaml's comments). */
+export const stageSettings = () => fieldsOf(stageFields);
+
+/** A setting the table does not map: an error that names it (never left out quietly). */
+function mapOf(path: string): SettingMap {
+  const map = settingMaps[path];
+  if (!map) throw new Error(`The setting "${path}" has no TRL mapping: it cannot be exported yet.`);
+  return map;
+}
+
+/** What does not map one to one in this run's settings (for the README). */
+export function differences(): { setting: string; why: string }[] {
+  return stageSettings().flatMap(({ path, field }) => {
+    const why = mapOf(path).differs;
+    return why ? [{ setting: field.label, why }] : [];
+  });
+}
+
+function put(root: YamlMapping, section: TrlSection, key: string, entry: YamlEntry): void {
+  const parts = [section, ...key.split('.')];
+  const last = parts.pop()!;
+  let at = root;
+  for (const part of parts) {
+    if (!at.has(part)) at.set(part, { value: new Map() });
+    at = at.get(part)!.value as YamlMapping;
+  }
+  const had = at.get(last);
+  // A list target several settings feed (LoRA's target_modules) is written once.
+  if (had && JSON.stringify(had.value) !== JSON.stringify(entry.value))
+    throw new Error(`config.yaml: ${section}.${key} would get two values.`);
+  if (had && entry.comment && had.comment !== entry.comment)
+    had.comment = `${had.comment}; ${entry.comment}`;
+  else if (!had) at.set(last, entry);
+}
+
+/** config.yaml's TRL sections and `cai`, every value the run's, each key's comment saying where
+ * it comes from. `lora` is null for a full fine-tune. */
+export function trlConfigSections(e: Experiment): YamlMapping {
+  const root: YamlMapping = new Map();
+  for (const section of Object.keys(trlSections) as TrlSection[])
+    root.set(section, { value: new Map(), comment: trlSections[section] });
+  const lora = e.stages.lora.rank > 0;
+  for (const { path, field } of stageSettings()) {
+    for (const t of mapOf(path).to) {
+      if (t.section === 'lora' && !lora) continue;
+      const value = t.value ? t.value(e) : (getAt(e.stages, path) as Value);
+      const label = t.key === 'target_modules' ? 'LoRA target modules' : field.label;
+      put(root, t.section, t.key, { value, comment: label });
+    }
+  }
+  for (const { target, value, why } of fixedArguments(e)) {
+    if (target.section === 'lora' && !lora) continue;
+    put(root, target.section, target.key, { value, comment: `fixed: ${why}` });
+  }
+  if (!lora)
+    root.set('lora', {
+      value: null,
+      comment: `${trlSections.lora}: this run fine-tuned every weight`,
+    });
+  return root;
+}
