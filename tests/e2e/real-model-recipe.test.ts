@@ -16,6 +16,7 @@ import { stageSeeds } from '../../src/lib/pipeline/step-runs.ts';
 import { steps } from '../../src/lib/pipeline/steps.ts';
 import { defaultExperiment, withFirstPrompts } from '../../src/lib/state/experiment.ts';
 import { encodeShareLink } from '../../src/lib/state/share-link.ts';
+import { parse as parseYaml } from 'yaml';
 import { readZip } from '../zip-reader.ts';
 import { baseUrl, launchChromium } from './fixtures.ts';
 
@@ -240,6 +241,43 @@ test('the whole recipe on a random Hub chat model with LoRA: every stage, adapte
   got.data.forEach((x, i) => (mergeError = Math.max(mergeError, Math.abs(x - wantData[i]!))));
   expect(mergeError).toBeLessThan(1e-5);
   session.dispose();
+
+  // For TRL: the whole project, with the same adapter and the Hub model ids.
+  const [trlDownload] = await Promise.all([
+    page.waitForEvent('download'),
+    saved.getByTestId('export-trl').click(),
+  ]);
+  expect(trlDownload.suggestedFilename()).toBe('random-qwen3-with-lora-trl.zip');
+  const project = readZip(readFileSync((await trlDownload.path())!));
+  const root = 'random-qwen3-with-lora-trl/';
+  expect([...project.keys()].map((k) => k.slice(root.length)).sort()).toEqual(
+    [
+      'README.md',
+      'adapter/adapter_config.json',
+      'adapter/adapter_model.safetensors',
+      'cai_common.py',
+      'config.yaml',
+      'constitution.json',
+      'data/critiques.jsonl',
+      'data/preferences.jsonl',
+      'data/prompts.jsonl',
+      'data/sft.jsonl',
+      'requirements.txt',
+      'rl_cai.py',
+      'sl_cai.py',
+    ].sort(),
+  );
+  expect(project.get(`${root}adapter/adapter_model.safetensors`)).toEqual(
+    files.get(`${dir}adapter_model.safetensors`),
+  );
+  const trlConfig = parseYaml(new TextDecoder().decode(project.get(`${root}config.yaml`)!));
+  expect(trlConfig.models.policy).toBe(policyId);
+  expect(trlConfig.lora).toMatchObject({ r: 4, lora_alpha: 8, task_type: 'CAUSAL_LM' });
+  const sftRows = new TextDecoder()
+    .decode(project.get(`${root}data/sft.jsonl`)!)
+    .trim()
+    .split('\n');
+  expect(sftRows.length).toBeGreaterThan(0);
 
   expect(problems.pageErrors).toEqual([]);
   await context.close();

@@ -6,6 +6,7 @@
 import { getAt } from '../config/fields.ts';
 import { isHubId } from '../domain/model-id.ts';
 import { datasetFields } from '../state/exports.ts';
+import { speaksTinyWorld } from '../world/model-names.ts';
 import { differences, settingMaps, stageSettings, trlSections, trlVersion } from './trl-config.ts';
 import { exportedModel, requirements, type TrlExportInput } from './trl-inputs.ts';
 
@@ -43,7 +44,16 @@ function runNotes(input: TrlExportInput): string[] {
         `The feedback model \`${id}\` is an ONNX export for the browser; transformers needs the original PyTorch weights: write the model it was exported from (for example \`Qwen/Qwen2.5-0.5B-Instruct\` for \`onnx-community/Qwen2.5-0.5B-Instruct\`) as \`models.feedback\`.`,
       );
   }
-  if (input.experiment.stages.lora.rank > 0 && !input.adapter)
+  const { critique, lora } = input.experiment.stages;
+  if (speaksTinyWorld(input.experiment.models.feedback) && critique.mode !== 'plain')
+    notes.push(
+      `Critiques of the tiny world: in ${critique.mode} mode the playground quotes only a critique’s conclusion in the tiny model’s revision prompt; these scripts quote the whole critique, as the playground does for every other feedback model.`,
+    );
+  if (lora.rank > 0)
+    notes.push(
+      'PPO with LoRA: sl_cai.py merges its adapter into the policy and TRL puts a fresh adapter on that for RL-CAI; the reference is the SL-CAI policy, as in the run.',
+    );
+  if (lora.rank > 0 && !input.adapter)
     notes.push(
       'The run trained a LoRA adapter, but it is not in this export (the run had not finished training, or its checkpoint was not given): `--policy adapter` needs one.',
     );
@@ -54,8 +64,6 @@ function runNotes(input: TrlExportInput): string[] {
 const alwaysDifferent = [
   'Randomness: Python’s and PyTorch’s generators draw other principles, samples and shuffles than the browser did from the same seeds (the same distributions, the same seeds in config.yaml).',
   'Soft labels: the run’s reward model learned from the AI label’s probability (`label` in data/preferences.jsonl); TRL’s RewardTrainer learns from the order of `chosen` and `rejected` alone.',
-  'Critiques of the tiny world: the playground hands the tiny model’s revision step only the critique’s verdict; these scripts hand every feedback model the whole critique, as the playground does for real models.',
-  'PPO with LoRA: TRL trains a fresh adapter on the SL-CAI policy and uses that policy with the adapter off as the reference, as the run did; the reward and value models are full copies unless LoRA is on.',
 ];
 
 export function trlReadme(input: TrlExportInput): string {

@@ -1,0 +1,270 @@
+/**
+ * The TRL export of a fixed small run (tests/fixtures/run-export.json, a real run of the whole
+ * recipe): every file's schema, config.yaml against the pinned TRL release's config fields, the
+ * settings mapping's coverage, and the Python scripts compiled by python3.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parse } from 'yaml';
+import { fieldsOf } from '../../src/lib/config/fields.ts';
+import { runForExport } from '../../src/lib/export/run-source.ts';
+import { settingMaps, trlVersion } from '../../src/lib/export/trl-config.ts';
+import { trlProject, type ExportFile } from '../../src/lib/export/trl-project.ts';
+import type { TrlExportInput } from '../../src/lib/export/trl-inputs.ts';
+import { writeYaml } from '../../src/lib/export/yaml.ts';
+import { peftConfigJson } from '../../src/lib/model/peft.ts';
+import { realModelLora } from '../../src/lib/model/lora-config.ts';
+import { writeSafetensors } from '../../src/lib/model/safetensors.ts';
+import { stageFields } from '../../src/lib/pipeline/config.ts';
+
+const fixture = readFileSync('tests/fixtures/run-export.json', 'utf8');
+const pinned = JSON.parse(readFileSync('tests/fixtures/trl-1.9.0-fields.json', 'utf8')) as Record<
+  string,
+  string[]
+>;
+/** Each TRL section's config class: its own fields and the ones it inherits. */
+const trainer = (own: string) => [
+  ...pinned[own]!,
+  ...pinned._BaseConfig!,
+  ...pinned.TrainingArguments!,
+];
+const allowed: Record<string, string[]> = {
+  sft: trainer('SFTConfig'),
+  reward: trainer('RewardConfig'),
+  ppo: trainer('PPOConfig'),
+  rloo: trainer('RLOOConfig'),
+  lora: pinned.LoraConfig!,
+};
+
+/** The issue's documented fields of each dataset. */
+const documented: Record<string, string[]> = {
+  'data/sft.jsonl': ['messages'],
+  'data/preferences.jsonl': ['prompt', 'chosen', 'rejected', 'label', 'principle'],
+  'data/critiques.jsonl': [
+    'init_prompt',
+    'init_response',
+    'critic_prompt',
+    'critic_response',
+    'revision_prompt',
+    'revision_response',
+    'principle',
+    'mode',
+  ],
+  'data/prompts.jsonl': ['prompt', 'kind', 'split'],
+};
+
+const text = (files: ExportFile[], path: string): string => {
+  const file = files.find((f) => f.path === path);
+  if (!file || typeof file.data !== 'string') throw new Error(`no text file ${path}`);
+  return file.data;
+};
+
+function exportOf(change?: (input: TrlExportInput) => void): {
+  input: TrlExportInput;
+  files: ExportFile[];
+} {
+  const run = runForExport(fixture);
+  const input: TrlExportInput = {
+    experiment: run.experiment,
+    records: run.records,
+    adapter: null,
+    modelFiles: { 'tiny-cai': { 'config.json': new Uint8Array([123, 125]) } },
+    source: run.source,
+  };
+  change?.(input);
+  return { input, files: trlProject(input) };
+}
+
+describe('TRL export of a fixed run', () => {
+  const { input, files } = exportOf();
+  const e = input.experiment;
+
+  test('every JSONL row parses and has exactly the documented fields', () => {
+    for (const [path, fields] of Object.entries(documented)) {
+      const rows = text(files, path).trimEnd().split('\n');
+      expect(rows.length, path).toBeGreaterThan(0);
+      for (const row of rows) expect(Object.keys(JSON.parse(row)), path).toEqual(fields);
+    }
+    const sft = text(files, 'data/sft.jsonl')
+      .trimEnd()
+      .split('\n')
+      .map((r) => JSON.parse(r));
+    for (const { messages } of sft) {
+      expect(messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+      expect(messages[1].content).not.toBe('');
+    }
+    // The run's 4 red-team prompts' final revisions and its 2 ordinary answers.
+    expect(sft).toHaveLength(6);
+    const prefs = text(files, 'data/preferences.jsonl')
+      .trimEnd()
+      .split('\n')
+      .map((r) => JSON.parse(r));
+    expect(prefs).toHaveLength(input.records.preferences.length);
+    for (const p of prefs) expect(p.label).toBeGreaterThanOrEqual(0.5);
+    const critiques = text(files, 'data/critiques.jsonl').trimEnd().split('\n');
+    expect(critiques).toHaveLength(e.prompts.redTeam.length * e.stages.critique.rounds);
+    const prompts = text(files, 'data/prompts.jsonl')
+      .trimEnd()
+      .split('\n')
+      .map((r) => JSON.parse(r));
+    const count = (kind: string, split: string) =>
+      prompts.filter((p) => p.kind === kind && p.split === split).length;
+    expect(count('red-team', 'train')).toBe(e.prompts.redTeam.length);
+    expect(count('ordinary', 'train')).toBe(e.prompts.ordinary.length);
+    expect(count('red-team', 'held_out')).toBe(e.prompts.heldOut.redTeam.length);
+    expect(count('ordinary', 'held_out')).toBe(e.prompts.heldOut.ordinary.length);
+  });
+
+  test('constitution.json has the principles and the six templates verbatim', () => {
+    const c = JSON.parse(text(files, 'constitution.json'));
+    expect(Object.keys(c)).toEqual(['principles', 'templates']);
+    expect(c.principles).toEqual(e.constitution);
+    expect(c.templates).toEqual(e.templates);
+    expect(Object.keys(c.templates)).toHaveLength(6);
+  });
+
+  test('config.yaml parses and names only config fields of the pinned TRL release', () => {
+    const config = parse(text(files, 'config.yaml')) as Record<string, Record<string, unknown>>;
+    expect(config.trl_version).toBe(trlVersion);
+    expect(trlVersion).toBe(pinned.trl);
+    for (const [section, fields] of Object.entries(allowed)) {
+      if (config[section] === null) continue;
+      for (const key of Object.keys(config[section]!))
+        expect(fields, `${section}.${key}`).toContain(key);
+    }
+    expect(config.lora).toBeNull(); // the fixture fine-tuned every weight
+    expect(config.models).toEqual({ policy: 'models/tiny-cai', feedback: 'models/tiny-cai' });
+    const s = e.stages;
+    expect(config.sft!.learning_rate).toBe(s.sft.learningRate);
+    expect(config.sft!.warmup_steps).toBe(s.sft.warmupRatio);
+    expect(config.reward!.center_rewards_coefficient).toBe(s.reward.centering);
+    expect(config.ppo!.kl_coef).toBe(s.ppo.klCoef);
+    expect(config.ppo!.learning_rate).toBe(s.ppo.learningRate);
+    expect(config.rloo!.beta).toBe(s.ppo.klCoef);
+    // 4 red-team prompts an iteration in 4 minibatches of 1, for 2 iterations.
+    expect(config.ppo!.per_device_train_batch_size).toBe(1);
+    expect(config.ppo!.total_episodes).toBe(8);
+    const cai = config.cai as Record<string, Record<string, unknown>>;
+    expect(cai.critique).toEqual({ mode: s.critique.mode, rounds: s.critique.rounds });
+    expect(cai.labels!.cot_band).toEqual(s.label.cotBand);
+    expect(cai.labels!.min_margin).toBe(s.label.minMargin);
+  });
+
+  test('a LoRA run exports its adapter and PEFT settings', () => {
+    const lora = { ...realModelLora, targets: { ...realModelLora.targets, down_proj: false } };
+    const weights = writeSafetensors(new Map([['w', { shape: [1], data: new Float32Array([1]) }]]));
+    const { files: loraFiles } = exportOf((i) => {
+      i.experiment = { ...i.experiment, stages: { ...i.experiment.stages, lora } };
+      i.adapter = {
+        'adapter_config.json': peftConfigJson(lora, 'models/tiny-cai'),
+        'adapter_model.safetensors': weights,
+      };
+    });
+    const config = parse(text(loraFiles, 'config.yaml')) as Record<string, Record<string, unknown>>;
+    expect(config.lora).toEqual({
+      r: 8,
+      lora_alpha: 16,
+      lora_dropout: 0.05,
+      use_rslora: false,
+      target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj'],
+      task_type: 'CAUSAL_LM',
+    });
+    const adapter = loraFiles.filter((f) => f.path.startsWith('adapter/')).map((f) => f.path);
+    expect(adapter).toEqual(['adapter/adapter_config.json', 'adapter/adapter_model.safetensors']);
+    expect(text(loraFiles, 'README.md')).toContain('--policy adapter');
+  });
+
+  test('every stage setting maps to a TRL argument or a cai key, and nothing else is mapped', () => {
+    expect(Object.keys(settingMaps).sort()).toEqual(
+      fieldsOf(stageFields)
+        .map((f) => f.path)
+        .sort(),
+    );
+  });
+
+  test('the README names the pinned version, both launch modes, OpenRLHF, verl and the gaps', () => {
+    const readme = text(files, 'README.md');
+    for (const phrase of [
+      `trl==${trlVersion}`,
+      'accelerate launch sl_cai.py',
+      '--zero_stage 2',
+      '--zero_stage 3',
+      'OpenRLHF',
+      'verl',
+      'trl.experimental.ppo',
+      'Value warm-up',
+      'Soft labels',
+    ])
+      expect(readme).toContain(phrase);
+  });
+
+  test('python3 compiles the scripts, which import only TRL, transformers, datasets, peft, accelerate and torch', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trl-export-'));
+    for (const f of files) {
+      mkdirSync(dirname(join(dir, f.path)), { recursive: true });
+      writeFileSync(join(dir, f.path), f.data);
+    }
+    const scripts = ['sl_cai.py', 'rl_cai.py', 'cai_common.py'].map((s) => join(dir, s));
+    execFileSync('python3', ['-m', 'py_compile', ...scripts], { stdio: 'pipe' });
+    const standard = ['argparse', 'json', 'math', 'random', 're', 'pathlib'];
+    const allowedImports = [
+      ...standard,
+      ...['trl', 'transformers', 'datasets', 'peft', 'accelerate', 'torch'],
+      'yaml', // PyYAML, a dependency of transformers and accelerate
+      'cai_common',
+    ];
+    for (const script of scripts) {
+      const source = readFileSync(script, 'utf8');
+      const modules = [...source.matchAll(/^(?:from|import) ([a-z_]+)/gm)].map((m) => m[1]);
+      expect(modules.length).toBeGreaterThan(0);
+      for (const m of modules) expect(allowedImports, `${script}: ${m}`).toContain(m);
+    }
+    expect(text(files, 'rl_cai.py')).toContain(
+      'from trl.experimental.ppo import PPOConfig, PPOTrainer',
+    );
+  });
+});
+
+describe('YAML writer', () => {
+  test('floats keep a point and a signed exponent, strings are quoted, comments follow', () => {
+    const yaml = writeYaml(
+      new Map([
+        ['a', { value: 1e-7, comment: 'tiny' }],
+        ['b', { value: 0.00001 }],
+        ['c', { value: 'x: "y"' }],
+        ['d', { value: new Map([['e', { value: [1, 'f'] }]]), comment: 'group' }],
+        ['g', { value: null }],
+      ]),
+    );
+    expect(yaml).toBe(
+      'a: 1.0e-7  # tiny\nb: 0.00001\nc: "x: \\"y\\""\n# group\nd:\n  e: [1, "f"]\ng: null\n',
+    );
+    expect(parse(yaml)).toEqual({ a: 1e-7, b: 0.00001, c: 'x: "y"', d: { e: [1, 'f'] }, g: null });
+  });
+});
+
+describe('reading a run for the export', () => {
+  test('bad files get a message that says why', () => {
+    expect(() => runForExport('{')).toThrow('not JSON');
+    expect(() => runForExport('{"eval": {}}')).toThrow('neither a run exported from the page');
+    const run = runForExport(fixture);
+    expect(() =>
+      runForExport(JSON.stringify({ experiment: run.experiment, records: { chains: 1 } })),
+    ).toThrow('damaged');
+    const broken = JSON.parse(fixture);
+    broken.meta.experiment.constitution = 'none';
+    expect(() => runForExport(JSON.stringify(broken))).toThrow('damaged');
+  });
+
+  test('the experiment script’s output reads as the page’s export does', () => {
+    const page = runForExport(fixture);
+    const script = runForExport(
+      JSON.stringify({ experiment: page.experiment, records: page.records, adapterDir: 'a/' }),
+    );
+    expect(script.records).toEqual(JSON.parse(JSON.stringify(page.records)));
+    expect(script.adapterDir).toBe('a/');
+  });
+});
