@@ -11,7 +11,8 @@
  *          --prompts N          use only the first N red-team and N/2 ordinary training prompts
  *          --held-out N         evaluate on at most N held-out prompts of each kind
  *          --backend auto|webgpu|wasm|cpu
- *          --json FILE          also write the results as JSON
+ *          --json FILE          also write the results as JSON (with the whole experiment and
+ *                               the run's datasets: what `npm run export-trl` reads)
  *          --checkpoint FILE    write the final policy's weights (SL-CAI or RL-CAI; safetensors)
  *          --policy F|ID        the policy: a model folder on disk (served to the page as a Hub
  *                               model, as a foreign checkpoint would be) or a Hub id owner/name

@@ -73,7 +73,7 @@ const tensorsOf = (bytes: Uint8Array) => readSafetensors(bytes).tensors;
 const same = (a: Float32Array, b: Float32Array) =>
   a.length === b.length && a.every((x, i) => x === b[i]);
 
-test('the whole recipe on a random Hub chat model with LoRA: every stage, adapters trained and base untouched, the AI judge named, PEFT export', async () => {
+test('the whole recipe on a random Hub chat model with LoRA: every stage, adapters trained and base untouched, the AI judge named, PEFT and TRL exports', async () => {
   const experiment = tinyRealExperiment();
   const context = await browser.newContext({ acceptDownloads: true });
   const page = await context.newPage();

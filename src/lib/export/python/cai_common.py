@@ -47,10 +47,11 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def training_prompts(kind: str) -> list[str]:
-    """data/prompts.jsonl's training prompts of one kind ("red-team" or "ordinary"), in order."""
+def prompts_of(kind: str, split: str = "train") -> list[str]:
+    """data/prompts.jsonl's prompts of one kind ("red-team" or "ordinary") and split ("train" or
+    "held_out"), in order."""
     rows = read_jsonl(HERE / "data" / "prompts.jsonl")
-    return [r["prompt"] for r in rows if r["kind"] == kind and r["split"] == "train"]
+    return [r["prompt"] for r in rows if r["kind"] == kind and r["split"] == split]
 
 
 def format_constitution(principles: list[str]) -> str:
@@ -93,10 +94,11 @@ def model_source(model_id: str) -> str:
     return str(folder) if folder.exists() else model_id
 
 
-def lora_config(config: dict) -> LoraConfig | None:
-    """The run's LoRA settings as PEFT's LoraConfig, or None for a full fine-tune."""
+def lora_config(config: dict, task_type: str = "CAUSAL_LM") -> LoraConfig | None:
+    """The run's LoRA settings as PEFT's LoraConfig (for a reward or value model, task_type
+    SEQ_CLS, so its score head trains too), or None for a full fine-tune."""
     lora = config.get("lora")
-    return LoraConfig(**lora) if lora else None
+    return LoraConfig(**{**lora, "task_type": task_type}) if lora else None
 
 
 def load_tokenizer(path: str):
@@ -134,15 +136,14 @@ def generate(model, tokenizer, messages: list[str], sampling: dict, seed: int, b
         texts = [chat_prompt(tokenizer, m) for m in messages[start : start + batch]]
         inputs = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         inputs = inputs.to(model.device)
-        greedy = sampling["temperature"] == 0
+        # Plain temperature sampling, as the playground samples (no top-p or top-k).
+        how = (
+            {"do_sample": False}
+            if sampling["temperature"] == 0
+            else {"do_sample": True, "temperature": sampling["temperature"], "top_p": 1.0, "top_k": 0}
+        )
         out = model.generate(
-            **inputs,
-            max_new_tokens=sampling["max_new_tokens"],
-            do_sample=not greedy,
-            temperature=None if greedy else sampling["temperature"],
-            top_p=None,
-            top_k=None,
-            pad_token_id=tokenizer.pad_token_id,
+            **inputs, **how, max_new_tokens=sampling["max_new_tokens"], pad_token_id=tokenizer.pad_token_id
         )
         new = out[:, inputs["input_ids"].shape[1] :]
         answers += [t.strip() for t in tokenizer.batch_decode(new, skip_special_tokens=True)]

@@ -18,6 +18,7 @@ import math
 
 from accelerate import PartialState
 from datasets import Dataset
+from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 from trl import RewardConfig, RewardTrainer, RLOOConfig, RLOOTrainer
 from trl.experimental.ppo import PPOConfig, PPOTrainer
@@ -39,7 +40,7 @@ from cai_common import (
     render,
     sample_principles,
     split_held_out,
-    training_prompts,
+    prompts_of,
     write_jsonl,
 )
 
@@ -62,7 +63,7 @@ def label_pairs(config: dict, constitution: dict, policy_path: str) -> list[dict
     labels = config["cai"]["labels"]
     seed = config["cai"]["seeds"]["label"]
     prompts = [
-        p for p in training_prompts("red-team") + training_prompts("ordinary") for _ in range(labels["pairs_per_prompt"])
+        p for p in prompts_of("red-team") + prompts_of("ordinary") for _ in range(labels["pairs_per_prompt"])
     ]
     policy, policy_tokenizer = load_policy(policy_path)
     doubled = [p for p in prompts for _ in range(2)]
@@ -129,31 +130,40 @@ def conversational(row: dict) -> dict:
     }
 
 
+def scalar_model(path: str, tokenizer):
+    """A model with a scalar head (a reward or value model) from a causal LM's folder."""
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1)
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return model
+
+
 def train_reward(config: dict, preferences: list[dict], policy_path: str, out) -> str:
     """The reward model: the SL-CAI policy with a scalar head, trained on the labelled pairs."""
     train, held_out = split_held_out(preferences, config["cai"]["reward"]["held_out_share"], config["cai"]["seeds"]["reward"])
     if len(train) < 2:
         raise SystemExit(f"Only {len(train)} preference pairs to train on: the reward model needs at least 2.")
     tokenizer = load_tokenizer(policy_path)
-    model = AutoModelForSequenceClassification.from_pretrained(policy_path, num_labels=1)
-    model.config.pad_token_id = tokenizer.pad_token_id
+    peft = lora_config(config, task_type="SEQ_CLS")
     trainer = RewardTrainer(
-        model=model,
+        model=scalar_model(policy_path, tokenizer),
         args=RewardConfig(output_dir=str(out / "reward"), **config["reward"]),
         train_dataset=Dataset.from_list([conversational(r) for r in train]),
         eval_dataset=Dataset.from_list([conversational(r) for r in held_out]) if held_out else None,
         processing_class=tokenizer,
-        peft_config=lora_config(config),
+        peft_config=peft,
     )
     trainer.train()
     if held_out:
         print("Reward model, held-out pairs:", trainer.evaluate())
     path = out / "reward" / "model"
-    model = trainer.model.merge_and_unload() if lora_config(config) else trainer.model
-    if PartialState().is_main_process:
-        model.save_pretrained(path)
+    trainer.save_model(str(out / "reward" / "adapter" if peft else path))
+    state = PartialState()
+    if state.is_main_process:
+        if peft:  # the adapter and its head merged into a whole reward model
+            model = PeftModel.from_pretrained(scalar_model(policy_path, tokenizer), str(out / "reward" / "adapter"))
+            model.merge_and_unload().save_pretrained(path)
         tokenizer.save_pretrained(path)
-    PartialState().wait_for_everyone()
+    state.wait_for_everyone()
     return str(path)
 
 
@@ -161,19 +171,22 @@ def train_ppo(config: dict, policy_path: str, reward_path: str, out) -> None:
     """PPO on the red-team prompts (as the run did): a value model initialised from the reward
     model, a KL penalty to the frozen SL-CAI policy."""
     tokenizer = load_tokenizer(policy_path)
-    prompts = training_prompts("red-team")
-    dataset = Dataset.from_list(
-        [{"input_ids": tokenizer(chat_prompt(tokenizer, p), add_special_tokens=False)["input_ids"]} for p in prompts]
-    )
+
+    def tokenized(prompts: list[str]) -> Dataset:
+        ids = [tokenizer(chat_prompt(tokenizer, p), add_special_tokens=False)["input_ids"] for p in prompts]
+        return Dataset.from_list([{"input_ids": i} for i in ids])
+
     peft = lora_config(config)
     trainer = PPOTrainer(
         args=PPOConfig(output_dir=str(out), **config["ppo"]),
         processing_class=tokenizer,
         model=AutoModelForCausalLM.from_pretrained(policy_path),
         ref_model=None if peft else AutoModelForCausalLM.from_pretrained(policy_path),
-        reward_model=AutoModelForSequenceClassification.from_pretrained(reward_path, num_labels=1),
-        value_model=AutoModelForSequenceClassification.from_pretrained(reward_path, num_labels=1),
-        train_dataset=dataset,
+        reward_model=scalar_model(reward_path, tokenizer),
+        value_model=scalar_model(reward_path, tokenizer),
+        train_dataset=tokenized(prompts_of("red-team")),
+        # Sample completions are shown for the held-out red-team prompts.
+        eval_dataset=tokenized(prompts_of("red-team", "held_out") or prompts_of("red-team")),
         peft_config=peft,
     )
     trainer.train()
@@ -182,7 +195,7 @@ def train_ppo(config: dict, policy_path: str, reward_path: str, out) -> None:
 
 def train_rloo(config: dict, policy_path: str, reward_path: str, out) -> None:
     """RLOO on the red-team prompts: several answers per prompt, each baselined by the others."""
-    dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": p}]} for p in training_prompts("red-team")])
+    dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": p}]} for p in prompts_of("red-team")])
     trainer = RLOOTrainer(
         model=policy_path,
         reward_funcs=reward_path,

@@ -31,7 +31,7 @@ from cai_common import (
     render,
     sample_principles,
     split_held_out,
-    training_prompts,
+    prompts_of,
     write_jsonl,
 )
 
@@ -42,8 +42,8 @@ def answer_prompts(config: dict) -> tuple[list[str], list[dict]]:
     """The policy's answers to the red-team prompts, and its answers (several per prompt when
     the run asked for more) to the ordinary prompts."""
     cai = config["cai"]
-    red_team = training_prompts("red-team")
-    ordinary = [p for p in training_prompts("ordinary") for _ in range(cai["answers"]["answers_per_ordinary_prompt"])]
+    red_team = prompts_of("red-team")
+    ordinary = [p for p in prompts_of("ordinary") for _ in range(cai["answers"]["answers_per_ordinary_prompt"])]
     prompts = red_team + ordinary
     model, tokenizer = load_policy(model_source(config["models"]["policy"]))
     texts = map_across_processes(
@@ -59,7 +59,7 @@ def critique_and_revise(config: dict, constitution: dict, answers: list[str]) ->
     """Each red-team answer through the run's rounds: a principle is drawn for each round, the
     feedback model critiques the latest response with it, then rewrites the response."""
     cai = config["cai"]
-    prompts = training_prompts("red-team")
+    prompts = prompts_of("red-team")
     rounds = cai["critique"]["rounds"]
     templates = constitution["templates"]
     shown = format_constitution(constitution["principles"])
@@ -165,16 +165,17 @@ def main() -> None:
         peft_config=lora_config(config),
     )
     trainer.train()
+    lora = lora_config(config) is not None
+    trainer.save_model(str(out / ("adapter" if lora else "policy")))
     state.wait_for_everyone()
     if state.is_main_process:
-        if lora_config(config):
-            trainer.model.save_pretrained(out / "adapter")
-            trainer.model.merge_and_unload().save_pretrained(out / "policy")
+        if lora:  # the adapter merged into its base: the policy RL-CAI starts from
+            model, tokenizer = load_policy(model_source(config["models"]["policy"]), str(out / "adapter"))
+            model.save_pretrained(out / "policy")
+            tokenizer.save_pretrained(out / "policy")
         else:
-            trainer.model.save_pretrained(out / "policy")
-        trainer.processing_class.save_pretrained(out / "policy")
+            trainer.processing_class.save_pretrained(out / "policy")
         print(f"SL-CAI: {len(train)} examples trained, {len(held_out)} held out; the policy is in {out / 'policy'}.")
-
 
 if __name__ == "__main__":
     main()
