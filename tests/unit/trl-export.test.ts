@@ -18,6 +18,7 @@ import { writeYaml } from '../../src/lib/export/yaml.ts';
 import { peftConfigJson } from '../../src/lib/model/peft.ts';
 import { realModelLora } from '../../src/lib/model/lora-config.ts';
 import { writeSafetensors } from '../../src/lib/model/safetensors.ts';
+import { sftJsonl, type DatasetRun } from '../../src/lib/state/exports.ts';
 import { stageFields } from '../../src/lib/pipeline/config.ts';
 
 const fixture = readFileSync('tests/fixtures/run-export.json', 'utf8');
@@ -201,7 +202,7 @@ describe('TRL export of a fixed run', () => {
       expect(readme).toContain(phrase);
   });
 
-  test('python3 compiles the scripts, which import only TRL, transformers, datasets, peft, accelerate and torch', () => {
+  test('python3 compiles the scripts (imports: TRL, transformers, datasets, peft, accelerate, torch) and runs their pure pieces', () => {
     const dir = mkdtempSync(join(tmpdir(), 'trl-export-'));
     for (const f of files) {
       mkdirSync(dirname(join(dir, f.path)), { recursive: true });
@@ -225,6 +226,89 @@ describe('TRL export of a fixed run', () => {
     expect(text(files, 'rl_cai.py')).toContain(
       'from trl.experimental.ppo import PPOConfig, PPOTrainer',
     );
+
+    // The scripts' pure pieces run, with stand-ins for the libraries this machine lacks: the
+    // SFT set they build from chains is the one the playground builds (data/sft.jsonl).
+    const round = (revision: string) => ({
+      principle: 'Be kind.',
+      mode: 'plain' as const,
+      critique: 'c',
+      revision,
+      critiquePrompt: 'cp',
+      revisionPrompt: 'rp',
+    });
+    const given: DatasetRun = {
+      chains: [
+        { prompt: 'p', answer: 'a', rounds: [round('r1'), round(' r2 ')] },
+        { prompt: 'q', answer: 'b', rounds: [round('only')] },
+      ],
+      ordinary: [
+        { prompt: 'o', text: 'h' },
+        { prompt: 'o2', text: '  ' },
+      ],
+      preferences: [],
+    };
+    const probe = `
+import json, sys, types
+class Stub:
+    def __call__(self, *a, **k): return lambda f: f
+    def __getattr__(self, name): return Stub()
+    def __or__(self, other): return self
+    def __ror__(self, other): return self
+class Module(types.ModuleType):
+    def __getattr__(self, name): return Stub()
+for name in ["torch", "yaml", "accelerate", "accelerate.utils", "peft", "transformers", "datasets",
+             "trl", "trl.experimental", "trl.experimental.ppo"]:
+    sys.modules[name] = Module(name)
+sys.path.insert(0, sys.argv[1])
+import cai_common as c, rl_cai as r, sl_cai as s
+given = json.loads(sys.argv[2])
+try:
+    c.render("{question} {nope}", question="q")
+    missing = None
+except KeyError as e:
+    missing = str(e)
+print(json.dumps({
+    "render": c.render("Q: {question} R: {response}", question="a", response="{b}"),
+    "missing": missing,
+    "constitution": c.format_constitution(["Be kind.", "Be honest."]),
+    "principles": c.sample_principles(["A", "B", "C"], 2, 3, 7),
+    "split": c.split_held_out(list(range(10)), 0.2, 5),
+    "p": r.probability_of_a(-1.0, -2.0),
+    "prefix": r.reasoning_prefix("It is safer. So the answer is (B)"),
+    "redTeam": len(c.prompts_of("red-team")),
+    "heldOut": len(c.prompts_of("ordinary", "held_out")),
+    "sft": [s.sft_rows(given["chains"], given["ordinary"], every) for every in (False, True)],
+}))
+`;
+    const out = JSON.parse(
+      execFileSync('python3', ['-c', probe, dir, JSON.stringify(given)], {
+        encoding: 'utf8',
+        stdio: 'pipe',
+      }),
+    );
+    expect(out.render).toBe('Q: a R: {b}');
+    expect(out.missing).toContain('{nope}');
+    expect(out.constitution).toBe('1. Be kind.\n2. Be honest.');
+    expect(out.principles).toHaveLength(2);
+    for (const round of out.principles) {
+      expect(round).toHaveLength(3);
+      for (const p of round) expect(['A', 'B', 'C']).toContain(p);
+    }
+    const [train, heldOut] = out.split as number[][];
+    expect(heldOut).toHaveLength(2);
+    expect([...train!, ...heldOut!].sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
+    expect(out.p).toBeCloseTo(1 / (1 + Math.exp(-1)), 12);
+    expect(out.prefix).toBe('It is safer. So the answer is ');
+    expect(out.redTeam).toBe(e.prompts.redTeam.length);
+    expect(out.heldOut).toBe(e.prompts.heldOut.ordinary.length);
+    const rows = (jsonl: string) =>
+      jsonl
+        .trimEnd()
+        .split('\n')
+        .map((r) => JSON.parse(r));
+    expect(out.sft).toEqual([false, true].map((every) => rows(sftJsonl(given, every))));
+    expect(out.sft[1]).toHaveLength(4); // r1, r2 and b's one round; the blank answer left out
   });
 });
 
