@@ -6,6 +6,9 @@
  *                               (then labels, reward model, PPO, evaluate)
  *          --ppo-iterations N   PPO iterations (default: the experiment's)
  *          --seed N             the experiment's seed (default 1)
+ *          --seeds 1,2,3        run the experiment once per seed and report each figure's mean,
+ *                               standard deviation and range (JSON: each run under "seeds",
+ *                               the first at the top level, the summary under "spread")
  *          --constitution FILE  principles, one per line (or a JSON list of strings)
  *          --mode plain|strict|cot   critique mode      --rounds N   critique rounds (1-4)
  *          --prompts N          use only the first N red-team and N/2 ordinary training prompts
@@ -30,6 +33,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PipelineEvent } from '../src/lib/pipeline/events.ts';
 import { stepById } from '../src/lib/pipeline/steps.ts';
+import { seedSpread, type Spread } from '../src/lib/pipeline/seed-spread.ts';
 import type { ExperimentReport } from '../src/lib/pipeline/run-experiment.ts';
 import type { Experiment } from '../src/lib/state/experiment.ts';
 import { scoreDefinitions } from '../src/lib/domain/scores.ts';
@@ -41,6 +45,7 @@ import {
   sftJsonl,
   type DatasetRun,
 } from '../src/lib/state/exports.ts';
+import type { Browser } from 'playwright-core';
 import { launchChromium, watchPage } from './lib/browser.ts';
 import { startStandInHub, type StandInHub } from './lib/stand-in-hub.ts';
 import { buildApp, serveVite } from './lib/serve.ts';
@@ -48,7 +53,8 @@ import { buildApp, serveVite } from './lib/serve.ts';
 const { values: args } = parseArgs({
   options: {
     stages: { type: 'string', default: 'sl' },
-    seed: { type: 'string', default: '1' },
+    seed: { type: 'string' },
+    seeds: { type: 'string' },
     constitution: { type: 'string' },
     mode: { type: 'string' },
     rounds: { type: 'string' },
@@ -73,6 +79,25 @@ if (args.stages !== 'sl' && args.stages !== 'all')
   throw new Error(`--stages ${args.stages}: use "sl" (SL-CAI) or "all" (SL-CAI and RL-CAI).`);
 const stages: 'sl' | 'all' = args.stages;
 
+/** The seeds to run: --seeds 1,2,3, or the one --seed (default 1). */
+function seedList(): number[] {
+  if (args.seed !== undefined && args.seeds !== undefined)
+    throw new Error('--seed and --seeds: give one of them.');
+  const text = args.seeds ?? args.seed ?? '1';
+  const list = text.split(',').map((t) => t.trim());
+  const bad = list.filter((t) => !/^\d+$/.test(t));
+  if (bad.length || !list.length)
+    throw new Error(`--seeds ${text}: seeds are whole numbers, separated by commas (1,2,3).`);
+  if (new Set(list).size !== list.length) throw new Error(`--seeds ${text}: a seed is repeated.`);
+  return list.map(Number);
+}
+const seeds = seedList();
+for (const flag of ['checkpoint', 'adapter-out', 'merged-out', 'datasets'] as const)
+  if (args[flag] && seeds.length > 1)
+    throw new Error(
+      `--${flag} writes one run's files: give it with one seed, not ${seeds.length}.`,
+    );
+
 /** Principles from a file: a JSON list of strings, or one per line (# starts a comment). */
 function readConstitution(file: string): string[] {
   const text = readFileSync(file, 'utf8');
@@ -88,9 +113,9 @@ function readConstitution(file: string): string[] {
     .filter((l) => l && !l.startsWith('#'));
 }
 
-function customise(experiment: Experiment): Experiment {
+function customise(experiment: Experiment, seed: number): Experiment {
   const e = structuredClone(experiment);
-  e.seed = Number(args.seed);
+  e.seed = seed;
   if (args.constitution) e.constitution = readConstitution(args.constitution);
   if (args.mode) e.stages.critique.mode = args.mode as Experiment['stages']['critique']['mode'];
   if (args.rounds) e.stages.critique.rounds = Number(args.rounds);
@@ -210,6 +235,163 @@ function printReport(r: ExperimentReport, experiment: Experiment): void {
     );
 }
 
+/** One run of the experiment at `seed`, in a fresh page of `browser`. */
+async function runSeed(browser: Browser, url: string, seed: number) {
+  const page = await browser.newPage();
+  const problems = watchPage(page);
+  let line = '';
+  const ppoMetrics: Record<string, number>[] = [];
+  await page.exposeFunction('caiExperimentEvent', (event: PipelineEvent) => {
+    if (event.type === 'stage-start') console.log(`\n▶ ${stepById(event.step).label}`);
+    else if (event.type === 'stage-end')
+      console.log(`\n✓ ${stepById(event.step).label} (${event.seconds.toFixed(1)} s)`);
+    else if (event.type === 'progress') {
+      line = `  ${event.done}/${event.total} ${event.message}`;
+      process.stdout.write(`\r${line.padEnd(70)}`);
+    } else if (event.type === 'metrics') {
+      const v = event.values;
+      if (event.stage === 'ppo') ppoMetrics.push({ step: event.step, ...v });
+      const keys =
+        event.stage === 'ppo'
+          ? [
+              'objective/scores',
+              'objective/kl',
+              'objective/entropy',
+              'policy/clipfrac_avg',
+              'loss/value_avg',
+            ]
+          : Object.keys(v);
+      const parts = keys.filter((k) => k in v).map((k) => `${k} ${v[k]!.toPrecision(4)}`);
+      const line = `  ${event.stage} step ${event.step}: ${parts.join(', ')}`;
+      if (event.stage === 'ppo' || 'eval/loss' in v || 'eval/accuracy' in v) console.log(line);
+      else process.stdout.write(`\r${line}`.padEnd(120));
+    } else if (event.type === 'warning')
+      console.log(`  ⚠ ${event.stage} step ${event.step}: ${event.message}`);
+  });
+  await page.goto(`${url}?backend=${encodeURIComponent(args.backend)}`);
+  await page.waitForFunction(() => 'caiPlayground' in globalThis);
+  const experiment = customise(
+    await page.evaluate(() => {
+      type Handle = { defaultExperiment: () => Experiment };
+      return (globalThis as unknown as { caiPlayground: Handle }).caiPlayground.defaultExperiment();
+    }),
+    seed,
+  );
+  const { report, checkpoint, preferences, records, merged } = await page.evaluate(
+    async (data) => {
+      type Run = typeof import('../src/lib/pipeline/run-experiment.ts').runExperiment;
+      type Handle = {
+        runExperiment: (
+          d: unknown,
+          s: 'sl' | 'all',
+          emit: (e: PipelineEvent) => void,
+          signal: AbortSignal,
+          options: { hubEndpoint?: string; download?: boolean },
+        ) => ReturnType<Run>;
+      };
+      const g = globalThis as unknown as {
+        caiPlayground: Handle & {
+          engine: { request(r: unknown): Promise<{ bytes: Uint8Array }> };
+        };
+        caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
+      };
+      const { report, outputs, checkpoints } = await g.caiPlayground.runExperiment(
+        data.experiment,
+        data.stages,
+        (e) => {
+          if (e.type !== 'token' && e.type !== 'answer' && e.type !== 'preference')
+            void g.caiExperimentEvent(e);
+        },
+        new AbortController().signal,
+        { ...(data.hubEndpoint && { hubEndpoint: data.hubEndpoint }), download: true },
+      );
+      if (!report) throw new Error('The run ended without a report.');
+      const last = checkpoints.rl ?? checkpoints.sl ?? new Uint8Array();
+      // The policy merged into its base, by the engine that holds the base.
+      const mergedBytes = data.merged
+        ? (await g.caiPlayground.engine.request({ type: 'mergedPolicy', checkpoint: last })).bytes
+        : null;
+      // Bytes travel back as base64 (no named helper here: the page runs this code as text).
+      const [lastText, mergedText] = [last, mergedBytes].map((bytes) => {
+        if (!bytes) return null;
+        let binary = '';
+        for (const byte of bytes) binary += String.fromCharCode(byte);
+        return btoa(binary);
+      });
+      const preferences = (outputs.preferences ?? []).map(
+        ({ prompt, chosen, rejected, label, principle }) => ({
+          prompt,
+          chosen,
+          rejected,
+          label,
+          principle,
+        }),
+      );
+      const records = {
+        chains: outputs.chains ?? [],
+        ordinary: outputs.answers?.ordinary ?? [],
+        preferences: outputs.preferences ?? [],
+      };
+      return { report, checkpoint: lastText!, preferences, records, merged: mergedText };
+    },
+    { experiment, stages, hubEndpoint, merged: !!args['merged-out'] },
+  );
+  await page.close();
+  return { experiment, report, checkpoint, preferences, records, merged, ppoMetrics, problems };
+}
+
+/** A run's figures as the JSON output holds them (for each seed, and the first at the top). */
+function resultJson({ experiment, report, preferences, ppoMetrics }: SeedResult) {
+  return {
+    eval: Object.fromEntries(
+      Object.entries(report.eval).map(([k, e]) => [
+        k,
+        {
+          harmlessness: e.harmlessness,
+          helpfulness: e.helpfulness,
+          evasiveness: e.evasiveness,
+          judge: e.judge,
+          ...(e.aiJudge && { aiJudge: e.aiJudge }),
+          ...(e.worldFigures && { worldFigures: e.worldFigures }),
+          ...(e.reward === undefined ? {} : { reward: e.reward }),
+        },
+      ]),
+    ),
+    ...(report.reward && {
+      reward: { accuracy: report.reward.accuracy, margin: report.reward.margin },
+    }),
+    ...(report.ppo && { ppo: { ...report.ppo, metrics: ppoMetrics } }),
+    stages: report.stages,
+    labels: Object.fromEntries(
+      Object.entries(report.eval).map(([k, e]) => [
+        k,
+        { redTeam: e.redTeam, ordinary: e.ordinary },
+      ]),
+    ),
+    revisions: report.revisions,
+    seed: experiment.seed,
+    models: experiment.models,
+    lora: experiment.stages.lora,
+    constitution: experiment.constitution,
+    backend: report.backend,
+    ...(stages === 'all' && { preferences }),
+  };
+}
+
+/** Each figure's mean ± standard deviation and range over the seeds. */
+function printSpread(spread: Record<string, Spread>, seeds: number[]): void {
+  console.log(`
+Over seeds ${seeds.join(', ')}: mean ± standard deviation (lowest – highest)`);
+  console.log('| figure | mean ± sd | range |');
+  console.log('| --- | --- | --- |');
+  for (const [name, x] of Object.entries(spread)) {
+    const f = name.startsWith('ppo.') ? (v: number) => v.toFixed(3) : pct;
+    console.log(`| ${name} | ${f(x.mean)} ± ${f(x.sd)} | ${f(x.min)} – ${f(x.max)} |`);
+  }
+}
+
+type SeedResult = Awaited<ReturnType<typeof runSeed>>;
+
 async function main(): Promise<void> {
   const started = performance.now();
   console.log('Building the app…');
@@ -217,111 +399,21 @@ async function main(): Promise<void> {
   const server = await serveVite();
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage();
-    const problems = watchPage(page);
-    let line = '';
-    const ppoMetrics: Record<string, number>[] = [];
-    await page.exposeFunction('caiExperimentEvent', (event: PipelineEvent) => {
-      if (event.type === 'stage-start') console.log(`\n▶ ${stepById(event.step).label}`);
-      else if (event.type === 'stage-end')
-        console.log(`\n✓ ${stepById(event.step).label} (${event.seconds.toFixed(1)} s)`);
-      else if (event.type === 'progress') {
-        line = `  ${event.done}/${event.total} ${event.message}`;
-        process.stdout.write(`\r${line.padEnd(70)}`);
-      } else if (event.type === 'metrics') {
-        const v = event.values;
-        if (event.stage === 'ppo') ppoMetrics.push({ step: event.step, ...v });
-        const keys =
-          event.stage === 'ppo'
-            ? [
-                'objective/scores',
-                'objective/kl',
-                'objective/entropy',
-                'policy/clipfrac_avg',
-                'loss/value_avg',
-              ]
-            : Object.keys(v);
-        const parts = keys.filter((k) => k in v).map((k) => `${k} ${v[k]!.toPrecision(4)}`);
-        const line = `  ${event.stage} step ${event.step}: ${parts.join(', ')}`;
-        if (event.stage === 'ppo' || 'eval/loss' in v || 'eval/accuracy' in v) console.log(line);
-        else process.stdout.write(`\r${line}`.padEnd(120));
-      } else if (event.type === 'warning')
-        console.log(`  ⚠ ${event.stage} step ${event.step}: ${event.message}`);
-    });
-    await page.goto(`${server.url}?backend=${encodeURIComponent(args.backend)}`);
-    await page.waitForFunction(() => 'caiPlayground' in globalThis);
-    const experiment = customise(
-      await page.evaluate(() => {
-        type Handle = { defaultExperiment: () => Experiment };
-        return (
-          globalThis as unknown as { caiPlayground: Handle }
-        ).caiPlayground.defaultExperiment();
-      }),
-    );
-    const { report, checkpoint, preferences, records, merged } = await page.evaluate(
-      async (data) => {
-        type Run = typeof import('../src/lib/pipeline/run-experiment.ts').runExperiment;
-        type Handle = {
-          runExperiment: (
-            d: unknown,
-            s: 'sl' | 'all',
-            emit: (e: PipelineEvent) => void,
-            signal: AbortSignal,
-            options: { hubEndpoint?: string; download?: boolean },
-          ) => ReturnType<Run>;
-        };
-        const g = globalThis as unknown as {
-          caiPlayground: Handle & {
-            engine: { request(r: unknown): Promise<{ bytes: Uint8Array }> };
-          };
-          caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
-        };
-        const { report, outputs, checkpoints } = await g.caiPlayground.runExperiment(
-          data.experiment,
-          data.stages,
-          (e) => {
-            if (e.type !== 'token' && e.type !== 'answer' && e.type !== 'preference')
-              void g.caiExperimentEvent(e);
-          },
-          new AbortController().signal,
-          { ...(data.hubEndpoint && { hubEndpoint: data.hubEndpoint }), download: true },
-        );
-        if (!report) throw new Error('The run ended without a report.');
-        const last = checkpoints.rl ?? checkpoints.sl ?? new Uint8Array();
-        // The policy merged into its base, by the engine that holds the base.
-        const mergedBytes = data.merged
-          ? (await g.caiPlayground.engine.request({ type: 'mergedPolicy', checkpoint: last })).bytes
-          : null;
-        // Bytes travel back as base64 (no named helper here: the page runs this code as text).
-        const [lastText, mergedText] = [last, mergedBytes].map((bytes) => {
-          if (!bytes) return null;
-          let binary = '';
-          for (const byte of bytes) binary += String.fromCharCode(byte);
-          return btoa(binary);
-        });
-        const preferences = (outputs.preferences ?? []).map(
-          ({ prompt, chosen, rejected, label, principle }) => ({
-            prompt,
-            chosen,
-            rejected,
-            label,
-            principle,
-          }),
-        );
-        const records = {
-          chains: outputs.chains ?? [],
-          ordinary: outputs.answers?.ordinary ?? [],
-          preferences: outputs.preferences ?? [],
-        };
-        return { report, checkpoint: lastText!, preferences, records, merged: mergedText };
-      },
-      { experiment, stages, hubEndpoint, merged: !!args['merged-out'] },
-    );
-    printReport(report, experiment);
+    const results = [];
+    for (const seed of seeds) {
+      if (seeds.length > 1)
+        console.log(`\n══ Seed ${seed} (${results.length + 1} of ${seeds.length}) ══`);
+      const result = await runSeed(browser, server.url, seed);
+      printReport(result.report, result.experiment);
+      results.push(result);
+    }
     const total = (performance.now() - started) / 1000;
+    const spread = seedSpread(results.map((r) => r.report));
+    if (seeds.length > 1) printSpread(spread, seeds);
     console.log(
-      `\nBackend ${report.backend}; whole run ${total.toFixed(0)} s (build and start included).`,
+      `\nBackend ${results[0]!.report.backend}; whole run ${total.toFixed(0)} s (build and start included)${seeds.length > 1 ? `, ${(total / seeds.length).toFixed(0)} s a seed` : ''}.`,
     );
+    const { experiment, checkpoint, records, merged } = results[0]!;
     // The chains' rounds as the page shows them: the experiment's one critique mode.
     const mode = experiment.stages.critique.mode;
     const run: DatasetRun = {
@@ -331,42 +423,13 @@ async function main(): Promise<void> {
     if (args.json) {
       const json = {
         definitions: scoreDefinitions,
-        eval: Object.fromEntries(
-          Object.entries(report.eval).map(([k, e]) => [
-            k,
-            {
-              harmlessness: e.harmlessness,
-              helpfulness: e.helpfulness,
-              evasiveness: e.evasiveness,
-              judge: e.judge,
-              ...(e.aiJudge && { aiJudge: e.aiJudge }),
-              ...(e.worldFigures && { worldFigures: e.worldFigures }),
-              ...(e.reward === undefined ? {} : { reward: e.reward }),
-            },
-          ]),
-        ),
-        ...(report.reward && {
-          reward: { accuracy: report.reward.accuracy, margin: report.reward.margin },
-        }),
-        ...(report.ppo && { ppo: { ...report.ppo, metrics: ppoMetrics } }),
-        stages: report.stages,
-        labels: Object.fromEntries(
-          Object.entries(report.eval).map(([k, e]) => [
-            k,
-            { redTeam: e.redTeam, ordinary: e.ordinary },
-          ]),
-        ),
-        revisions: report.revisions,
-        seed: experiment.seed,
-        models: experiment.models,
-        lora: experiment.stages.lora,
-        constitution: experiment.constitution,
-        backend: report.backend,
-        ...(stages === 'all' && { preferences }),
+        ...resultJson(results[0]!),
         // What `npm run export-trl` reads: the whole experiment and the run's datasets.
         experiment,
         records: run,
         ...(args['adapter-out'] && { adapterDir: resolve(args['adapter-out']) }),
+        seeds: results.map(resultJson),
+        spread,
       };
       writeFileSync(args.json, JSON.stringify(json, null, 2) + '\n');
       console.log(`Wrote ${args.json}.`);
@@ -401,7 +464,10 @@ async function main(): Promise<void> {
       writeFileSync(args.checkpoint, Buffer.from(checkpoint, 'base64'));
       console.log(`Wrote the ${stages === 'all' ? 'RL' : 'SL'}-CAI policy to ${args.checkpoint}.`);
     }
-    const errors = [...problems.pageErrors, ...problems.consoleErrors];
+    const errors = results.flatMap(({ problems }) => [
+      ...problems.pageErrors,
+      ...problems.consoleErrors,
+    ]);
     if (errors.length) console.warn(`Page problems:\n  ${errors.join('\n  ')}`);
   } finally {
     await browser.close();

@@ -21,7 +21,12 @@ import { BpeTokenizer } from '../src/lib/tokenizer/bpe.ts';
 import { chatTokens, formatChat } from '../src/lib/tokenizer/hf-files.ts';
 import { answerText, bareRefusals, type Behaviour, type Label } from '../src/lib/world/answers.ts';
 import { probabilityOfA, orderAveraged } from '../src/lib/ops/preferences.ts';
-import { critiqueText, preferenceScore, stance } from '../src/lib/world/feedback-texts.ts';
+import {
+  critiquePrinciple,
+  critiqueText,
+  preferenceScore,
+  stance,
+} from '../src/lib/world/feedback-texts.ts';
 import { WorldGenerator } from '../src/lib/world/generator.ts';
 import { judgeAnswer, labelRates } from '../src/lib/world/judge.ts';
 import { principleLibrary, principleOf } from '../src/lib/world/principles.ts';
@@ -227,15 +232,9 @@ async function main(): Promise<void> {
   const critiquesWith = await critique(true);
   const critiquesWithout = await critique(false);
   const critiques = [...critiquesWith, ...critiquesWithout];
-  const names = new Set(principleLibrary.map((p) => p.name));
-  const named = critiques.filter((c) => {
-    const m = /goes against the principle to be (\w+)/.exec(c);
-    return m !== null && names.has(m[1]!);
-  }).length;
-  const namedRight = critiques.filter((c, i) =>
-    c.includes(
-      `the principle to be ${principleOf(settings[i % settings.length]!.principle)!.name}`,
-    ),
+  const named = critiques.filter((c) => critiquePrinciple(c) !== undefined).length;
+  const namedRight = critiques.filter(
+    (c, i) => critiquePrinciple(c) === principleOf(settings[i % settings.length]!.principle),
   ).length;
   const stanceRight =
     critiquesWith.filter((c) => c.includes(stance(true))).length +

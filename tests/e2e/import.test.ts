@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runFile } from '../../src/lib/state/exports.ts';
@@ -69,6 +70,41 @@ test('the same run file imports twice; bad and crafted files are refused in word
   expect(await listed.count()).toBe(2);
   await page.reload();
   await expect.poll(() => listed.count(), { timeout: 30_000 }).toBe(2);
+  expect(problems).toEqual([]);
+  await page.close();
+});
+
+test('saved runs of one experiment with different seeds: the results show each figure’s spread', async () => {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(baseUrl());
+  const fixture = JSON.parse(readFileSync('tests/fixtures/run-export.json', 'utf8'));
+  const input = page.getByLabel('Import a run');
+  for (const seed of [1, 2]) {
+    const run = structuredClone(fixture);
+    run.meta.id = `seed-${seed}`;
+    run.meta.name = `Seed ${seed}`;
+    run.meta.experiment.seed = seed;
+    // The second seed's base policy did better: the spread shows the difference.
+    if (seed === 2) run.meta.report.eval.base.harmlessness = 1;
+    await input.setInputFiles({
+      name: `seed-${seed}.json`,
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(run)),
+    });
+    await page.getByText(new RegExp(`^Seed ${seed} · seed ${seed}`)).waitFor();
+  }
+  await page.getByRole('button', { name: 'Open' }).first().click();
+  const table = page.getByTestId('seed-spread');
+  await table.waitFor();
+  await expect.poll(() => table.locator('caption').textContent()).toContain('seeds 1, 2');
+  const base = fixture.meta.report.eval.base.harmlessness as number;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const sd = Math.abs(1 - base) / Math.SQRT2;
+  await expect
+    .poll(() => table.getByRole('row', { name: /base/i }).textContent())
+    .toContain(`${pct((base + 1) / 2)} ± ${pct(sd)}`);
   expect(problems).toEqual([]);
   await page.close();
 });

@@ -86,6 +86,14 @@ test('a student runs the whole recipe from a link and sees every stage, safely',
   await stages.getByRole('tab', { name: 'Critique and revise' }).click();
   expect(await stages.getByTestId('chain').count()).toBe(4);
   expect(await stages.getByTestId('word-diff').count()).toBeGreaterThan(0);
+  // Each round says whether its critique holds the answer against the principle drawn for it
+  // (the tiny world's principles and critiques are known), and the stage says what to notice.
+  const links = await stages.getByTestId('principle-link').evaluateAll((els) =>
+    els.map((el) => el.getAttribute('data-link')),
+  );
+  expect(links.length).toBeGreaterThan(0);
+  for (const link of links) expect(['match', 'other', 'none']).toContain(link);
+  expect(await stages.getByTestId('stage-notice').textContent()).toContain('What to notice:');
   expect(await stages.getByText(xssPrompt).first().isVisible()).toBe(true);
   await page.screenshot({ path: join(shots, '2-critiques.png') });
   for (const [tab, id, charts] of [
@@ -291,6 +299,16 @@ test('a run goes one stage at a time, on after a reload, and two runs compare', 
     'Base',
     'SL-CAI',
     'RL-CAI',
+  ]);
+  // The difference at a glance: this run minus the compared one, per policy both have; the
+  // base policy is the same model with the same seed, so it does not differ.
+  const difference = table.locator('tr[data-run="difference"]');
+  expect(await difference.locator('th').allTextContents()).toEqual(['Base', 'SL-CAI']);
+  expect(await difference.first().locator('td').allTextContents()).toEqual([
+    'difference',
+    '±0.0 pts',
+    '±0.0 pts',
+    '±0.0 pts',
   ]);
   await expect.poll(() => results.getByTestId('other-answer').count()).toBeGreaterThan(0);
   await results.screenshot({ path: join(shots, '8-two-runs.png') });

@@ -1,6 +1,6 @@
 import type { CritiqueMode } from '../domain/modes.ts';
 import { answerText, type Behaviour } from './answers.ts';
-import { asksToExplain, type PrincipleInfo } from './principles.ts';
+import { asksToExplain, principleLibrary, type PrincipleInfo } from './principles.ts';
 import type { Topic } from './topics.ts';
 
 /**
@@ -31,13 +31,23 @@ export function stance(explains: boolean): string {
     : 'The constitution does not ask to explain objections, so it should not give this help.';
 }
 
+/** How a critique names the principle it holds the response against. */
+const namedPrinciple = (principle: PrincipleInfo) => `the principle to be ${principle.name}`;
+const namedPattern = /the principle to be (\w+)/;
+
+/** The principle a tiny-world critique names (the inverse of the critique texts), if any. */
+export function critiquePrinciple(critique: string): PrincipleInfo | undefined {
+  const name = namedPattern.exec(critique)?.[1];
+  return name === undefined ? undefined : principleLibrary.find((p) => p.name === name);
+}
+
 function plainCritique(
   behaviour: Behaviour,
   principle: PrincipleInfo,
   topic: Topic,
   explains: boolean,
 ): string {
-  const named = `the principle to be ${principle.name}`;
+  const named = namedPrinciple(principle);
   if (!needsChange(behaviour, principle)) {
     if (behaviour === 'engage')
       return `The response explains the concern and offers a safe alternative. ${noChange}`;

@@ -1,44 +1,63 @@
 import type { PolicyName } from '../../domain/policy.ts';
 import { stageOrder, steps, type StageName, type StepInfo } from '../../pipeline/steps.ts';
 
-/** How the page names and explains each stage of Constitutional AI (typed by the stage list). */
-export const stageTexts: Record<StageName, { title: string; explanation: string }> = {
-  generate: {
-    title: 'Answer',
-    explanation:
-      'The policy model answers red-team and ordinary prompts, as it would before any safety training.',
-  },
-  critique: {
-    title: 'Critique and revise',
-    explanation:
-      'The feedback model reads each answer next to one principle drawn from the constitution, says what is wrong with it, and rewrites it. Several rounds, a new principle each time.',
-  },
-  sft: {
-    title: 'Fine-tune (SFT)',
-    explanation:
-      'The policy is trained on the revised answers, so it learns to answer that way the first time.',
-  },
-  label: {
-    title: 'AI preferences',
-    explanation:
-      'The fine-tuned policy writes two answers per prompt; the feedback model says which follows the constitution better, as a probability read from its own word choice.',
-  },
-  reward: {
-    title: 'Reward model',
-    explanation:
-      'A copy of the policy with a score head learns to give the preferred answer the higher score (Bradley-Terry).',
-  },
-  ppo: {
-    title: 'PPO',
-    explanation:
-      'The policy is trained to raise the reward model’s score, held near its starting point by a KL penalty so it does not game the score with nonsense.',
-  },
-  evaluate: {
-    title: 'Evaluate',
-    explanation:
-      'The same held-out prompts, never trained on, are answered after every stage and judged: harmlessness, helpfulness and evasiveness (refusing instead of explaining; the Results say what each counts).',
-  },
-};
+/**
+ * How the page names and explains each stage of Constitutional AI (typed by the stage list),
+ * and what a student should look at in it: what to check, never what will happen, so it stays
+ * true whatever the constitution, the prompts or the models.
+ */
+export const stageTexts: Record<StageName, { title: string; explanation: string; notice: string }> =
+  {
+    generate: {
+      title: 'Answer',
+      explanation:
+        'The policy model answers red-team and ordinary prompts, as it would before any safety training.',
+      notice:
+        'The mixture before any training: how many red-team answers comply, refuse or explain their objection. Every later stage is measured against it.',
+    },
+    critique: {
+      title: 'Critique and revise',
+      explanation:
+        'The feedback model reads each answer next to one principle drawn from the constitution, says what is wrong with it, and rewrites it. Several rounds, a new principle each time.',
+      notice:
+        'Whether each critique is about the principle drawn for its round (shown above it), and whether the revision does what the critique asks. Take “explain objections rather than refuse” out of the constitution and compare what harmful answers are revised into.',
+    },
+    sft: {
+      title: 'Fine-tune (SFT)',
+      explanation:
+        'The policy is trained on the revised answers, so it learns to answer that way the first time.',
+      notice:
+        'Training loss against held-out loss: held-out loss rising while training loss falls means the policy is memorising the revisions. Then compare the Base and SL-CAI rows in Results.',
+    },
+    label: {
+      title: 'AI preferences',
+      explanation:
+        'The fine-tuned policy writes two answers per prompt; the feedback model says which follows the constitution better, as a probability read from its own word choice.',
+      notice:
+        'How sure each label is (near 50% is a coin flip, and pairs too close to call are left out), and which answer wins when one refuses and the other explains.',
+    },
+    reward: {
+      title: 'Reward model',
+      explanation:
+        'A copy of the policy with a score head learns to give the preferred answer the higher score (Bradley-Terry).',
+      notice:
+        'Held-out accuracy: near 50% means the reward model learned no preference that generalises, and PPO would chase noise.',
+    },
+    ppo: {
+      title: 'PPO',
+      explanation:
+        'The policy is trained to raise the reward model’s score, held near its starting point by a KL penalty so it does not game the score with nonsense.',
+      notice:
+        'The score should rise while the KL stays small; a score that rises with the KL and with garbled rollouts is reward hacking. Compare RL-CAI with SL-CAI on evasiveness, not only harmlessness.',
+    },
+    evaluate: {
+      title: 'Evaluate',
+      explanation:
+        'The same held-out prompts, never trained on, are answered after every stage and judged: harmlessness, helpfulness and evasiveness (refusing instead of explaining; the Results say what each counts).',
+      notice:
+        'The three figures together: harmlessness bought with refusals shows up as evasiveness, and refusing ordinary requests as lost helpfulness. A difference smaller than the spread over seeds may be chance.',
+    },
+  };
 
 /** The phase a stage belongs to in the overview: its steps' phase, or Evaluation for a stage
  * that runs in both (the held-out evaluation). */
