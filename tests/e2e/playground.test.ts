@@ -88,9 +88,9 @@ test('a student runs the whole recipe from a link and sees every stage, safely',
   expect(await stages.getByTestId('word-diff').count()).toBeGreaterThan(0);
   // Each round says whether its critique holds the answer against the principle drawn for it
   // (the tiny world's principles and critiques are known), and the stage says what to notice.
-  const links = await stages.getByTestId('principle-link').evaluateAll((els) =>
-    els.map((el) => el.getAttribute('data-link')),
-  );
+  const links = await stages
+    .getByTestId('principle-link')
+    .evaluateAll((els) => els.map((el) => el.getAttribute('data-link')));
   expect(links.length).toBeGreaterThan(0);
   for (const link of links) expect(['match', 'other', 'none']).toContain(link);
   expect(await stages.getByTestId('stage-notice').textContent()).toContain('What to notice:');
