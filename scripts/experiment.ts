@@ -23,6 +23,8 @@
  *          --lora-rank N        train LoRA adapters of rank N on a frozen base (0 = full fine-tune)
  *          --judge world|feedback|both   who labels the held-out answers
  *          --hub-endpoint URL   where Hub ids are fetched from (default https://huggingface.co)
+ *          --set PATH=VALUE     a stage setting by its field path (repeatable), e.g.
+ *                               --set ppo.learningRate=3e-5 --set critique.rounds=1
  *          --adapter-out DIR    write the final policy's adapter as a PEFT folder
  *          --merged-out FILE    write the final policy merged into its base (safetensors)
  *          --datasets DIR       write the run's datasets in TRL's formats (sft, preferences,
@@ -38,6 +40,9 @@ import type { ExperimentReport } from '../src/lib/pipeline/run-experiment.ts';
 import type { Experiment } from '../src/lib/state/experiment.ts';
 import { scoreDefinitions } from '../src/lib/domain/scores.ts';
 import { isHubId } from '../src/lib/domain/model-id.ts';
+import { fieldsOf, setAt } from '../src/lib/config/fields.ts';
+import { stageFields } from '../src/lib/pipeline/config.ts';
+import { experimentOrThrow } from '../src/lib/state/experiment-check.ts';
 import { peftFilesOfCheckpoint } from '../src/lib/model/peft.ts';
 import {
   critiquesJsonl,
@@ -68,6 +73,7 @@ const { values: args } = parseArgs({
     feedback: { type: 'string' },
     'lora-rank': { type: 'string' },
     judge: { type: 'string' },
+    set: { type: 'string', multiple: true },
     'hub-endpoint': { type: 'string' },
     'adapter-out': { type: 'string' },
     'merged-out': { type: 'string' },
@@ -113,6 +119,40 @@ function readConstitution(file: string): string[] {
     .filter((l) => l && !l.startsWith('#'));
 }
 
+/**
+ * `--set ppo.learningRate=3e-5`: one stage setting by its path in the field tables, its value
+ * read as the field's kind (a number, true/false, a choice, a band "0.4,0.6"); the whole
+ * experiment is checked as any other before it runs, so a value out of range is named.
+ */
+function setStage(e: Experiment, assignment: string): void {
+  const at = assignment.indexOf('=');
+  const path = assignment.slice(0, at);
+  const text = assignment.slice(at + 1);
+  const field = fieldsOf(stageFields).find((f) => f.path === path)?.field;
+  if (at < 0 || !field)
+    throw new Error(
+      `--set ${assignment}: give a stage setting as path=value, the path one of ${fieldsOf(
+        stageFields,
+      )
+        .map((f) => f.path)
+        .join(', ')}.`,
+    );
+  const value =
+    field.kind === 'number'
+      ? Number(text)
+      : field.kind === 'boolean'
+        ? text === 'true'
+          ? true
+          : text === 'false'
+            ? false
+            : text
+        : field.kind === 'band'
+          ? text.split(',').map(Number)
+          : text;
+  setAt(e.stages, path, value);
+  experimentOrThrow(e, `--set ${assignment}`);
+}
+
 function customise(experiment: Experiment, seed: number): Experiment {
   const e = structuredClone(experiment);
   e.seed = seed;
@@ -128,6 +168,7 @@ function customise(experiment: Experiment, seed: number): Experiment {
   if (args['ppo-iterations']) e.stages.ppo.iterations = Number(args['ppo-iterations']);
   if (args['lora-rank']) e.stages.lora.rank = Number(args['lora-rank']);
   if (args.judge) e.stages.evaluate.judge = args.judge as Experiment['stages']['evaluate']['judge'];
+  for (const assignment of args.set ?? []) setStage(e, assignment);
   if (args.policy) e.models.policy = models.policy!;
   if (args.feedback) e.models.feedback = models.feedback!;
   return e;
