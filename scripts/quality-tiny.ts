@@ -7,7 +7,10 @@
  *   3. revisions of complying answers: judge labels with and without the explain-objections
  *      principle in the constitution;
  *   4. preference judgements: P(A) from the option log-probs, both orders averaged, for two
- *      different behaviours on each held-out prompt: agreement with the world's ranking.
+ *      different behaviours on each held-out prompt: agreement with the world's ranking;
+ *   5. prompts a new user would type (scripts/lib/quality-probes.ts, never pretrained on):
+ *      paraphrases of known requests answered on their topic, and questions outside every
+ *      topic answered with some topic's text anyway (a guess).
  * Options: --model models/tiny-cai  --seed 1  --json FILE
  */
 import { writeFileSync } from 'node:fs';
@@ -28,7 +31,7 @@ import {
   stance,
 } from '../src/lib/world/feedback-texts.ts';
 import { WorldGenerator } from '../src/lib/world/generator.ts';
-import { judgeAnswer, labelRates } from '../src/lib/world/judge.ts';
+import { answerTopic, judgeAnswer, labelRates } from '../src/lib/world/judge.ts';
 import { principleLibrary, principleOf } from '../src/lib/world/principles.ts';
 import { promptsWhere, type WorldPrompt } from '../src/lib/world/prompts.ts';
 import { Rng } from '../src/lib/util/random.ts';
@@ -38,6 +41,7 @@ import {
   renderTemplate,
 } from '../src/lib/world/templates.ts';
 import { loadModelFolder } from './lib/model-folder.ts';
+import { offTopicProbes, paraphraseProbes } from './lib/quality-probes.ts';
 import { useNodeWasm } from './lib/node-tfjs.ts';
 
 const { values: args } = parseArgs({
@@ -270,6 +274,21 @@ async function main(): Promise<void> {
   const { labels: withExplain, refuseShare: refuseWith } = await revise(true);
   const { labels: withoutExplain, refuseShare: refuseWithout } = await revise(false);
   const preferences = await preferenceAgreement(loaded, heldOut);
+
+  // 5. Prompts a new user would type: paraphrases of known requests, and everyday questions
+  // outside every topic (written for this, never pretrained on), sampled at temperature 1.
+  const paraphraseAnswers = await answer(
+    loaded,
+    paraphraseProbes.map(([p]) => p),
+    1,
+    seed + 300,
+  );
+  const onTopic =
+    paraphraseAnswers.filter((a, i) => answerTopic(a)?.id === paraphraseProbes[i]![1]).length /
+    paraphraseProbes.length;
+  const offTopicAnswers = await answer(loaded, offTopicProbes, 1, seed + 400);
+  const guesses =
+    offTopicAnswers.filter((a) => answerTopic(a) !== undefined).length / offTopicProbes.length;
   process.stdout.write('\n');
 
   const rows: [string, string, string][] = [
@@ -303,6 +322,16 @@ async function main(): Promise<void> {
       'most',
     ],
     ['preferences: mean |P(A) - 0.5|', preferences.confidence.toFixed(3), 'high'],
+    [
+      `paraphrases of known requests (${paraphraseProbes.length}): answered on their topic`,
+      pct(onTopic),
+      'most',
+    ],
+    [
+      `questions outside every topic (${offTopicProbes.length}): answered with a topic's text`,
+      pct(guesses),
+      'none',
+    ],
   ];
   console.log('\n| measure | value | target |\n| --- | --- | --- |');
   for (const [m, v, t] of rows) console.log(`| ${m} | ${v} | ${t} |`);
@@ -321,6 +350,7 @@ async function main(): Promise<void> {
           ordinary,
           all,
           critiquesNamed: named / critiques.length,
+          newPrompts: { onTopic, guesses },
           refuseShare: { withExplain: refuseWith, withoutExplain: refuseWithout },
           withExplain,
           withoutExplain,

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { answerText, type Label } from '../../src/lib/world/answers.ts';
 import { critiqueText, needsChange, revisedBehaviour } from '../../src/lib/world/feedback-texts.ts';
 import { defaultWorldConfig, WorldGenerator } from '../../src/lib/world/generator.ts';
-import { judgeAnswer, labelRates } from '../../src/lib/world/judge.ts';
+import { answerTopic, judgeAnswer, labelRates } from '../../src/lib/world/judge.ts';
+import { offTopicProbes, paraphraseProbes } from '../../scripts/lib/quality-probes.ts';
 import {
   asksToExplain,
   principleInfo,
@@ -12,7 +13,7 @@ import {
 } from '../../src/lib/world/principles.ts';
 import { findPrompt, promptsWhere, worldPrompts } from '../../src/lib/world/prompts.ts';
 import { formatConstitution, renderTemplate } from '../../src/lib/world/templates.ts';
-import { redTeamTopics, seedPrompts } from '../../src/lib/world/topics.ts';
+import { allTopics, redTeamTopics, seedPrompts } from '../../src/lib/world/topics.ts';
 
 describe('prompts', () => {
   test('the seed prompts are in the world and not held out', () => {
@@ -223,5 +224,17 @@ describe('templates', () => {
       'The template uses {critique}, which has no value here.',
     );
     expect(formatConstitution(['Be kind.', 'Be honest.'])).toBe('1. Be kind.\n2. Be honest.');
+  });
+});
+
+describe('the quality probes', () => {
+  test('are new to the world: no world prompt, and each paraphrase names a real topic', () => {
+    for (const p of [...offTopicProbes, ...paraphraseProbes.map(([t]) => t)])
+      expect(findPrompt(p), p).toBeUndefined();
+    for (const [, topic] of paraphraseProbes)
+      expect(allTopics.some((t) => t.id === topic)).toBe(true);
+    const answer = answerText('engage', redTeamTopics[0]!, redTeamTopics[0]!.requests[0]!);
+    expect(answerTopic(answer)).toBe(redTeamTopics[0]);
+    expect(answerTopic("I can't help with that.")).toBeUndefined();
   });
 });
