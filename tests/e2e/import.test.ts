@@ -81,6 +81,7 @@ test('saved runs of one experiment with different seeds: the results show each f
   await page.goto(baseUrl());
   const fixture = JSON.parse(readFileSync('tests/fixtures/run-export.json', 'utf8'));
   const input = page.getByLabel('Import a run');
+  const saved = page.getByTestId('saved-runs');
   for (const seed of [1, 2]) {
     const run = structuredClone(fixture);
     run.meta.id = `seed-${seed}`;
@@ -93,9 +94,14 @@ test('saved runs of one experiment with different seeds: the results show each f
       mimeType: 'application/json',
       buffer: Buffer.from(JSON.stringify(run)),
     });
-    await page.getByText(new RegExp(`^Seed ${seed} · seed ${seed}`)).waitFor();
+    await saved.getByText(new RegExp(`^Seed ${seed} · seed ${seed}`)).waitFor();
   }
-  await page.getByRole('button', { name: 'Open' }).first().click();
+  // Open the first seed's run (unless it is the one shown already).
+  const open = saved
+    .getByRole('listitem')
+    .filter({ hasText: 'Seed 1 · seed 1' })
+    .getByRole('button', { name: 'Open' });
+  if (await open.isEnabled()) await open.click();
   const table = page.getByTestId('seed-spread');
   await table.waitFor();
   await expect.poll(() => table.locator('caption').textContent()).toContain('seeds 1, 2');
