@@ -52,6 +52,9 @@ describe('seed spread', () => {
     };
     expect(sameButSeed(e, other)).toBe(true);
     expect(sameButSeed(e, changed)).toBe(false);
+    // Key order does not matter (an imported run's experiment may be built in another order).
+    const reordered = Object.fromEntries(Object.entries(e).reverse()) as typeof e;
+    expect(sameButSeed(reordered, other)).toBe(true);
     const run = (experiment: typeof e, created: number, done = true) => ({
       experiment,
       created,

@@ -58,8 +58,18 @@ export function seedSpread(reports: ExperimentReport[]): Record<string, Spread> 
 /** Whether two experiments are the same but for their seed (and name): runs whose figures
  * differ only by chance. */
 export function sameButSeed(a: Experiment, b: Experiment): boolean {
-  const strip = (e: Experiment) => JSON.stringify({ ...e, seed: 0, name: '' });
-  return strip(a) === strip(b);
+  return canonical({ ...a, seed: 0, name: '' }) === canonical({ ...b, seed: 0, name: '' });
+}
+
+/** JSON with every object's keys sorted: equal for equal data, whatever order it was built in. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
 }
 
 /** The finished reports of runs of `experiment` (any seed), one per seed (the newest). */
