@@ -9,6 +9,7 @@ import { experimentOrThrow } from '../state/experiment-check.ts';
 import type { Experiment } from '../state/experiment.ts';
 import { parseRunFile, runFileFormat, type DatasetRun } from '../state/exports.ts';
 import { preferenceRecord } from '../state/event-shapes.ts';
+import { pageRunSource } from './trl-inputs.ts';
 import { RunView, type ShownChain } from '../state/run-view.svelte.ts';
 
 export interface RunForExport {
@@ -42,8 +43,6 @@ export const experimentRecords: Shape<DatasetRun> = object({
   preferences: list(preferenceRecord),
 });
 
-const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-
 /** The run in `text`, or an error that says what is wrong with it. */
 export function runForExport(text: string): RunForExport {
   let data: unknown;
@@ -62,7 +61,7 @@ export function runForExport(text: string): RunForExport {
     return {
       experiment: meta.experiment,
       records: { chains: view.chains, ordinary: view.ordinary, preferences: view.preferences },
-      source: `Run “${meta.name}” of ${day(meta.created)}`,
+      source: pageRunSource(meta),
       adapterDir: null,
     };
   }

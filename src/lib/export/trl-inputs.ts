@@ -19,6 +19,10 @@ export interface TrlExportInput {
   source: string;
 }
 
+/** How the export's README names a run saved by the page ("Run “X” of 2026-12-06"). */
+export const pageRunSource = (meta: { name: string; created: number }): string =>
+  `Run “${meta.name}” of ${new Date(meta.created).toISOString().slice(0, 10)}`;
+
 /** The Python packages the scripts import, TRL pinned to the version config.yaml is checked for. */
 export const requirements = [
   `trl==${trlVersion}`,

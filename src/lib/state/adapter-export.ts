@@ -11,15 +11,24 @@ import { policyRequest } from '../pipeline/run-experiment.ts';
 import { savedHubEndpoint } from './hub-endpoint.ts';
 import type { RunMeta, RunStore } from './run-store.ts';
 
-/** The last policy a run trained: RL-CAI's, else SL-CAI's (an error before either). */
+/** The last policy a run trained: RL-CAI's, else SL-CAI's (null before either). */
+export async function lastCheckpoint(
+  store: RunStore,
+  meta: RunMeta,
+): Promise<{ slot: CheckpointSlot; bytes: Uint8Array } | null> {
+  const checkpoints = await store.getCheckpoints(meta.id);
+  const slot = checkpoints.rl ? 'rl' : checkpoints.sl ? 'sl' : null;
+  return slot ? { slot, bytes: checkpoints[slot]! } : null;
+}
+
+/** The last policy a run trained, or an error when it has none yet. */
 async function lastPolicy(
   store: RunStore,
   meta: RunMeta,
 ): Promise<{ slot: CheckpointSlot; bytes: Uint8Array }> {
-  const checkpoints = await store.getCheckpoints(meta.id);
-  const slot = checkpoints.rl ? 'rl' : checkpoints.sl ? 'sl' : null;
-  if (!slot) throw new Error('This run has not trained a policy yet: run SL-CAI first.');
-  return { slot, bytes: checkpoints[slot]! };
+  const last = await lastCheckpoint(store, meta);
+  if (!last) throw new Error('This run has not trained a policy yet: run SL-CAI first.');
+  return last;
 }
 
 /** The adapter as a zip of PEFT's folder `<folder>-<slot>-adapter/`. */

@@ -3,19 +3,19 @@
  * zipped as one folder. The trained adapter comes from the run's stored checkpoint, and the
  * app's own model folders the run used from this page's origin (never another).
  */
-import { modelFolderFiles, usedModelFolders } from '../export/trl-inputs.ts';
+import { modelFolderFiles, pageRunSource, usedModelFolders } from '../export/trl-inputs.ts';
 import { trlProject } from '../export/trl-project.ts';
 import { peftFilesOfCheckpoint, type PeftFiles } from '../model/peft.ts';
 import { zipStored } from '../util/zip.ts';
+import { lastCheckpoint } from './adapter-export.ts';
 import type { DatasetRun } from './exports.ts';
 import type { RunMeta, RunStore } from './run-store.ts';
 
 /** The adapter of the last policy the run trained (RL-CAI's, else SL-CAI's), if it has one. */
 async function storedAdapter(store: RunStore | null, meta: RunMeta): Promise<PeftFiles | null> {
   if (meta.experiment.stages.lora.rank === 0 || !store) return null;
-  const checkpoints = await store.getCheckpoints(meta.id);
-  const bytes = checkpoints.rl ?? checkpoints.sl;
-  return bytes ? peftFilesOfCheckpoint(bytes) : null;
+  const last = await lastCheckpoint(store, meta);
+  return last ? peftFilesOfCheckpoint(last.bytes) : null;
 }
 
 /** One of the app's model folders, from this origin's /models/ (null when it is not served). */
@@ -42,13 +42,12 @@ export async function trlArchive(
     const files = await servedFolder(name);
     if (files) modelFiles[name] = files;
   }
-  const created = new Date(meta.created).toISOString().slice(0, 10);
   const files = trlProject({
     experiment: meta.experiment,
     records: { chains: view.chains, ordinary: view.ordinary, preferences: view.preferences },
     adapter: await storedAdapter(store, meta),
     modelFiles,
-    source: `Run “${meta.name}” of ${created}`,
+    source: pageRunSource(meta),
   });
   const encoder = new TextEncoder();
   const dir = `${folder}-trl`;
