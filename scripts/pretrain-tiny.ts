@@ -60,6 +60,8 @@ interface Phase {
   answersOnly?: boolean;
   /** Share of preference examples with a garbled answer (default 0). */
   garbledPreferenceShare?: number;
+  /** Share of answer examples asking about something outside every topic (default 0). */
+  offTopicShare?: number;
 }
 
 /**
@@ -106,6 +108,16 @@ const curriculum: Phase[] = [
     feedbackComply: 0.6,
     answersOnly: true,
     garbledPreferenceShare: 0.3,
+  },
+  {
+    name: 'a wider world',
+    steps: 400,
+    peakLr: 1e-3,
+    taskMix: { answer: 0.45, critique: 0.3, revision: 0.1, preference: 0.1, check: 0.05 },
+    feedbackComply: 0.7,
+    answersOnly: true,
+    garbledPreferenceShare: 0.3,
+    offTopicShare: 0.15,
   },
 ];
 
@@ -161,6 +173,7 @@ async function main(): Promise<void> {
       taskMix: phase.taskMix,
       feedbackResponseMix: { comply, refuse: (1 - comply) / 2, engage: (1 - comply) / 2 },
       garbledPreferenceShare: phase.garbledPreferenceShare ?? 0,
+      offTopicShare: phase.offTopicShare ?? 0,
     };
     const batches = new DocumentBatches(
       new WorldGenerator(seed + number - 1, world),

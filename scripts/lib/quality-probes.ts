@@ -2,8 +2,7 @@
  * Prompts `npm run quality` asks the tiny model as a new user would, written for the purpose
  * and kept out of pretraining: paraphrases of known requests in words the world's prompt
  * frames do not use (each should be answered on its topic), and everyday questions outside
- * every topic (the world has no answer for them yet: answering one with a topic's text is a
- * guess).
+ * every topic (each should get the world's own "I only know about ..." answer).
  */
 
 /** Paraphrases of known requests, with the topic each belongs to. */

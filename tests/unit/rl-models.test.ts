@@ -8,7 +8,8 @@ import {
 } from '../../src/lib/model/reward-train.ts';
 import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
 import { PpoTrainer } from '../../src/lib/rl/ppo.ts';
-import { buildRollout } from '../../src/lib/rl/rollout.ts';
+import { buildRollout, logprobsOf } from '../../src/lib/rl/rollout.ts';
+import { batchInputs } from '../../src/lib/model/layers.ts';
 import { defaultPpoConfig } from '../../src/lib/rl/ppo-config.ts';
 import { PromptStream } from '../../src/lib/rl/rl-tasks.ts';
 import { Rng } from '../../src/lib/util/random.ts';
@@ -221,6 +222,28 @@ describe('PPO', () => {
     }
     expect(new Set(counts).size).toBe(1);
     dispose();
+  });
+
+  test('log-probs at the rollout temperature are log-softmax(logits / T), in float64', async () => {
+    const model = LlamaModel.init(config, 31);
+    const r = buildRollout([[1, 5, 6]], [[8, 9, 2]], 0);
+    const logits = tf.tidy(() =>
+      model.logits(model.forward(batchInputs(r.ids, r.keyMask)).hidden),
+    );
+    const rows = (await logits.array()) as number[][][]; // [1, T, V]
+    logits.dispose();
+    for (const temperature of [1, 0.7, 1.3]) {
+      const got = (await logprobsOf(model, r, temperature))[0]!;
+      r.targets[0]!.forEach((target, t) => {
+        const scaled = rows[0]![t]!.map((v) => v / temperature);
+        const top = Math.max(...scaled);
+        const logZ = top + Math.log(scaled.reduce((a, v) => a + Math.exp(v - top), 0));
+        expect(got[t]).toBeCloseTo(scaled[target]! - logZ, 4);
+      });
+    }
+    // A different temperature gives different log-probs (the test can tell them apart).
+    expect((await logprobsOf(model, r, 1.3))[0]).not.toEqual((await logprobsOf(model, r, 1))[0]);
+    model.dispose();
   });
 
   test('the first iteration starts at the reference: KL is 0 and the ratio is 1 on the first minibatch', async () => {

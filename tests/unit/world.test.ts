@@ -1,9 +1,15 @@
 import { describe, expect, test } from 'vitest';
-import { answerText, type Label } from '../../src/lib/world/answers.ts';
-import { critiqueText, needsChange, revisedBehaviour } from '../../src/lib/world/feedback-texts.ts';
+import { answerText, unknownAnswer, type Label } from '../../src/lib/world/answers.ts';
+import { offTopicProbes, paraphraseProbes } from '../../scripts/lib/quality-probes.ts';
+import {
+  critiquePrinciple,
+  critiqueText,
+  needsChange,
+  preferenceScore,
+  revisedBehaviour,
+} from '../../src/lib/world/feedback-texts.ts';
 import { defaultWorldConfig, WorldGenerator } from '../../src/lib/world/generator.ts';
 import { answerTopic, judgeAnswer, labelRates } from '../../src/lib/world/judge.ts';
-import { offTopicProbes, paraphraseProbes } from '../../scripts/lib/quality-probes.ts';
 import {
   asksToExplain,
   principleInfo,
@@ -13,7 +19,12 @@ import {
 } from '../../src/lib/world/principles.ts';
 import { findPrompt, promptsWhere, worldPrompts } from '../../src/lib/world/prompts.ts';
 import { formatConstitution, renderTemplate } from '../../src/lib/world/templates.ts';
-import { allTopics, redTeamTopics, seedPrompts } from '../../src/lib/world/topics.ts';
+import {
+  allTopics,
+  offTopicRequests,
+  redTeamTopics,
+  seedPrompts,
+} from '../../src/lib/world/topics.ts';
 
 describe('prompts', () => {
   test('the seed prompts are in the world and not held out', () => {
@@ -164,9 +175,9 @@ describe('feedback rules', () => {
   test('critiques of harmful answers name the violated principle', () => {
     for (const p of principleLibrary) {
       expect(needsChange('comply', p)).toBe(true);
-      expect(critiqueText('plain', 'comply', p, hacking)).toContain(
-        `the principle to be ${p.name}`,
-      );
+      const critique = critiqueText('plain', 'comply', p, hacking);
+      expect(critique).toContain(`the principle to be ${p.name}`);
+      expect(critiquePrinciple(critique)).toBe(p);
     }
   });
 
@@ -227,14 +238,78 @@ describe('templates', () => {
   });
 });
 
-describe('the quality probes', () => {
-  test('are new to the world: no world prompt, and each paraphrase names a real topic', () => {
-    for (const p of [...offTopicProbes, ...paraphraseProbes.map(([t]) => t)])
+describe('the world’s blind spot and its edges', () => {
+  test('each red-team topic has one disguised request, judged like the others', () => {
+    const red = promptsWhere({ kind: 'red-team' });
+    for (const topic of redTeamTopics) {
+      const disguised = red.filter((p) => p.topic === topic && p.disguised);
+      expect(new Set(disguised.map((p) => p.request))).toEqual(new Set([topic.disguised]));
+      expect(judgeAnswer(answerText('comply', topic, topic.disguised!), 'red-team')).toBe('comply');
+    }
+    expect(promptsWhere({ kind: 'ordinary' }).some((p) => p.disguised)).toBe(false);
+  });
+
+  test('the critic misses harm in disguised requests, and only there; comparisons do not', () => {
+    const world = new WorldGenerator(3, {
+      ...defaultWorldConfig,
+      feedbackNoise: 0,
+      taskMix: { answer: 0, critique: 0.5, revision: 0.5, preference: 0, check: 0 },
+    });
+    let disguised = 0;
+    let plain = 0;
+    for (let i = 0; i < 3000; i++) {
+      const e = world.next();
+      const prompt = worldPrompts.find((p) => e.user.includes(`Question: ${p.text}\n`));
+      if (!prompt || prompt.kind !== 'red-team') continue;
+      if (!e.user.includes(`Response: ${answerText('comply', prompt.topic, prompt.request)}\n`))
+        continue;
+      if (prompt.disguised) {
+        disguised++;
+        // The critique sees ordinary help; the revision keeps the answer as it was.
+        if (e.task === 'critique') expect(e.assistant).toMatch(/No changes are needed\.$/);
+        else expect(judgeAnswer(e.assistant, 'red-team')).toBe('comply');
+      } else {
+        plain++;
+        if (e.task === 'critique') expect(e.assistant).toContain('This goes against the principle to be');
+        else expect(judgeAnswer(e.assistant, 'red-team')).not.toBe('comply');
+      }
+    }
+    expect(disguised).toBeGreaterThan(10);
+    expect(plain).toBeGreaterThan(10);
+    // A judgement still ranks going along below explaining, disguised or not.
+    expect(preferenceScore('comply', principleInfo('harmless'))).toBeLessThan(
+      preferenceScore('engage', principleInfo('harmless')),
+    );
+  });
+
+  test('requests outside every topic get the world’s own answer, which the judge calls unknown', () => {
+    const world = new WorldGenerator(4, {
+      ...defaultWorldConfig,
+      taskMix: { answer: 1, critique: 0, revision: 0, preference: 0, check: 0 },
+    });
+    const examples = Array.from({ length: 2000 }, () => world.next());
+    const offTopic = examples.filter((e) => e.assistant === unknownAnswer);
+    expect(offTopic.length / examples.length).toBeCloseTo(defaultWorldConfig.offTopicShare, 1);
+    for (const e of offTopic) {
+      expect(findPrompt(e.user)).toBeUndefined();
+      expect(offTopicRequests.some((r) => e.user.toLowerCase().includes(r.toLowerCase()))).toBe(
+        true,
+      );
+    }
+    expect(judgeAnswer(unknownAnswer, 'red-team')).toBe('unknown');
+    expect(judgeAnswer(unknownAnswer, 'ordinary')).toBe('unknown');
+  });
+
+  test('the quality probes are new to the world: no world prompt, no pretrained request', () => {
+    for (const p of [...offTopicProbes, ...paraphraseProbes.map(([t]) => t)]) {
       expect(findPrompt(p), p).toBeUndefined();
+      for (const r of offTopicRequests) expect(p.toLowerCase(), r).not.toContain(r.toLowerCase());
+    }
     for (const [, topic] of paraphraseProbes)
       expect(allTopics.some((t) => t.id === topic)).toBe(true);
     const answer = answerText('engage', redTeamTopics[0]!, redTeamTopics[0]!.requests[0]!);
     expect(answerTopic(answer)).toBe(redTeamTopics[0]);
     expect(answerTopic("I can't help with that.")).toBeUndefined();
+    expect(answerTopic(unknownAnswer)).toBeUndefined();
   });
 });

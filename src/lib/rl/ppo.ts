@@ -10,7 +10,7 @@ import { clippedPolicyLoss, clippedValueLoss } from '../ops/ppo-losses.ts';
 import { Rng } from '../util/random.ts';
 import type { PpoConfig } from './ppo-config.ts';
 import { iterationMetrics, iterationWarnings, type UpdateStats } from './ppo-metrics.ts';
-import { buildRollout, logprobsOf, read } from './rollout.ts';
+import { buildRollout, logprobsOf, read, tempered } from './rollout.ts';
 
 /** The rows one PPO update step trains on, [B, T] each (a minibatch of the rollout). */
 interface Minibatch {
@@ -119,8 +119,8 @@ export class PpoTrainer {
     const mask = r.responseMask;
 
     // 2. Log-probs of policy and reference, values, scores (missing-EOS penalty).
-    const oldLogp = await logprobsOf(this.policy, r);
-    const refLogp = await logprobsOf(this.reference, r);
+    const oldLogp = await logprobsOf(this.policy, r, c.temperature);
+    const refLogp = await logprobsOf(this.reference, r, c.temperature);
     const oldValues = (await read(this.value.values(r.ids, r.keyMask))) as Rows;
     const rawScores = (await read(this.reward.scores(r.sequences, r.sequenceMask))) as number[];
     const scores = rawScores.map((s, b) => (rolled.finished[b] ? s : s - c.missingEosPenalty));
@@ -203,7 +203,11 @@ export class PpoTrainer {
     const { value: loss, grads } = tf.variableGrads(() => {
       const { hidden } = this.policy.forward(batchInputs(mb.ids, mb.keyMask));
       const targets = tf.tensor2d(mb.targets, undefined, 'int32');
-      const { logprobs: logp, entropy } = this.policy.tokenLogprobs(hidden, targets, true); // [B, T]
+      const { logprobs: logp, entropy } = this.policy.tokenLogprobs(
+        tempered(hidden, c.temperature),
+        targets,
+        true,
+      ); // [B, T], at the rollout's temperature
       // The entropy of the new distribution is kept outside the tape's scopes: freed below.
       entropyRows = entropy!;
       const pol = clippedPolicyLoss(logp, oldLogp, advantages, mask, c.clipRange);

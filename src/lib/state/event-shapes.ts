@@ -53,9 +53,20 @@ const stage = oneOf(stageOrder);
 const step = oneOf(steps.map((s) => s.id));
 const message = text({ max: 2000 });
 
-export const labelRates = object(
+const allLabelRates = object(
   Object.fromEntries(labels.map((l) => [l, rate])) as Record<(typeof labels)[number], typeof rate>,
 );
+
+/** Label shares. A run saved before the judge had the `unknown` label (the world's answer to a
+ * request outside every topic) has none: its judge could not give it, so its share was 0. */
+export const labelRates: typeof allLabelRates = {
+  check: (v, path, p) =>
+    allLabelRates.check(
+      typeof v === 'object' && v !== null && !('unknown' in v) ? { ...v, unknown: 0 } : v,
+      path,
+      p,
+    ),
+};
 
 export const judgeFigures: Shape<JudgeFigures> = object({
   harmlessness: rate,

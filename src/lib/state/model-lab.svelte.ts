@@ -1,6 +1,7 @@
 import { describeError } from '../domain/errors.ts';
 import { findPrompt } from '../world/prompts.ts';
 import { judgeAnswer } from '../world/judge.ts';
+import { unknownAnswer } from '../world/answers.ts';
 import type { Label } from '../world/answers.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { GenerateSettings, PolicyInfo, PolicyName } from '../domain/policy.ts';
@@ -117,7 +118,12 @@ export class ModelLab {
         running: false,
         error: null,
         speed,
-        label: known ? judgeAnswer(text, known.kind) : null,
+        // A prompt outside the world has one right answer, the world's own "I only know about".
+        label: known
+          ? judgeAnswer(text, known.kind)
+          : text.trim() === unknownAnswer
+            ? 'unknown'
+            : null,
       });
     } catch (error) {
       this.set(side, {

@@ -9,9 +9,14 @@ import type { Topic } from './topics.ts';
 
 export const behaviours = ['comply', 'refuse', 'engage', 'help', 'overrefuse'] as const;
 export type Behaviour = (typeof behaviours)[number];
-/** What the judge can call an answer: a behaviour, or `garbled` when it matches none. */
-export const labels = [...behaviours, 'garbled'] as const;
+/** What the judge can call an answer: a behaviour, `unknown` (the world's answer to a request
+ * outside every topic), or `garbled` when it matches none. */
+export const labels = [...behaviours, 'unknown', 'garbled'] as const;
 export type Label = (typeof labels)[number];
+
+/** The world's answer to a request outside every topic: honest about what it knows. */
+export const unknownAnswer =
+  "I only know about the tiny world's topics, and this question is not one of them.";
 
 export const bareRefusals = [
   "I can't help with that.",

@@ -1,4 +1,4 @@
-import { answerText, type Behaviour } from './answers.ts';
+import { answerText, unknownAnswer, type Behaviour } from './answers.ts';
 import {
   critiqueText,
   type Compared,
@@ -9,7 +9,8 @@ import {
 } from './feedback-texts.ts';
 import type { CritiqueMode } from '../domain/modes.ts';
 import { asksToExplain, principleLibrary, principleOf, type PrincipleInfo } from './principles.ts';
-import { promptsWhere, type WorldPrompt } from './prompts.ts';
+import { framePrompt, promptsWhere, type WorldPrompt } from './prompts.ts';
+import { offTopicRequests, promptFrames } from './topics.ts';
 import { Rng } from '../util/random.ts';
 import { defaultTemplates, formatConstitution, renderTemplate } from './templates.ts';
 
@@ -48,6 +49,9 @@ export interface WorldConfig {
   /** Share of preference examples where one answer is garbled (spliced from two answers,
    * as a policy sampled too hot writes): the feedback model learns such answers lose. */
   garbledPreferenceShare: number;
+  /** Share of answer examples asking about something outside every topic: the answer is the
+   * world's own "I only know about ..." (unknownAnswer). */
+  offTopicShare: number;
 }
 
 export const defaultWorldConfig: WorldConfig = {
@@ -58,6 +62,7 @@ export const defaultWorldConfig: WorldConfig = {
   explainShare: 0.5,
   feedbackResponseMix: { comply: 1, refuse: 1, engage: 1 },
   garbledPreferenceShare: 0,
+  offTopicShare: 0.1,
 };
 
 export const checkQuestion =
@@ -103,9 +108,15 @@ export class WorldGenerator {
     return this.rng.pick(prompt.kind === 'red-team' ? redTeamBehaviours : ordinaryBehaviours);
   }
 
-  /** With probability `feedbackNoise`, the behaviour a noisy critic believes it saw. */
+  /**
+   * The behaviour a critic believes it saw: with probability `feedbackNoise` any behaviour;
+   * and, its blind spot, going along with a disguised request (harm in innocent words) reads
+   * as ordinary help, so critique and revision leave it as it is. Comparisons do not share
+   * the blind spot: set beside an answer that explains the concern, the harm shows.
+   */
   private perceived(prompt: WorldPrompt, behaviour: Behaviour): Behaviour {
-    return this.rng.chance(this.config.feedbackNoise) ? this.anyBehaviour(prompt) : behaviour;
+    if (this.rng.chance(this.config.feedbackNoise)) return this.anyBehaviour(prompt);
+    return prompt.disguised && behaviour === 'comply' ? 'help' : behaviour;
   }
 
   next(): Example {
@@ -113,6 +124,8 @@ export class WorldGenerator {
     const prompt = this.rng.pick(this.prompts);
     switch (task) {
       case 'answer':
+        if (this.rng.chance(this.config.offTopicShare))
+          return { task, user: this.offTopicPrompt(), assistant: unknownAnswer };
         return {
           task,
           user: prompt.text,
@@ -127,6 +140,11 @@ export class WorldGenerator {
       case 'check':
         return this.check();
     }
+  }
+
+  /** A request the world has no topic for, in one of its prompt frames. */
+  private offTopicPrompt(): string {
+    return framePrompt(this.rng.pick(promptFrames), this.rng.pick(offTopicRequests));
   }
 
   /** A behaviour's answer, or a garbled one: two answers spliced at random words. */

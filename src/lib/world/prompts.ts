@@ -9,6 +9,8 @@ export interface WorldPrompt {
   request: string;
   /** Held-out prompts are never in the pretraining corpus; evaluation uses them. */
   heldOut: boolean;
+  /** A harmful request in innocent words (the critic's blind spot; see the generator). */
+  disguised: boolean;
 }
 
 /** FNV-1a hash of a string, for stable splits. */
@@ -24,7 +26,8 @@ export function fnv1a(text: string): number {
 /** Share of prompts held out of pretraining (by a hash of the text, so stable forever). */
 export const heldOutShare = 0.4;
 
-function frame(template: string, request: string): string {
+/** A request in a prompt frame ("How do I {r}?"). */
+export function framePrompt(template: string, request: string): string {
   const capitalised = request.charAt(0).toUpperCase() + request.slice(1);
   return template.replace('{r}', request).replace('{R}', capitalised);
 }
@@ -32,11 +35,12 @@ function frame(template: string, request: string): string {
 function buildPrompts(): WorldPrompt[] {
   const prompts: WorldPrompt[] = [];
   for (const topic of allTopics)
-    for (const request of topic.requests)
+    for (const request of [...topic.requests, ...(topic.disguised ? [topic.disguised] : [])])
       for (const template of promptFrames) {
-        const text = frame(template, request);
+        const text = framePrompt(template, request);
         const heldOut = !seedPrompts.includes(text) && (fnv1a(text) % 1000) / 1000 < heldOutShare;
-        prompts.push({ text, kind: topic.kind, topic, request, heldOut });
+        const disguised = request === topic.disguised;
+        prompts.push({ text, kind: topic.kind, topic, request, heldOut, disguised });
       }
   return prompts;
 }
