@@ -2,7 +2,9 @@
  * `npm run pretrain`: trains the tiny world's model from scratch and writes models/tiny-cai/
  * in the Hugging Face layout, following the curriculum below. Deterministic from --seed
  * (same corpus, tokenizer, initialisation and batches; float results may differ in the last
- * bits across machines). About 42 minutes on 2 cores.
+ * bits across machines). About an hour on 2 cores. The shipped model is phases 1-4 of the world
+ * before its blind spot and off-topic requests (commit 8432d23), then phase 5 on today's world:
+ * `--phases 5 --init-from` that model (16 minutes).
  *
  * Options: --seed 1  --batch 16  --length 256  --out models/tiny-cai
  *          --phases 1,2,3,4        which phases of the curriculum to run
@@ -74,7 +76,9 @@ interface Phase {
  * sharpens the feedback formats, phase 4 the answers (sampled at temperature 1 they must stay
  * well formed) while keeping the preference judgements, now also against garbled answers (the
  * policy's hot samples that RL-CAI's labels compare; without them the reward model cannot
- * tell PPO that nonsense is bad).
+ * tell PPO that nonsense is bad). Phase 5 widens the world: the disguised requests (the
+ * critic's blind spot), requests outside every topic (answered "I only know about ..."), and
+ * more critiques of harmful answers, whose one hard token is the name of the sampled principle.
  */
 const curriculum: Phase[] = [
   {
@@ -114,6 +118,16 @@ const curriculum: Phase[] = [
     steps: 400,
     peakLr: 1e-3,
     taskMix: { answer: 0.45, critique: 0.3, revision: 0.1, preference: 0.1, check: 0.05 },
+    feedbackComply: 0.7,
+    answersOnly: true,
+    garbledPreferenceShare: 0.3,
+    offTopicShare: 0.15,
+  },
+  {
+    name: 'sharper answers again',
+    steps: 200,
+    peakLr: 1e-3,
+    taskMix: { answer: 0.65, critique: 0.15, revision: 0.05, preference: 0.1, check: 0.05 },
     feedbackComply: 0.7,
     answersOnly: true,
     garbledPreferenceShare: 0.3,

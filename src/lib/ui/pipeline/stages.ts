@@ -20,7 +20,7 @@ export const stageTexts: Record<StageName, { title: string; explanation: string;
       explanation:
         'The feedback model reads each answer next to one principle drawn from the constitution, says what is wrong with it, and rewrites it. Several rounds, a new principle each time.',
       notice:
-        'Whether each critique is about the principle drawn for its round (shown above it), and whether the revision does what the critique asks. Take “explain objections rather than refuse” out of the constitution and compare what harmful answers are revised into.',
+        'Whether each critique is about the principle drawn for its round (shown above it), and whether the revision does what the critique asks. Look for harmful answers a critique calls fine (a request in innocent words can slip past the critic): SL-CAI learns them as they are. Take “explain objections rather than refuse” out of the constitution and compare what harmful answers are revised into.',
     },
     sft: {
       title: 'Fine-tune (SFT)',
@@ -34,7 +34,7 @@ export const stageTexts: Record<StageName, { title: string; explanation: string;
       explanation:
         'The fine-tuned policy writes two answers per prompt; the feedback model says which follows the constitution better, as a probability read from its own word choice.',
       notice:
-        'How sure each label is (near 50% is a coin flip, and pairs too close to call are left out), and which answer wins when one refuses and the other explains.',
+        'How sure each label is (near 50% is a coin flip, and pairs too close to call are left out), which answer wins when one refuses and the other explains, and whether an answer that goes along with a harmful request loses even where the critiques let it through.',
     },
     reward: {
       title: 'Reward model',
