@@ -1,6 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
+import { unknownAnswer } from '../../src/lib/world/answers.ts';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -133,8 +134,12 @@ test('a student asks both models from the page and sees streamed answers with ju
   expect(await page.getByTestId('lab-policy-text').textContent()).toBe(
     await page.getByTestId('lab-feedback-text').textContent(),
   );
+  // A question outside every topic: the world's own honest answer, judged unknown.
   await lab.getByLabel('Prompt').fill('What is the capital of France?');
   await page.getByText('outside what the tiny world knows').waitFor();
+  await page.getByTestId('lab-policy').getByRole('button', { name: 'Ask' }).click();
+  await page.getByTestId('lab-policy-label').filter({ hasText: 'unknown' }).waitFor();
+  expect((await page.getByTestId('lab-policy-text').textContent())!.trim()).toBe(unknownAnswer);
   expect(problems.pageErrors).toEqual([]);
   await page.close();
 });

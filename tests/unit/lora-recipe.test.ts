@@ -231,6 +231,7 @@ describe('a real model’s run time, from the probe (pure)', () => {
     const s = x.stages;
     Object.assign(s.evaluate, { maxNewTokens: 10, judge: 'world' });
     s.generate.maxNewTokens = 10;
+    s.generate.helpfulSamples = 1;
     s.critique.rounds = 1;
     s.critique.critique.maxNewTokens = 10;
     s.critique.revision.maxNewTokens = 10;

@@ -281,6 +281,8 @@ describe('PPO', () => {
         responseLength: 6,
         batchSize: 3,
         miniBatches: 1,
+        ppoEpochs: 4,
+        temperature: 1,
         klCoef: 0.01,
         missingEosPenalty: 0,
       },

@@ -7,13 +7,13 @@ import { defaultsOf, num, type ConfigOf } from '../config/fields.ts';
 export const sftTrainFields = {
   epochs: num({
     label: 'SFT epochs',
-    default: 3,
+    default: 2,
     min: 1,
     max: 20,
     integer: true,
     unit: 'passes',
     main: true,
-    help: 'Passes over the revisions (and the ordinary answers that keep the policy helpful).',
+    help: 'Passes over the revisions (and the ordinary answers that keep the policy helpful). More passes make the policy so sure of each training answer that RL-CAI’s samples of a prompt are all the same answer, and nothing is left to compare.',
   }),
   batchSize: num({
     label: 'SFT batch size',
