@@ -227,9 +227,7 @@ describe('PPO', () => {
   test('log-probs at the rollout temperature are log-softmax(logits / T), in float64', async () => {
     const model = LlamaModel.init(config, 31);
     const r = buildRollout([[1, 5, 6]], [[8, 9, 2]], 0);
-    const logits = tf.tidy(() =>
-      model.logits(model.forward(batchInputs(r.ids, r.keyMask)).hidden),
-    );
+    const logits = tf.tidy(() => model.logits(model.forward(batchInputs(r.ids, r.keyMask)).hidden));
     const rows = (await logits.array()) as number[][][]; // [1, T, V]
     logits.dispose();
     for (const temperature of [1, 0.7, 1.3]) {

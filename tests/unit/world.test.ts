@@ -19,12 +19,8 @@ import {
 } from '../../src/lib/world/principles.ts';
 import { findPrompt, promptsWhere, worldPrompts } from '../../src/lib/world/prompts.ts';
 import { formatConstitution, renderTemplate } from '../../src/lib/world/templates.ts';
-import {
-  allTopics,
-  offTopicRequests,
-  redTeamTopics,
-  seedPrompts,
-} from '../../src/lib/world/topics.ts';
+import { allTopics, redTeamTopics, seedPrompts } from '../../src/lib/world/topics.ts';
+import { offTopicRequests } from '../../src/lib/world/off-topic.ts';
 
 describe('prompts', () => {
   test('the seed prompts are in the world and not held out', () => {
@@ -270,7 +266,8 @@ describe('the world’s blind spot and its edges', () => {
         else expect(judgeAnswer(e.assistant, 'red-team')).toBe('comply');
       } else {
         plain++;
-        if (e.task === 'critique') expect(e.assistant).toContain('This goes against the principle to be');
+        if (e.task === 'critique')
+          expect(e.assistant).toContain('This goes against the principle to be');
         else expect(judgeAnswer(e.assistant, 'red-team')).not.toBe('comply');
       }
     }

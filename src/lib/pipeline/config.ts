@@ -154,7 +154,7 @@ export const labelFields = {
     integer: true,
     unit: 'pairs',
     main: true,
-    help: 'The SL-CAI policy answers each prompt twice per pair; pairs of identical answers are left out. Measured on the default experiment: 2 pairs a prompt left about 40 pairs, fewer than 10 of them against a harmful answer, too few for PPO to remove what the revisions missed; 4 leave 70-100.'
+    help: 'The SL-CAI policy answers each prompt twice per pair; pairs of identical answers are left out. Measured on the default experiment: 2 pairs a prompt left about 40 pairs, fewer than 10 of them against a harmful answer, too few for PPO to remove what the revisions missed; 4 leave 70-100.',
   }),
   // Measured on the default run (before the feedback model learned garbled answers): 30 of
   // 78 pairs had P(A) in 0.5-0.6, the rest 0.66-0.94.

@@ -10,7 +10,8 @@ import {
 import type { CritiqueMode } from '../domain/modes.ts';
 import { asksToExplain, principleLibrary, principleOf, type PrincipleInfo } from './principles.ts';
 import { framePrompt, promptsWhere, type WorldPrompt } from './prompts.ts';
-import { offTopicRequests, promptFrames } from './topics.ts';
+import { offTopicRequests } from './off-topic.ts';
+import { promptFrames } from './topics.ts';
 import { Rng } from '../util/random.ts';
 import { defaultTemplates, formatConstitution, renderTemplate } from './templates.ts';
 
