@@ -107,7 +107,7 @@ describe('run files', () => {
     [
       'an answer index of 1e7',
       (f) => (first(f, 'answer').index = 1e7),
-      "events[6].index is 10000000; this run's experiment has 6 training answers",
+      "events[6].index is 10000000; this run's experiment has 8 training answers",
     ],
     [
       'a number as answer text',
@@ -129,7 +129,7 @@ describe('run files', () => {
     [
       'a round past the critique rounds',
       (f) => (first(f, 'critique').round = 2),
-      "events[14].round is 2; this run's experiment has 2 critique rounds",
+      "events[16].round is 2; this run's experiment has 2 critique rounds",
     ],
     [
       'a step of another stage',

@@ -97,8 +97,9 @@ describe('TRL export of a fixed run', () => {
       expect(messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
       expect(messages[1].content).not.toBe('');
     }
-    // The run's 4 red-team prompts' final revisions and its 2 ordinary answers.
-    expect(sft).toHaveLength(6);
+    // The run's 4 red-team prompts' final revisions and its 2 ordinary prompts' answers, each
+    // sampled as many times as the run asked.
+    expect(sft).toHaveLength(4 + 2 * e.stages.generate.helpfulSamples);
     const prefs = text(files, 'data/preferences.jsonl')
       .trimEnd()
       .split('\n')
