@@ -150,7 +150,7 @@ test('a copied link opens the identical experiment in a fresh browser', async ()
     .fill('Choose the response that is the most honest. <b>bold?</b>');
   await editor.getByRole('button', { name: 'Move principle 1 down' }).click();
   await editor.getByRole('button', { name: 'Remove principle 5' }).click();
-  await editor.getByRole('spinbutton', { name: 'Seed' }).fill('7');
+  await editor.getByRole('spinbutton', { name: 'Seed', exact: true }).fill('7');
   const iterations = editor.getByRole('spinbutton', { name: /^PPO iterations/ });
   await iterations.fill('3');
   await iterations.blur();

@@ -57,7 +57,7 @@ const damaged: [string, (run: { meta: Json; events: Json[] }) => Json[], string]
   [
     'Null chunk',
     (r) => [{ events: r.events }, { events: null }],
-    'events[86] must be an object (is null)',
+    `events[${fixture().events.length}] must be an object (is null)`, // the second chunk's first
   ],
   [
     'Null event',
@@ -72,7 +72,7 @@ const damaged: [string, (run: { meta: Json; events: Json[] }) => Json[], string]
   [
     'Far index',
     (r) => ((r.events.find((e: Json) => e.type === 'answer').index = 1e7), [{ events: r.events }]),
-    "events[6].index is 10000000; this run's experiment has 6 training answers",
+    "events[6].index is 10000000; this run's experiment has 8 training answers",
   ],
   [
     'Number text',

@@ -64,9 +64,15 @@ test('SL-CAI runs in the workers on the seed prompts, streaming every stage in o
     '✓ evaluate sl',
   ]);
 
-  // Answers: one per red-team prompt and one helpful sample, each streamed token by token first.
+  // Answers: one per red-team prompt and the helpful samples of the ordinary one, each streamed
+  // token by token first.
   const answers = events.filter((e) => e.type === 'answer');
-  expect(answers.map((a) => a.prompt)).toEqual([...seedPrompts, experiment.prompts.ordinary[0]]);
+  expect(answers.map((a) => a.prompt)).toEqual([
+    ...seedPrompts,
+    ...new Array<string>(experiment.stages.generate.helpfulSamples).fill(
+      experiment.prompts.ordinary[0]!,
+    ),
+  ]);
   for (const a of answers) {
     const streamed = events
       .filter((e) => e.type === 'token' && e.key === `answer-${a.index}`)
