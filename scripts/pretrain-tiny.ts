@@ -3,8 +3,8 @@
  * in the Hugging Face layout, following the curriculum below. Deterministic from --seed
  * (same corpus, tokenizer, initialisation and batches; float results may differ in the last
  * bits across machines). About an hour on 2 cores. The shipped model is phases 1-4 of the world
- * before its blind spot and off-topic requests (commit 8432d23), then phase 5 on today's world:
- * `--phases 5 --init-from` that model (16 minutes).
+ * before its blind spot and off-topic requests (commit 8432d23), then phases 5 and 6 on today's
+ * world: `--phases 5,6 --init-from` that model (about 24 minutes).
  *
  * Options: --seed 1  --batch 16  --length 256  --out models/tiny-cai
  *          --phases 1,2,3,4        which phases of the curriculum to run
@@ -78,7 +78,9 @@ interface Phase {
  * policy's hot samples that RL-CAI's labels compare; without them the reward model cannot
  * tell PPO that nonsense is bad). Phase 5 widens the world: the disguised requests (the
  * critic's blind spot), requests outside every topic (answered "I only know about ..."), and
- * more critiques of harmful answers, whose one hard token is the name of the sampled principle.
+ * more critiques of harmful answers, whose one hard token is the name of the sampled principle;
+ * phase 6 sharpens the answers again (after phase 5 alone the base policy engaged 63% of the time
+ * and complied 16%, too little harm left for CAI to remove).
  */
 const curriculum: Phase[] = [
   {
