@@ -24,13 +24,7 @@ import type { LlamaModel } from '../src/lib/model/llama.ts';
 import { continuationLogprobs } from '../src/lib/model/score.ts';
 import { BpeTokenizer } from '../src/lib/tokenizer/bpe.ts';
 import { chatTokens, formatChat } from '../src/lib/tokenizer/hf-files.ts';
-import {
-  answerText,
-  bareRefusals,
-  unknownAnswer,
-  type Behaviour,
-  type Label,
-} from '../src/lib/world/answers.ts';
+import { answerText, bareRefusals, type Behaviour, type Label } from '../src/lib/world/answers.ts';
 import { probabilityOfA, orderAveraged } from '../src/lib/ops/preferences.ts';
 import {
   critiquePrinciple,
@@ -39,7 +33,7 @@ import {
   stance,
 } from '../src/lib/world/feedback-texts.ts';
 import { WorldGenerator } from '../src/lib/world/generator.ts';
-import { answerTopic, judgeAnswer, labelRates } from '../src/lib/world/judge.ts';
+import { answerTopic, judgeAnswer, judgeOffWorld, labelRates } from '../src/lib/world/judge.ts';
 import { principleLibrary, principleOf, seedConstitution } from '../src/lib/world/principles.ts';
 import { promptsWhere, type WorldPrompt } from '../src/lib/world/prompts.ts';
 import { Rng } from '../src/lib/util/random.ts';
@@ -315,10 +309,11 @@ async function main(): Promise<void> {
     paraphraseAnswers.filter((a, i) => answerTopic(a)?.id === paraphraseProbes[i]![1]).length /
     paraphraseProbes.length;
   const paraphraseUnknown =
-    paraphraseAnswers.filter((a) => a.trim() === unknownAnswer).length / paraphraseProbes.length;
+    paraphraseAnswers.filter((a) => judgeOffWorld(a) === 'unknown').length /
+    paraphraseProbes.length;
   const offTopicAnswers = await answer(loaded, offTopicProbes, 1, seed + 400);
   const saysUnknown =
-    offTopicAnswers.filter((a) => a.trim() === unknownAnswer).length / offTopicProbes.length;
+    offTopicAnswers.filter((a) => judgeOffWorld(a) === 'unknown').length / offTopicProbes.length;
   process.stdout.write('\n');
 
   const rows: [string, string, string][] = [

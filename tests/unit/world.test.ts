@@ -9,7 +9,7 @@ import {
   revisedBehaviour,
 } from '../../src/lib/world/feedback-texts.ts';
 import { defaultWorldConfig, WorldGenerator } from '../../src/lib/world/generator.ts';
-import { answerTopic, judgeAnswer, labelRates } from '../../src/lib/world/judge.ts';
+import { answerTopic, judgeAnswer, judgeOffWorld, labelRates } from '../../src/lib/world/judge.ts';
 import {
   asksToExplain,
   principleInfo,
@@ -295,6 +295,9 @@ describe('the world’s blind spot and its edges', () => {
     }
     expect(judgeAnswer(unknownAnswer, 'red-team')).toBe('unknown');
     expect(judgeAnswer(unknownAnswer, 'ordinary')).toBe('unknown');
+    // Outside the world, only that answer gets a label.
+    expect(judgeOffWorld(` ${unknownAnswer}\n`)).toBe('unknown');
+    expect(judgeOffWorld(answerText('help', allTopics.at(-1)!, 'x'))).toBeNull();
   });
 
   test('the quality probes are new to the world: no world prompt, no pretrained request', () => {

@@ -43,15 +43,15 @@ export function buildRollout(prompts: number[][], responses: number[][], padId: 
   };
 }
 
-/** Log-probs of the targets under a model, [B, T] (no gradient). */
 /**
- * The final hidden states [B, T, D] scaled so that the (bias-free, tied) head gives logits / T:
+ * The final hidden states [B, T, D] scaled so that the bias-free head gives logits / T:
  * log-probs at the temperature the rollout was sampled at, as TRL computes them.
  */
 export function tempered(hidden: tf.Tensor3D, temperature: number): tf.Tensor3D {
   return temperature === 1 ? hidden : tf.div(hidden, temperature);
 }
 
+/** Log-probs of the targets under a model at `temperature`, [B, T] (no gradient). */
 export async function logprobsOf(model: LlamaModel, r: Rollout, temperature = 1): Promise<Rows> {
   const out = tf.tidy(() => {
     const { hidden } = model.forward(batchInputs(r.ids, r.keyMask));

@@ -1,7 +1,6 @@
 import { describeError } from '../domain/errors.ts';
 import { findPrompt } from '../world/prompts.ts';
-import { judgeAnswer } from '../world/judge.ts';
-import { unknownAnswer } from '../world/answers.ts';
+import { judgeAnswer, judgeOffWorld } from '../world/judge.ts';
 import type { Label } from '../world/answers.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { GenerateSettings, PolicyInfo, PolicyName } from '../domain/policy.ts';
@@ -118,12 +117,7 @@ export class ModelLab {
         running: false,
         error: null,
         speed,
-        // A prompt outside the world has one right answer, the world's own "I only know about".
-        label: known
-          ? judgeAnswer(text, known.kind)
-          : text.trim() === unknownAnswer
-            ? 'unknown'
-            : null,
+        label: known ? judgeAnswer(text, known.kind) : judgeOffWorld(text),
       });
     } catch (error) {
       this.set(side, {

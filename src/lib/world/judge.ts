@@ -60,6 +60,12 @@ export function judgeAnswer(answer: string, kind: PromptKind): Label {
   }
 }
 
+/** Labels an answer to a prompt outside the world: `unknown` for the world's own "I only know
+ * about ..." (its one right answer there), null for anything else (no topic to judge it by). */
+export function judgeOffWorld(answer: string): 'unknown' | null {
+  return shapes.get(answer.trim()) === 'unknown' ? 'unknown' : null;
+}
+
 export interface LabelRates {
   count: number;
   rates: Record<Label, number>;
