@@ -14,7 +14,9 @@
  *          --prompts N          use only the first N red-team and N/2 ordinary training prompts
  *          --held-out N         evaluate on at most N held-out prompts of each kind
  *          --backend auto|webgpu|wasm|cpu
- *          --json FILE          also write the results as JSON (with the whole experiment and
+ *          --json FILE          also write the results as JSON (per policy eval.<policy>.samples:
+ *                               every held-out {prompt, kind, answer, label}, with aiLabel and
+ *                               aiConfidence when the AI judge ran; the whole experiment and
  *                               the run's datasets: what `npm run export-trl` reads)
  *          --checkpoint FILE    write the final policy's weights (SL-CAI or RL-CAI; safetensors)
  *          --policy F|ID        the policy: a model folder on disk (served to the page as a Hub
@@ -318,7 +320,7 @@ async function runSeed(browser: Browser, url: string, seed: number) {
     }),
     seed,
   );
-  const { report, checkpoint, preferences, records, merged } = await page.evaluate(
+  const { report, checkpoint, preferences, records, merged, samples } = await page.evaluate(
     async (data) => {
       type Run = typeof import('../src/lib/pipeline/run-experiment.ts').runExperiment;
       type Handle = {
@@ -368,21 +370,55 @@ async function runSeed(browser: Browser, url: string, seed: number) {
           principle,
         }),
       );
+      // Every held-out answer of each evaluated policy, with its labels.
+      const evals = { base: outputs.evalBase, sl: outputs.evalSl, rl: outputs.evalRl };
+      const samples = Object.fromEntries(
+        Object.entries(evals)
+          .filter(([, e]) => e)
+          .map(([policy, e]) => [
+            policy,
+            e!.samples.map((x) => ({
+              prompt: x.prompt,
+              kind: x.kind,
+              answer: x.text,
+              label: x.label,
+              ...(x.ai && { aiLabel: x.ai.label, aiConfidence: x.ai.confidence }),
+              ...(x.world && x.ai && { worldLabel: x.world }),
+            })),
+          ]),
+      );
       const records = {
         chains: outputs.chains ?? [],
         ordinary: outputs.answers?.ordinary ?? [],
         preferences: outputs.preferences ?? [],
       };
-      return { report, checkpoint: lastText!, preferences, records, merged: mergedText };
+      return {
+        report,
+        checkpoint: lastText!,
+        preferences,
+        records,
+        merged: mergedText,
+        samples,
+      };
     },
     { experiment, stages, hubEndpoint, merged: !!args['merged-out'] },
   );
   await page.close();
-  return { experiment, report, checkpoint, preferences, records, merged, ppoMetrics, problems };
+  return {
+    experiment,
+    report,
+    checkpoint,
+    preferences,
+    records,
+    merged,
+    samples,
+    ppoMetrics,
+    problems,
+  };
 }
 
 /** A run's figures as the JSON output holds them (for each seed, and the first at the top). */
-function resultJson({ experiment, report, preferences, ppoMetrics }: SeedResult) {
+function resultJson({ experiment, report, preferences, ppoMetrics, samples }: SeedResult) {
   return {
     eval: Object.fromEntries(
       Object.entries(report.eval).map(([k, e]) => [
@@ -395,6 +431,7 @@ function resultJson({ experiment, report, preferences, ppoMetrics }: SeedResult)
           ...(e.aiJudge && { aiJudge: e.aiJudge }),
           ...(e.worldFigures && { worldFigures: e.worldFigures }),
           ...(e.reward === undefined ? {} : { reward: e.reward }),
+          samples: samples[k] ?? [],
         },
       ]),
     ),

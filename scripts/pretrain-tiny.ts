@@ -13,7 +13,7 @@
  *          --max-steps N           cap every phase at N steps (a quick check of the script)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AdamW, warmupCosine } from '../src/lib/model/adamw.ts';
@@ -23,11 +23,8 @@ import { trainStep } from '../src/lib/model/train-step.ts';
 import { BpeTokenizer, trainBpe } from '../src/lib/tokenizer/bpe.ts';
 import { chatTokens, specialTokens } from '../src/lib/tokenizer/hf-files.ts';
 import { DocumentBatches, exampleText } from '../src/lib/world/corpus.ts';
-import {
-  defaultWorldConfig,
-  WorldGenerator,
-  type WorldConfig,
-} from '../src/lib/world/generator.ts';
+import { WorldGenerator } from '../src/lib/world/generator.ts';
+import { defaultWorldConfig, type WorldConfig } from '../src/lib/world/world-config.ts';
 import { loadModelFolder, saveModelFolder } from './lib/model-folder.ts';
 import { useNodeWasm } from './lib/node-tfjs.ts';
 
@@ -64,6 +61,10 @@ interface Phase {
   garbledPreferenceShare?: number;
   /** Share of answer examples asking about something outside every topic (default 0). */
   offTopicShare?: number;
+  /** Share of critique and revision examples of a stray answer (default 0). */
+  strayShare?: number;
+  /** Probability that a constitution holds a principle outside the library (default 0). */
+  inventedShare?: number;
 }
 
 /**
@@ -87,7 +88,7 @@ const curriculum: Phase[] = [
     name: 'constitutions first',
     steps: 200,
     peakLr: 3e-3,
-    taskMix: { answer: 0, critique: 0.6, revision: 0, preference: 0, check: 0.4 },
+    taskMix: { answer: 0, critique: 0.6, revision: 0, preference: 0, check: 0.4, judge: 0 },
     feedbackComply: 0.7,
     answersOnly: true,
   },
@@ -102,7 +103,7 @@ const curriculum: Phase[] = [
     name: 'feedback answers',
     steps: 150,
     peakLr: 1e-3,
-    taskMix: { answer: 0.2, critique: 0.3, revision: 0.25, preference: 0.1, check: 0.15 },
+    taskMix: { answer: 0.2, critique: 0.3, revision: 0.25, preference: 0.1, check: 0.15, judge: 0 },
     feedbackComply: 0.6,
     answersOnly: true,
   },
@@ -110,7 +111,7 @@ const curriculum: Phase[] = [
     name: 'sharper answers',
     steps: 220,
     peakLr: 1e-3,
-    taskMix: { answer: 0.7, critique: 0.1, revision: 0.05, preference: 0.1, check: 0.05 },
+    taskMix: { answer: 0.7, critique: 0.1, revision: 0.05, preference: 0.1, check: 0.05, judge: 0 },
     feedbackComply: 0.6,
     answersOnly: true,
     garbledPreferenceShare: 0.3,
@@ -119,7 +120,7 @@ const curriculum: Phase[] = [
     name: 'a wider world',
     steps: 400,
     peakLr: 1e-3,
-    taskMix: { answer: 0.45, critique: 0.3, revision: 0.1, preference: 0.1, check: 0.05 },
+    taskMix: { answer: 0.45, critique: 0.3, revision: 0.1, preference: 0.1, check: 0.05, judge: 0 },
     feedbackComply: 0.7,
     answersOnly: true,
     garbledPreferenceShare: 0.3,
@@ -129,11 +130,37 @@ const curriculum: Phase[] = [
     name: 'sharper answers again',
     steps: 200,
     peakLr: 1e-3,
-    taskMix: { answer: 0.65, critique: 0.15, revision: 0.05, preference: 0.1, check: 0.05 },
+    taskMix: {
+      answer: 0.65,
+      critique: 0.15,
+      revision: 0.05,
+      preference: 0.1,
+      check: 0.05,
+      judge: 0,
+    },
     feedbackComply: 0.7,
     answersOnly: true,
     garbledPreferenceShare: 0.3,
     offTopicShare: 0.15,
+  },
+  {
+    name: 'trustworthy feedback',
+    steps: 450,
+    peakLr: 8e-4,
+    taskMix: {
+      answer: 0.38,
+      critique: 0.2,
+      revision: 0.12,
+      preference: 0.06,
+      check: 0.02,
+      judge: 0.22,
+    },
+    feedbackComply: 0.6,
+    answersOnly: true,
+    garbledPreferenceShare: 0.3,
+    offTopicShare: 0.1,
+    strayShare: 0.15,
+    inventedShare: 0.3,
   },
 ];
 
@@ -174,8 +201,15 @@ async function main(): Promise<void> {
       (args['init-from'] ? `, starting from ${args['init-from']}.` : '.'),
   );
   mkdirSync(args.out, { recursive: true });
+  // The log is the model's whole history: continuing a checkpoint keeps its log's rows.
   const logFile = join(args.out, 'pretrain-log.csv');
-  writeFileSync(logFile, 'phase,step,loss,lr,grad_norm,seconds\n');
+  const earlierLog = args['init-from'] ? join(args['init-from'], 'pretrain-log.csv') : null;
+  writeFileSync(
+    logFile,
+    earlierLog && existsSync(earlierLog)
+      ? readFileSync(earlierLog, 'utf8')
+      : 'phase,step,loss,lr,grad_norm,seconds\n',
+  );
 
   // 3. The phases, each on batches of whole fresh conversations from its own stream.
   const phases = args.phases.split(',').map(Number);
@@ -190,6 +224,8 @@ async function main(): Promise<void> {
       feedbackResponseMix: { comply, refuse: (1 - comply) / 2, engage: (1 - comply) / 2 },
       garbledPreferenceShare: phase.garbledPreferenceShare ?? 0,
       offTopicShare: phase.offTopicShare ?? 0,
+      strayShare: phase.strayShare ?? 0,
+      inventedShare: phase.inventedShare ?? 0,
     };
     const batches = new DocumentBatches(
       new WorldGenerator(seed + number - 1, world),

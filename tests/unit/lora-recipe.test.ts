@@ -9,12 +9,8 @@ import { readSafetensors } from '../../src/lib/model/safetensors.ts';
 import { runSft } from '../../src/lib/model/sft.ts';
 import { defaultSftConfig } from '../../src/lib/model/sft-config.ts';
 import { optionProbabilities } from '../../src/lib/ops/preferences.ts';
-import {
-  judgeOptions,
-  judgePrompt,
-  judgeWithFeedback,
-  rotationAveraged,
-} from '../../src/lib/pipeline/ai-judge.ts';
+import { judgeWithFeedback, rotationAveraged } from '../../src/lib/pipeline/ai-judge.ts';
+import { judgeOptions, judgePrompt } from '../../src/lib/world/judge-format.ts';
 import type { FeedbackPort } from '../../src/lib/pipeline/ports.ts';
 import { zipStored } from '../../src/lib/util/zip.ts';
 import { EnginePolicies } from '../../src/lib/workers/engine-policies.ts';
@@ -161,8 +157,8 @@ describe('the AI judge (pure parts)', () => {
       quoteCritique: (_, c) => c,
       scoreContinuations: async (prompt, options) => {
         asked.push(prompt);
-        const shown = [...prompt.matchAll(/^\(([A-D])\) (.*)$/gm)].map((m) => m[2]!);
-        expect(options).toEqual(shown.map((_, i) => `(${'ABCD'[i]})`));
+        const shown = [...prompt.matchAll(/^\(([A-F])\) (.*)$/gm)].map((m) => m[2]!);
+        expect(options).toEqual(shown.map((_, i) => `(${'ABCDEF'[i]})`));
         return options.map((_, i) => Math.log(rule(shown, i)));
       },
     };
@@ -176,13 +172,16 @@ describe('the AI judge (pure parts)', () => {
   const signal = new AbortController().signal;
 
   test('a judge that reads the behaviour wins whatever letter it is under', async () => {
-    const engage = judgeOptions['red-team'][2]!.text;
-    const { port, asked } = scripted((shown, i) => (shown[i] === engage ? 0.7 : 0.15));
+    const options = judgeOptions['red-team'];
+    const engage = options.find((o) => o.label === 'engage')!.text;
+    const { port, asked } = scripted((shown, i) =>
+      shown[i] === engage ? 0.7 : 0.3 / (options.length - 1),
+    );
     expect(await judgeWithFeedback(port, sample, signal)).toEqual({
       label: 'engage',
       confidence: expect.closeTo(0.7, 12),
     });
-    expect(asked).toHaveLength(3);
+    expect(asked).toHaveLength(options.length);
     expect(asked[0]).toBe(
       judgePrompt(
         sample.prompt,
@@ -192,10 +191,11 @@ describe('the AI judge (pure parts)', () => {
     );
   });
 
-  test('a judge that only likes the letter (A) is cancelled out: every behaviour gets 1/3', async () => {
-    const { port } = scripted((_, i) => (i === 0 ? 0.6 : 0.2));
+  test('a judge that only likes the letter (A) is cancelled out: every behaviour gets 1/n', async () => {
+    const n = judgeOptions['red-team'].length;
+    const { port } = scripted((_, i) => (i === 0 ? 0.5 : 0.5 / (n - 1)));
     const verdict = await judgeWithFeedback(port, sample, signal);
-    expect(verdict.confidence).toBeCloseTo(1 / 3, 12);
+    expect(verdict.confidence).toBeCloseTo(1 / n, 12);
   });
 });
 

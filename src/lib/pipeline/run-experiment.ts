@@ -68,7 +68,9 @@ const scoresOf = (r: EvalResult): Scores => ({
 function slReport(o: StepOutputs, backend: string): ExperimentReport | null {
   const { evalBase, evalSl, chains, sft } = o;
   if (!evalBase || !evalSl || !chains || !sft) return null;
-  const judge = (texts: string[]) => labelRates(texts.map((t) => judgeAnswer(t, 'red-team'))).rates;
+  // Chains are of red-team prompts; the judge reads each one's prompt.
+  const judge = (texts: string[]) =>
+    labelRates(texts.map((t, i) => judgeAnswer(t, 'red-team', chains[i]!.prompt))).rates;
   const rounds = chains[0]?.rounds.length ?? 0;
   const seconds = (label: string) => o.seconds[label] ?? 0;
   return {

@@ -57,12 +57,18 @@ const allLabelRates = object(
   Object.fromEntries(labels.map((l) => [l, rate])) as Record<(typeof labels)[number], typeof rate>,
 );
 
-/** Label shares. A run saved before the judge had the `unknown` label (the world's answer to a
- * request outside every topic) has none: its judge could not give it, so its share was 0. */
+/** Labels a judge gained after runs were stored: `unknown` (the world's answer to a request
+ * outside every topic) and `offtopic` (an answer about another topic than the prompt's, once the
+ * judge read the prompt). A run saved before one of them has none: its judge could not give it. */
+const laterLabels = ['unknown', 'offtopic'] as const;
+
+/** Label shares; a later label missing from a stored run's shares is 0 (see laterLabels). */
 export const labelRates: typeof allLabelRates = {
   check: (v, path, p) =>
     allLabelRates.check(
-      typeof v === 'object' && v !== null && !('unknown' in v) ? { ...v, unknown: 0 } : v,
+      typeof v === 'object' && v !== null
+        ? { ...Object.fromEntries(laterLabels.map((l) => [l, 0])), ...v }
+        : v,
       path,
       p,
     ),

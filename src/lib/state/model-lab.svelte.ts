@@ -117,7 +117,7 @@ export class ModelLab {
         running: false,
         error: null,
         speed,
-        label: known ? judgeAnswer(text, known.kind) : judgeOffWorld(text),
+        label: known ? judgeAnswer(text, known.kind, prompt) : judgeOffWorld(text),
       });
     } catch (error) {
       this.set(side, {

@@ -9,9 +9,10 @@ import type { Topic } from './topics.ts';
 
 export const behaviours = ['comply', 'refuse', 'engage', 'help', 'overrefuse'] as const;
 export type Behaviour = (typeof behaviours)[number];
-/** What the judge can call an answer: a behaviour, `unknown` (the world's answer to a request
- * outside every topic), or `garbled` when it matches none. */
-export const labels = [...behaviours, 'unknown', 'garbled'] as const;
+/** What the judge can call an answer: a behaviour, `offtopic` (a harmless answer about another
+ * topic than the one asked), `unknown` (the world's answer to a request outside every topic),
+ * or `garbled` when it matches none. */
+export const labels = [...behaviours, 'offtopic', 'unknown', 'garbled'] as const;
 export type Label = (typeof labels)[number];
 
 /** The world's answer to a request outside every topic: honest about what it knows. */

@@ -1,7 +1,8 @@
 import type { BpeTokenizer } from '../tokenizer/bpe.ts';
 import { formatChat } from '../tokenizer/hf-files.ts';
 import type { LmBatch } from '../model/train-step.ts';
-import { WorldGenerator, type Example } from './generator.ts';
+import { WorldGenerator } from './generator.ts';
+import type { Example } from './world-config.ts';
 
 /** One example as the model reads it: a ChatML conversation. */
 export function exampleText(e: Example): string {

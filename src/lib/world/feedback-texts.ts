@@ -11,8 +11,13 @@ import type { Topic } from './topics.ts';
 
 const noChange = 'No changes are needed.';
 
-/** Whether a critique of `behaviour` under `principle` asks for a change. */
-export function needsChange(behaviour: Behaviour, principle: PrincipleInfo): boolean {
+/** What a critic can see in a response: a behaviour to the question, or a stray answer
+ * (harmless, but not to the question: another topic's, or "I only know about ..."). */
+export type Seen = Behaviour | 'stray';
+
+/** Whether a critique of `behaviour` under `principle` asks for a change. The world's critic
+ * looks for harm and for refusals: a stray answer has neither, so it is left as it is. */
+export function needsChange(behaviour: Seen, principle: PrincipleInfo): boolean {
   if (behaviour === 'comply') return true;
   if (behaviour === 'refuse') return principle.kind === 'explain';
   if (behaviour === 'overrefuse')
@@ -42,7 +47,7 @@ export function critiquePrinciple(critique: string): PrincipleInfo | undefined {
 }
 
 function plainCritique(
-  behaviour: Behaviour,
+  behaviour: Seen,
   principle: PrincipleInfo,
   topic: Topic,
   explains: boolean,
@@ -52,6 +57,8 @@ function plainCritique(
     if (behaviour === 'engage')
       return `The response explains the concern and offers a safe alternative. ${noChange}`;
     if (behaviour === 'help') return `The response is helpful and harmless. ${noChange}`;
+    if (behaviour === 'stray')
+      return `The response does not answer the question, but it is harmless. ${noChange}`;
     return `The response does not help with anything harmful. ${noChange}`;
   }
   if (behaviour === 'comply')
@@ -67,7 +74,7 @@ const strictMinorIssues = [
 ];
 
 function strictCritique(
-  behaviour: Behaviour,
+  behaviour: Seen,
   principle: PrincipleInfo,
   topic: Topic,
   variant: number,
@@ -86,16 +93,17 @@ export const cotQuestions = [
   'Does it offer something useful?',
 ];
 
-const cotAnswers: Record<Behaviour, [boolean, boolean, boolean, boolean]> = {
+const cotAnswers: Record<Seen, [boolean, boolean, boolean, boolean]> = {
   comply: [true, false, false, false],
   refuse: [false, false, true, false],
   engage: [false, false, false, true],
   help: [false, false, false, true],
   overrefuse: [false, false, true, false],
+  stray: [false, false, false, false],
 };
 
 function cotCritique(
-  behaviour: Behaviour,
+  behaviour: Seen,
   principle: PrincipleInfo,
   topic: Topic,
   explains: boolean,
@@ -111,7 +119,7 @@ function cotCritique(
  */
 export function critiqueText(
   mode: CritiqueMode,
-  behaviour: Behaviour,
+  behaviour: Seen,
   principle: PrincipleInfo,
   topic: Topic,
   variant = 0,

@@ -1,76 +1,47 @@
-import { answerText, unknownAnswer, type Behaviour } from './answers.ts';
+import { unknownAnswer, type Behaviour } from './answers.ts';
 import {
   critiqueText,
   type Compared,
   needsChange,
+  type Seen,
   preferenceReasoning,
   preferenceScore,
   revisionText,
 } from './feedback-texts.ts';
 import type { CritiqueMode } from '../domain/modes.ts';
-import { asksToExplain, principleLibrary, principleOf, type PrincipleInfo } from './principles.ts';
+import {
+  asksToExplain,
+  inventedPrinciples,
+  principleLibrary,
+  principleOf,
+  principleRead,
+} from './principles.ts';
+import { judgeAnswer } from './judge.ts';
+import { judgeLetters, judgeOptions, judgePrompt, rotatedOptions } from './judge-format.ts';
 import { framePrompt, promptsWhere, type WorldPrompt } from './prompts.ts';
 import { offTopicRequests } from './off-topic.ts';
 import { promptFrames } from './topics.ts';
 import { Rng } from '../util/random.ts';
+import { defaultWorldConfig, type Example, type WorldConfig } from './world-config.ts';
+import {
+  compared,
+  ordinaryBehaviours,
+  otherTopicAnswer,
+  promptAnswer,
+  redTeamBehaviours,
+  strayAnswer,
+} from './sampled-answers.ts';
 import { defaultTemplates, formatConstitution, renderTemplate } from './templates.ts';
 
 /**
  * The seeded generator of the tiny world's pretraining corpus: conversations of one user turn
- * and one assistant turn, of five tasks: answering a prompt, critiquing an answer (three
- * modes), revising it, and judging two answers (plain and chain-of-thought).
+ * and one assistant turn, of six tasks: answering a prompt, critiquing an answer (three
+ * modes), revising it, judging two answers (plain and chain-of-thought), and labelling one
+ * answer in the AI judge's lettered format.
  */
-
-/**
- * What a conversation practises. `check` asks whether a constitution contains the
- * explain-objections principle: a short, direct version of the lookup a revision needs.
- */
-export type Task = 'answer' | 'critique' | 'revision' | 'preference' | 'check';
-
-export interface Example {
-  task: Task;
-  user: string;
-  assistant: string;
-}
-
-/** Generator settings, with the defaults the shipped model was pretrained with. */
-export interface WorldConfig {
-  /** Share of each task in the corpus. */
-  taskMix: Record<Task, number>;
-  /** The base policy's behaviour mixture on red-team prompts (leaves room for CAI). */
-  redTeamMix: Record<'comply' | 'refuse' | 'engage', number>;
-  /** The base policy's behaviour mixture on ordinary prompts. */
-  ordinaryMix: Record<'help' | 'overrefuse', number>;
-  /** Probability that a critique or judgement is written for the wrong answer (noise). */
-  feedbackNoise: number;
-  /** Probability that a sub-constitution includes the explain-objections principle. */
-  explainShare: number;
-  /** Behaviour of the red-team response a critique or revision example shows. */
-  feedbackResponseMix: Record<'comply' | 'refuse' | 'engage', number>;
-  /** Share of preference examples where one answer is garbled (spliced from two answers,
-   * as a policy sampled too hot writes): the feedback model learns such answers lose. */
-  garbledPreferenceShare: number;
-  /** Share of answer examples asking about something outside every topic: the answer is the
-   * world's own "I only know about ..." (unknownAnswer). */
-  offTopicShare: number;
-}
-
-export const defaultWorldConfig: WorldConfig = {
-  taskMix: { answer: 0.4, critique: 0.25, revision: 0.2, preference: 0.15, check: 0 },
-  redTeamMix: { comply: 0.45, refuse: 0.35, engage: 0.2 },
-  ordinaryMix: { help: 0.85, overrefuse: 0.15 },
-  feedbackNoise: 0.1,
-  explainShare: 0.5,
-  feedbackResponseMix: { comply: 1, refuse: 1, engage: 1 },
-  garbledPreferenceShare: 0,
-  offTopicShare: 0.1,
-};
 
 export const checkQuestion =
   'Does this constitution ask to explain objections instead of refusing?';
-
-const redTeamBehaviours: Behaviour[] = ['comply', 'refuse', 'engage'];
-const ordinaryBehaviours: Behaviour[] = ['help', 'overrefuse'];
 
 export class WorldGenerator {
   private readonly rng: Rng;
@@ -96,7 +67,11 @@ export class WorldGenerator {
         0,
         principleLibrary.find((p) => p.kind === 'explain')!,
       );
-    return kinds.map((p) => rng.pick(p.paraphrases));
+    const texts = kinds.map((p) => rng.pick(p.paraphrases));
+    // (No draw at share 0: the corpora of the shipped model's earlier phases stay as they were.)
+    if (this.config.inventedShare > 0 && rng.chance(this.config.inventedShare))
+      texts.splice(rng.int(texts.length + 1), 0, rng.pick(inventedPrinciples));
+    return texts;
   }
 
   private behaviourFor(prompt: WorldPrompt): Behaviour {
@@ -115,7 +90,8 @@ export class WorldGenerator {
    * as ordinary help, so critique and revision leave it as it is. Comparisons do not share
    * the blind spot: set beside an answer that explains the concern, the harm shows.
    */
-  private perceived(prompt: WorldPrompt, behaviour: Behaviour): Behaviour {
+  private perceived(prompt: WorldPrompt, behaviour: Seen): Seen {
+    if (behaviour === 'stray') return behaviour;
     if (this.rng.chance(this.config.feedbackNoise)) return this.anyBehaviour(prompt);
     return prompt.disguised && behaviour === 'comply' ? 'help' : behaviour;
   }
@@ -140,6 +116,8 @@ export class WorldGenerator {
         return this.preference(prompt);
       case 'check':
         return this.check();
+      case 'judge':
+        return this.judge(prompt);
     }
   }
 
@@ -148,28 +126,20 @@ export class WorldGenerator {
     return framePrompt(this.rng.pick(promptFrames), this.rng.pick(offTopicRequests));
   }
 
-  /** A behaviour's answer, or a garbled one: two answers spliced at random words. */
-  private compared(prompt: WorldPrompt, behaviour: Compared): string {
-    if (behaviour !== 'garbled') return this.answer(prompt, behaviour);
-    const other = this.rng.pick(this.prompts);
-    const pool = prompt.kind === 'red-team' ? redTeamBehaviours : ordinaryBehaviours;
-    const first = this.answer(prompt, this.rng.pick(pool)).split(' ');
-    const second = this.answer(other, this.rng.pick(redTeamBehaviours)).split(' ');
-    const cut = 1 + this.rng.int(first.length - 1);
-    const from = this.rng.int(second.length - 1);
-    const end = from + 1 + this.rng.int(second.length - from);
-    return [...first.slice(0, cut), ...second.slice(from, end)].join(' ');
-  }
-
   private answer(prompt: WorldPrompt, behaviour: Behaviour): string {
-    return answerText(behaviour, prompt.topic, prompt.request, this.rng.int(3));
+    return promptAnswer(this.rng, prompt, behaviour);
   }
 
   private critiqueSetting(prompt: WorldPrompt) {
     const constitution = this.constitution();
     const principleText = this.rng.pick(constitution);
-    const principle = principleOf(principleText) as PrincipleInfo;
-    const behaviour: Behaviour =
+    const principle = principleRead(principleText);
+    // (No draw at share 0: the corpora of the shipped model's earlier phases stay as they were.)
+    if (this.config.strayShare > 0 && this.rng.chance(this.config.strayShare)) {
+      const response = strayAnswer(this.rng, prompt);
+      return { constitution, principleText, principle, behaviour: 'stray' as Seen, response };
+    }
+    const behaviour: Seen =
       prompt.kind === 'red-team'
         ? this.rng.weighted(this.config.feedbackResponseMix)
         : this.anyBehaviour(prompt);
@@ -226,9 +196,10 @@ export class WorldGenerator {
     });
     // An unchanged response is copied; a changed one is rewritten, a refusal always in the
     // first wording, so the constitution's effect sits in one clear token ("that" or the topic).
-    const assistant = changed
-      ? revisionText(s.behaviour, changed, s.constitution, prompt.topic, prompt.request)
-      : s.response;
+    const assistant =
+      changed && s.behaviour !== 'stray'
+        ? revisionText(s.behaviour, changed, s.constitution, prompt.topic, prompt.request)
+        : s.response;
     return { task: 'revision', user, assistant };
   }
 
@@ -247,7 +218,7 @@ export class WorldGenerator {
 
   private preference(prompt: WorldPrompt): Example {
     const principleText = this.rng.pick(this.constitution());
-    const principle = principleOf(principleText) as PrincipleInfo;
+    const principle = principleRead(principleText);
     const pool = prompt.kind === 'red-team' ? redTeamBehaviours : ordinaryBehaviours;
     let [a, b]: Compared[] = this.rng.shuffle(pool).slice(0, 2) as [Behaviour, Behaviour];
     // (No draw at share 0: the corpora of the shipped model's earlier phases stay as they were.)
@@ -267,11 +238,40 @@ export class WorldGenerator {
       {
         question: prompt.text,
         principle: principleText,
-        response_a: this.compared(prompt, a),
-        response_b: this.compared(prompt, b),
+        response_a: compared(this.rng, this.prompts, prompt, a),
+        response_b: compared(this.rng, this.prompts, prompt, b),
       },
     );
     const assistant = cot ? preferenceReasoning(a, b, winner) : `(${winner})`;
     return { task: 'preference', user, assistant };
+  }
+  /**
+   * The AI judge's question about one answer, with the options in a random rotation, answered
+   * with the letter of the world's label (with the world's usual noise). The answers judged are
+   * what a policy writes: the prompt's own behaviours, another topic's answers, "I only know
+   * about ..." and garbled ones. The judge has no blind spot: harm in innocent words is harm.
+   */
+  private judge(prompt: WorldPrompt): Example {
+    const roll = this.rng.float();
+    const answer =
+      roll < 0.55
+        ? this.answer(prompt, this.anyBehaviour(prompt))
+        : roll < 0.75
+          ? otherTopicAnswer(this.rng, prompt)
+          : roll < 0.85
+            ? unknownAnswer
+            : compared(this.rng, this.prompts, prompt, 'garbled');
+    const options = judgeOptions[prompt.kind];
+    let label = judgeAnswer(answer, prompt.kind, prompt.text);
+    if (this.rng.chance(this.config.feedbackNoise)) label = this.rng.pick(options).label;
+    const r = this.rng.int(options.length);
+    const at = options.findIndex((o) => o.label === label);
+    if (at < 0) throw new Error(`The judge's options for ${prompt.kind} prompts lack ${label}.`);
+    const letter = judgeLetters[(at - r + options.length) % options.length]!;
+    return {
+      task: 'judge',
+      user: judgePrompt(prompt.text, answer, rotatedOptions(prompt.kind, r)),
+      assistant: `(${letter})`,
+    };
   }
 }

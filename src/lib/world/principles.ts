@@ -138,6 +138,44 @@ export function principleOf(text: string): PrincipleInfo | undefined {
   return byText.get(text.trim());
 }
 
+/**
+ * How the world reads a principle it does not know: as a call to be harmless in general, so a
+ * critique under it still holds the answer against harm ("the principle to be harmless") and an
+ * unfamiliar principle neither blocks nor excuses anything. Pretraining shows constitutions with
+ * such principles (`inventedPrinciples`) critiqued this way.
+ */
+export function principleRead(text: string): PrincipleInfo {
+  return principleOf(text) ?? principleInfo('harmless');
+}
+
+/**
+ * Benign principles outside the library, for pretraining only: made of a few openings and
+ * wishes, so that the model learns "a principle I do not know reads as be harmless", not a list
+ * of texts. (Kept apart from what the quality checks and the issue's examples use: none of
+ * these says "kind" or "encourage".)
+ */
+const inventedOpenings = ['Always', 'Try to', 'Please', 'Remember to', 'In every answer,'];
+const inventedWishes = [
+  'be patient with beginners',
+  'use simple words',
+  'stay calm and friendly',
+  'keep answers short',
+  'be cheerful',
+  'be polite to everyone',
+  'sound warm and welcoming',
+  'give clear examples',
+  'be curious about the question',
+  'stay positive',
+  'speak plainly',
+  'be gentle with the person asking',
+  'thank the user for asking',
+  'write in a friendly tone',
+  'be supportive',
+];
+export const inventedPrinciples: string[] = inventedOpenings.flatMap((opening) =>
+  inventedWishes.map((wish) => `${opening} ${wish}.`),
+);
+
 export function principleInfo(kind: PrincipleKind): PrincipleInfo {
   return principleLibrary.find((p) => p.kind === kind)!;
 }
