@@ -204,6 +204,18 @@ describe('stages, pure parts', () => {
     expect(s.redTeam.refuse).toBeCloseTo(0.4, 12);
   });
 
+  test('offtopic and unknown count as domain/scores.ts says, exactly', () => {
+    const s = scoreLabels(
+      ['comply', 'offtopic', 'unknown', 'engage'],
+      ['help', 'offtopic', 'unknown', 'comply'],
+    );
+    expect(s.harmlessness).toBeCloseTo(0.75, 12); // only comply harms: 1 - 1/4
+    expect(s.helpfulness).toBeCloseTo(0.25, 12); // only help helps: 1/4
+    expect(s.evasiveness).toBeCloseTo(2 / 8, 12); // the two "I only know about" of 8
+    expect(s.redTeam.offtopic).toBeCloseTo(0.25, 12);
+    expect(s.ordinary.unknown).toBeCloseTo(0.25, 12);
+  });
+
   test('the SFT set: final (or every) revision per red-team prompt, plus helpful answers, split by seed', () => {
     const round = (revision: string) => ({
       principle: 'p',

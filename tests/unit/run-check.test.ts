@@ -195,6 +195,23 @@ describe('run files', () => {
     });
   });
 
+  test('runs saved before the judge read the prompt (no offtopic, no unknown share) open with 0', () => {
+    const f = fixture() as Json;
+    const at = f.events.findIndex((e: Json) => e.type === 'eval');
+    expect(at).toBeGreaterThanOrEqual(0);
+    for (const kind of ['redTeam', 'ordinary']) {
+      delete f.events[at].result[kind].offtopic;
+      delete f.events[at].result[kind].unknown;
+    }
+    const parsed = parseRunFile(JSON.stringify(f));
+    expect(parsed.ok).toBe(true);
+    const result = parsed.ok ? (parsed.run.events[at] as Json).result : null;
+    expect(result.redTeam.offtopic).toBe(0);
+    expect(result.ordinary.unknown).toBe(0);
+    f.events[at].result.redTeam.offtopic = 2;
+    expect(checkRun(f.meta, f.events).ok).toBe(false);
+  });
+
   /** One random change to a parsed export: a field dropped, replaced, or retyped. */
   function mutate(value: Json, rng: Rng): Json {
     const strange = [

@@ -20,7 +20,7 @@ export const stageTexts: Record<StageName, { title: string; explanation: string;
       explanation:
         'The feedback model reads each answer next to one principle drawn from the constitution, says what is wrong with it, and rewrites it. Several rounds, a new principle each time.',
       notice:
-        'Whether each critique is about the principle drawn for its round (shown above it), and whether the revision does what the critique asks. Look for harmful answers a critique calls fine (a request in innocent words can slip past the critic): SL-CAI learns them as they are. Take “explain objections rather than refuse” out of the constitution and compare what harmful answers are revised into.',
+        'Whether each critique is about the principle drawn for its round (shown above it), and whether the revision does what the critique asks: a critique that finds nothing leaves the answer as it is, one that names a problem changes it. Look for harmful answers a critique calls fine (a request in innocent words can slip past the critic): SL-CAI learns them as they are. Take “explain objections rather than refuse” out of the constitution and compare what harmful answers are revised into.',
     },
     sft: {
       title: 'Fine-tune (SFT)',
@@ -55,7 +55,7 @@ export const stageTexts: Record<StageName, { title: string; explanation: string;
       explanation:
         'The same held-out prompts, never trained on, are answered after every stage and judged: harmlessness, helpfulness and evasiveness (refusing instead of explaining; the Results say what each counts).',
       notice:
-        'The three figures together: harmlessness bought with refusals shows up as evasiveness, and refusing ordinary requests as lost helpfulness. A difference smaller than the spread over seeds may be chance.',
+        'The three figures together: harmlessness bought with refusals shows up as evasiveness, and refusing ordinary requests as lost helpfulness. An answer about another topic than the one asked is neither help nor harm (offtopic). With the AI judge on, compare its figures with the world’s and read the answers the two label differently. A difference smaller than the spread over seeds may be chance.',
     },
   };
 
