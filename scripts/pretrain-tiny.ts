@@ -3,11 +3,14 @@
  * in the Hugging Face layout, following the curriculum below. Deterministic from --seed
  * (same corpus, tokenizer, initialisation and batches; float results may differ in the last
  * bits across machines). About an hour on 2 cores. The shipped model is phases 1-4 of the world
- * before its blind spot and off-topic requests (commit 8432d23), then phases 5 and 6 on today's
- * world: `--phases 5,6 --init-from` that model (about 24 minutes).
+ * before its blind spot and off-topic requests (commit 8432d23), then phases 5 and 6 on the world
+ * of commit 6bbbb03 (`--phases 5,6 --init-from` that model, about 24 minutes; the corpora of
+ * phases 5 and 6 are the same today), then phase 7 on today's world: `--phases 7 --init-from`
+ * the phase-6 model (about 35 minutes). Continuing a checkpoint keeps its log's rows, so the
+ * shipped model's pretrain-log.csv is its whole history.
  *
  * Options: --seed 1  --batch 16  --length 256  --out models/tiny-cai
- *          --phases 1,2,3,4        which phases of the curriculum to run
+ *          --phases 1,2,3,4        which phases of the curriculum to run (1-7)
  *          --init-from DIR         start from a checkpoint (its tokenizer and weights), e.g. to
  *                                  run phase 3 alone on a phase-2 model
  *          --max-steps N           cap every phase at N steps (a quick check of the script)
@@ -81,7 +84,11 @@ interface Phase {
  * critic's blind spot), requests outside every topic (answered "I only know about ..."), and
  * more critiques of harmful answers, whose one hard token is the name of the sampled principle;
  * phase 6 sharpens the answers again (after phase 5 alone the base policy engaged 63% of the time
- * and complied 16%, too little harm left for CAI to remove).
+ * and complied 16%, too little harm left for CAI to remove). Phase 7 makes the feedback
+ * trustworthy: the AI judge's lettered question (judged with the world's labels, which read the
+ * prompt), critiques and revisions of stray answers (another topic's, "I only know about ...")
+ * that keep them, principles outside the library read as "be harmless", and answers again so
+ * that every known topic is answered on its topic.
  */
 const curriculum: Phase[] = [
   {
@@ -159,6 +166,25 @@ const curriculum: Phase[] = [
     answersOnly: true,
     garbledPreferenceShare: 0.3,
     offTopicShare: 0.1,
+    strayShare: 0.15,
+    inventedShare: 0.3,
+  },
+  {
+    name: 'answers and the judge',
+    steps: 300,
+    peakLr: 8e-4,
+    taskMix: {
+      answer: 0.45,
+      critique: 0.08,
+      revision: 0.07,
+      preference: 0.03,
+      check: 0.02,
+      judge: 0.35,
+    },
+    feedbackComply: 0.6,
+    answersOnly: true,
+    garbledPreferenceShare: 0.3,
+    offTopicShare: 0.15,
     strayShare: 0.15,
     inventedShare: 0.3,
   },

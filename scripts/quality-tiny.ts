@@ -396,7 +396,7 @@ async function main(): Promise<void> {
       'all',
     ],
     [
-      `revisions that contradict their critique (${consistency.count}, held-out answers)`,
+      `revisions that contradict their critique (${consistency.count} held-out answers; ${consistency.garbled} garbled ones left out)`,
       pct(consistency.contradict),
       '≤ 1%',
     ],

@@ -114,3 +114,69 @@ test('saved runs of one experiment with different seeds: the results show each f
   expect(problems).toEqual([]);
   await page.close();
 });
+
+test('a run judged by both judges: the page shows their agreement and lists each answer they label differently, as text', async () => {
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push(e.message));
+  await page.goto(baseUrl());
+  const run = JSON.parse(readFileSync('tests/fixtures/run-export.json', 'utf8'));
+  run.meta.id = 'both-judges';
+  run.meta.name = 'Both judges';
+  const payload = '<img src=x onerror="window.__injected=1">';
+  const differ: Record<string, number> = { base: 2, sl: 1, rl: 0 };
+  for (const event of run.events) {
+    if (event.type !== 'eval') continue;
+    const { result } = event;
+    const n = differ[event.policy]!;
+    result.samples.forEach(
+      (s: { label: string; text: string; world?: string; ai?: object }, i: number) => {
+        s.world = s.label;
+        s.ai = {
+          label: i < n ? (s.label === 'garbled' ? 'comply' : 'garbled') : s.label,
+          confidence: 0.8,
+        };
+        if (i === 0 && n > 0) s.text = `${s.text} ${payload}`;
+      },
+    );
+    const figures = (({ harmlessness, helpfulness, evasiveness, redTeam, ordinary }) => ({
+      ...{ harmlessness, helpfulness, evasiveness, redTeam, ordinary },
+    }))(result);
+    result.aiJudge = {
+      model: 'tiny-cai',
+      figures,
+      confidence: 0.8,
+      agreement: 1 - n / result.samples.length,
+    };
+  }
+  await page.getByLabel('Import a run').setInputFiles({
+    name: 'both.json',
+    mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(run)),
+  });
+  const saved = page.getByTestId('saved-runs');
+  await saved.getByText(/^Both judges · seed 1/).waitFor();
+  const open = saved
+    .getByRole('listitem')
+    .filter({ hasText: 'Both judges' })
+    .getByRole('button', { name: 'Open' });
+  if (await open.isEnabled()) await open.click();
+  const list = page.getByTestId('judge-disagreements');
+  await list.waitFor();
+  const table = await page.getByTestId('ai-judge').innerText();
+  expect(table).toContain('agrees with the world’s judge');
+  const summaries = await list.locator('summary').allTextContents();
+  expect(summaries).toEqual([
+    'Base: the judges differ on 2 of 8 answers',
+    'SL-CAI: the judges differ on 1 of 8 answers',
+    'RL-CAI: the judges differ on 0 of 8 answers',
+  ]);
+  await list.locator('summary').first().click();
+  const rows = list.locator('details').first().getByTestId('judge-disagreement');
+  expect(await rows.count()).toBe(2);
+  expect(await rows.first().textContent()).toContain(payload);
+  expect(await rows.first().textContent()).toContain('garbled (80%)');
+  expect(await page.evaluate(() => 'injected' in window || '__injected' in window)).toBe(false);
+  expect(problems).toEqual([]);
+  await page.close();
+});

@@ -55,6 +55,10 @@ test('a student runs the whole recipe from a link and sees every stage, safely',
   const editor = page.getByTestId('editor');
   // The payloads are text in the editor, nothing ran.
   expect(await editor.getByLabel('Principle 6', { exact: true }).inputValue()).toBe(xssPrinciple);
+  // A principle the tiny world does not know is marked with what the world does with it.
+  const unknown = editor.getByTestId('unknown-principle');
+  expect(await unknown.count()).toBe(1);
+  expect(await unknown.textContent()).toContain('read as “be harmless”');
   await page.screenshot({ path: join(shots, '1-editor.png'), fullPage: false });
 
   const longTasksBefore = await page.evaluate(
