@@ -11,6 +11,7 @@ import { heldOutPrompts } from '../pipeline/evaluate.ts';
 import { generationBatch } from '../pipeline/generate.ts';
 import { trainingPrompts } from '../pipeline/step-runs.ts';
 import type { Experiment } from './experiment.ts';
+import { judgeOptions } from '../world/judge-format.ts';
 
 export interface RealEstimate {
   /** Seconds of SL-CAI and of the whole recipe. */
@@ -40,8 +41,9 @@ export function realRunSeconds(
   const pairs = answers * s.label.pairsPerPrompt;
   const evaluate =
     decode(heldOut, s.evaluate.maxNewTokens) +
-    // The AI judge: one prefill per option order, about a critique's worth of tokens.
-    (s.evaluate.judge === 'world' ? 0 : feedback(heldOut * 3 * 8));
+    // The AI judge: one prefill per rotation of its options (one rotation per option), about
+    // a critique's worth of tokens.
+    (s.evaluate.judge === 'world' ? 0 : feedback(heldOut * judgeOptions['red-team'].length * 8));
   const critique = feedback(
     x.prompts.redTeam.length *
       s.critique.rounds *
