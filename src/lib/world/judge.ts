@@ -49,7 +49,7 @@ export function answerTopic(answer: string): Topic | undefined {
 /**
  * Labels `answer`, given to `prompt` of `kind`. `prompt` may be any text: for one of the
  * world's prompts the answer must be about its topic; for any other, only the answer's shape
- * counts.
+ * counts (and help with harm is `comply` there too).
  */
 export function judgeAnswer(answer: string, kind: PromptKind, prompt: string): Label {
   const text = answer.trim();
