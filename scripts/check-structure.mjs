@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Structure checks of src/ that no type checker makes (DESIGN.md §7):
+ * Structure checks of src/ that no type checker makes (../shared/DESIGN.md §7, beside the repository):
  * - no import circle: every relative import of .ts/.svelte files (type-only imports and
  *   re-exports included) forms a graph; any strongly connected group of files is reported;
  * - leaf modules stay leaves: domain/, config/ and util/ import only each other (and the tiny

@@ -316,6 +316,13 @@ describe('what the loader refuses, by name', () => {
     expect(() => parseModelConfig({ ...json, attention_bias: false })).toThrow(
       'Qwen2 has fixed biases',
     );
+    // mlp_bias at the value the math implements is accepted; any other is refused by name.
+    for (const c of [cases.qwen2.json, cases.qwen3.json]) {
+      expect(parseModelConfig({ ...c, mlp_bias: false }).mlp_bias).toBe(false);
+      expect(() => parseModelConfig({ ...c, mlp_bias: true })).toThrow(
+        '"mlp_bias": true is not supported',
+      );
+    }
     expect(() =>
       parseModelConfig({
         ...json,

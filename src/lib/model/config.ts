@@ -165,10 +165,14 @@ export function parseModelConfig(json: Record<string, unknown>): ModelConfig {
       `the key "${key}" is not understood by this app's ${architecture}; it may change the model's math, so the model is not loaded`,
     );
   }
-  if (type === 'qwen2' && (json.attention_bias !== undefined || json.mlp_bias !== undefined))
-    throw fail('Qwen2 has fixed biases (q, k and v); attention_bias and mlp_bias do not apply');
-  if (type === 'qwen3' && json.mlp_bias !== undefined)
-    throw fail('Qwen3 has no MLP biases; mlp_bias does not apply');
+  // Qwen2 has fixed biases (q, k and v) and neither Qwen has MLP biases: a key at the value the
+  // math implements is accepted, any other value refused.
+  if (type === 'qwen2' && json.attention_bias !== undefined)
+    throw fail('Qwen2 has fixed biases (q, k and v); attention_bias does not apply');
+  if (type !== 'llama' && json.mlp_bias !== undefined && json.mlp_bias !== false)
+    throw fail(
+      `"mlp_bias": ${JSON.stringify(json.mlp_bias)} is not supported (${architecture} has no MLP biases; only false)`,
+    );
   const heads = num('num_attention_heads');
   const hidden = num('hidden_size');
   const act = json.hidden_act ?? 'silu';
