@@ -11,7 +11,7 @@
  *   - with --pipeline, the whole default CAI pipeline's wall time per stage, headless and
  *     through the page's own Run button (a user's run), with the page's long tasks.
  * Prints tables, writes BENCHMARKS.md (and with --pipeline the page's time-estimate reference,
- * src/lib/state/timing-reference.json), and with --json FILE the same figures as JSON.
+ * src/lib/runs/timing-reference.json), and with --json FILE the same figures as JSON.
  * Options: --sizes 256,512,1024  --reps 5  --backends webgpu,wasm,cpu
  *          --train-shapes 4x64,16x128  --train-steps 5  --train-backends wasm,cpu
  *          --peer-backends cpu,webgl  --gen-tokens 256  --gen-batches 1,16  --gen-backends wasm
@@ -39,8 +39,8 @@ import {
   pipelineTable,
   timingReferenceOf,
 } from './lib/bench-pipeline.ts';
-import { defaultExperiment } from '../src/lib/state/experiment.ts';
-import { stepWork, timingReference } from '../src/lib/state/time-estimate.ts';
+import { defaultExperiment } from '../src/lib/experiment/experiment.ts';
+import { stepWork, timingReference } from '../src/lib/runs/time-estimate.ts';
 import {
   benchNanogpt,
   benchOurTraining,
@@ -237,7 +237,7 @@ async function main(): Promise<void> {
         timingReference.trainStep,
       );
       writeFileSync(
-        'src/lib/state/timing-reference.json',
+        'src/lib/runs/timing-reference.json',
         JSON.stringify(reference, null, 2) + '\n',
       );
     }

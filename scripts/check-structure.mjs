@@ -3,8 +3,9 @@
  * Structure checks of src/ that no type checker makes (../shared/DESIGN.md §7, beside the repository):
  * - no import circle: every relative import of .ts/.svelte files (type-only imports and
  *   re-exports included) forms a graph; any strongly connected group of files is reported;
- * - leaf modules stay leaves: domain/, config/ and util/ import only each other (and the tiny
- *   world's answer labels), and tokenizer/ imports nothing of model/;
+ * - leaf modules stay leaves: domain/, config/ and util/ import only each other, and
+ *   tokenizer/ imports nothing of model/;
+ * - no two folders of src/lib/ import each other (a layer imports down, never up);
  * - no file over 300 lines.
  * Exits 1 with the offenders listed. `npm run check:structure`; part of `npm run lint`.
  */
@@ -76,7 +77,7 @@ function circles(graph) {
 
 /** Folders (under src/lib/) and the folders or files they may import from. */
 const leafRules = [
-  { from: 'domain/', allowed: ['domain/', 'config/', 'util/', 'world/answers.ts'] },
+  { from: 'domain/', allowed: ['domain/', 'config/', 'util/'] },
   { from: 'config/', allowed: ['config/'] },
   { from: 'util/', allowed: ['util/'] },
 ];
@@ -103,6 +104,35 @@ function layerProblems(graph) {
   return out;
 }
 
+/** The folder of src/lib/ a file belongs to (its first path segment), or null outside it. */
+function folderOf(file) {
+  const lib = join(src, 'lib') + '/';
+  if (!file.startsWith(lib)) return null;
+  const rest = file.slice(lib.length);
+  return rest.includes('/') ? rest.slice(0, rest.indexOf('/')) : null;
+}
+
+/** Folder pairs of src/lib/ that import each other, each with one import either way. */
+function folderPairs(graph) {
+  const edges = new Map(); // "a>b" → one example "file → target"
+  for (const [file, imports] of graph) {
+    const a = folderOf(file);
+    for (const target of imports) {
+      const b = folderOf(target);
+      if (!a || !b || a === b) continue;
+      const key = `${a}>${b}`;
+      if (!edges.has(key)) edges.set(key, `${relative(root, file)} → ${relative(root, target)}`);
+    }
+  }
+  const out = [];
+  for (const [key, example] of edges) {
+    const [a, b] = key.split('>');
+    if (a < b && edges.has(`${b}>${a}`))
+      out.push(`folders ${a}/ and ${b}/ import each other (${example}; ${edges.get(`${b}>${a}`)})`);
+  }
+  return out;
+}
+
 const all = files(src);
 const graph = new Map(all.map((f) => [f, importsOf(f)]));
 const problems = [];
@@ -111,6 +141,7 @@ for (const group of circles(graph)) {
   problems.push(`import circle between ${names.length} files: ${names.join(', ')}`);
 }
 problems.push(...layerProblems(graph));
+problems.push(...folderPairs(graph));
 for (const f of all) {
   const lines = readFileSync(f, 'utf8').split('\n').length - 1;
   if (lines > maxLines)
@@ -121,5 +152,5 @@ if (problems.length) {
   process.exit(1);
 }
 console.log(
-  `Structure check: ${all.length} files in src/, no import circle, leaf modules are leaves, none over ${maxLines} lines.`,
+  `Structure check: ${all.length} files in src/, no import circle, no folder pair importing each other, leaf modules are leaves, none over ${maxLines} lines.`,
 );

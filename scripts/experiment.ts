@@ -39,19 +39,19 @@ import type { PipelineEvent } from '../src/lib/pipeline/events.ts';
 import { stepById } from '../src/lib/pipeline/steps.ts';
 import { seedSpread, type Spread } from '../src/lib/pipeline/seed-spread.ts';
 import type { ExperimentReport } from '../src/lib/pipeline/run-experiment.ts';
-import type { Experiment } from '../src/lib/state/experiment.ts';
+import type { Experiment } from '../src/lib/experiment/experiment.ts';
 import { scoreDefinitions } from '../src/lib/domain/scores.ts';
 import { isHubId } from '../src/lib/domain/model-id.ts';
 import { fieldsOf, setAt } from '../src/lib/config/fields.ts';
-import { stageFields } from '../src/lib/pipeline/config.ts';
-import { experimentOrThrow } from '../src/lib/state/experiment-check.ts';
+import { stageFields } from '../src/lib/experiment/stage-configs.ts';
+import { experimentOrThrow } from '../src/lib/experiment/experiment-check.ts';
 import { peftFilesOfCheckpoint } from '../src/lib/model/peft.ts';
 import {
   critiquesJsonl,
   preferencesJsonl,
   sftJsonl,
   type DatasetRun,
-} from '../src/lib/state/exports.ts';
+} from '../src/lib/runs/exports.ts';
 import type { Browser } from 'playwright-core';
 import { launchChromium, watchPage } from './lib/browser.ts';
 import { startStandInHub, type StandInHub } from './lib/stand-in-hub.ts';

@@ -29,7 +29,8 @@ import type { LlamaModel } from '../src/lib/model/llama.ts';
 import { continuationLogprobs } from '../src/lib/model/score.ts';
 import { BpeTokenizer } from '../src/lib/tokenizer/bpe.ts';
 import { chatTokens, formatChat } from '../src/lib/tokenizer/hf-files.ts';
-import { answerText, bareRefusals, type Behaviour } from '../src/lib/world/answers.ts';
+import type { Behaviour } from '../src/lib/domain/labels.ts';
+import { answerText, bareRefusals } from '../src/lib/world/answers.ts';
 import { probabilityOfA, orderAveraged } from '../src/lib/ops/preferences.ts';
 import {
   critiquePrinciple,

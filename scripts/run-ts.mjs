@@ -2,13 +2,11 @@
 /**
  * Runs a TypeScript script that uses tfjs in Node: bundles it with esbuild first, because
  * tfjs's ES modules use directory imports that Node's own loader refuses. As Vite does for the
- * app, `?raw` imports are the file's text, and Svelte modules (*.svelte.ts) are compiled (for
- * the server: plain values where the page has reactive ones).
+ * app, `?raw` imports are the file's text. Scripts never import the page's Svelte state.
  * Usage: node scripts/run-ts.mjs scripts/pretrain-tiny.ts [args...]
  */
-import { build, transform } from 'esbuild';
+import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
-import { compileModule } from 'svelte/compiler';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -42,11 +40,10 @@ await build({
           contents: await readFile(a.path, 'utf8'),
           loader: 'text',
         }));
-        b.onLoad({ filter: /\.svelte\.ts$/ }, async (a) => {
-          const js = await transform(await readFile(a.path, 'utf8'), { loader: 'ts' });
-          const out = compileModule(js.code, { filename: a.path, generate: 'server' });
-          return { contents: out.js.code, loader: 'js', resolveDir: dirname(a.path) };
-        });
+        // Scripts stay below the page's state: a Svelte module here is a layering mistake.
+        b.onResolve({ filter: /\.svelte(\.ts)?$/ }, (a) => ({
+          errors: [{ text: `${a.path} is a Svelte module; scripts import plain TypeScript only` }],
+        }));
       },
     },
   ],

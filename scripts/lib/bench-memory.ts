@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
-import { defaultExperiment, withFirstPrompts } from '../../src/lib/state/experiment.ts';
+import { defaultExperiment, withFirstPrompts } from '../../src/lib/experiment/experiment.ts';
 import type { EngineClient } from '../../src/lib/workers/clients.ts';
 
 export interface MemoryBench {

@@ -2,8 +2,8 @@ import type { Browser } from 'playwright-core';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import { stepById, type StepId } from '../../src/lib/pipeline/steps.ts';
 import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
-import type { Experiment } from '../../src/lib/state/experiment.ts';
-import type { TimingReference } from '../../src/lib/state/time-estimate.ts';
+import type { Experiment } from '../../src/lib/experiment/experiment.ts';
+import type { TimingReference } from '../../src/lib/runs/time-estimate.ts';
 
 /** The page path's figures: the same run started with the page's own Run button. */
 export interface PagePipelineBench {
@@ -83,7 +83,7 @@ export async function benchPipeline(browser: Browser, url: string): Promise<Pipe
   }
 }
 
-/** The figures the page's time estimate scales from (src/lib/state/timing-reference.json). */
+/** The figures the page's time estimate scales from (src/lib/runs/timing-reference.json). */
 export function timingReferenceOf(
   p: PipelineBench,
   machine: string,

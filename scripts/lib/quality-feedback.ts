@@ -10,7 +10,7 @@ import { optionProbabilities } from '../../src/lib/ops/preferences.ts';
 import { rotationAveraged } from '../../src/lib/pipeline/ai-judge.ts';
 import type { BpeTokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import { formatChat } from '../../src/lib/tokenizer/hf-files.ts';
-import type { Label } from '../../src/lib/world/answers.ts';
+import type { Label } from '../../src/lib/domain/labels.ts';
 import { critiqueForRevision } from '../../src/lib/world/feedback-texts.ts';
 import {
   judgeLetters,

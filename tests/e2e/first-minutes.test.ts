@@ -8,8 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { constitutionPresets } from '../../src/lib/state/presets.ts';
-import { encodeShareLink } from '../../src/lib/state/share-link.ts';
+import { constitutionPresets } from '../../src/lib/experiment/presets.ts';
+import { encodeShareLink } from '../../src/lib/experiment/share-link.ts';
 import { baseUrl, launchChromium, smallRecipe } from './fixtures.ts';
 
 const shots = join('test-results', 'screenshots');

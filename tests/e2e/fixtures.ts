@@ -7,7 +7,7 @@ import {
   defaultExperiment,
   withFirstPrompts,
   type Experiment,
-} from '../../src/lib/state/experiment.ts';
+} from '../../src/lib/experiment/experiment.ts';
 import type { EngineClient, FeedbackClient } from '../../src/lib/workers/clients.ts';
 
 export const baseUrl = () => inject('baseUrl');

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Route } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { defaultExperiment, withFirstPrompts } from '../../src/lib/state/experiment.ts';
-import { encodeShareLink } from '../../src/lib/state/share-link.ts';
+import { defaultExperiment, withFirstPrompts } from '../../src/lib/experiment/experiment.ts';
+import { encodeShareLink } from '../../src/lib/experiment/share-link.ts';
 import { baseUrl, launchChromium } from './fixtures.ts';
 
 let browser: Browser;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { runFile } from '../../src/lib/state/exports.ts';
-import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+import { runFile } from '../../src/lib/runs/exports.ts';
+import { defaultExperiment } from '../../src/lib/experiment/experiment.ts';
 import { baseUrl, launchChromium } from './fixtures.ts';
 
 let browser: Browser;

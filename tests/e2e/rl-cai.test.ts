@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { steps } from '../../src/lib/pipeline/steps.ts';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
-import { withFirstPrompts } from '../../src/lib/state/experiment.ts';
+import { withFirstPrompts } from '../../src/lib/experiment/experiment.ts';
 import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
 
 let browser: Browser;

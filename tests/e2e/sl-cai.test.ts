@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import { stepById } from '../../src/lib/pipeline/steps.ts';
-import { withFirstPrompts, type Experiment } from '../../src/lib/state/experiment.ts';
+import { withFirstPrompts, type Experiment } from '../../src/lib/experiment/experiment.ts';
 import { seedPrompts } from '../../src/lib/world/topics.ts';
 import { launchChromium, openApp, type PlaygroundHandle } from './fixtures.ts';
 

@@ -12,7 +12,7 @@ import {
   setAt,
   type FieldError,
 } from '../../src/lib/config/fields.ts';
-import { defaultStageConfigs, stageFields } from '../../src/lib/pipeline/config.ts';
+import { defaultStageConfigs, stageFields } from '../../src/lib/experiment/stage-configs.ts';
 import { defaultPpoConfig, ppoFields } from '../../src/lib/rl/ppo-config.ts';
 import { fieldHelp, formatValue } from '../../src/lib/ui/editor/field-text.ts';
 

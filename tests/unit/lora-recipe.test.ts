@@ -16,8 +16,8 @@ import { zipStored } from '../../src/lib/util/zip.ts';
 import { EnginePolicies } from '../../src/lib/workers/engine-policies.ts';
 import type { EngineClient, FeedbackClient } from '../../src/lib/workers/clients.ts';
 import { runExperiment } from '../../src/lib/pipeline/run-experiment.ts';
-import { defaultExperiment, withFirstPrompts } from '../../src/lib/state/experiment.ts';
-import { realRunSeconds } from '../../src/lib/state/real-time-estimate.ts';
+import { defaultExperiment, withFirstPrompts } from '../../src/lib/experiment/experiment.ts';
+import { realRunSeconds } from '../../src/lib/runs/real-time-estimate.ts';
 import { readZip } from '../zip-reader.ts';
 import { useCpu } from './tf-setup.ts';
 

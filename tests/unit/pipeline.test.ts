@@ -1,6 +1,6 @@
 import { Cancelled } from '../../src/lib/domain/errors.ts';
 import { describe, expect, test } from 'vitest';
-import { defaultStageConfigs } from '../../src/lib/pipeline/config.ts';
+import { defaultStageConfigs } from '../../src/lib/experiment/stage-configs.ts';
 import { type Chain } from '../../src/lib/domain/records.ts';
 import { runCritiqueRevise } from '../../src/lib/pipeline/critique-revise.ts';
 import { scoreLabels } from '../../src/lib/pipeline/evaluate.ts';
@@ -10,8 +10,8 @@ import type { FeedbackPort, Ports } from '../../src/lib/pipeline/ports.ts';
 import { policyPort } from './fake-ports.ts';
 import { samplePrinciples } from '../../src/lib/pipeline/principles.ts';
 import { buildSftSet, splitHeldOut } from '../../src/lib/pipeline/sft-data.ts';
-import { describeErrors, validateExperiment } from '../../src/lib/state/experiment-check.ts';
-import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+import { describeErrors, validateExperiment } from '../../src/lib/experiment/experiment-check.ts';
+import { defaultExperiment } from '../../src/lib/experiment/experiment.ts';
 import { critiqueForRevision, critiqueText } from '../../src/lib/world/feedback-texts.ts';
 import { principleInfo, seedConstitution } from '../../src/lib/world/principles.ts';
 import { findPrompt } from '../../src/lib/world/prompts.ts';

@@ -3,17 +3,17 @@ import { fitRange } from '../../src/lib/ui/charts/axis.ts';
 import { spreadOrder } from '../../src/lib/ui/results/spread.ts';
 import { stepTitle } from '../../src/lib/ui/pipeline/stages.ts';
 import { steps } from '../../src/lib/pipeline/steps.ts';
-import { constitutionPresets, matchingPreset } from '../../src/lib/state/presets.ts';
+import { constitutionPresets, matchingPreset } from '../../src/lib/experiment/presets.ts';
 import { promptsWhere } from '../../src/lib/world/prompts.ts';
 import { RunView } from '../../src/lib/state/run-view.svelte.ts';
-import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+import { defaultExperiment } from '../../src/lib/experiment/experiment.ts';
 import {
   estimateSeconds,
   referenceSeconds,
   roughDuration,
   stepWork,
   type TimingReference,
-} from '../../src/lib/state/time-estimate.ts';
+} from '../../src/lib/runs/time-estimate.ts';
 
 test('a chart axis fits its data: a flat 0 gets ±0.01, a flat 5 ±0.5, a range 8% each side', () => {
   expect(fitRange(0, 0)).toEqual([-0.01, 0.01]);

@@ -12,9 +12,10 @@ import {
   tagged,
   text,
 } from '../../src/lib/config/shape.ts';
-import { parseRunFile, type RunFile } from '../../src/lib/state/exports.ts';
-import { checkRun } from '../../src/lib/state/run-check.ts';
-import { readOutputs, readStoredRun, sortStoredRuns } from '../../src/lib/state/stored-runs.ts';
+import { parseRunFile, type RunFile } from '../../src/lib/runs/exports.ts';
+import { checkRun } from '../../src/lib/runs/run-check.ts';
+import { readOutputs, readStoredRun, sortStoredRuns } from '../../src/lib/runs/stored-runs.ts';
+import { RunRecord } from '../../src/lib/runs/run-fold.ts';
 import { Rng } from '../../src/lib/util/random.ts';
 import { defaultLoraConfig } from '../../src/lib/model/lora-config.ts';
 
@@ -280,7 +281,11 @@ describe('run files', () => {
       if (parsed.ok) {
         opened++;
         // What opens can be folded and drawn: replaying it never throws.
-        const read = readStoredRun('x', { meta: parsed.run.meta, events: parsed.run.events });
+        const read = readStoredRun(
+          'x',
+          { meta: parsed.run.meta, events: parsed.run.events },
+          (stages) => new RunRecord(stages),
+        );
         expect(read.ok).toBe(true);
       } else {
         refused++;
@@ -333,7 +338,7 @@ describe('stored records', () => {
   test('a null event or events chunk, and damaged step outputs, are named', () => {
     const run = stored();
     run.events.splice(4, 0, null);
-    const read = readStoredRun('run-fixture', run);
+    const read = readStoredRun('run-fixture', run, (stages) => new RunRecord(stages));
     expect(read.ok).toBe(false);
     if (!read.ok)
       expect(read.unreadable).toMatchObject({

@@ -1,13 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import type { PreferenceRecord } from '../../src/lib/domain/records.ts';
-import { critiquesJsonl, preferencesJsonl, sftJsonl } from '../../src/lib/state/exports.ts';
+import { critiquesJsonl, preferencesJsonl, sftJsonl } from '../../src/lib/runs/exports.ts';
 import {
   constitutionPresets,
   knownToTinyWorld,
   templateParts,
-} from '../../src/lib/state/presets.ts';
-import { RunStore, storageMessage } from '../../src/lib/state/run-store.ts';
+} from '../../src/lib/experiment/presets.ts';
+import { RunStore, storageMessage } from '../../src/lib/runs/run-store.ts';
 import { RunView } from '../../src/lib/state/run-view.svelte.ts';
 
 const record: PreferenceRecord = {

@@ -4,7 +4,7 @@ import { LlamaModel } from '../../src/lib/model/llama.ts';
 import { batchInputs } from '../../src/lib/model/layers.ts';
 import { runSft, sftBatch, sftEvalLoss, type SftSequence } from '../../src/lib/model/sft.ts';
 import { lmLoss } from '../../src/lib/model/train-step.ts';
-import { defaultStageConfigs } from '../../src/lib/pipeline/config.ts';
+import { defaultStageConfigs } from '../../src/lib/experiment/stage-configs.ts';
 import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 

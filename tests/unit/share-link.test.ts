@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+import { defaultExperiment } from '../../src/lib/experiment/experiment.ts';
 import { crc32Hex } from '../../src/lib/util/crc32.ts';
 import { Rng } from '../../src/lib/util/random.ts';
 import {
@@ -8,7 +8,7 @@ import {
   fromBase64Url,
   isShareLink,
   toBase64Url,
-} from '../../src/lib/state/share-link.ts';
+} from '../../src/lib/experiment/share-link.ts';
 
 /** A link's payload made by hand, for links the app would never write (format 1: no check). */
 async function linkOf(json: string, version = 1): Promise<string> {

@@ -5,7 +5,7 @@ import { forwardFlops, trainFlops } from '../../src/lib/backend/train-bench.ts';
 import type { ModelConfig } from '../../src/lib/model/config.ts';
 import { trainTable } from '../../scripts/lib/bench-train.ts';
 import { hubCatalog, hubDtype, sizeLabel } from '../../src/lib/feedback/hub-catalog.ts';
-import { parseUrlOptions } from '../../src/lib/state/url-options.ts';
+import { parseUrlOptions } from '../../src/lib/experiment/url-options.ts';
 import { badgeText, badgeWhy } from '../../src/lib/ui/engine/describe.ts';
 import type { BackendReport } from '../../src/lib/domain/backend.ts';
 

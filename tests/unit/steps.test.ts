@@ -5,7 +5,7 @@ import { policyPort } from './fake-ports.ts';
 import { reportOf } from '../../src/lib/pipeline/run-experiment.ts';
 import { runSteps } from '../../src/lib/pipeline/step-runs.ts';
 import { nextStep, slStepCount, steps, type StepOutputs } from '../../src/lib/pipeline/steps.ts';
-import { defaultExperiment } from '../../src/lib/state/experiment.ts';
+import { defaultExperiment } from '../../src/lib/experiment/experiment.ts';
 
 /** Ports whose models answer with fixed texts and record what each stage asked. */
 function fixedPorts(calls: string[]): Ports {

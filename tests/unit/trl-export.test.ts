@@ -18,8 +18,8 @@ import { writeYaml } from '../../src/lib/export/yaml.ts';
 import { peftConfigJson } from '../../src/lib/model/peft.ts';
 import { realModelLora } from '../../src/lib/model/lora-config.ts';
 import { writeSafetensors } from '../../src/lib/model/safetensors.ts';
-import { sftJsonl, type DatasetRun } from '../../src/lib/state/exports.ts';
-import { stageFields } from '../../src/lib/pipeline/config.ts';
+import { sftJsonl, type DatasetRun } from '../../src/lib/runs/exports.ts';
+import { stageFields } from '../../src/lib/experiment/stage-configs.ts';
 
 const fixture = readFileSync('tests/fixtures/run-export.json', 'utf8');
 const pinned = JSON.parse(readFileSync('tests/fixtures/trl-1.9.0-fields.json', 'utf8')) as Record<

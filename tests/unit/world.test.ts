@@ -4,9 +4,8 @@ import {
   engageText,
   overrefuseText,
   unknownAnswer,
-  type Behaviour,
-  type Label,
 } from '../../src/lib/world/answers.ts';
+import type { Behaviour, Label } from '../../src/lib/domain/labels.ts';
 import { offTopicProbes, paraphraseProbes } from '../../scripts/lib/quality-probes.ts';
 import {
   critiquePrinciple,

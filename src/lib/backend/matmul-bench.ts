@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName, MatmulBenchResult, MatmulBenchRow } from '../domain/backend.ts';
-import type { EngineRequest } from '../workers/protocol.ts';
 import { probeBackend } from './probe.ts';
 import { uniformArray } from './reference.ts';
 import { mulberry32 } from '../util/random.ts';
@@ -64,7 +63,7 @@ export interface BenchHooks {
  * square matmuls of each size. Restores the `chosen` backend at the end, even when stopped.
  */
 export async function runMatmulBench(
-  request: Extract<EngineRequest, { type: 'matmulBench' }>,
+  request: { sizes: number[]; reps: number; backends: BackendName[] },
   chosen: BackendName,
   hooks: BenchHooks,
 ): Promise<MatmulBenchResult> {

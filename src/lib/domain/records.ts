@@ -2,7 +2,7 @@
  * What the stages produce, as plain data: the records that the pipeline's events carry, the
  * run view folds, the store keeps and exports write. A leaf module (it imports only leaves).
  */
-import type { Label } from '../world/answers.ts';
+import type { Label } from './labels.ts';
 import type { PreferencePair } from './policy.ts';
 
 /** The headline numbers of one policy on the held-out prompts (rates in [0, 1]; what each

@@ -4,7 +4,7 @@
  * and `countsIn` is the rule pipeline/evaluate.ts (`scoreLabels`) computes them by.
  * A leaf module.
  */
-import type { Label } from '../world/answers.ts';
+import type { Label } from './labels.ts';
 import type { EvalScores } from './records.ts';
 
 /**

@@ -5,12 +5,12 @@
  */
 import { checkShape, list, nullable, object, oneOf, text, type Shape } from '../config/shape.ts';
 import { critiqueModes } from '../domain/modes.ts';
-import { experimentOrThrow } from '../state/experiment-check.ts';
-import type { Experiment } from '../state/experiment.ts';
-import { parseRunFile, runFileFormat, type DatasetRun } from '../state/exports.ts';
-import { preferenceRecord } from '../state/event-shapes.ts';
+import { experimentOrThrow } from '../experiment/experiment-check.ts';
+import type { Experiment } from '../experiment/experiment.ts';
+import { parseRunFile, runFileFormat, type DatasetRun } from '../runs/exports.ts';
+import { preferenceRecord } from '../runs/event-shapes.ts';
 import { pageRunSource } from './trl-inputs.ts';
-import { RunView, type ShownChain } from '../state/run-view.svelte.ts';
+import { RunRecord, type ShownChain } from '../runs/run-fold.ts';
 
 export interface RunForExport {
   experiment: Experiment;
@@ -56,7 +56,7 @@ export function runForExport(text: string): RunForExport {
     const parsed = parseRunFile(text);
     if (!parsed.ok) throw new Error(parsed.message);
     const { meta, events } = parsed.run;
-    const view = new RunView(meta.stages);
+    const view = new RunRecord(meta.stages);
     for (const e of events) view.fold(e, 0);
     return {
       experiment: meta.experiment,

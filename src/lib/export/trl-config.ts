@@ -6,10 +6,10 @@
  * must be mapped before it can be exported).
  */
 import { fieldsOf, getAt } from '../config/fields.ts';
-import { stageFields } from '../pipeline/config.ts';
+import { stageFields } from '../experiment/stage-configs.ts';
 import { stageSeeds } from '../pipeline/step-runs.ts';
 import { loraModules, targetModules } from '../model/lora-config.ts';
-import type { Experiment } from '../state/experiment.ts';
+import type { Experiment } from '../experiment/experiment.ts';
 import type { YamlEntry, YamlMapping, YamlScalar } from './yaml.ts';
 
 /** The TRL release the exported project is written for (and its config fields checked against). */

@@ -4,8 +4,8 @@
  */
 import { modelSource, pickedFilesId } from '../domain/model-id.ts';
 import type { PeftFiles } from '../model/peft.ts';
-import type { DatasetRun } from '../state/exports.ts';
-import type { Experiment } from '../state/experiment.ts';
+import type { DatasetRun } from '../runs/exports.ts';
+import type { Experiment } from '../experiment/experiment.ts';
 import { trlVersion } from './trl-config.ts';
 
 export interface TrlExportInput {

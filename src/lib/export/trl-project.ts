@@ -5,7 +5,7 @@
  * The page zips the files; `npm run export-trl` writes them to a folder.
  */
 import { isHubId } from '../domain/model-id.ts';
-import { critiquesJsonl, preferencesJsonl, promptsJsonl, sftJsonl } from '../state/exports.ts';
+import { critiquesJsonl, preferencesJsonl, promptsJsonl, sftJsonl } from '../runs/exports.ts';
 import caiCommon from './python/cai_common.py?raw';
 import rlCai from './python/rl_cai.py?raw';
 import slCai from './python/sl_cai.py?raw';

@@ -5,7 +5,7 @@
  */
 import { getAt } from '../config/fields.ts';
 import { isHubId } from '../domain/model-id.ts';
-import { datasetFields } from '../state/exports.ts';
+import { datasetFields } from '../runs/exports.ts';
 import { speaksTinyWorld } from '../world/model-names.ts';
 import { differences, settingMaps, stageSettings, trlSections, trlVersion } from './trl-config.ts';
 import { exportedModel, requirements, type TrlExportInput } from './trl-inputs.ts';

@@ -2,7 +2,7 @@ import type { Chain, Round } from '../domain/records.ts';
 import type { PromptTemplates } from '../world/templates.ts';
 import { formatConstitution, renderTemplate } from '../world/templates.ts';
 import type { CritiqueMode } from '../domain/modes.ts';
-import type { CritiqueConfig } from './config.ts';
+import type { CritiqueConfig } from '../experiment/stage-configs.ts';
 import type { EmitEvent } from './events.ts';
 import { samplingSettings } from './generate.ts';
 import { during, quoted, throwIfAborted } from '../domain/errors.ts';

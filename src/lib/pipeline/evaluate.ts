@@ -7,9 +7,9 @@ import type {
 } from '../domain/records.ts';
 import type { PolicyName } from '../domain/policy.ts';
 import { countsIn } from '../domain/scores.ts';
-import type { Label } from '../world/answers.ts';
+import type { Label } from '../domain/labels.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
-import type { EvaluateConfig } from './config.ts';
+import type { EvaluateConfig } from '../experiment/stage-configs.ts';
 import type { EmitEvent } from './events.ts';
 import { answerAll } from './generate.ts';
 import { judgeWithFeedback } from './ai-judge.ts';

@@ -1,5 +1,5 @@
 import type { GenerateSettings, PolicyName } from '../domain/policy.ts';
-import type { TextSampling } from './config.ts';
+import type { TextSampling } from '../experiment/stage-configs.ts';
 import type { EmitEvent } from './events.ts';
 import type { StageName } from './steps.ts';
 import { during, quoted, throwIfAborted } from '../domain/errors.ts';

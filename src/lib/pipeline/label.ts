@@ -1,7 +1,7 @@
 import type { PreferenceRecord } from '../domain/records.ts';
 import { clampLabel, orderAveraged, probabilityOfA } from '../ops/preferences.ts';
 import { renderTemplate, type PromptTemplates } from '../world/templates.ts';
-import type { LabelConfig } from './config.ts';
+import type { LabelConfig } from '../experiment/stage-configs.ts';
 import type { EmitEvent } from './events.ts';
 import { answerAll, samplingSettings } from './generate.ts';
 import { during, quoted, throwIfAborted } from '../domain/errors.ts';

@@ -10,7 +10,7 @@ import type {
 } from '../domain/policy.ts';
 import type { OnTrainEvent } from '../domain/train-events.ts';
 import type { PpoConfig } from '../rl/ppo-config.ts';
-import type { RewardConfig, StageConfigs } from './config.ts';
+import type { RewardConfig, StageConfigs } from '../experiment/stage-configs.ts';
 
 /**
  * What the stages need from the models, whatever runs them: in the app and in

@@ -1,6 +1,6 @@
-import type { Experiment } from '../state/experiment.ts';
+import type { Experiment } from '../experiment/experiment.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
-import type { Label } from '../world/answers.ts';
+import type { Label } from '../domain/labels.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
 import type { EvalResult, EvalScores } from '../domain/records.ts';
 import { isHubId } from '../domain/model-id.ts';
@@ -220,7 +220,7 @@ export interface RunOptions {
 }
 
 /**
- * Runs an experiment (checked where it entered: see state/experiment-check.ts) on the app's two workers: loads its
+ * Runs an experiment (checked where it entered: see experiment/experiment-check.ts) on the app's two workers: loads its
  * models (and the checkpoints of a run it goes on with), then the steps not done yet up to
  * `until`. The UI and `npm run experiment` both call this.
  */

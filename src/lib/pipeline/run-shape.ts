@@ -1,5 +1,5 @@
 import type { PlanShape } from '../model/memory-plan.ts';
-import type { Experiment } from '../state/experiment.ts';
+import type { Experiment } from '../experiment/experiment.ts';
 
 /** Tokens a policy prompt takes at most: a user message in its chat template (the tiny
  * world's and typical red-team prompts are under 40 tokens; the template adds about 20). */

@@ -3,7 +3,7 @@
  * lowest and highest across the runs' reports (pure). `npm run experiment -- --seeds 1,2,3`
  * prints it; the results panel shows it when saved runs differ only in their seed.
  */
-import type { Experiment } from '../state/experiment.ts';
+import type { Experiment } from '../experiment/experiment.ts';
 import type { ExperimentReport } from './run-experiment.ts';
 
 export interface Spread {

@@ -5,7 +5,7 @@
 import type { CheckpointSlot, PreferencePair } from '../domain/policy.ts';
 import type { OnTrainEvent } from '../domain/train-events.ts';
 import type { EvalResult } from '../domain/records.ts';
-import type { Experiment } from '../state/experiment.ts';
+import type { Experiment } from '../experiment/experiment.ts';
 import { runCritiqueRevise } from './critique-revise.ts';
 import { runEvaluate } from './evaluate.ts';
 import type { EmitEvent } from './events.ts';

@@ -4,12 +4,21 @@
  */
 import { describeError } from '../domain/errors.ts';
 import { isHubId } from '../domain/model-id.ts';
-import { describeErrors, validateExperiment, type FieldError } from './experiment-check.ts';
-import { defaultExperiment, type Experiment } from './experiment.ts';
+import {
+  describeErrors,
+  validateExperiment,
+  type FieldError,
+} from '../experiment/experiment-check.ts';
+import { defaultExperiment, type Experiment } from '../experiment/experiment.ts';
 import { realModelLora } from '../model/lora-config.ts';
-import type { ConstitutionPreset } from './presets.ts';
-import type { RunStore } from './run-store.ts';
-import { decodeShareLink, encodeShareLink, isShareLink, type PanelId } from './share-link.ts';
+import type { ConstitutionPreset } from '../experiment/presets.ts';
+import type { RunStore } from '../runs/run-store.ts';
+import {
+  decodeShareLink,
+  encodeShareLink,
+  isShareLink,
+  type PanelId,
+} from '../experiment/share-link.ts';
 
 export type PromptSetKey = 'redTeam' | 'ordinary' | 'heldOutRedTeam' | 'heldOutOrdinary';
 

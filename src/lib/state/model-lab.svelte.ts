@@ -1,7 +1,7 @@
 import { describeError } from '../domain/errors.ts';
 import { findPrompt } from '../world/prompts.ts';
 import { judgeAnswer, judgeOffWorld } from '../world/judge.ts';
-import type { Label } from '../world/answers.ts';
+import type { Label } from '../domain/labels.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { GenerateSettings, PolicyInfo, PolicyName } from '../domain/policy.ts';
 import type { Call } from '../workers/worker-client.ts';

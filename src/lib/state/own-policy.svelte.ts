@@ -12,7 +12,7 @@ import type { PolicyInfo } from '../domain/policy.ts';
 import type { CachedModel } from '../model/download.ts';
 import { checkHubEndpoint, defaultHubEndpoint, hubRefBase, type HubRef } from '../model/hub.ts';
 import { realModelLora } from '../model/lora-config.ts';
-import { hubEndpointKey, savedHubEndpoint } from './hub-endpoint.ts';
+import { hubEndpointKey, savedHubEndpoint } from '../model/hub-endpoint.ts';
 import type { EngineClient } from '../workers/clients.ts';
 import type { InspectResult } from '../model/inspect.ts';
 import type { Call } from '../workers/worker-client.ts';

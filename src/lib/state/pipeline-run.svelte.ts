@@ -12,12 +12,12 @@ import {
 } from '../pipeline/steps.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { ExperimentDraft } from './experiment-draft.svelte.ts';
-import type { Experiment } from './experiment.ts';
-import { runFile, type RunFile } from './exports.ts';
+import type { Experiment } from '../experiment/experiment.ts';
+import { runFile, type RunFile } from '../runs/exports.ts';
 import { RunView } from './run-view.svelte.ts';
-import { savedHubEndpoint } from './hub-endpoint.ts';
-import { TokenBatch } from './token-batch.ts';
-import type { RunMeta, RunStore } from './run-store.ts';
+import { savedHubEndpoint } from '../model/hub-endpoint.ts';
+import { TokenBatch } from '../runs/token-batch.ts';
+import type { RunMeta, RunStore } from '../runs/run-store.ts';
 import {
   readOutputs,
   readStoredRun,
@@ -25,7 +25,7 @@ import {
   storeImport,
   type DamagedRun,
   type UnreadableRun,
-} from './stored-runs.ts';
+} from '../runs/stored-runs.ts';
 
 /** Events are written to IndexedDB in chunks, at least this often while a run goes on. */
 const flushEveryMs = 1000;
@@ -94,7 +94,7 @@ export class PipelineRun {
     if (this.running || !this.store) return;
     const run = await this.stored(() => this.store!.loadRun(id), undefined);
     if (!run) return;
-    const read = readStoredRun(id, run);
+    const read = readStoredRun(id, run, (stages) => new RunView(stages));
     if (!read.ok) {
       this.clearShown();
       this.unreadable = read.unreadable;
@@ -127,7 +127,7 @@ export class PipelineRun {
   async viewOf(id: string): Promise<RunView | null> {
     if (!this.store) return null;
     const run = await this.stored(() => this.store!.loadRun(id), undefined);
-    const read = run && readStoredRun(id, run);
+    const read = run && readStoredRun(id, run, (stages) => new RunView(stages));
     return read?.ok ? read.view : null;
   }
 

@@ -10,8 +10,8 @@ import { hubCatalog } from '../feedback/hub-catalog.ts';
 import { policyRequest } from '../pipeline/run-experiment.ts';
 import { planShape } from '../pipeline/run-shape.ts';
 import type { EngineClient } from '../workers/clients.ts';
-import type { Experiment } from './experiment.ts';
-import { realRunSeconds, type RealEstimate } from './real-time-estimate.ts';
+import type { Experiment } from '../experiment/experiment.ts';
+import { realRunSeconds, type RealEstimate } from '../runs/real-time-estimate.ts';
 
 export interface RealRunReport {
   policy: string;

@@ -1,19 +1,12 @@
+import type { Behaviour } from '../domain/labels.ts';
 import type { Topic } from './topics.ts';
 
 /**
  * Answer texts by behaviour. Red-team prompts get `comply` (goes along, vaguely), `refuse`
  * (evasive) or `engage` (explains the objection, offers an alternative); ordinary prompts get
  * `help` or `overrefuse`. Each behaviour has one fixed shape, which is what lets the judge
- * label any text.
+ * label any text (domain/labels.ts lists the labels).
  */
-
-export const behaviours = ['comply', 'refuse', 'engage', 'help', 'overrefuse'] as const;
-export type Behaviour = (typeof behaviours)[number];
-/** What the judge can call an answer: a behaviour, `offtopic` (a harmless answer about another
- * topic than the one asked), `unknown` (the world's answer to a request outside every topic),
- * or `garbled` when it matches none. */
-export const labels = [...behaviours, 'offtopic', 'unknown', 'garbled'] as const;
-export type Label = (typeof labels)[number];
 
 /** The world's answer to a request outside every topic: honest about what it knows. */
 export const unknownAnswer =

@@ -1,5 +1,6 @@
 import type { CritiqueMode } from '../domain/modes.ts';
-import { answerText, type Behaviour } from './answers.ts';
+import type { Behaviour } from '../domain/labels.ts';
+import { answerText } from './answers.ts';
 import { asksToExplain, principleLibrary, type PrincipleInfo } from './principles.ts';
 import type { Topic } from './topics.ts';
 

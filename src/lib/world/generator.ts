@@ -1,4 +1,5 @@
-import { unknownAnswer, type Behaviour } from './answers.ts';
+import type { Behaviour } from '../domain/labels.ts';
+import { unknownAnswer } from './answers.ts';
 import {
   critiqueText,
   type Compared,

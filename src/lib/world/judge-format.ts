@@ -4,7 +4,7 @@
  * the other prompt formats, because the tiny world is pretrained on it (with the world's judge
  * giving the right letter), as it is on the critique and preference formats.
  */
-import type { Label } from './answers.ts';
+import type { Label } from '../domain/labels.ts';
 import type { PromptKind } from './topics.ts';
 
 /** What the AI judge may say of an answer, per prompt kind: the evaluation's labels, each in

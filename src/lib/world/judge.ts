@@ -1,12 +1,5 @@
-import {
-  assistText,
-  bareRefusals,
-  engageText,
-  labels as allLabels,
-  overrefuseText,
-  unknownAnswer,
-  type Label,
-} from './answers.ts';
+import { assistText, bareRefusals, engageText, overrefuseText, unknownAnswer } from './answers.ts';
+import { labels as allLabels, type Label } from '../domain/labels.ts';
 import { findPrompt } from './prompts.ts';
 import { allTopics, type PromptKind, type Topic } from './topics.ts';
 

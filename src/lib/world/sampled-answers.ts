@@ -4,7 +4,8 @@
  * writes), another topic's, or a stray harmless one. Each draws from the generator's `rng`,
  * in a fixed order, so a corpus stays the same under its seed.
  */
-import { answerText, unknownAnswer, type Behaviour } from './answers.ts';
+import type { Behaviour } from '../domain/labels.ts';
+import { answerText, unknownAnswer } from './answers.ts';
 import type { Compared } from './feedback-texts.ts';
 import type { WorldPrompt } from './prompts.ts';
 import { allTopics } from './topics.ts';

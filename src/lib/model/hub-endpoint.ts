@@ -3,7 +3,7 @@
  * user's, kept in this browser, never in a share link (a link cannot point the app at another
  * server). "Your own policy" edits it; runs use it.
  */
-import { defaultHubEndpoint } from '../model/hub.ts';
+import { defaultHubEndpoint } from './hub.ts';
 
 export const hubEndpointKey = 'cai-playground:hub-endpoint';
 

@@ -10,7 +10,7 @@ import type { StepOutputs } from '../pipeline/steps.ts';
 import { checkRun, runMeta, stepOutputs, storedName } from './run-check.ts';
 import { parseRunFile } from './exports.ts';
 import type { RunMeta, RunStore } from './run-store.ts';
-import { RunView } from './run-view.svelte.ts';
+import { endRun, foldEvent, type RunData } from './run-fold.ts';
 
 /** A stored run record that does not pass the check: listed by name, to export or delete. */
 export interface DamagedRun {
@@ -30,12 +30,19 @@ export interface UnreadableRun {
   message: string;
 }
 
+/** What a stored run is folded into: the page's reactive view, or plain data. */
+export type MakeView<V extends RunData> = (stages: RunMeta['stages']) => V;
+
 /** A stored run's view: its events folded again, as they were folded live. */
-export function replay(meta: RunMeta, events: PipelineEvent[]): RunView {
-  const view = new RunView(meta.stages);
-  for (const e of events) view.fold(e);
+export function replay<V extends RunData>(
+  meta: RunMeta,
+  events: PipelineEvent[],
+  makeView: MakeView<V>,
+): V {
+  const view = makeView(meta.stages);
+  for (const e of events) foldEvent(view, e, performance.now());
   // A run stored as running was cut off by a reload: its unfinished step stopped there.
-  if (meta.status !== 'finished') view.end(meta.status === 'failed' ? 'failed' : 'stopped');
+  if (meta.status !== 'finished') endRun(view, meta.status === 'failed' ? 'failed' : 'stopped');
   return view;
 }
 
@@ -70,17 +77,21 @@ export function sortStoredRuns(
   };
 }
 
-export type StoredRead =
-  | { ok: true; meta: RunMeta; events: PipelineEvent[]; view: RunView }
+export type StoredRead<V extends RunData> =
+  | { ok: true; meta: RunMeta; events: PipelineEvent[]; view: V }
   | { ok: false; unreadable: UnreadableRun };
 
-/** A stored run checked and folded, or what is wrong with it. */
-export function readStoredRun(id: string, run: { meta: unknown; events: unknown[] }): StoredRead {
+/** A stored run checked and folded into `makeView`'s view, or what is wrong with it. */
+export function readStoredRun<V extends RunData>(
+  id: string,
+  run: { meta: unknown; events: unknown[] },
+  makeView: MakeView<V>,
+): StoredRead<V> {
   const checked = checkRun(run.meta, run.events);
   let message = checked.ok ? '' : checked.message;
   if (checked.ok)
     try {
-      return { ...checked, view: replay(checked.meta, checked.events) };
+      return { ...checked, view: replay(checked.meta, checked.events, makeView) };
     } catch (error) {
       message = describeError(error);
     }

@@ -8,8 +8,8 @@
 import type { PipelineEvent } from '../pipeline/events.ts';
 import { checkRun } from './run-check.ts';
 import type { RunMeta } from './run-store.ts';
-import type { RunView } from './run-view.svelte.ts';
-import type { PromptSets } from './experiment.ts';
+import type { RunData } from './run-fold.ts';
+import type { PromptSets } from '../experiment/experiment.ts';
 
 export const runFileFormat = 'cai-playground-run';
 export const runFileVersion = 1;
@@ -27,7 +27,7 @@ const jsonl = (rows: unknown[]) =>
 
 /** What the dataset exports read: a run's chains, ordinary answers and preference labels (a
  * RunView has them; so does a run's outputs, made into this shape by `npm run experiment`). */
-export type DatasetRun = Pick<RunView, 'chains' | 'ordinary' | 'preferences'>;
+export type DatasetRun = Pick<RunData, 'chains' | 'ordinary' | 'preferences'>;
 
 /** The fields of each dataset's rows, as the exports write and their READMEs document them. */
 export const datasetFields = {

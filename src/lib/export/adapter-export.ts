@@ -8,8 +8,8 @@ import { peftFilesOfCheckpoint } from '../model/peft.ts';
 import { zipStored } from '../util/zip.ts';
 import type { EngineClient } from '../workers/clients.ts';
 import { policyRequest } from '../pipeline/run-experiment.ts';
-import { savedHubEndpoint } from './hub-endpoint.ts';
-import type { RunMeta, RunStore } from './run-store.ts';
+import { savedHubEndpoint } from '../model/hub-endpoint.ts';
+import type { RunMeta, RunStore } from '../runs/run-store.ts';
 
 /** The last policy a run trained: RL-CAI's, else SL-CAI's (null before either). */
 export async function lastCheckpoint(

@@ -10,7 +10,7 @@ import type { ModelProbe } from '../domain/backend.ts';
 import { heldOutPrompts } from '../pipeline/evaluate.ts';
 import { generationBatch } from '../pipeline/generate.ts';
 import { trainingPrompts } from '../pipeline/step-runs.ts';
-import type { Experiment } from './experiment.ts';
+import type { Experiment } from '../experiment/experiment.ts';
 import { judgeOptions } from '../world/judge-format.ts';
 
 export interface RealEstimate {

@@ -3,13 +3,13 @@
  * zipped as one folder. The trained adapter comes from the run's stored checkpoint, and the
  * app's own model folders the run used from this page's origin (never another).
  */
-import { modelFolderFiles, pageRunSource, usedModelFolders } from '../export/trl-inputs.ts';
-import { trlProject } from '../export/trl-project.ts';
+import { modelFolderFiles, pageRunSource, usedModelFolders } from './trl-inputs.ts';
+import { trlProject } from './trl-project.ts';
 import { peftFilesOfCheckpoint, type PeftFiles } from '../model/peft.ts';
 import { zipStored } from '../util/zip.ts';
 import { lastCheckpoint } from './adapter-export.ts';
-import type { DatasetRun } from './exports.ts';
-import type { RunMeta, RunStore } from './run-store.ts';
+import type { DatasetRun } from '../runs/exports.ts';
+import type { RunMeta, RunStore } from '../runs/run-store.ts';
 
 /** The adapter of the last policy the run trained (RL-CAI's, else SL-CAI's), if it has one. */
 async function storedAdapter(store: RunStore | null, meta: RunMeta): Promise<PeftFiles | null> {

@@ -27,7 +27,7 @@ import {
 } from '../domain/records.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
 import { stageOrder, steps } from '../pipeline/steps.ts';
-import { labels } from '../world/answers.ts';
+import { labels } from '../domain/labels.ts';
 
 export const policyNames = ['base', 'sl', 'rl'] as const;
 const promptKinds = ['red-team', 'ordinary'] as const;

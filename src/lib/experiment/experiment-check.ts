@@ -1,12 +1,12 @@
 /**
  * The one check of untrusted experiments (a share link, an imported run, the saved draft,
  * the console, a script): every field with its path and reason, stage settings by their field
- * tables (pipeline/config.ts), no key the app does not know. Where an experiment enters, it
+ * tables (stage-configs.ts), no key the app does not know. Where an experiment enters, it
  * is checked here once; past that it is a typed `Experiment`.
  */
 import { checkTable, num, numberProblem, type FieldError } from '../config/fields.ts';
 import { modelIdRule, modelSource } from '../domain/model-id.ts';
-import { stageFields, type StageConfigs } from '../pipeline/config.ts';
+import { stageFields, type StageConfigs } from './stage-configs.ts';
 import { speaksTinyWorld } from '../world/model-names.ts';
 import { defaultLoraConfig } from '../model/lora-config.ts';
 import {

@@ -2,7 +2,7 @@
  * The experiment: everything a user chooses, as plain, versioned, validated data (it travels
  * in share links and JSON exports). What a run produces lives elsewhere.
  */
-import { defaultStageConfigs, type StageConfigs } from '../pipeline/config.ts';
+import { defaultStageConfigs, type StageConfigs } from './stage-configs.ts';
 import { seedConstitution } from '../world/principles.ts';
 import { promptsWhere } from '../world/prompts.ts';
 import { Rng } from '../util/random.ts';

@@ -37,8 +37,8 @@ import {
   seconds,
   whole,
 } from './event-shapes.ts';
-import { validateExperiment } from './experiment-check.ts';
-import type { Experiment } from './experiment.ts';
+import { validateExperiment } from '../experiment/experiment-check.ts';
+import type { Experiment } from '../experiment/experiment.ts';
 import type { RunMeta } from './run-store.ts';
 
 /** The experiment's own check, its paths under the experiment's field. */

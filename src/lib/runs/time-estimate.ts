@@ -8,7 +8,7 @@
 import { heldOutPrompts } from '../pipeline/evaluate.ts';
 import { trainingPrompts } from '../pipeline/step-runs.ts';
 import { stepsOf, type StageSet, type StepId } from '../pipeline/steps.ts';
-import type { Experiment } from './experiment.ts';
+import type { Experiment } from '../experiment/experiment.ts';
 import reference from './timing-reference.json';
 
 export interface TimingReference {

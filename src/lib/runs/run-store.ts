@@ -12,7 +12,7 @@ import type { Checkpoints, ExperimentReport } from '../pipeline/run-experiment.t
 import type { StageSet } from '../pipeline/steps.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
 import type { StepOutputs } from '../pipeline/steps.ts';
-import type { Experiment } from './experiment.ts';
+import type { Experiment } from '../experiment/experiment.ts';
 
 export type RunStatus = 'running' | 'finished' | 'stopped' | 'failed';
 
@@ -150,7 +150,7 @@ export class RunStore {
   }
 
   /** Every stored run record, as stored: untrusted (another version, or damaged by hand),
-   * so the caller checks each (state/run-check.ts). */
+   * so the caller checks each (run-check.ts). */
   listRuns(): Promise<unknown[]> {
     return this.guard((db) => db.getAll('runs'));
   }
