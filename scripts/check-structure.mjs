@@ -6,6 +6,7 @@
  * - leaf modules stay leaves: domain/, config/ and util/ import only each other, and
  *   tokenizer/ imports nothing of model/;
  * - no two folders of src/lib/ import each other (a layer imports down, never up);
+ * - no module with more request handlers than a reader can hold (12);
  * - no file over 300 lines.
  * Exits 1 with the offenders listed. `npm run check:structure`; part of `npm run lint`.
  */
@@ -133,6 +134,29 @@ function folderPairs(graph) {
   return out;
 }
 
+/** Most request handlers one module may hold: past that a reader cannot keep them in mind, so
+ * the worker groups them by capability (workers/engine/). */
+const maxHandlers = 12;
+const hookNames = new Set(['shouldStop', 'checkpoint', 'onProgress', 'onText', 'onEvent']);
+
+/** Modules with more request handlers (`name: (request…) =>` or `name: () =>` entries of a
+ * table passed to serveRequests or returned as a HandlerGroup) than `maxHandlers`. */
+function handlerProblems(all) {
+  const out = [];
+  for (const file of all) {
+    const text = readFileSync(file, 'utf8');
+    if (!/serveRequests<|HandlerGroup</.test(text)) continue;
+    const names = [...text.matchAll(/^\s*(\w+): (?:async )?\((?:request\b[^)]*)?\)\s*=>/gm)]
+      .map((m) => m[1])
+      .filter((name) => !hookNames.has(name));
+    if (names.length > maxHandlers)
+      out.push(
+        `${relative(root, file)} holds ${names.length} request handlers (at most ${maxHandlers}: group them by capability)`,
+      );
+  }
+  return out;
+}
+
 const all = files(src);
 const graph = new Map(all.map((f) => [f, importsOf(f)]));
 const problems = [];
@@ -142,6 +166,7 @@ for (const group of circles(graph)) {
 }
 problems.push(...layerProblems(graph));
 problems.push(...folderPairs(graph));
+problems.push(...handlerProblems(all));
 for (const f of all) {
   const lines = readFileSync(f, 'utf8').split('\n').length - 1;
   if (lines > maxLines)

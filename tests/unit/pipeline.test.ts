@@ -57,7 +57,8 @@ describe('experiment', () => {
       { path: 'templates.revision', message: 'must contain the variable {critique}' },
       {
         path: 'models.feedback',
-        message: 'must be a model folder name or a Hugging Face id like "owner/name"',
+        message:
+          'must be a model folder name or a Hugging Face id like "owner/name" (at a revision: "owner/name@v1")',
       },
       { path: 'stages.critique.mode', message: 'must be "plain", "strict" or "cot"' },
       { path: 'stages.critique.rounds', message: 'must be between 1 and 4' },

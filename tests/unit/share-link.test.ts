@@ -69,7 +69,7 @@ describe('share links', () => {
     expect(back.ok).toBe(false);
     if (!back.ok)
       expect(back.message).toBe(
-        'This link\'s experiment is not valid: models.feedback must be a model folder name or a Hugging Face id like "owner/name".',
+        'This link\'s experiment is not valid: models.feedback must be a model folder name or a Hugging Face id like "owner/name" (at a revision: "owner/name@v1").',
       );
   });
 

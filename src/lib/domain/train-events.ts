@@ -22,3 +22,10 @@ export type OnTrainEvent = (event: TrainEvent) => void;
 /** A trainer's progress event: `unit`s done of `total` ("step 3 of 40"). */
 export const progressEvent = (done: number, total: number, unit: 'step' | 'iteration') =>
   ({ type: 'progress', done, total, message: `${unit} ${done} of ${total}` }) as const;
+
+/** What a trainer gets from the job that runs it: where its events go, and a checkpoint it
+ * awaits between steps (it throws to cancel). */
+export interface TrainHooks {
+  onEvent: OnTrainEvent;
+  checkpoint: () => Promise<void>;
+}

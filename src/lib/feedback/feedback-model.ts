@@ -12,9 +12,10 @@ import type { FeedbackDevice } from '../domain/backend.ts';
 import type { GenerateSettings } from '../domain/policy.ts';
 import { hubDtype } from './hub-catalog.ts';
 import { describeError } from '../domain/errors.ts';
-import { modelSourceOrThrow } from '../domain/model-id.ts';
+import { modelSourceOrThrow, parseModelRef } from '../domain/model-id.ts';
 import { checkModelFolder } from '../model/load.ts';
 import { useModelSource } from './transformers-env.ts';
+import { int64Tensor, logitsRow, logSoftmaxAt } from './onnx-tensors.ts';
 
 /** Bytes of a model's files loaded so far, and their total (files found so far). */
 export interface LoadProgress {
@@ -40,7 +41,8 @@ export class FeedbackModel {
 
   /**
    * Loads a model folder of this app's /models/ (a plain name such as "tiny-cai"), or a
-   * Hugging Face Hub id ("owner/name"), which downloads from the Hub: only ever on a user's
+   * Hugging Face Hub id ("owner/name", or "owner/name@revision": that revision is the one
+   * downloaded), which downloads from the Hub: only ever on a user's
    * explicit request. `onProgress` gets the bytes loaded; `signal` stops a download.
    */
   static async load(
@@ -52,6 +54,9 @@ export class FeedbackModel {
   ): Promise<FeedbackModel> {
     const source = modelSourceOrThrow(id);
     useModelSource(source, endpoint);
+    const ref = parseModelRef(id);
+    const name = ref?.kind === 'hub' ? ref.id : id;
+    const revision = ref?.kind === 'hub' ? ref.revision : 'main';
     // Per file: bytes loaded and total, summed over every file of the model.
     const files: Record<string, { loaded: number; total: number }> = {};
     const progress_callback = (p: {
@@ -72,11 +77,12 @@ export class FeedbackModel {
       });
     };
     if (source === 'local') await checkModelFolder(id, 'feedback');
-    const tokenizer = await AutoTokenizer.from_pretrained(id, { progress_callback });
+    const tokenizer = await AutoTokenizer.from_pretrained(name, { revision, progress_callback });
     let model: PreTrainedModel;
     try {
-      model = await AutoModelForCausalLM.from_pretrained(id, {
-        dtype: source === 'hub' ? hubDtype(id, device) : 'fp32',
+      model = await AutoModelForCausalLM.from_pretrained(name, {
+        revision,
+        dtype: source === 'hub' ? hubDtype(name, device) : 'fp32',
         device,
         progress_callback,
       });
@@ -277,23 +283,3 @@ function onnxLoadError(id: string, source: 'local' | 'hub', error: unknown): unk
 
 /** A download stopped on purpose (the abort thrown from the progress callback). */
 const signalled = (error: unknown) => error instanceof DOMException && error.name === 'AbortError';
-
-/** Row `t` of logits [1, T, V] of the first sequence. */
-function logitsRow(logits: Tensor, t: number): Float32Array {
-  const vocab = logits.dims[2]!;
-  return (logits.data as Float32Array).subarray(t * vocab, (t + 1) * vocab);
-}
-
-/** log softmax(row)[id], computed stably. */
-export function logSoftmaxAt(row: Float32Array, id: number): number {
-  let max = -Infinity;
-  for (const x of row) if (x > max) max = x;
-  let sum = 0;
-  for (const x of row) sum += Math.exp(x - max);
-  return row[id]! - max - Math.log(sum);
-}
-
-function int64Tensor(rows: number[][]): Tensor {
-  const data = BigInt64Array.from(rows.flat(), (x) => BigInt(x));
-  return new Tensor('int64', data, [rows.length, rows[0]!.length]);
-}

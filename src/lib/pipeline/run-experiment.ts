@@ -3,7 +3,7 @@ import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { Label } from '../domain/labels.ts';
 import { judgeAnswer, labelRates } from '../world/judge.ts';
 import type { EvalResult, EvalScores } from '../domain/records.ts';
-import { isHubId } from '../domain/model-id.ts';
+import { isHubId, parseModelRef } from '../domain/model-id.ts';
 import { checkHubEndpoint, defaultHubEndpoint, type HubRef } from '../model/hub.ts';
 import { adapterSettings } from '../model/lora-config.ts';
 import { judgeLabel } from './judge-label.ts';
@@ -181,7 +181,10 @@ async function download(engine: EngineClient, hub: HubRef, emit: EmitEvent, sign
  * a Hub policy is read from the browser's cache, downloaded from `endpoint`. */
 export function policyRequest(experiment: Experiment, endpoint: string) {
   const id = experiment.models.policy;
-  const hub: HubRef | undefined = isHubId(id) ? { endpoint, id, revision: 'main' } : undefined;
+  // The revision the experiment names (main when none) is the one downloaded and loaded.
+  const ref = parseModelRef(id);
+  const hub: HubRef | undefined =
+    ref?.kind === 'hub' ? { endpoint, id: ref.id, revision: ref.revision } : undefined;
   return {
     type: 'loadPolicy' as const,
     model: id,

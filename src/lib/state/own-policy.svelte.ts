@@ -7,7 +7,7 @@
  * setting (kept in this browser, never in a share link). Holds no model logic.
  */
 import { describeError } from '../domain/errors.ts';
-import { isHubId, pickedFilesId } from '../domain/model-id.ts';
+import { isHubId, modelRefText, pickedFilesId } from '../domain/model-id.ts';
 import type { PolicyInfo } from '../domain/policy.ts';
 import type { CachedModel } from '../model/download.ts';
 import { checkHubEndpoint, defaultHubEndpoint, hubRefBase, type HubRef } from '../model/hub.ts';
@@ -59,8 +59,8 @@ export class OwnPolicy {
 
   /** The model as typed, checked: an error message, or null when it can be used. */
   get problem(): string | null {
-    if (!isHubId(this.id.trim()))
-      return 'Type a Hugging Face id like "HuggingFaceTB/SmolLM2-135M-Instruct".';
+    if (!isHubId(this.id.trim()) || this.id.includes('@'))
+      return 'Type a Hugging Face id like "HuggingFaceTB/SmolLM2-135M-Instruct" (its revision in the field beside it).';
     try {
       checkHubEndpoint(this.endpoint);
     } catch (error) {
@@ -184,7 +184,9 @@ export class OwnPolicy {
     this.error = null;
     try {
       const ref = this.ref();
-      this.loaded = await this.engine.request({ type: 'loadPolicy', model: ref.id, hub: ref });
+      // The policy's id carries its revision, so a run of the experiment loads this one.
+      const model = modelRefText({ kind: 'hub', id: ref.id, revision: ref.revision });
+      this.loaded = await this.engine.request({ type: 'loadPolicy', model, hub: ref });
     } catch (error) {
       this.error = describeError(error);
     } finally {

@@ -4,7 +4,7 @@
  * the cache's contents and deletion, and the sources a policy loads from (the cache, or files
  * the user picked). Pure functions of the request; the worker wires them in.
  */
-import { modelSourceOrThrow } from '../domain/model-id.ts';
+import { parseModelRef } from '../domain/model-id.ts';
 import type { FileSource } from '../model/checkpoint.ts';
 import {
   cacheStore,
@@ -24,9 +24,13 @@ import type { RequestContext } from './serve.ts';
 
 const label = (ref: HubRef) => `the Hub model ${ref.id}`;
 
+/** A Hub ref's id is a plain "owner/name" and its revision one a reference may name. */
 function checkRef(ref: HubRef): void {
-  if (modelSourceOrThrow(ref.id) !== 'hub')
-    throw new Error(`"${ref.id}" is not a Hugging Face id like "owner/name".`);
+  const parsed = parseModelRef(`${ref.id}@${ref.revision}`);
+  if (ref.id.includes('@') || parsed?.kind !== 'hub')
+    throw new Error(
+      `"${ref.id}" at "${ref.revision}" is not a Hugging Face id like "owner/name" at a revision.`,
+    );
 }
 
 /** The config and the weights' headers only (Range requests), and the memory plan. */

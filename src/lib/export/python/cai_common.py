@@ -89,9 +89,17 @@ def split_held_out(rows: list, share: float, seed: int) -> tuple[list, list]:
 
 
 def model_source(model_id: str) -> str:
-    """A Hub id as it is; a folder exported with the run (models/...) as its path here."""
+    """A Hub id as it is; "owner/name@revision" as that revision's local copy (downloaded
+    once); a folder exported with the run (models/...) as its path here."""
     folder = HERE / model_id
-    return str(folder) if folder.exists() else model_id
+    if folder.exists():
+        return str(folder)
+    if "@" in model_id:
+        from huggingface_hub import snapshot_download
+
+        repo_id, revision = model_id.split("@", 1)
+        return snapshot_download(repo_id=repo_id, revision=revision)
+    return model_id
 
 
 def lora_config(config: dict, task_type: str = "CAUSAL_LM") -> LoraConfig | None:
