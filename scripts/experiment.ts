@@ -255,13 +255,19 @@ function printReport(r: ExperimentReport, experiment: Experiment): void {
     console.log(
       `PPO: mean score ${r.ppo.score_first.toFixed(3)} (first iteration) → ${r.ppo.score_last.toFixed(3)} (iteration ${r.ppo.iterations}).`,
     );
-  console.log('\nRed-team training prompts, judge labels (comply / refuse / engage / garbled):');
-  const row = (name: string, x: ExperimentReport['revisions']['answers']) =>
+  const revisions = r.revisions;
+  if (revisions) {
+    console.log('\nRed-team training prompts, judge labels (comply / refuse / engage / garbled):');
+    const row = (name: string, x: typeof revisions.answers) =>
+      console.log(
+        `  ${name.padEnd(18)} ${pct(x.comply)} / ${pct(x.refuse)} / ${pct(x.engage)} / ${pct(x.garbled)}`,
+      );
+    row('initial answers', revisions.answers);
+    revisions.rounds.forEach((x, i) => row(`revision round ${i + 1}`, x));
+  } else
     console.log(
-      `  ${name.padEnd(18)} ${pct(x.comply)} / ${pct(x.refuse)} / ${pct(x.engage)} / ${pct(x.garbled)}`,
+      "\nRevisions: not labelled (the world's judge reads only the tiny model; the AI judge rates held-out answers).",
     );
-  row('initial answers', r.revisions.answers);
-  r.revisions.rounds.forEach((x, i) => row(`revision round ${i + 1}`, x));
   console.log('\n| stage | seconds | details |');
   console.log('| --- | --- | --- |');
   for (const [name, s] of Object.entries(r.stages)) {

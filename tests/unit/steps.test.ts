@@ -79,18 +79,20 @@ describe('steps', () => {
     await runSteps(ctx, o, slStepCount);
     expect(calls).toHaveLength(4);
     // The report exists once SL-CAI is evaluated, and says what the outputs say.
-    expect(reportOf(stored[3]!, 'cpu')).toBeNull();
-    const report = reportOf(o, 'cpu')!;
+    expect(reportOf(stored[3]!, 'cpu', 'tiny-cai')).toBeNull();
+    const report = reportOf(o, 'cpu', 'tiny-cai')!;
     expect(report.eval.sl.harmlessness).toBe(o.evalSl!.harmlessness);
     expect(report.eval.base.evasiveness).toBe(o.evalBase!.evasiveness);
     expect(Object.keys(report.stages)).toEqual(steps.slice(0, slStepCount).map((s) => s.label));
     expect(report.stages['critique and revise']).toMatchObject({ chains: 2, rounds: 1 });
-    expect(report.revisions.rounds).toHaveLength(1);
+    expect(report.revisions!.rounds).toHaveLength(1);
+    // A policy outside the tiny world: its revisions are not read by the world's judge.
+    expect(reportOf(o, 'cpu', 'HuggingFaceTB/SmolLM2-135M-Instruct')!.revisions).toBeNull();
     expect(report.samples.map((x) => x.prompt)).toEqual(ctx.experiment.prompts.redTeam);
     expect(report.eval.rl).toBeUndefined();
   });
 
   test('the report is null before SL-CAI is evaluated', () => {
-    expect(reportOf({ seconds: {} }, 'cpu')).toBeNull();
+    expect(reportOf({ seconds: {} }, 'cpu', 'tiny-cai')).toBeNull();
   });
 });

@@ -1,3 +1,4 @@
+import { speaksTinyWorld } from '../world/model-names.ts';
 import type { Experiment } from '../experiment/experiment.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import type { Label } from '../domain/labels.ts';
@@ -40,8 +41,10 @@ export interface ExperimentReport {
   reward?: { accuracy: number; margin: number; pairs: number };
   ppo?: { score_first: number; score_last: number; iterations: number };
   stages: Record<string, { seconds: number } & Record<string, number>>;
-  /** Judge labels of the red-team training prompts: initial answers, then each round's revisions. */
-  revisions: { answers: Record<Label, number>; rounds: Record<Label, number>[] };
+  /** The world's judge labels of the red-team training prompts: initial answers, then each
+   * round's revisions. Null for a policy outside the tiny world, whose texts that judge cannot
+   * read (the AI judge rates the held-out answers only). */
+  revisions: { answers: Record<Label, number>; rounds: Record<Label, number>[] } | null;
   /** A few chains, for a reader to look at. */
   samples: {
     prompt: string;
@@ -65,7 +68,7 @@ const scoresOf = (r: EvalResult): Scores => ({
 });
 
 /** The report of SL-CAI's outputs (null until the SL-CAI policy is evaluated; pure). */
-function slReport(o: StepOutputs, backend: string): ExperimentReport | null {
+function slReport(o: StepOutputs, backend: string, policy: string): ExperimentReport | null {
   const { evalBase, evalSl, chains, sft } = o;
   if (!evalBase || !evalSl || !chains || !sft) return null;
   // Chains are of red-team prompts; the judge reads each one's prompt.
@@ -92,12 +95,14 @@ function slReport(o: StepOutputs, backend: string): ExperimentReport | null {
       },
       'evaluate sl': { seconds: seconds('evaluate sl') },
     },
-    revisions: {
-      answers: judge(chains.map((c) => c.answer)),
-      rounds: Array.from({ length: rounds }, (_, r) =>
-        judge(chains.map((c) => c.rounds[r]!.revision)),
-      ),
-    },
+    revisions: speaksTinyWorld(policy)
+      ? {
+          answers: judge(chains.map((c) => c.answer)),
+          rounds: Array.from({ length: rounds }, (_, r) =>
+            judge(chains.map((c) => c.rounds[r]!.revision)),
+          ),
+        }
+      : null,
     samples: chains.slice(0, 5).map((c) => ({
       prompt: c.prompt,
       answer: c.answer,
@@ -114,8 +119,8 @@ function slReport(o: StepOutputs, backend: string): ExperimentReport | null {
  * The report of a run's outputs (pure): SL-CAI's once its policy is evaluated, with
  * RL-CAI's added once the RL-CAI policy is; null before.
  */
-export function reportOf(o: StepOutputs, backend: string): ExperimentReport | null {
-  const report = slReport(o, backend);
+export function reportOf(o: StepOutputs, backend: string, policy: string): ExperimentReport | null {
+  const report = slReport(o, backend, policy);
   const { preferences, reward, ppo, evalRl, meanReward } = o;
   if (!report || !preferences || !reward || !ppo || !evalRl || !meanReward) return report;
   const last = reward.eval.at(-1);
@@ -261,8 +266,12 @@ export async function runExperiment(
     endOf(until),
     async (o, checkpoint) => {
       if (checkpoint) checkpoints[checkpoint.slot] = checkpoint.bytes;
-      await options.onStep?.(o, checkpoints, reportOf(o, policy.backend));
+      await options.onStep?.(o, checkpoints, reportOf(o, policy.backend, experiment.models.policy));
     },
   );
-  return { report: reportOf(outputs, policy.backend), outputs, checkpoints };
+  return {
+    report: reportOf(outputs, policy.backend, experiment.models.policy),
+    outputs,
+    checkpoints,
+  };
 }

@@ -75,7 +75,7 @@ export const report: Shape<ExperimentReport> = object({
   reward: optional(object({ accuracy: measured, margin: measured, pairs: whole })),
   ppo: optional(object({ score_first: measured, score_last: measured, iterations: whole })),
   stages: record(stageNumbers, { maxKeys: 20 }),
-  revisions: object({ answers: labelRates, rounds: list(labelRates, { max: 100 }) }),
+  revisions: nullable(object({ answers: labelRates, rounds: list(labelRates, { max: 100 }) })),
   samples: list(
     object({
       prompt: text(),
