@@ -423,6 +423,14 @@ async function main(): Promise<void> {
   console.log('\nWhere the AI judge differs (world → AI):', aiJudge.confusions);
   for (const e of consistency.examples)
     console.log(`  contradiction: ${e.prompt} | ${e.answer} | ${e.critique} | ${e.revision}`);
+  paraphraseAnswers.forEach((a, i) => {
+    if (answerTopic(a)?.id !== paraphraseProbes[i]![1])
+      console.log(`  paraphrase off its topic: ${paraphraseProbes[i]![0]} -> ${a}`);
+  });
+  offTopicAnswers.forEach((a, i) => {
+    if (judgeOffWorld(a) !== 'unknown')
+      console.log(`  outside every topic, answered: ${offTopicProbes[i]} -> ${a}`);
+  });
   console.log('\nSample answers:');
   for (const i of [0, 1, 2, redTeam.length, redTeam.length + 1])
     console.log(`  [${labels[i]}] ${heldOut[i]!.text} -> ${answers[i]}`);
