@@ -29,18 +29,11 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { BackendName, CandidateReport, MatmulBenchResult } from '../src/lib/domain/backend.ts';
+import type { BackendName, MatmulBenchResult } from '../src/lib/domain/backend.ts';
 import { launchChromium } from './lib/browser.ts';
 import { benchGeneration, generationTable } from './lib/bench-generation.ts';
 import { benchMemory, memoryText } from './lib/bench-memory.ts';
-import {
-  benchPagePipeline,
-  benchPipeline,
-  pipelineTable,
-  timingReferenceOf,
-} from './lib/bench-pipeline.ts';
-import { defaultExperiment } from '../src/lib/experiment/experiment.ts';
-import { stepWork, timingReference } from '../src/lib/runs/time-estimate.ts';
+import { pipelinePart, pipelineTable } from './lib/bench-pipeline.ts';
 import {
   benchNanogpt,
   benchOurTraining,
@@ -49,15 +42,8 @@ import {
   type TrainRow,
 } from './lib/bench-train.ts';
 import { describeMachine } from './lib/machine.ts';
-import {
-  benchKernelsIn,
-  deviceCheckRuns,
-  deviceCheckRequest,
-  deviceCheckTable,
-  kernelShape,
-  kernelsTable,
-} from './lib/bench-kernels.ts';
-import type { Browser } from 'playwright-core';
+import { benchKernelPart, deviceCheck } from './lib/bench-kernel-report.ts';
+import { matmulTable, probeTable } from './lib/bench-tables.ts';
 import { buildApp, serveVite } from './lib/serve.ts';
 
 const { values: args } = parseArgs({
@@ -94,37 +80,6 @@ const shapes = args['train-shapes'].split(',').map((s) => {
 });
 const trainSteps = Number(args['train-steps']);
 
-function table(header: string[], rows: string[][]): string {
-  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-function matmulTable(result: MatmulBenchResult): string {
-  const rows = backends.map((backend) => [
-    backend,
-    ...sizes.map((size) => {
-      const row = result.rows.find((r) => r.backend === backend && r.size === size);
-      return row ? `${row.gflops.toFixed(2)} (${row.medianMs.toFixed(1)} ms)` : 'n/a';
-    }),
-  ]);
-  return table(['backend', ...sizes.map((s) => `${s}² GFLOP/s (median)`)], rows);
-}
-
-function probeTable(probes: CandidateReport[]): string {
-  const ms = (v: number | null) => (v === null ? 'n/a' : v.toFixed(2));
-  const rows = probes.map((p) => [
-    p.backend,
-    ms(p.matmulMs),
-    ms(p.trainStepMs),
-    p.maxRelError === null ? 'n/a' : p.maxRelError.toExponential(1),
-    ms(p.probeMs),
-  ]);
-  return table(
-    ['backend', 'matmul 256² ms', 'Adam step ms', 'error vs float64', 'whole probe ms'],
-    rows,
-  );
-}
-
 /** `--model DIR`: the checkpoint's own figures, in Node (tfjs needs the bundling runner there). */
 function benchModel(dir: string): never {
   const extra = args.json ? ['--json', args.json] : [];
@@ -143,8 +98,15 @@ async function main(): Promise<void> {
   const server = await serveVite();
   const browser = await launchChromium();
   try {
-    if (args['device-check']) return await deviceCheck(browser, server.url);
-    const kernels = skip.has('kernels') ? null : await benchKernelPart(browser, server.url);
+    if (args['device-check']) return await deviceCheck(browser, server.url, args.json);
+    const kernels = skip.has('kernels')
+      ? null
+      : await benchKernelPart(browser, server.url, {
+          backends,
+          only: args.only === 'kernels',
+          json: args.json,
+          write: !args['no-write'],
+        });
     if (args.only === 'kernels') return;
     const page = await browser.newPage();
     page.on('console', (msg) => {
@@ -214,33 +176,10 @@ async function main(): Promise<void> {
       ? null
       : await benchMemory(browser, server.url, Number(args['ppo-iterations']));
 
-    let pipeline = null;
-    let pagePipeline = null;
-    if (args.pipeline) {
-      console.log('The whole default pipeline (SL-CAI and RL-CAI), headless…');
-      pipeline = await benchPipeline(browser, server.url);
-      console.log(
-        `…${pipeline.totalSeconds.toFixed(1)} s (${pipeline.stages.map(([id, t]) => `${id} ${t.toFixed(1)}`).join(', ')}); now through the page's Run button…`,
-      );
-      pagePipeline = await benchPagePipeline(browser, server.url);
-      console.log(
-        `…${pagePipeline.totalSeconds.toFixed(1)} s (${pagePipeline.stages.map(([id, t]) => `${id} ${t.toFixed(1)}`).join(', ')}); long tasks ${pagePipeline.longTaskSteps.map((t) => `${t.duration.toFixed(0)} (${t.step})`).join(', ')}.`,
-      );
-    }
-
     const machine = describeMachine();
-    if (pipeline && !args['no-write']) {
-      const reference = timingReferenceOf(
-        pipeline,
-        machine,
-        stepWork(defaultExperiment()),
-        timingReference.trainStep,
-      );
-      writeFileSync(
-        'src/lib/runs/timing-reference.json',
-        JSON.stringify(reference, null, 2) + '\n',
-      );
-    }
+    const { pipeline, pagePipeline } = args.pipeline
+      ? await pipelinePart(browser, server.url, machine, !args['no-write'])
+      : { pipeline: null, pagePipeline: null };
     const report = [
       '# Benchmarks',
       '',
@@ -249,7 +188,7 @@ async function main(): Promise<void> {
       '',
       `## Matmul throughput in the engine worker (${reps} reps after a warm-up, median)`,
       '',
-      matmulTable(result),
+      matmulTable(result, backends, sizes),
       '',
       ...(training
         ? [
@@ -327,72 +266,6 @@ async function main(): Promise<void> {
     await browser.close();
     await server.stop();
   }
-}
-
-const kernelsStart = '<!-- kernels: written by npm run bench -- --only kernels -->';
-const kernelsEnd = '<!-- /kernels -->';
-
-/** Times the kernels; with --only kernels, writes its JSON and its BENCHMARKS.md section. */
-async function benchKernelPart(browser: Browser, url: string) {
-  console.log('Kernels: dispatches and time per step, stock and fused…');
-  const rows = await benchKernelsIn(browser, url, {
-    type: 'kernelBench',
-    model: 'tiny-cai',
-    backends: args.backends.split(',') as BackendName[],
-    shape: kernelShape,
-  });
-  const { train, decode } = kernelShape;
-  const section = [
-    kernelsStart,
-    `## Kernels: one training step (${train.batch} × ${train.seq}) and one cached decode step (batch ${decode.batch}, ${decode.past} cached) of the tiny model`,
-    '',
-    "Fresh weights of models/tiny-cai's architecture, in the engine worker, every row in the same run: " +
-      `for each backend and step one model, a warm-up and a dispatch count per kernel set, then ${kernelShape.reps} timed steps of each set taken in turn (the median). Dispatches: GPU compute dispatches on WebGPU; kernel calls that touch data on WASM and CPU. "of stock" and "speed-up" compare each row with the stock row of its backend and step. WebGPU runs on the browser's adapter: Chromium's SwiftShader (software) on a machine without a GPU.`,
-    '',
-    kernelsTable(rows, kernelShape),
-    kernelsEnd,
-  ].join('\n');
-  console.log('\n' + section);
-  if (args.only === 'kernels') {
-    if (args.json)
-      writeFileSync(
-        args.json,
-        JSON.stringify({ machine: describeMachine(), kernels: rows }, null, 2) + '\n',
-      );
-    if (!args['no-write']) writeKernelSection(section);
-  }
-  return { rows, section };
-}
-
-/** Replaces the kernels section of BENCHMARKS.md (or adds it before the optimizations). */
-function writeKernelSection(section: string): void {
-  const text = readFileSync('BENCHMARKS.md', 'utf8');
-  const start = text.indexOf(kernelsStart);
-  const end = text.indexOf(kernelsEnd);
-  const next =
-    start >= 0 && end > start
-      ? text.slice(0, start) + section + text.slice(end + kernelsEnd.length)
-      : text.replace(
-          '## Optimizations, before and after',
-          `${section}\n\n## Optimizations, before and after`,
-        );
-  writeFileSync('BENCHMARKS.md', next);
-}
-
-/** `--device-check`: tokens/s on this machine's GPU, printed, with --json FILE written. */
-async function deviceCheck(browser: Browser, url: string): Promise<void> {
-  const results = [];
-  for (const run of deviceCheckRuns) {
-    console.log(`Device check: ${run.name} on ${run.backends.join(', ')}…`);
-    results.push({ run, rows: await benchKernelsIn(browser, url, deviceCheckRequest(run)) });
-  }
-  const text = [`Device check on ${describeMachine()}`, '', deviceCheckTable(results)].join('\n');
-  console.log('\n' + text);
-  if (args.json)
-    writeFileSync(
-      args.json,
-      JSON.stringify({ machine: describeMachine(), deviceCheck: results }, null, 2) + '\n',
-    );
 }
 
 main().then(

@@ -32,19 +32,15 @@
  *          --datasets DIR       write the run's datasets in TRL's formats (sft, preferences,
  *                               critiques: JSONL)
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PipelineEvent } from '../src/lib/pipeline/events.ts';
-import { stepById } from '../src/lib/pipeline/steps.ts';
-import { seedSpread, type Spread } from '../src/lib/pipeline/seed-spread.ts';
-import type { ExperimentReport } from '../src/lib/pipeline/run-experiment.ts';
-import type { Experiment } from '../src/lib/experiment/experiment.ts';
+import { seedSpread } from '../src/lib/pipeline/seed-spread.ts';
 import { scoreDefinitions } from '../src/lib/domain/scores.ts';
 import { isHubId } from '../src/lib/domain/model-id.ts';
-import { fieldsOf, setAt } from '../src/lib/config/fields.ts';
-import { stageFields } from '../src/lib/experiment/stage-configs.ts';
-import { experimentOrThrow } from '../src/lib/experiment/experiment-check.ts';
+import { customise } from './lib/experiment-variant.ts';
+import { runSeed } from './lib/experiment-page.ts';
+import { printReport, printSpread, resultJson } from './lib/experiment-output.ts';
 import { peftFilesOfCheckpoint } from '../src/lib/model/peft.ts';
 import {
   critiquesJsonl,
@@ -52,8 +48,7 @@ import {
   sftJsonl,
   type DatasetRun,
 } from '../src/lib/runs/exports.ts';
-import type { Browser } from 'playwright-core';
-import { launchChromium, watchPage } from './lib/browser.ts';
+import { launchChromium } from './lib/browser.ts';
 import { startStandInHub, type StandInHub } from './lib/stand-in-hub.ts';
 import { buildApp, serveVite } from './lib/serve.ts';
 
@@ -106,76 +101,6 @@ for (const flag of ['checkpoint', 'adapter-out', 'merged-out', 'datasets'] as co
       `--${flag} writes one run's files: give it with one seed, not ${seeds.length}.`,
     );
 
-/** Principles from a file: a JSON list of strings, or one per line (# starts a comment). */
-function readConstitution(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
-  if (text.trim().startsWith('[')) {
-    const list: unknown = JSON.parse(text);
-    if (!Array.isArray(list) || !list.every((p) => typeof p === 'string'))
-      throw new Error(`${file}: a JSON constitution must be a list of strings.`);
-    return list;
-  }
-  return text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#'));
-}
-
-/**
- * `--set ppo.learningRate=3e-5`: one stage setting by its path in the field tables, its value
- * read as the field's kind (a number, true/false, a choice, a band "0.4,0.6"); the whole
- * experiment is checked as any other before it runs, so a value out of range is named.
- */
-function setStage(e: Experiment, assignment: string): void {
-  const at = assignment.indexOf('=');
-  const path = assignment.slice(0, at);
-  const text = assignment.slice(at + 1);
-  const field = fieldsOf(stageFields).find((f) => f.path === path)?.field;
-  if (at < 0 || !field)
-    throw new Error(
-      `--set ${assignment}: give a stage setting as path=value, the path one of ${fieldsOf(
-        stageFields,
-      )
-        .map((f) => f.path)
-        .join(', ')}.`,
-    );
-  const value =
-    field.kind === 'number'
-      ? Number(text)
-      : field.kind === 'boolean'
-        ? text === 'true'
-          ? true
-          : text === 'false'
-            ? false
-            : text
-        : field.kind === 'band'
-          ? text.split(',').map(Number)
-          : text;
-  setAt(e.stages, path, value);
-  experimentOrThrow(e, `--set ${assignment}`);
-}
-
-function customise(experiment: Experiment, seed: number): Experiment {
-  const e = structuredClone(experiment);
-  e.seed = seed;
-  if (args.constitution) e.constitution = readConstitution(args.constitution);
-  if (args.mode) e.stages.critique.mode = args.mode as Experiment['stages']['critique']['mode'];
-  if (args.rounds) e.stages.critique.rounds = Number(args.rounds);
-  if (args.prompts) {
-    const n = Number(args.prompts);
-    e.prompts.redTeam = e.prompts.redTeam.slice(0, n);
-    e.prompts.ordinary = e.prompts.ordinary.slice(0, Math.ceil(n / 2));
-  }
-  if (args['held-out']) e.stages.evaluate.maxPrompts = Number(args['held-out']);
-  if (args['ppo-iterations']) e.stages.ppo.iterations = Number(args['ppo-iterations']);
-  if (args['lora-rank']) e.stages.lora.rank = Number(args['lora-rank']);
-  if (args.judge) e.stages.evaluate.judge = args.judge as Experiment['stages']['evaluate']['judge'];
-  for (const assignment of args.set ?? []) setStage(e, assignment);
-  if (args.policy) e.models.policy = models.policy!;
-  if (args.feedback) e.models.feedback = models.feedback!;
-  return e;
-}
-
 /**
  * The models named on the command line, as the page sees them: a folder on disk is served
  * by a Hub on 127.0.0.1 under "local/<folder name>" (so it loads exactly as a foreign
@@ -215,267 +140,6 @@ const hubEndpoint = models.hub?.url ?? args['hub-endpoint'];
 // The page may fetch from this endpoint (its Content-Security-Policy names it).
 if (hubEndpoint) process.env.HF_ENDPOINT = hubEndpoint;
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-
-function printReport(r: ExperimentReport, experiment: Experiment): void {
-  console.log(`\nConstitution (${experiment.constitution.length} principles):`);
-  experiment.constitution.forEach((p, i) => console.log(`  ${i + 1}. ${p}`));
-  console.log(
-    '\n| policy | harmlessness | helpfulness | evasiveness | comply | refuse | engage | help | RM score |',
-  );
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const [name, e] of Object.entries(r.eval))
-    console.log(
-      `| ${name} | ${pct(e.harmlessness)} | ${pct(e.helpfulness)} | ${pct(e.evasiveness)} | ` +
-        `${pct(e.redTeam.comply)} | ${pct(e.redTeam.refuse)} | ${pct(e.redTeam.engage)} | ${pct(e.ordinary.help)} | ` +
-        `${e.reward === undefined ? '' : e.reward.toFixed(3)} |`,
-    );
-  for (const [name, e] of Object.entries(r.eval)) {
-    const ai = e.aiJudge;
-    const w = e.worldFigures;
-    console.log(`${name}: judged by ${e.judge ?? 'the tiny world’s exact judge'}.`);
-    if (w)
-      console.log(
-        `  the tiny world’s judge: harmlessness ${pct(w.harmlessness)}, helpfulness ${pct(w.helpfulness)}, evasiveness ${pct(w.evasiveness)}`,
-      );
-    if (ai)
-      console.log(
-        `  AI judge ${ai.model}: harmlessness ${pct(ai.figures.harmlessness)}, helpfulness ${pct(ai.figures.helpfulness)}, evasiveness ${pct(ai.figures.evasiveness)}; mean confidence ${pct(ai.confidence)}` +
-          (ai.agreement === undefined
-            ? ''
-            : `; agrees with the world’s judge on ${pct(ai.agreement)} of answers`),
-      );
-  }
-  for (const [name, what] of Object.entries(scoreDefinitions)) console.log(`${name}: ${what}.`);
-  if (r.reward)
-    console.log(
-      `\nReward model: held-out accuracy ${pct(r.reward.accuracy)}, margin ${r.reward.margin.toFixed(3)}, ${r.reward.pairs} labelled pairs.`,
-    );
-  if (r.ppo)
-    console.log(
-      `PPO: mean score ${r.ppo.score_first.toFixed(3)} (first iteration) → ${r.ppo.score_last.toFixed(3)} (iteration ${r.ppo.iterations}).`,
-    );
-  const revisions = r.revisions;
-  if (revisions) {
-    console.log('\nRed-team training prompts, judge labels (comply / refuse / engage / garbled):');
-    const row = (name: string, x: typeof revisions.answers) =>
-      console.log(
-        `  ${name.padEnd(18)} ${pct(x.comply)} / ${pct(x.refuse)} / ${pct(x.engage)} / ${pct(x.garbled)}`,
-      );
-    row('initial answers', revisions.answers);
-    revisions.rounds.forEach((x, i) => row(`revision round ${i + 1}`, x));
-  } else
-    console.log(
-      "\nRevisions: not labelled (the world's judge reads only the tiny model; the AI judge rates held-out answers).",
-    );
-  console.log('\n| stage | seconds | details |');
-  console.log('| --- | --- | --- |');
-  for (const [name, s] of Object.entries(r.stages)) {
-    const { seconds, ...rest } = s;
-    const details = Object.entries(rest)
-      .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
-      .join(', ');
-    console.log(`| ${name} | ${seconds.toFixed(1)} | ${details} |`);
-  }
-  console.log('\nSample chains:');
-  for (const s of r.samples)
-    console.log(
-      `  Q: ${s.prompt}\n    answer:   ${s.answer}\n    critique: ${s.critique}\n    revision: ${s.revision}`,
-    );
-}
-
-/** One run of the experiment at `seed`, in a fresh page of `browser`. */
-async function runSeed(browser: Browser, url: string, seed: number) {
-  const page = await browser.newPage();
-  const problems = watchPage(page);
-  let line = '';
-  const ppoMetrics: Record<string, number>[] = [];
-  await page.exposeFunction('caiExperimentEvent', (event: PipelineEvent) => {
-    if (event.type === 'stage-start') console.log(`\n▶ ${stepById(event.step).label}`);
-    else if (event.type === 'stage-end')
-      console.log(`\n✓ ${stepById(event.step).label} (${event.seconds.toFixed(1)} s)`);
-    else if (event.type === 'progress') {
-      line = `  ${event.done}/${event.total} ${event.message}`;
-      process.stdout.write(`\r${line.padEnd(70)}`);
-    } else if (event.type === 'metrics') {
-      const v = event.values;
-      if (event.stage === 'ppo') ppoMetrics.push({ step: event.step, ...v });
-      const keys =
-        event.stage === 'ppo'
-          ? [
-              'objective/scores',
-              'objective/kl',
-              'objective/entropy',
-              'policy/clipfrac_avg',
-              'loss/value_avg',
-            ]
-          : Object.keys(v);
-      const parts = keys.filter((k) => k in v).map((k) => `${k} ${v[k]!.toPrecision(4)}`);
-      const line = `  ${event.stage} step ${event.step}: ${parts.join(', ')}`;
-      if (event.stage === 'ppo' || 'eval/loss' in v || 'eval/accuracy' in v) console.log(line);
-      else process.stdout.write(`\r${line}`.padEnd(120));
-    } else if (event.type === 'warning')
-      console.log(`  ⚠ ${event.stage} step ${event.step}: ${event.message}`);
-  });
-  await page.goto(`${url}?backend=${encodeURIComponent(args.backend)}`);
-  await page.waitForFunction(() => 'caiPlayground' in globalThis);
-  const experiment = customise(
-    await page.evaluate(() => {
-      type Handle = { defaultExperiment: () => Experiment };
-      return (globalThis as unknown as { caiPlayground: Handle }).caiPlayground.defaultExperiment();
-    }),
-    seed,
-  );
-  const { report, checkpoint, preferences, records, merged, samples } = await page.evaluate(
-    async (data) => {
-      type Run = typeof import('../src/lib/pipeline/run-experiment.ts').runExperiment;
-      type Handle = {
-        runExperiment: (
-          d: unknown,
-          s: 'sl' | 'all',
-          emit: (e: PipelineEvent) => void,
-          signal: AbortSignal,
-          options: { hubEndpoint?: string; download?: boolean },
-        ) => ReturnType<Run>;
-      };
-      const g = globalThis as unknown as {
-        caiPlayground: Handle & {
-          engine: { request(r: unknown): Promise<{ bytes: Uint8Array }> };
-        };
-        caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
-      };
-      const { report, outputs, checkpoints } = await g.caiPlayground.runExperiment(
-        data.experiment,
-        data.stages,
-        (e) => {
-          if (e.type !== 'token' && e.type !== 'answer' && e.type !== 'preference')
-            void g.caiExperimentEvent(e);
-        },
-        new AbortController().signal,
-        { ...(data.hubEndpoint && { hubEndpoint: data.hubEndpoint }), download: true },
-      );
-      if (!report) throw new Error('The run ended without a report.');
-      const last = checkpoints.rl ?? checkpoints.sl ?? new Uint8Array();
-      // The policy merged into its base, by the engine that holds the base.
-      const mergedBytes = data.merged
-        ? (await g.caiPlayground.engine.request({ type: 'mergedPolicy', checkpoint: last })).bytes
-        : null;
-      // Bytes travel back as base64 (no named helper here: the page runs this code as text).
-      const [lastText, mergedText] = [last, mergedBytes].map((bytes) => {
-        if (!bytes) return null;
-        let binary = '';
-        for (const byte of bytes) binary += String.fromCharCode(byte);
-        return btoa(binary);
-      });
-      const preferences = (outputs.preferences ?? []).map(
-        ({ prompt, chosen, rejected, label, principle }) => ({
-          prompt,
-          chosen,
-          rejected,
-          label,
-          principle,
-        }),
-      );
-      // Every held-out answer of each evaluated policy, with its labels.
-      const evals = { base: outputs.evalBase, sl: outputs.evalSl, rl: outputs.evalRl };
-      const samples = Object.fromEntries(
-        Object.entries(evals)
-          .filter(([, e]) => e)
-          .map(([policy, e]) => [
-            policy,
-            e!.samples.map((x) => ({
-              prompt: x.prompt,
-              kind: x.kind,
-              answer: x.text,
-              label: x.label,
-              ...(x.ai && { aiLabel: x.ai.label, aiConfidence: x.ai.confidence }),
-              ...(x.world && x.ai && { worldLabel: x.world }),
-            })),
-          ]),
-      );
-      const records = {
-        chains: outputs.chains ?? [],
-        ordinary: outputs.answers?.ordinary ?? [],
-        preferences: outputs.preferences ?? [],
-      };
-      return {
-        report,
-        checkpoint: lastText!,
-        preferences,
-        records,
-        merged: mergedText,
-        samples,
-      };
-    },
-    { experiment, stages, hubEndpoint, merged: !!args['merged-out'] },
-  );
-  await page.close();
-  return {
-    experiment,
-    report,
-    checkpoint,
-    preferences,
-    records,
-    merged,
-    samples,
-    ppoMetrics,
-    problems,
-  };
-}
-
-/** A run's figures as the JSON output holds them (for each seed, and the first at the top). */
-function resultJson({ experiment, report, preferences, ppoMetrics, samples }: SeedResult) {
-  return {
-    eval: Object.fromEntries(
-      Object.entries(report.eval).map(([k, e]) => [
-        k,
-        {
-          harmlessness: e.harmlessness,
-          helpfulness: e.helpfulness,
-          evasiveness: e.evasiveness,
-          judge: e.judge,
-          ...(e.aiJudge && { aiJudge: e.aiJudge }),
-          ...(e.worldFigures && { worldFigures: e.worldFigures }),
-          ...(e.reward === undefined ? {} : { reward: e.reward }),
-          samples: samples[k] ?? [],
-        },
-      ]),
-    ),
-    ...(report.reward && {
-      reward: { accuracy: report.reward.accuracy, margin: report.reward.margin },
-    }),
-    ...(report.ppo && { ppo: { ...report.ppo, metrics: ppoMetrics } }),
-    stages: report.stages,
-    labels: Object.fromEntries(
-      Object.entries(report.eval).map(([k, e]) => [
-        k,
-        { redTeam: e.redTeam, ordinary: e.ordinary },
-      ]),
-    ),
-    revisions: report.revisions,
-    seed: experiment.seed,
-    models: experiment.models,
-    lora: experiment.stages.lora,
-    constitution: experiment.constitution,
-    backend: report.backend,
-    ...(stages === 'all' && { preferences }),
-  };
-}
-
-/** Each figure's mean ± standard deviation and range over the seeds. */
-function printSpread(spread: Record<string, Spread>, seeds: number[]): void {
-  console.log(`
-Over seeds ${seeds.join(', ')}: mean ± standard deviation (lowest – highest)`);
-  console.log('| figure | mean ± sd | range |');
-  console.log('| --- | --- | --- |');
-  for (const [name, x] of Object.entries(spread)) {
-    const f = name.startsWith('ppo.') ? (v: number) => v.toFixed(3) : pct;
-    console.log(`| ${name} | ${f(x.mean)} ± ${f(x.sd)} | ${f(x.min)} – ${f(x.max)} |`);
-  }
-}
-
-type SeedResult = Awaited<ReturnType<typeof runSeed>>;
-
 async function main(): Promise<void> {
   const started = performance.now();
   console.log('Building the app…');
@@ -487,7 +151,14 @@ async function main(): Promise<void> {
     for (const seed of seeds) {
       if (seeds.length > 1)
         console.log(`\n══ Seed ${seed} (${results.length + 1} of ${seeds.length}) ══`);
-      const result = await runSeed(browser, server.url, seed);
+      const result = await runSeed(browser, server.url, seed, {
+        backend: args.backend,
+        stages,
+        hubEndpoint,
+        merged: !!args['merged-out'],
+        variant: (e, at) =>
+          customise(e, at, { ...args, policy: models.policy, feedback: models.feedback }),
+      });
       printReport(result.report, result.experiment);
       results.push(result);
     }
@@ -507,12 +178,12 @@ async function main(): Promise<void> {
     if (args.json) {
       const json = {
         definitions: scoreDefinitions,
-        ...resultJson(results[0]!),
+        ...resultJson(results[0]!, stages),
         // What `npm run export-trl` reads: the whole experiment and the run's datasets.
         experiment,
         records: run,
         ...(args['adapter-out'] && { adapterDir: resolve(args['adapter-out']) }),
-        seeds: results.map(resultJson),
+        seeds: results.map((r) => resultJson(r, stages)),
         spread,
       };
       writeFileSync(args.json, JSON.stringify(json, null, 2) + '\n');

@@ -23,32 +23,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { eosIds } from '../src/lib/model/config.ts';
-import { generate } from '../src/lib/model/generate.ts';
-import type { LlamaModel } from '../src/lib/model/llama.ts';
-import { continuationLogprobs } from '../src/lib/model/score.ts';
-import { BpeTokenizer } from '../src/lib/tokenizer/bpe.ts';
-import { chatTokens, formatChat } from '../src/lib/tokenizer/hf-files.ts';
-import type { Behaviour } from '../src/lib/domain/labels.ts';
-import { answerText, bareRefusals } from '../src/lib/world/answers.ts';
-import { probabilityOfA, orderAveraged } from '../src/lib/ops/preferences.ts';
-import {
-  critiquePrinciple,
-  critiqueText,
-  preferenceScore,
-  stance,
-} from '../src/lib/world/feedback-texts.ts';
-import { WorldGenerator } from '../src/lib/world/generator.ts';
-import { answerTopic, judgeAnswer, judgeOffWorld, labelRates } from '../src/lib/world/judge.ts';
-import { principleLibrary, principleOf, seedConstitution } from '../src/lib/world/principles.ts';
-import { findPrompt, promptsWhere, type WorldPrompt } from '../src/lib/world/prompts.ts';
-import { Rng } from '../src/lib/util/random.ts';
-import {
-  defaultTemplates,
-  formatConstitution,
-  renderTemplate,
-} from '../src/lib/world/templates.ts';
+import { judgeAnswer, answerTopic, judgeOffWorld, labelRates } from '../src/lib/world/judge.ts';
+import { findPrompt, promptsWhere } from '../src/lib/world/prompts.ts';
 import { loadModelFolder } from './lib/model-folder.ts';
+import { answer, preferenceAgreement } from './lib/quality-model.ts';
+import { critiqueChecks } from './lib/quality-critiques.ts';
 import { offTopicProbes, paraphraseProbes } from './lib/quality-probes.ts';
 import { judgeAgreement, revisionConsistency } from './lib/quality-feedback.ts';
 import { seedPrompts } from '../src/lib/world/topics.ts';
@@ -63,126 +42,7 @@ const { values: args } = parseArgs({
 });
 const seed = Number(args.seed);
 
-/** Answers user messages in batches of 16 with the KV cache. */
-async function answer(
-  loaded: { model: LlamaModel; tokenizer: BpeTokenizer },
-  messages: string[],
-  temperature: number,
-  genSeed: number,
-): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < messages.length; i += 16) {
-    const batch = messages
-      .slice(i, i + 16)
-      .map((m) => loaded.tokenizer.encode(formatChat([{ role: 'user', content: m }], true)));
-    const result = await generate(loaded.model, batch, {
-      maxNewTokens: 96,
-      temperature,
-      topK: 0,
-      topP: 1,
-      seed: genSeed + i,
-      eosIds: eosIds(loaded.model.config),
-      padId: loaded.model.config.pad_token_id,
-    });
-    out.push(...result.tokens.map((t) => loaded.tokenizer.decode(t, true)));
-    process.stdout.write('.');
-  }
-  return out;
-}
-
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-
-/**
- * How strongly the model prefers a bare refusal over an explained one as the revision: the
- * share of probability on the three refusal texts against the topic's engaging answer, averaged
- * over prompts. A sensitive measure of the constitution's effect, where greedy labels are 0/1.
- */
-async function refuseShare(
-  loaded: { model: LlamaModel; tokenizer: BpeTokenizer },
-  messages: string[],
-  prompts: WorldPrompt[],
-): Promise<number> {
-  const { model, tokenizer } = loaded;
-  const end = tokenizer.encode(chatTokens.end);
-  let total = 0;
-  for (let i = 0; i < messages.length; i += 4) {
-    const pairs = messages.slice(i, i + 4).flatMap((m, j) => {
-      const prompt = tokenizer.encode(formatChat([{ role: 'user', content: m }], true));
-      const topic = prompts[i + j]!.topic;
-      const texts = [...bareRefusals, answerText('engage', topic, '')];
-      return texts.map((t) => ({ prompt, continuation: [...tokenizer.encode(t), ...end] }));
-    });
-    const lp = await continuationLogprobs(model, pairs);
-    for (let j = 0; j * 4 < lp.length; j++) {
-      const [a, b, c, engage] = lp.slice(j * 4, j * 4 + 4) as [number, number, number, number];
-      const top = Math.max(a, b, c, engage);
-      const refuse = Math.exp(a - top) + Math.exp(b - top) + Math.exp(c - top);
-      total += refuse / (refuse + Math.exp(engage - top));
-    }
-  }
-  return total / messages.length;
-}
-
-/**
- * The feedback model's comparisons: for each prompt two different behaviours under a sampled
- * principle, P(A) from the "(A)" / "(B)" log-probs with both orders averaged (as the label
- * stage computes it). Returns agreement with the world's ranking (ties left out) and the
- * mean distance of P from 0.5.
- */
-async function preferenceAgreement(
-  loaded: { model: LlamaModel; tokenizer: BpeTokenizer },
-  prompts: WorldPrompt[],
-): Promise<{ agree: number; confidence: number; pairs: number }> {
-  const { model, tokenizer } = loaded;
-  const world = new WorldGenerator(seed + 300);
-  const rng = new Rng(seed + 400);
-  let agree = 0;
-  let confidence = 0;
-  let pairs = 0;
-  for (const prompt of prompts) {
-    const pool: Behaviour[] =
-      prompt.kind === 'red-team' ? ['comply', 'refuse', 'engage'] : ['help', 'overrefuse'];
-    const [a, b] = rng.shuffle(pool).slice(0, 2) as [Behaviour, Behaviour];
-    const principle = rng.pick(world.constitution());
-    const info = principleOf(principle)!;
-    const truth = preferenceScore(a, info) - preferenceScore(b, info);
-    if (truth === 0) continue;
-    const [ta, tb] = [a, b].map((x) => answerText(x, prompt.topic, prompt.request)) as [
-      string,
-      string,
-    ];
-    const ids = (first: string, second: string) =>
-      tokenizer.encode(
-        formatChat(
-          [
-            {
-              role: 'user',
-              content: renderTemplate(defaultTemplates.preference, {
-                question: prompt.text,
-                principle,
-                response_a: first,
-                response_b: second,
-              }),
-            },
-          ],
-          true,
-        ),
-      );
-    const options = ['(A)', '(B)'].map((o) => tokenizer.encode(o));
-    const [shown, swapped] = [ids(ta, tb), ids(tb, ta)];
-    const lp = await continuationLogprobs(model, [
-      { prompt: shown, continuation: options[0]! },
-      { prompt: shown, continuation: options[1]! },
-      { prompt: swapped, continuation: options[0]! },
-      { prompt: swapped, continuation: options[1]! },
-    ]);
-    const p = orderAveraged(probabilityOfA(lp[0]!, lp[1]!), probabilityOfA(lp[2]!, lp[3]!));
-    pairs++;
-    if (p > 0.5 === truth > 0) agree++;
-    confidence += Math.abs(p - 0.5);
-  }
-  return { agree: agree / pairs, confidence: confidence / pairs, pairs };
-}
 
 async function main(): Promise<void> {
   const backend = await useNodeWasm();
@@ -207,103 +67,19 @@ async function main(): Promise<void> {
   const all = labelRates(labels);
 
   // 2 and 3. Critiques and revisions of complying answers, on random sub-constitutions.
-  const world = new WorldGenerator(seed + 100);
-  const rng = new Rng(seed + 200);
-  const explain = principleLibrary.find((p) => p.kind === 'explain')!;
-  // Disguised requests are left out: the critic's blind spot makes it call going along with
-  // them fine (by design; the world tests check it), so they have no principle to name.
-  const settings = redTeam
-    .filter((p) => !p.disguised)
-    .map((p: WorldPrompt) => {
-      const constitution = world.constitution().filter((t) => principleOf(t)!.kind !== 'explain');
-      const principle = rng.pick(constitution);
-      return {
-        prompt: p,
-        constitution,
-        principle,
-        response: answerText('comply', p.topic, p.request),
-        explainText: rng.pick(explain.paraphrases),
-        explainAt: rng.int(6),
-      };
-    });
-  /** The constitution of a setting, with the explain-objections principle inserted or not. */
-  const constitutionOf = (s: (typeof settings)[number], withExplain: boolean) => {
-    if (!withExplain) return s.constitution;
-    const out = [...s.constitution];
-    out.splice(s.explainAt % (out.length + 1), 0, s.explainText);
-    return out;
-  };
-  const critique = async (withExplain: boolean) =>
-    answer(
-      loaded,
-      settings.map((s) =>
-        renderTemplate(defaultTemplates.critique, {
-          constitution: formatConstitution(constitutionOf(s, withExplain)),
-          question: s.prompt.text,
-          response: s.response,
-          principle: s.principle,
-        }),
-      ),
-      0,
-      seed,
-    );
-  const critiquesWith = await critique(true);
-  const critiquesWithout = await critique(false);
-  const critiques = [...critiquesWith, ...critiquesWithout];
-  // The blind spot: critiques of going along with a disguised request (seed constitution).
-  const disguised = redTeam.filter((p) => p.disguised);
-  const blind = await answer(
-    loaded,
-    disguised.map((p) =>
-      renderTemplate(defaultTemplates.critique, {
-        constitution: formatConstitution(seedConstitution),
-        question: p.text,
-        response: answerText('comply', p.topic, p.request),
-        principle: rng.pick(seedConstitution),
-      }),
-    ),
-    0,
-    seed,
-  );
-  const missed = blind.filter((c) => critiquePrinciple(c) === undefined).length / blind.length;
-  const named = critiques.filter((c) => critiquePrinciple(c) !== undefined).length;
-  const namedRight = critiques.filter(
-    (c, i) => critiquePrinciple(c) === principleOf(settings[i % settings.length]!.principle),
-  ).length;
-  const stanceRight =
-    critiquesWith.filter((c) => c.includes(stance(true))).length +
-    critiquesWithout.filter((c) => c.includes(stance(false))).length;
-
-  const revise = async (withExplain: boolean) => {
-    // The revision format: the constitution, and the world's critique for it.
-    const messages = settings.map((s) =>
-      renderTemplate(defaultTemplates.revision, {
-        constitution: formatConstitution(constitutionOf(s, withExplain)),
-        question: s.prompt.text,
-        response: s.response,
-        critique: critiqueText(
-          'plain',
-          'comply',
-          principleOf(s.principle)!,
-          s.prompt.topic,
-          0,
-          withExplain,
-        ),
-      }),
-    );
-    const texts = await answer(loaded, messages, 0, seed);
-    return {
-      labels: labelRates(texts.map((t, i) => judgeAnswer(t, 'red-team', settings[i]!.prompt.text))),
-      refuseShare: await refuseShare(
-        loaded,
-        messages,
-        settings.map((s) => s.prompt),
-      ),
-    };
-  };
-  const { labels: withExplain, refuseShare: refuseWith } = await revise(true);
-  const { labels: withoutExplain, refuseShare: refuseWithout } = await revise(false);
-  const preferences = await preferenceAgreement(loaded, heldOut);
+  const {
+    disguised,
+    missed,
+    critiques,
+    named,
+    namedRight,
+    stanceRight,
+    withExplain,
+    withoutExplain,
+    refuseWith,
+    refuseWithout,
+  } = await critiqueChecks(loaded, redTeam, seed);
+  const preferences = await preferenceAgreement(loaded, heldOut, seed);
 
   // 5. Prompts a new user would type: paraphrases of known requests, and everyday questions
   // outside every topic (written for this, never pretrained on), sampled at temperature 1.

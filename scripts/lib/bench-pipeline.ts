@@ -3,7 +3,13 @@ import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import { stepById, type StepId } from '../../src/lib/pipeline/steps.ts';
 import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
 import type { Experiment } from '../../src/lib/experiment/experiment.ts';
-import type { TimingReference } from '../../src/lib/runs/time-estimate.ts';
+import { writeFileSync } from 'node:fs';
+import { defaultExperiment } from '../../src/lib/experiment/experiment.ts';
+import {
+  stepWork,
+  timingReference,
+  type TimingReference,
+} from '../../src/lib/runs/time-estimate.ts';
 
 /** The page path's figures: the same run started with the page's own Run button. */
 export interface PagePipelineBench {
@@ -227,4 +233,30 @@ export function pipelineTable(p: PipelineBench, page: PagePipelineBench | null):
           `| **whole pipeline** (models loaded, all stages) | **${p.totalSeconds.toFixed(1)}** |`,
         ]),
   ].join('\n');
+}
+
+/**
+ * `--pipeline`: the whole default pipeline headless, then through the page's Run button; with
+ * `write`, the page's timing reference (src/lib/runs/timing-reference.json) from the first.
+ */
+export async function pipelinePart(browser: Browser, url: string, machine: string, write: boolean) {
+  console.log('The whole default pipeline (SL-CAI and RL-CAI), headless…');
+  const pipeline = await benchPipeline(browser, url);
+  console.log(
+    `…${pipeline.totalSeconds.toFixed(1)} s (${pipeline.stages.map(([id, t]) => `${id} ${t.toFixed(1)}`).join(', ')}); now through the page's Run button…`,
+  );
+  const pagePipeline = await benchPagePipeline(browser, url);
+  console.log(
+    `…${pagePipeline.totalSeconds.toFixed(1)} s (${pagePipeline.stages.map(([id, t]) => `${id} ${t.toFixed(1)}`).join(', ')}); long tasks ${pagePipeline.longTaskSteps.map((t) => `${t.duration.toFixed(0)} (${t.step})`).join(', ')}.`,
+  );
+  if (write) {
+    const reference = timingReferenceOf(
+      pipeline,
+      machine,
+      stepWork(defaultExperiment()),
+      timingReference.trainStep,
+    );
+    writeFileSync('src/lib/runs/timing-reference.json', JSON.stringify(reference, null, 2) + '\n');
+  }
+  return { pipeline, pagePipeline };
 }
