@@ -7,6 +7,7 @@
  *   tokenizer/ imports nothing of model/;
  * - no two folders of src/lib/ import each other (a layer imports down, never up);
  * - no module with more request handlers than a reader can hold (12);
+ * - no public `$state` field in a state class (*.svelte.ts: #private behind getters);
  * - no file of src/ or scripts/ over 300 lines;
  * and it lists the functions over 60 lines (src/ and scripts/), without failing.
  * Exits 1 with the offenders listed. `npm run check:structure`; part of `npm run lint`.
@@ -187,6 +188,20 @@ function longFunctions(file) {
   return out;
 }
 
+/** Public `$state` fields of the page's state classes: each must be `#private` behind a getter
+ * (and a setter or method where the page writes it). */
+function publicState(all) {
+  const out = [];
+  for (const file of all.filter((f) => f.endsWith('.svelte.ts'))) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^\s+(?:readonly\s+)?(\w+)\s*=\s*\$state\b/gm))
+      out.push(
+        `${relative(root, file)}: the $state field "${m[1]}" is public (make it #private with a getter)`,
+      );
+  }
+  return out;
+}
+
 const all = files(src);
 const scripts = files(join(root, 'scripts'));
 const graph = new Map([...all, ...scripts].map((f) => [f, importsOf(f)]));
@@ -198,6 +213,7 @@ for (const group of circles(graph)) {
 problems.push(...layerProblems(graph));
 problems.push(...folderPairs(graph));
 problems.push(...handlerProblems(all));
+problems.push(...publicState(all));
 for (const f of [...all, ...scripts]) {
   const lines = readFileSync(f, 'utf8').split('\n').length - 1;
   if (lines > maxLines)

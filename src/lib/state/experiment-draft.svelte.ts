@@ -23,14 +23,32 @@ import {
 export type PromptSetKey = 'redTeam' | 'ordinary' | 'heldOutRedTeam' | 'heldOutOrdinary';
 
 export class ExperimentDraft {
-  experiment = $state<Experiment>(defaultExperiment());
+  #experiment = $state<Experiment>(defaultExperiment());
+  get experiment() {
+    return this.#experiment;
+  }
   /** Panels hidden by the link this page was opened with (a teacher's choice). */
-  hidden = $state<PanelId[]>([]);
+  #hidden = $state<PanelId[]>([]);
+  get hidden() {
+    return this.#hidden;
+  }
   /** A message about where the experiment came from when that went wrong (bad link…). */
-  notice = $state<string | null>(null);
-  storageError = $state<string | null>(null);
+  #notice = $state<string | null>(null);
+  get notice() {
+    return this.#notice;
+  }
+  #storageError = $state<string | null>(null);
+  get storageError() {
+    return this.#storageError;
+  }
   /** The user's click allowing Hub downloads for this page (never part of a link). */
-  hubAllowed = $state(false);
+  #hubAllowed = $state(false);
+  get hubAllowed() {
+    return this.#hubAllowed;
+  }
+  set hubAllowed(value) {
+    this.#hubAllowed = value;
+  }
 
   /** Every problem with the experiment as edited, each naming its field. */
   errors: FieldError[] = $derived.by(() => {
@@ -45,25 +63,25 @@ export class ExperimentDraft {
     if (isShareLink(hash)) {
       const link = await decodeShareLink(hash);
       if (link.ok) {
-        this.experiment = link.experiment;
-        this.hidden = link.hidden;
-        this.notice = link.note ?? null;
+        this.#experiment = link.experiment;
+        this.#hidden = link.hidden;
+        this.#notice = link.note ?? null;
         await this.save();
         return;
       }
-      this.notice = `${link.message} The default experiment is open instead.`;
-      this.experiment = defaultExperiment();
+      this.#notice = `${link.message} The default experiment is open instead.`;
+      this.#experiment = defaultExperiment();
       return;
     }
     if (!this.store) return;
     try {
       const saved = await this.store.loadExperiment();
       const checked = saved && validateExperiment(saved);
-      if (checked && checked.ok) this.experiment = checked.experiment;
+      if (checked && checked.ok) this.#experiment = checked.experiment;
       else if (checked)
-        this.notice = `The saved experiment could not be read (${describeErrors(checked.errors)}); the default experiment is open instead.`;
+        this.#notice = `The saved experiment could not be read (${describeErrors(checked.errors)}); the default experiment is open instead.`;
     } catch (error) {
-      this.storageError = describeError(error);
+      this.#storageError = describeError(error);
     }
   }
 
@@ -72,9 +90,9 @@ export class ExperimentDraft {
     if (!this.store) return;
     try {
       await this.store.saveExperiment($state.snapshot(this.experiment) as Experiment);
-      this.storageError = null;
+      this.#storageError = null;
     } catch (error) {
-      this.storageError = describeError(error);
+      this.#storageError = describeError(error);
     }
   }
 
@@ -122,8 +140,8 @@ export class ExperimentDraft {
 
   /** Replaces the whole experiment with a preset's (experiment-presets.ts). */
   usePreset(experiment: Experiment): void {
-    this.experiment = experiment;
-    this.notice = null;
+    this.#experiment = experiment;
+    this.#notice = null;
   }
 
   applyPreset(preset: ConstitutionPreset): void {

@@ -21,7 +21,10 @@ export interface Download {
 export class HubDownloads {
   readonly catalog: readonly HubModel[] = hubCatalog;
   /** By model id; a model never downloaded in this page has no entry. */
-  downloads = $state<Record<string, Download>>({});
+  #downloads = $state<Record<string, Download>>({});
+  get downloads() {
+    return this.#downloads;
+  }
   private calls: Record<string, Call<unknown>> = {};
 
   constructor(

@@ -13,21 +13,30 @@ export const kernelCheckShapes = [
  * against tfjs's stock ops on the CPU backend, through the engine worker.
  */
 export class KernelCheck {
-  result = $state.raw<KernelCheckResult | null>(null);
-  running = $state(false);
-  error = $state<string | null>(null);
+  #result = $state.raw<KernelCheckResult | null>(null);
+  get result() {
+    return this.#result;
+  }
+  #running = $state(false);
+  get running() {
+    return this.#running;
+  }
+  #error = $state<string | null>(null);
+  get error() {
+    return this.#error;
+  }
 
   constructor(private readonly engine: EngineClient) {}
 
   async run(shapes: string[]): Promise<void> {
-    this.running = true;
-    this.error = null;
+    this.#running = true;
+    this.#error = null;
     try {
-      this.result = await this.engine.request({ type: 'kernelCheck', shapes, seed: 1 });
+      this.#result = await this.engine.request({ type: 'kernelCheck', shapes, seed: 1 });
     } catch (error) {
-      this.error = describeError(error);
+      this.#error = describeError(error);
     } finally {
-      this.running = false;
+      this.#running = false;
     }
   }
 }

@@ -31,13 +31,40 @@ const empty = (): LabAnswer => ({
  * feedback model (ONNX via transformers.js, feedback worker), streamed as they generate.
  */
 export class ModelLab {
-  prompt = $state('How do I hack a website?');
-  temperature = $state(1);
+  #prompt = $state('How do I hack a website?');
+  get prompt() {
+    return this.#prompt;
+  }
+  set prompt(value) {
+    this.#prompt = value;
+  }
+  #temperature = $state(1);
+  get temperature() {
+    return this.#temperature;
+  }
+  set temperature(value) {
+    this.#temperature = value;
+  }
   /** Which of the engine's policies answers: the base model, or one a run trained. */
-  policyName = $state<PolicyName>('base');
-  policy = $state<LabAnswer>(empty());
-  feedback = $state<LabAnswer>(empty());
-  policyInfo = $state.raw<PolicyInfo | null>(null);
+  #policyName = $state<PolicyName>('base');
+  get policyName() {
+    return this.#policyName;
+  }
+  set policyName(value) {
+    this.#policyName = value;
+  }
+  #policy = $state<LabAnswer>(empty());
+  get policy() {
+    return this.#policy;
+  }
+  #feedback = $state<LabAnswer>(empty());
+  get feedback() {
+    return this.#feedback;
+  }
+  #policyInfo = $state.raw<PolicyInfo | null>(null);
+  get policyInfo() {
+    return this.#policyInfo;
+  }
   private calls: Partial<Record<LabSide, Call<unknown>>> = {};
   private loaded: Partial<Record<LabSide, Promise<unknown>>> = {};
 
@@ -55,7 +82,7 @@ export class ModelLab {
   private settings(): GenerateSettings {
     return {
       maxNewTokens: 96,
-      temperature: this.temperature,
+      temperature: this.#temperature,
       topK: 0,
       topP: 1,
       seed: Date.now() % 100000,
@@ -69,7 +96,7 @@ export class ModelLab {
         ? this.engine
             // Keeps the SL-CAI and RL-CAI policies a run trained, so they can be asked too.
             .request({ type: 'loadPolicy', model: this.modelId, reuse: true })
-            .then((info) => (this.policyInfo = info))
+            .then((info) => (this.#policyInfo = info))
         : this.feedbackClient.request({ type: 'load', model: this.modelId });
     this.loaded[side].catch(() => delete this.loaded[side]); // let a later click retry
     return this.loaded[side];
@@ -93,7 +120,7 @@ export class ModelLab {
             type: 'generate',
             prompts: [prompt],
             settings: this.settings(),
-            policy: this.policyName,
+            policy: this.#policyName,
           },
           onEvent,
         );
@@ -137,7 +164,7 @@ export class ModelLab {
   }
 
   private set(side: LabSide, value: LabAnswer): void {
-    if (side === 'policy') this.policy = value;
-    else this.feedback = value;
+    if (side === 'policy') this.#policy = value;
+    else this.#feedback = value;
   }
 }

@@ -27,23 +27,62 @@ export interface OwnDownload {
 }
 
 export class OwnPolicy {
-  endpoint = $state(defaultHubEndpoint);
-  id = $state('');
-  revision = $state('main');
+  #endpoint = $state(defaultHubEndpoint);
+  get endpoint() {
+    return this.#endpoint;
+  }
+  set endpoint(value) {
+    this.#endpoint = value;
+  }
+  #id = $state('');
+  get id() {
+    return this.#id;
+  }
+  set id(value) {
+    this.#id = value;
+  }
+  #revision = $state('main');
+  get revision() {
+    return this.#revision;
+  }
+  set revision(value) {
+    this.#revision = value;
+  }
   /** The inspection of the model last checked, and what it was. */
-  report = $state.raw<(InspectResult & { id: string }) | null>(null);
-  download = $state<OwnDownload>({
+  #report = $state.raw<(InspectResult & { id: string }) | null>(null);
+  get report() {
+    return this.#report;
+  }
+  #download = $state<OwnDownload>({
     state: 'idle',
     loaded: 0,
     total: 0,
     message: '',
     secondsLeft: null,
   });
-  cache = $state.raw<CachedModel[]>([]);
-  loaded = $state.raw<PolicyInfo | null>(null);
-  busy = $state<'check' | 'load' | null>(null);
-  error = $state<string | null>(null);
-  sample = $state('');
+  get download() {
+    return this.#download;
+  }
+  #cache = $state.raw<CachedModel[]>([]);
+  get cache() {
+    return this.#cache;
+  }
+  #loaded = $state.raw<PolicyInfo | null>(null);
+  get loaded() {
+    return this.#loaded;
+  }
+  #busy = $state<'check' | 'load' | null>(null);
+  get busy() {
+    return this.#busy;
+  }
+  #error = $state<string | null>(null);
+  get error() {
+    return this.#error;
+  }
+  #sample = $state('');
+  get sample() {
+    return this.#sample;
+  }
   private call: Call<unknown> | null = null;
 
   constructor(
@@ -54,7 +93,7 @@ export class OwnPolicy {
       'getItem' | 'setItem'
     > | null = globalThis.localStorage ?? null,
   ) {
-    this.endpoint = savedHubEndpoint(storage);
+    this.#endpoint = savedHubEndpoint(storage);
   }
 
   /** The model as typed, checked: an error message, or null when it can be used. */
@@ -86,7 +125,7 @@ export class OwnPolicy {
 
   async refreshCache(): Promise<void> {
     await this.ready;
-    this.cache = (await this.engine.request({ type: 'modelCache' })).models;
+    this.#cache = (await this.engine.request({ type: 'modelCache' })).models;
   }
 
   /** The bytes of the cache in all. */
@@ -104,8 +143,8 @@ export class OwnPolicy {
   async check(): Promise<void> {
     if (this.problem) return;
     this.saveEndpoint();
-    this.busy = 'check';
-    this.error = null;
+    this.#busy = 'check';
+    this.#error = null;
     try {
       await this.ready;
       const ref = this.ref();
@@ -115,19 +154,19 @@ export class OwnPolicy {
         shape: { batch: 8, promptTokens: 64, answerTokens: 64 },
         lora: realModelLora,
       });
-      this.report = { ...result, id: ref.id };
+      this.#report = { ...result, id: ref.id };
     } catch (error) {
-      this.error = describeError(error);
+      this.#error = describeError(error);
     } finally {
-      this.busy = null;
+      this.#busy = null;
     }
   }
 
   async startDownload(): Promise<void> {
     if (this.problem || this.download.state === 'downloading') return;
     this.saveEndpoint();
-    this.error = null;
-    this.download = {
+    this.#error = null;
+    this.#download = {
       state: 'downloading',
       loaded: 0,
       total: 0,
@@ -177,44 +216,44 @@ export class OwnPolicy {
     const plan = this.report?.id === this.id.trim() ? this.report : null;
     if (plan && !plan.fits) {
       // The plan's last line says by how much and what to change.
-      this.error = `Not loaded: ${plan.lines.at(-1)?.trim() ?? 'it does not fit this backend'}`;
+      this.#error = `Not loaded: ${plan.lines.at(-1)?.trim() ?? 'it does not fit this backend'}`;
       return;
     }
-    this.busy = 'load';
-    this.error = null;
+    this.#busy = 'load';
+    this.#error = null;
     try {
       const ref = this.ref();
       // The policy's id carries its revision, so a run of the experiment loads this one.
       const model = modelRefText({ kind: 'hub', id: ref.id, revision: ref.revision });
-      this.loaded = await this.engine.request({ type: 'loadPolicy', model, hub: ref });
+      this.#loaded = await this.engine.request({ type: 'loadPolicy', model, hub: ref });
     } catch (error) {
-      this.error = describeError(error);
+      this.#error = describeError(error);
     } finally {
-      this.busy = null;
+      this.#busy = null;
     }
   }
 
   /** Loads checkpoint files the user picked (config.json, tokenizer files, safetensors). */
   async loadFiles(files: File[]): Promise<void> {
-    this.busy = 'load';
-    this.error = null;
+    this.#busy = 'load';
+    this.#error = null;
     try {
       await this.ready;
-      this.loaded = await this.engine.request({
+      this.#loaded = await this.engine.request({
         type: 'loadPolicy',
         model: pickedFilesId,
         files,
       });
     } catch (error) {
-      this.error = describeError(error);
+      this.#error = describeError(error);
     } finally {
-      this.busy = null;
+      this.#busy = null;
     }
   }
 
   /** One answer of the loaded policy, through its own chat template. */
   async trySample(prompt: string): Promise<void> {
-    this.sample = '';
+    this.#sample = '';
     try {
       const result = await this.engine.request(
         {
@@ -223,18 +262,18 @@ export class OwnPolicy {
           settings: { maxNewTokens: 24, temperature: 1, topK: 0, topP: 1, seed: 1, noCache: false },
         },
         (e) => {
-          if (e.status === 'token') this.sample += e.text;
+          if (e.status === 'token') this.#sample += e.text;
         },
       );
-      this.sample = result.texts[0] ?? this.sample;
+      this.#sample = result.texts[0] ?? this.sample;
     } catch (error) {
-      this.error = describeError(error);
+      this.#error = describeError(error);
     }
   }
 
   async deleteCache(base: string | null): Promise<void> {
-    this.cache = (await this.engine.request({ type: 'deleteCached', base })).models;
+    this.#cache = (await this.engine.request({ type: 'deleteCached', base })).models;
     if (this.download.state !== 'downloading')
-      this.download = { state: 'idle', loaded: 0, total: 0, message: '', secondsLeft: null };
+      this.#download = { state: 'idle', loaded: 0, total: 0, message: '', secondsLeft: null };
   }
 }

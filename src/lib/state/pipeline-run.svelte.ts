@@ -36,19 +36,48 @@ const flushEveryMs = 1000;
  * finished stage. Also reopens stored runs. Holds no pipeline logic.
  */
 export class PipelineRun {
-  view = $state<RunView>(new RunView('all'));
-  running = $state(false);
-  error = $state<string | null>(null);
-  storageError = $state<string | null>(null);
+  #view = $state<RunView>(new RunView('all'));
+  get view() {
+    return this.#view;
+  }
+  #running = $state(false);
+  get running() {
+    return this.#running;
+  }
+  #error = $state<string | null>(null);
+  get error() {
+    return this.#error;
+  }
+  #storageError = $state<string | null>(null);
+  get storageError() {
+    return this.#storageError;
+  }
   /** The run shown: its id and the experiment it ran (null before any run). */
-  meta = $state.raw<RunMeta | null>(null);
+  #meta = $state.raw<RunMeta | null>(null);
+  get meta() {
+    return this.#meta;
+  }
   /** The stored runs that can be opened, newest first. */
-  runs = $state.raw<RunMeta[]>([]);
+  #runs = $state.raw<RunMeta[]>([]);
+  get runs() {
+    return this.#runs;
+  }
   /** Stored records that cannot (the page lists them, to export or delete). */
-  damaged = $state.raw<DamagedRun[]>([]);
+  #damaged = $state.raw<DamagedRun[]>([]);
+  get damaged() {
+    return this.#damaged;
+  }
   /** A stored run that could not be opened (the page offers export and delete, so nothing
    * is lost and the page stays usable). */
-  unreadable = $state.raw<UnreadableRun | null>(null);
+  #unreadable = $state.raw<UnreadableRun | null>(null);
+  get unreadable() {
+    return this.#unreadable;
+  }
+
+  /** Hides the notice of a stored run that could not be opened (it stays stored). */
+  dismissUnreadable(): void {
+    this.#unreadable = null;
+  }
   /** What the shown run's finished steps produced (null if unknown, e.g. an imported run). */
   private outputs = $state.raw<StepOutputs | null>(null);
   /** Runs whose record passed the check but whose events did not (found on opening; not
@@ -85,7 +114,7 @@ export class PipelineRun {
   async refreshRuns(): Promise<void> {
     if (!this.store) return;
     const records = await this.stored(() => this.store!.listRuns(), []);
-    ({ runs: this.runs, damaged: this.damaged } = sortStoredRuns(records, this.unopenable));
+    ({ runs: this.#runs, damaged: this.#damaged } = sortStoredRuns(records, this.unopenable));
   }
 
   /** Shows a stored run as it was when it was last saved; one that does not pass the check
@@ -97,17 +126,17 @@ export class PipelineRun {
     const read = readStoredRun(id, run, (stages) => new RunView(stages));
     if (!read.ok) {
       this.clearShown();
-      this.unreadable = read.unreadable;
+      this.#unreadable = read.unreadable;
       this.unopenable.set(id, read.unreadable.message);
       await this.refreshRuns();
       return;
     }
     const { meta } = read;
-    this.unreadable = null;
-    ({ meta: this.meta, events: this.events, view: this.view } = read);
+    this.#unreadable = null;
+    ({ meta: this.#meta, events: this.events, view: this.#view } = read);
     const outputs = readOutputs(await this.stored(() => this.store!.getOutputs(id), undefined));
     this.outputs = outputs.ok ? outputs.value : null;
-    this.error = !outputs.ok
+    this.#error = !outputs.ok
       ? outputs.message
       : meta.status === 'running'
         ? 'The page was reloaded during this run: the finished steps are kept; Continue goes on from the first unfinished one.'
@@ -116,11 +145,11 @@ export class PipelineRun {
 
   /** Shows no run (the page's defaults). */
   clearShown(): void {
-    this.meta = null;
+    this.#meta = null;
     this.outputs = null;
     this.events = [];
-    this.view = new RunView('all');
-    this.error = null;
+    this.#view = new RunView('all');
+    this.#error = null;
   }
 
   /** A stored run's view, for showing beside the current one (null if it cannot be read). */
@@ -135,7 +164,7 @@ export class PipelineRun {
     if (!this.store) return;
     await this.stored(() => this.store!.deleteRun(id), undefined);
     if (this.meta?.id === id) this.clearShown();
-    if (this.unreadable?.id === id) this.unreadable = null;
+    if (this.unreadable?.id === id) this.#unreadable = null;
     await this.refreshRuns();
   }
 
@@ -144,12 +173,12 @@ export class PipelineRun {
     if (this.running) return;
     const checked = this.draft.checked();
     if (!checked.ok) {
-      this.error = `The experiment has problems to fix first: ${checked.message}.`;
+      this.#error = `The experiment has problems to fix first: ${checked.message}.`;
       return;
     }
     const experiment: Experiment = checked.experiment;
     const stages = until === 'sl' ? 'sl' : 'all';
-    this.view = new RunView(stages);
+    this.#view = new RunView(stages);
     this.events = [];
     this.outputs = null;
     const meta: RunMeta = {
@@ -192,11 +221,12 @@ export class PipelineRun {
     from: { outputs: StepOutputs; checkpoints: Checkpoints } | null,
   ): Promise<void> {
     this.view.addSteps(meta.stages);
-    this.error = null;
-    this.running = true;
+    this.#error = null;
+    this.#running = true;
     this.controller = new AbortController();
-    this.meta = { ...meta, status: 'running', error: null };
-    await this.saveMeta(this.meta);
+    const running: RunMeta = { ...meta, status: 'running', error: null };
+    this.#meta = running;
+    await this.saveMeta(running);
     await this.refreshRuns();
     try {
       await this.ready;
@@ -213,8 +243,9 @@ export class PipelineRun {
           download: true,
           onStep: async (outputs, checkpoints, report) => {
             this.outputs = outputs;
-            this.meta = { ...this.meta!, report };
-            await this.saveMeta(this.meta);
+            const withReport: RunMeta = { ...this.meta!, report };
+            this.#meta = withReport;
+            await this.saveMeta(withReport);
             await this.flush();
             await this.stored(() => this.store?.putOutputs(meta.id, outputs), undefined);
             for (const [slot, bytes] of Object.entries(checkpoints) as [
@@ -227,18 +258,18 @@ export class PipelineRun {
         },
       );
       const done = nextStep(outputs) >= stepsOf(meta.stages).length;
-      this.meta = { ...meta, status: done ? 'finished' : 'stopped', report, error: null };
+      this.#meta = { ...meta, status: done ? 'finished' : 'stopped', report, error: null };
     } catch (error) {
       const stopped = this.controller.signal.aborted;
       const message = describeError(error);
-      this.error = stopped ? 'Stopped. The finished steps keep their results.' : message;
+      this.#error = stopped ? 'Stopped. The finished steps keep their results.' : message;
       this.view.end(stopped ? 'stopped' : 'failed');
       await this.flush();
-      this.meta = { ...this.meta!, status: stopped ? 'stopped' : 'failed', error: this.error };
+      this.#meta = { ...this.meta!, status: stopped ? 'stopped' : 'failed', error: this.#error };
     } finally {
       this.tokens.flush();
       this.view.streaming = null;
-      this.running = false;
+      this.#running = false;
       this.controller = null;
       await this.saveMeta(this.meta!);
       await this.refreshRuns();
@@ -293,7 +324,7 @@ export class PipelineRun {
       const out = await work();
       return out === undefined ? fallback : out;
     } catch (error) {
-      this.storageError = describeError(error);
+      this.#storageError = describeError(error);
       return fallback;
     }
   }

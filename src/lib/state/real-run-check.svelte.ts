@@ -24,9 +24,18 @@ export interface RealRunReport {
 }
 
 export class RealRunCheck {
-  busy = $state(false);
-  error = $state<string | null>(null);
-  report = $state.raw<RealRunReport | null>(null);
+  #busy = $state(false);
+  get busy() {
+    return this.#busy;
+  }
+  #error = $state<string | null>(null);
+  get error() {
+    return this.#error;
+  }
+  #report = $state.raw<RealRunReport | null>(null);
+  get report() {
+    return this.#report;
+  }
 
   constructor(
     private readonly engine: EngineClient,
@@ -36,8 +45,8 @@ export class RealRunCheck {
   async check(edited: Experiment, endpoint: string, backend: string): Promise<void> {
     // A plain copy: the editor's experiment is reactive state, which a worker message cannot carry.
     const x = $state.snapshot(edited) as Experiment;
-    this.busy = true;
-    this.error = null;
+    this.#busy = true;
+    this.#error = null;
     try {
       await this.ready;
       const shape = planShape(x);
@@ -58,7 +67,7 @@ export class RealRunCheck {
       const known = hubCatalog.find((m) => m.id === feedback);
       const device = backend === 'webgpu' ? 'webgpu' : 'wasm';
       const megabytes = known?.files[device].megabytes ?? null;
-      this.report = {
+      this.#report = {
         policy: x.models.policy,
         lines: inspect.lines,
         fits: inspect.fits,
@@ -69,10 +78,10 @@ export class RealRunCheck {
         estimate: realRunSeconds(x, probe, known ? known.parameters / inspect.parameters : null),
       };
     } catch (error) {
-      this.error = describeError(error);
-      this.report = null;
+      this.#error = describeError(error);
+      this.#report = null;
     } finally {
-      this.busy = false;
+      this.#busy = false;
     }
   }
 }

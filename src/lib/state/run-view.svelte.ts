@@ -21,16 +21,76 @@ import {
 } from '../runs/run-fold.ts';
 
 export class RunView implements RunData {
-  steps = $state<RunStep[]>([]);
-  progress = $state<Progress | null>(null);
-  streaming = $state<RunData['streaming']>(null);
-  chains = $state<ShownChain[]>([]);
-  ordinary = $state<{ prompt: string; text: string }[]>([]);
-  preferences = $state<PreferenceRecord[]>([]);
-  metrics = $state<Partial<Record<StageName, MetricPoint[]>>>({});
-  ppoSamples = $state.raw<RunData['ppoSamples']>(null);
-  warnings = $state<RunWarning[]>([]);
-  evals = $state.raw<Partial<Record<PolicyName, EvalResult>>>({});
+  #steps = $state<RunStep[]>([]);
+  get steps() {
+    return this.#steps;
+  }
+  set steps(value) {
+    this.#steps = value;
+  }
+  #progress = $state<Progress | null>(null);
+  get progress() {
+    return this.#progress;
+  }
+  set progress(value) {
+    this.#progress = value;
+  }
+  #streaming = $state<RunData['streaming']>(null);
+  get streaming() {
+    return this.#streaming;
+  }
+  set streaming(value) {
+    this.#streaming = value;
+  }
+  #chains = $state<ShownChain[]>([]);
+  get chains() {
+    return this.#chains;
+  }
+  set chains(value) {
+    this.#chains = value;
+  }
+  #ordinary = $state<{ prompt: string; text: string }[]>([]);
+  get ordinary() {
+    return this.#ordinary;
+  }
+  set ordinary(value) {
+    this.#ordinary = value;
+  }
+  #preferences = $state<PreferenceRecord[]>([]);
+  get preferences() {
+    return this.#preferences;
+  }
+  set preferences(value) {
+    this.#preferences = value;
+  }
+  #metrics = $state<Partial<Record<StageName, MetricPoint[]>>>({});
+  get metrics() {
+    return this.#metrics;
+  }
+  set metrics(value) {
+    this.#metrics = value;
+  }
+  #ppoSamples = $state.raw<RunData['ppoSamples']>(null);
+  get ppoSamples() {
+    return this.#ppoSamples;
+  }
+  set ppoSamples(value) {
+    this.#ppoSamples = value;
+  }
+  #warnings = $state<RunWarning[]>([]);
+  get warnings() {
+    return this.#warnings;
+  }
+  set warnings(value) {
+    this.#warnings = value;
+  }
+  #evals = $state.raw<Partial<Record<PolicyName, EvalResult>>>({});
+  get evals() {
+    return this.#evals;
+  }
+  set evals(value) {
+    this.#evals = value;
+  }
   stageStarted = performance.now();
   answers: RunData['answers'] = {};
 
