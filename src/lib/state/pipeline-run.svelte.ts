@@ -18,14 +18,8 @@ import { RunView } from './run-view.svelte.ts';
 import { savedHubEndpoint } from '../model/hub-endpoint.ts';
 import { TokenBatch } from '../runs/token-batch.ts';
 import type { RunMeta, RunStore } from '../runs/run-store.ts';
-import {
-  readOutputs,
-  readStoredRun,
-  sortStoredRuns,
-  storeImport,
-  type DamagedRun,
-  type UnreadableRun,
-} from '../runs/stored-runs.ts';
+import { readOutputs, storeImport, type UnreadableRun } from '../runs/stored-runs.ts';
+import { SavedRuns } from './saved-runs.svelte.ts';
 
 /** Events are written to IndexedDB in chunks, at least this often while a run goes on. */
 const flushEveryMs = 1000;
@@ -48,24 +42,9 @@ export class PipelineRun {
   get error() {
     return this.#error;
   }
-  #storageError = $state<string | null>(null);
-  get storageError() {
-    return this.#storageError;
-  }
-  /** The run shown: its id and the experiment it ran (null before any run). */
   #meta = $state.raw<RunMeta | null>(null);
   get meta() {
     return this.#meta;
-  }
-  /** The stored runs that can be opened, newest first. */
-  #runs = $state.raw<RunMeta[]>([]);
-  get runs() {
-    return this.#runs;
-  }
-  /** Stored records that cannot (the page lists them, to export or delete). */
-  #damaged = $state.raw<DamagedRun[]>([]);
-  get damaged() {
-    return this.#damaged;
   }
   /** A stored run that could not be opened (the page offers export and delete, so nothing
    * is lost and the page stays usable). */
@@ -80,10 +59,6 @@ export class PipelineRun {
   }
   /** What the shown run's finished steps produced (null if unknown, e.g. an imported run). */
   private outputs = $state.raw<StepOutputs | null>(null);
-  /** Runs whose record passed the check but whose events did not (found on opening; not
-   * drawn, so not reactive). */
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  private readonly unopenable = new Map<string, string>();
   private controller: AbortController | null = null;
   /** The shown run's events (token deltas left out), for exports. */
   private events: PipelineEvent[] = [];
@@ -98,43 +73,41 @@ export class PipelineRun {
     private readonly ready: Promise<unknown>,
     private readonly draft: ExperimentDraft,
     readonly store: RunStore | null,
-  ) {}
+  ) {
+    this.saved = new SavedRuns(store);
+  }
+
+  /** The runs kept in this browser, listed and read back. */
+  readonly saved: SavedRuns;
 
   /** Reopens the newest stored run (after a reload) and lists the others; if the newest is
    * damaged, says so and shows the defaults. */
   async restore(): Promise<void> {
-    await this.refreshRuns();
-    const valid = this.runs[0];
-    const damaged = this.damaged[0];
+    await this.saved.refresh();
+    const valid = this.saved.runs[0];
+    const damaged = this.saved.damaged[0];
     const newest = damaged && (!valid || damaged.created >= valid.created) ? damaged : valid;
     if (newest) await this.open(newest.id);
-  }
-
-  /** Lists the stored runs, each checked: the ones that open, and the damaged ones. */
-  async refreshRuns(): Promise<void> {
-    if (!this.store) return;
-    const records = await this.stored(() => this.store!.listRuns(), []);
-    ({ runs: this.#runs, damaged: this.#damaged } = sortStoredRuns(records, this.unopenable));
   }
 
   /** Shows a stored run as it was when it was last saved; one that does not pass the check
    * is named in `unreadable` (to export or delete) and the page shows no run instead. */
   async open(id: string): Promise<void> {
-    if (this.running || !this.store) return;
-    const run = await this.stored(() => this.store!.loadRun(id), undefined);
-    if (!run) return;
-    const read = readStoredRun(id, run, (stages) => new RunView(stages));
+    if (this.running) return;
+    const read = await this.saved.read(id);
+    if (!read) return;
     if (!read.ok) {
       this.clearShown();
       this.#unreadable = read.unreadable;
-      this.unopenable.set(id, read.unreadable.message);
-      await this.refreshRuns();
+      await this.saved.refresh();
       return;
     }
     const { meta } = read;
     this.#unreadable = null;
     ({ meta: this.#meta, events: this.events, view: this.#view } = read);
-    const outputs = readOutputs(await this.stored(() => this.store!.getOutputs(id), undefined));
+    const outputs = readOutputs(
+      await this.saved.stored(() => this.store!.getOutputs(id), undefined),
+    );
     this.outputs = outputs.ok ? outputs.value : null;
     this.#error = !outputs.ok
       ? outputs.message
@@ -152,20 +125,12 @@ export class PipelineRun {
     this.#error = null;
   }
 
-  /** A stored run's view, for showing beside the current one (null if it cannot be read). */
-  async viewOf(id: string): Promise<RunView | null> {
-    if (!this.store) return null;
-    const run = await this.stored(() => this.store!.loadRun(id), undefined);
-    const read = run && readStoredRun(id, run, (stages) => new RunView(stages));
-    return read?.ok ? read.view : null;
-  }
-
+  /** Deletes a stored run (the shown one too: the page then shows none). */
   async remove(id: string): Promise<void> {
     if (!this.store) return;
-    await this.stored(() => this.store!.deleteRun(id), undefined);
+    await this.saved.remove(id);
     if (this.meta?.id === id) this.clearShown();
     if (this.unreadable?.id === id) this.#unreadable = null;
-    await this.refreshRuns();
   }
 
   /** Starts a new run of the edited experiment: SL-CAI, the whole recipe, or its first step. */
@@ -206,7 +171,7 @@ export class PipelineRun {
     if (this.running || !meta || !this.outputs) return;
     const next = nextStep(this.outputs);
     if (next >= steps.length) return;
-    const checkpoints = await this.stored(() => this.store?.getCheckpoints(meta.id), {});
+    const checkpoints = await this.saved.stored(() => this.store?.getCheckpoints(meta.id), {});
     await this.execute(
       { ...meta, stages: next >= slStepCount || how === 'rest' ? 'all' : meta.stages },
       how === 'step' ? { end: next + 1 } : 'all',
@@ -227,7 +192,7 @@ export class PipelineRun {
     const running: RunMeta = { ...meta, status: 'running', error: null };
     this.#meta = running;
     await this.saveMeta(running);
-    await this.refreshRuns();
+    await this.saved.refresh();
     try {
       await this.ready;
       const { report, outputs } = await runExperiment(
@@ -247,13 +212,16 @@ export class PipelineRun {
             this.#meta = withReport;
             await this.saveMeta(withReport);
             await this.flush();
-            await this.stored(() => this.store?.putOutputs(meta.id, outputs), undefined);
+            await this.saved.stored(() => this.store?.putOutputs(meta.id, outputs), undefined);
             for (const [slot, bytes] of Object.entries(checkpoints) as [
               CheckpointSlot,
               Uint8Array,
             ][])
               if (bytes !== from?.checkpoints[slot])
-                await this.stored(() => this.store?.putCheckpoint(meta.id, slot, bytes), undefined);
+                await this.saved.stored(
+                  () => this.store?.putCheckpoint(meta.id, slot, bytes),
+                  undefined,
+                );
           },
         },
       );
@@ -272,7 +240,7 @@ export class PipelineRun {
       this.#running = false;
       this.controller = null;
       await this.saveMeta(this.meta!);
-      await this.refreshRuns();
+      await this.saved.refresh();
     }
   }
 
@@ -286,7 +254,7 @@ export class PipelineRun {
     if (this.running) return 'Wait for the current run to finish.';
     const stored = await storeImport(this.store, text);
     if (!stored.ok) return stored.message;
-    await this.refreshRuns();
+    await this.saved.refresh();
     await this.open(stored.id);
     return null;
   }
@@ -311,21 +279,10 @@ export class PipelineRun {
     const events = this.pending;
     this.pending = [];
     const id = this.meta?.id;
-    if (id) await this.stored(() => this.store?.appendEvents(id, events), undefined);
+    if (id) await this.saved.stored(() => this.store?.appendEvents(id, events), undefined);
   }
 
   private async saveMeta(meta: RunMeta): Promise<void> {
-    await this.stored(() => this.store?.saveRun(meta), undefined);
-  }
-
-  /** Runs a storage call; a failure is shown (storageError), never thrown or swallowed. */
-  private async stored<T>(work: () => Promise<T> | undefined, fallback: T): Promise<T> {
-    try {
-      const out = await work();
-      return out === undefined ? fallback : out;
-    } catch (error) {
-      this.#storageError = describeError(error);
-      return fallback;
-    }
+    await this.saved.stored(() => this.store?.saveRun(meta), undefined);
   }
 }
