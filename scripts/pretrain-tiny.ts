@@ -6,14 +6,16 @@
  * before its blind spot and off-topic requests (commit 8432d23), then phases 5 and 6 on the world
  * of commit 6bbbb03 (`--phases 5,6 --init-from` that model, about 24 minutes; the corpora of
  * phases 5 and 6 are the same today). Phases 7 and 8 (the AI judge's format, stray answers,
- * principles outside the library) are not in the shipped model yet: run on it they
- * (`--phases 7 --init-from models/tiny-cai`, then `--phases 8 --init-from` the result; about 40
- * and 25 minutes) gave the AI judge too little agreement with the world's judge to ship (see
- * the issue notes). Continuing a checkpoint keeps its log's rows, so a model's
+ * principles outside the library) are not in the shipped model yet: run on it
+ * (`--phases 7 --init-from models/tiny-cai`, then `--phases 8 --init-from` the result; about 42
+ * and 31 minutes) they make a good feedback model (the AI judge agrees with the world's judge on
+ * 94.7% of held-out answers, principle fidelity 96.3%) but a policy whose PPO games the reward
+ * model with other topics' explanations (RL-CAI helpfulness 6-11 points under base on two seeds
+ * of three, garbled answers up to 12%), so the shipped policy stays as it was. Continuing a checkpoint keeps its log's rows, so a model's
  * pretrain-log.csv is its whole history.
  *
  * Options: --seed 1  --batch 16  --length 256  --out models/tiny-cai
- *          --phases 1,2,3,4        which phases of the curriculum to run (1-7)
+ *          --phases 1,2,3,4        which phases of the curriculum to run (1-8)
  *          --init-from DIR         start from a checkpoint (its tokenizer and weights), e.g. to
  *                                  run phase 3 alone on a phase-2 model
  *          --max-steps N           cap every phase at N steps (a quick check of the script)

@@ -45,7 +45,11 @@ export interface Phase {
  * trustworthy: the AI judge's lettered question (judged with the world's labels, which read the
  * prompt), critiques and revisions of stray answers (another topic's, "I only know about ...")
  * that keep them, principles outside the library read as "be harmless", and answers again so
- * that every known topic is answered on its topic.
+ * that every known topic is answered on its topic. Phase 8 sharpens the answers once more
+ * (measured after phase 7 and a judge-heavy phase 8: base comply 18% and engage 65%, garbled
+ * 7.8%; with answers at 62% of the mix: comply 37%, garbled 2.5%) while the AI judge's question
+ * stays (94.7% agreement with the world's judge; `npm run quality`). Phases 7 and 8 are not in
+ * the shipped model (scripts/pretrain-tiny.ts says why).
  */
 export const curriculum: Phase[] = [
   {
