@@ -45,8 +45,10 @@ export interface GenerateResult {
 /** The trained models a run keeps (as safetensors files) and the engine can load back. */
 export type CheckpointSlot = 'sl' | 'reward' | 'rl';
 
-/** The policies the engine holds: the loaded model, its SL-CAI fine-tune, and the RL-CAI policy. */
-export type PolicyName = 'base' | 'sl' | 'rl';
+/** The policies the engine holds, in the order a run makes them: the loaded model, its SL-CAI
+ * fine-tune, and the RL-CAI policy. */
+export const policyNames = ['base', 'sl', 'rl'] as const;
+export type PolicyName = (typeof policyNames)[number];
 
 /** One supervised example: a user message and the answer to train on. */
 export interface SftExample {

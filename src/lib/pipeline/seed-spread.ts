@@ -3,6 +3,7 @@
  * lowest and highest across the runs' reports (pure). `npm run experiment -- --seeds 1,2,3`
  * prints it; the results panel shows it when saved runs differ only in their seed.
  */
+import { policyNames } from '../domain/policy.ts';
 import type { Experiment } from '../experiment/experiment.ts';
 import type { ExperimentReport } from './run-experiment.ts';
 
@@ -19,7 +20,7 @@ export interface Spread {
 /** A figure of a report, by name ("sl.harmlessness", "reward.accuracy", …), or undefined. */
 type Figure = (r: ExperimentReport) => number | undefined;
 
-const policies = ['base', 'sl', 'rl'] as const;
+const policies = policyNames;
 
 /** The figures compared across seeds, in the order they are shown. */
 export const seedFigures: Record<string, Figure> = {

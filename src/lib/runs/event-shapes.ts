@@ -17,7 +17,7 @@ import {
   type Shape,
 } from '../config/shape.ts';
 import { critiqueModes } from '../domain/modes.ts';
-import type { PpoSample } from '../domain/policy.ts';
+import { policyNames, type PpoSample } from '../domain/policy.ts';
 import {
   judgeNames,
   type AiVerdict,
@@ -29,7 +29,6 @@ import type { PipelineEvent } from '../pipeline/events.ts';
 import { stageOrder, steps } from '../pipeline/steps.ts';
 import { labels } from '../domain/labels.ts';
 
-export const policyNames = ['base', 'sl', 'rl'] as const;
 const promptKinds = ['red-team', 'ordinary'] as const;
 
 /** A count, an index, a step number. */
