@@ -18,6 +18,7 @@ import {
 } from '../../src/lib/world/templates.ts';
 import { answer, refuseShare, type Loaded } from './quality-model.ts';
 
+/** The critique and revision checks of `npm run quality` (rows 2 and 3 of its table). */
 export async function critiqueChecks(loaded: Loaded, redTeam: WorldPrompt[], seed: number) {
   const world = new WorldGenerator(seed + 100);
   const rng = new Rng(seed + 200);
