@@ -10,6 +10,8 @@ export function policyPort(calls: Partial<PolicyPort>): PolicyPort {
     reward: unused,
     rewardScores: async () => [],
     ppo: unused,
+    dpo: unused,
+    groupRl: unused,
     ...calls,
   };
 }

@@ -119,11 +119,11 @@ describe('experiment', () => {
   });
 
   test('a newer version is refused as such; non-objects are refused', () => {
-    const newer = { ...defaultExperiment(), version: 3 };
+    const newer = { ...defaultExperiment(), version: 4 };
     expect(validateExperiment(newer)).toEqual({
       ok: false,
       errors: [
-        { path: 'version', message: 'is 3, made by a newer version of the app (this one reads 2)' },
+        { path: 'version', message: 'is 4, made by a newer version of the app (this one reads 3)' },
       ],
     });
     expect(validateExperiment('hello')).toMatchObject({
@@ -153,16 +153,36 @@ describe('experiment', () => {
     expect(validateExperiment(e).ok).toBe(true);
   });
 
-  test('a version 1 experiment reads as version 2: whole-model fine-tuning, judged by the world', () => {
+  /** The default experiment as an older version stored it: without what came later. */
+  function older(version: 1 | 2) {
+    const old = structuredClone(defaultExperiment()) as unknown as Record<string, Record<string, unknown>>;
+    old.version = version as unknown as Record<string, unknown>;
+    for (const key of ['rl', 'dpo', 'grpo', 'rloo']) delete old.stages![key];
+    if (version === 1) {
+      delete old.stages!.lora;
+      delete (old.stages!.evaluate as Record<string, unknown>).judge;
+    }
+    return old;
+  }
+
+  test('a version 1 experiment reads as this version: whole-model fine-tuning, judged by the world, PPO', () => {
     const e = defaultExperiment();
-    const v1 = structuredClone(e) as unknown as Record<string, Record<string, unknown>>;
-    v1.version = 1 as unknown as Record<string, unknown>;
-    delete v1.stages!.lora;
-    delete (v1.stages!.evaluate as Record<string, unknown>).judge;
-    const read = validateExperiment(v1);
+    e.stages.lora.rank = 0;
+    const read = validateExperiment(older(1));
     expect(read.ok && read.experiment).toEqual(e);
-    expect(e.stages.lora.rank).toBe(0);
     expect(e.stages.evaluate.judge).toBe('world');
+  });
+
+  test('a version 2 experiment reads as this version: RL-CAI by PPO, the other methods at their defaults', () => {
+    const read = validateExperiment(older(2));
+    expect(read.ok && read.experiment).toEqual(defaultExperiment());
+    expect(read.ok && read.experiment.stages.rl.method).toBe('ppo');
+    // This version without the method's table is refused, naming it.
+    const broken = older(2);
+    broken.version = 3 as unknown as Record<string, unknown>;
+    const refused = validateExperiment(broken);
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.errors.map((e) => e.path)).toContain('stages.rl');
   });
 });
 

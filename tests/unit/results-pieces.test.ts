@@ -2,7 +2,7 @@ import { expect, test } from 'vitest';
 import { fitRange } from '../../src/lib/ui/charts/axis.ts';
 import { spreadOrder } from '../../src/lib/ui/results/spread.ts';
 import { stepTitle } from '../../src/lib/ui/pipeline/stages.ts';
-import { steps } from '../../src/lib/pipeline/steps.ts';
+import { stepsOf } from '../../src/lib/pipeline/steps.ts';
 import { constitutionPresets, matchingPreset } from '../../src/lib/experiment/presets.ts';
 import { promptsWhere } from '../../src/lib/world/prompts.ts';
 import { RunView } from '../../src/lib/state/run-view.svelte.ts';
@@ -56,7 +56,7 @@ test('side-by-side samples go one topic at a time, red-team and ordinary alterna
 });
 
 test('step chips are named as the overview names the stages', () => {
-  expect(steps.map(stepTitle)).toEqual([
+  expect(stepsOf('all', 'ppo').map(stepTitle)).toEqual([
     'Evaluate: Base',
     'Answer',
     'Critique and revise',
@@ -67,6 +67,14 @@ test('step chips are named as the overview names the stages', () => {
     'PPO',
     'Evaluate: RL-CAI',
   ]);
+  // DPO learns from the labels directly: no reward model step.
+  expect(stepsOf('all', 'dpo').map(stepTitle).slice(5)).toEqual([
+    'AI preferences',
+    'DPO',
+    'Evaluate: RL-CAI',
+  ]);
+  expect(stepsOf('all', 'grpo').map((s) => s.id).slice(5)).toEqual(['label', 'reward', 'grpo', 'evaluate-rl']);
+  expect(stepsOf('sl', 'rloo').map((s) => s.id)).toEqual(stepsOf('sl', 'ppo').map((s) => s.id));
 });
 
 test('the preset list shows the preset that matches the loaded principles, else none', () => {

@@ -12,8 +12,12 @@ import {
 import { grpoLoss, reinforceLoss } from '../../src/lib/ops/group-losses.ts';
 import { defaultDpoConfig } from '../../src/lib/rl/dpo-config.ts';
 import { trainDpo, type DpoPair } from '../../src/lib/rl/dpo.ts';
-import { GroupTrainer, type GroupMethod } from '../../src/lib/rl/group-rl.ts';
-import { defaultGrpoConfig, defaultRlooConfig } from '../../src/lib/rl/online-config.ts';
+import { GroupTrainer } from '../../src/lib/rl/group-rl.ts';
+import {
+  defaultGrpoConfig,
+  defaultRlooConfig,
+  type GroupMethod,
+} from '../../src/lib/rl/online-config.ts';
 import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 
@@ -113,7 +117,7 @@ describe('losses against float64 references', () => {
       dpoLoss(x, tf.tensor1d(pr), tf.tensor1d(rc), tf.tensor1d(rr), tf.tensor1d(p), beta).loss;
     const value = tf.tidy(() => loss(tf.tensor1d(pc)));
     expect((await value.data())[0]).toBeCloseTo(dpoReference(pc, pr, rc, rr, p, beta), 5);
-    const grad = tf.grad(loss)(tf.tensor1d(pc));
+    const grad = tf.grad((x) => loss(x as tf.Tensor1D))(tf.tensor1d(pc));
     const want = pc.map((_, i) => {
       const h = beta * (pc[i]! - rc[i]! - (pr[i]! - rr[i]!));
       return (beta * (sigmoid(h) - p[i]!)) / pc.length;
@@ -145,7 +149,7 @@ describe('losses against float64 references', () => {
     expect(loss).toBeCloseTo(grpoReference(logp, old, ref, adv, mask, eps, beta), 5);
     // Token (0,1): ratio e^0.5 > 1.2 with A > 0, clipped; (1,1): ratio e^−0.7 < 0.8 with A < 0, clipped.
     expect(clipFrac).toBeCloseTo(2 / 4, 6);
-    const grad = tf.grad((x: tf.Tensor2D) => lossOf(x).loss)(tf.tensor2d(logp));
+    const grad = tf.grad((x) => lossOf(x as tf.Tensor2D).loss)(tf.tensor2d(logp));
     const want = numericGrad((x) => grpoReference(x, old, ref, adv, mask, eps, beta), logp);
     ((await grad.array()) as number[][]).forEach((row, b) =>
       row.forEach((g, t) => expect(g).toBeCloseTo(want[b]![t]!, 4)),
@@ -160,7 +164,7 @@ describe('losses against float64 references', () => {
     const lossOf = (x: tf.Tensor2D) => reinforceLoss(x, tf.tensor1d(adv), tf.tensor2d(mask));
     const loss = tf.tidy(() => lossOf(tf.tensor2d(logp)));
     expect((await loss.data())[0]).toBeCloseTo(-(2 * -5 + -1 * -0.75) / 2, 6);
-    const grad = tf.grad(lossOf)(tf.tensor2d(logp));
+    const grad = tf.grad((x) => lossOf(x as tf.Tensor2D))(tf.tensor2d(logp));
     expect(await grad.array()).toEqual([[-0, -1, -1], [0.5, 0.5, 0]]);
     tf.dispose([loss, grad]);
   });

@@ -18,6 +18,7 @@ import { readOutputs, readStoredRun, sortStoredRuns } from '../../src/lib/runs/s
 import { RunRecord } from '../../src/lib/runs/run-fold.ts';
 import { Rng } from '../../src/lib/util/random.ts';
 import { defaultLoraConfig } from '../../src/lib/model/lora-config.ts';
+import { defaultStageConfigs } from '../../src/lib/experiment/stage-configs.ts';
 
 /** A real export: the whole recipe on a small experiment (tests/fixtures/make-run-export.ts). */
 const fixtureText = readFileSync(new URL('../fixtures/run-export.json', import.meta.url), 'utf8');
@@ -79,16 +80,20 @@ describe('run files', () => {
   test('the real export opens as it was written', () => {
     const parsed = parseRunFile(fixtureText);
     expect(parsed.ok).toBe(true);
-    // Its experiment is of version 1: it reads as version 2 says the same thing.
+    // Its experiment is of version 1: it reads as this version says the same thing.
     const expected = fixture();
     const e = expected.meta.experiment as unknown as Json;
     expected.meta.experiment = {
       ...e,
-      version: 2,
+      version: 3,
       stages: {
         ...e.stages,
         evaluate: { ...e.stages.evaluate, judge: 'world' },
         lora: { ...defaultLoraConfig, rank: 0 },
+        rl: { method: 'ppo' },
+        dpo: defaultStageConfigs.dpo,
+        grpo: defaultStageConfigs.grpo,
+        rloo: defaultStageConfigs.rloo,
       },
     } as RunFile['meta']['experiment'];
     if (parsed.ok) expect(parsed.run).toEqual(expected);
@@ -103,7 +108,7 @@ describe('run files', () => {
     [
       'a stage named __proto__',
       (f) => (f.events[0].stage = '__proto__'),
-      'events[0].stage must be one of "evaluate", "generate", "critique", "sft", "label", "reward", "ppo" (is "__proto__")',
+      'events[0].stage must be one of "evaluate", "generate", "critique", "sft", "label", "reward", "ppo", "dpo", "grpo", "rloo" (is "__proto__")',
     ],
     [
       'an answer index of 1e7',

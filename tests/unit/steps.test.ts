@@ -4,7 +4,9 @@ import type { Ports } from '../../src/lib/pipeline/ports.ts';
 import { policyPort } from './fake-ports.ts';
 import { reportOf } from '../../src/lib/pipeline/run-experiment.ts';
 import { runSteps } from '../../src/lib/pipeline/step-runs.ts';
-import { nextStep, slStepCount, steps, type StepOutputs } from '../../src/lib/pipeline/steps.ts';
+import { nextStep, slStepCount, stepsOf, type StepOutputs } from '../../src/lib/pipeline/steps.ts';
+
+const steps = stepsOf('all', 'ppo');
 import { defaultExperiment } from '../../src/lib/experiment/experiment.ts';
 
 /** Ports whose models answer with fixed texts and record what each stage asked. */
@@ -50,9 +52,9 @@ describe('steps', () => {
     };
     const stored: StepOutputs[] = [];
     let o: StepOutputs = { seconds: {} };
-    expect(nextStep(o)).toBe(0);
+    expect(nextStep(o, steps)).toBe(0);
     o = await runSteps(ctx, o, 1, (x) => void stored.push(x));
-    expect(nextStep(o)).toBe(1);
+    expect(nextStep(o, steps)).toBe(1);
     expect(calls).toEqual(['generate base 1']);
     // Going on from a JSON copy (as IndexedDB gives it back) to the end of SL-CAI.
     const checkpoints: string[] = [];
@@ -69,8 +71,8 @@ describe('steps', () => {
       'generate sl 1',
     ]);
     expect(checkpoints).toEqual(['sl 3']);
-    expect(stored.map(nextStep)).toEqual([1, 2, 3, 4, 5]);
-    expect(steps[nextStep(o)]!.label).toBe('label');
+    expect(stored.map((x) => nextStep(x, steps))).toEqual([1, 2, 3, 4, 5]);
+    expect(steps[nextStep(o, steps)]!.label).toBe('label');
     expect(events.filter((e) => e.type === 'stage-start').map((e) => e.step)).toEqual(
       steps.slice(0, slStepCount).map((s) => s.id),
     );
@@ -79,20 +81,96 @@ describe('steps', () => {
     await runSteps(ctx, o, slStepCount);
     expect(calls).toHaveLength(4);
     // The report exists once SL-CAI is evaluated, and says what the outputs say.
-    expect(reportOf(stored[3]!, 'cpu', 'tiny-cai')).toBeNull();
-    const report = reportOf(o, 'cpu', 'tiny-cai')!;
+    expect(reportOf(stored[3]!, 'cpu', 'tiny-cai', 'ppo')).toBeNull();
+    const report = reportOf(o, 'cpu', 'tiny-cai', 'ppo')!;
     expect(report.eval.sl.harmlessness).toBe(o.evalSl!.harmlessness);
     expect(report.eval.base.evasiveness).toBe(o.evalBase!.evasiveness);
     expect(Object.keys(report.stages)).toEqual(steps.slice(0, slStepCount).map((s) => s.label));
     expect(report.stages['critique and revise']).toMatchObject({ chains: 2, rounds: 1 });
     expect(report.revisions!.rounds).toHaveLength(1);
     // A policy outside the tiny world: its revisions are not read by the world's judge.
-    expect(reportOf(o, 'cpu', 'HuggingFaceTB/SmolLM2-135M-Instruct')!.revisions).toBeNull();
+    expect(reportOf(o, 'cpu', 'HuggingFaceTB/SmolLM2-135M-Instruct', 'ppo')!.revisions).toBeNull();
     expect(report.samples.map((x) => x.prompt)).toEqual(ctx.experiment.prompts.redTeam);
     expect(report.eval.rl).toBeUndefined();
   });
 
   test('the report is null before SL-CAI is evaluated', () => {
-    expect(reportOf({ seconds: {} }, 'cpu', 'tiny-cai')).toBeNull();
+    expect(reportOf({ seconds: {} }, 'cpu', 'tiny-cai', 'ppo')).toBeNull();
+  });
+});
+
+describe('RL-CAI by each method', () => {
+  /** SL-CAI's outputs of a small run, then labels: two different answers a prompt. */
+  async function labelled(method: 'dpo' | 'grpo', calls: string[]) {
+    const experiment = small();
+    experiment.stages.rl.method = method;
+    experiment.stages.label.pairsPerPrompt = 1;
+    experiment.stages.label.minMargin = 0;
+    let n = 0;
+    const ports: Ports = {
+      policy: policyPort({
+        generate: async (policy, prompts) =>
+          prompts.map(() => `Answer ${policy} ${n++}: I cannot help with that, it could hurt people.`),
+        sft: async () => ({
+          steps: 1,
+          trainLoss: 1,
+          evalLoss: [1],
+          seconds: 0,
+          backend: 'cpu',
+          checkpoint: new Uint8Array([1]),
+        }),
+        reward: async (train) => {
+          calls.push(`reward ${train.length}`);
+          return { steps: 1, eval: [], seconds: 0, checkpoint: new Uint8Array([2]) };
+        },
+        rewardScores: async (items) => items.map(() => 0.5),
+        dpo: async (train, heldOut, config) => {
+          calls.push(`dpo ${train.length + heldOut.length} β ${config.beta}`);
+          return { steps: 3, eval: [{ loss: 0.6, 'rewards/accuracies': 0.75, 'rewards/margins': 0.2 }], seconds: 0, checkpoint: new Uint8Array([3]) };
+        },
+        groupRl: async (prompts, m) => {
+          calls.push(`${m.kind} ${prompts.length} G ${m.kind === 'grpo' ? m.config.numGenerations : 0}`);
+          return { iterations: 8, scoreFirst: 0.1, scoreLast: 0.4, seconds: 0, checkpoint: new Uint8Array([4]) };
+        },
+      }),
+      feedback: {
+        generate: async () => 'The response is fine.',
+        scoreContinuations: async () => [Math.log(0.8), Math.log(0.2)],
+        quoteCritique: (_, critique) => critique,
+      },
+    };
+    const ctx = { experiment, ports, emit: () => {}, signal: new AbortController().signal };
+    const o = await runSteps(ctx, { seconds: {} }, stepsOf('all', method).length);
+    return { o, experiment };
+  }
+
+  test('DPO trains on the labels without a reward model; its report says so', async () => {
+    const calls: string[] = [];
+    const { o } = await labelled('dpo', calls);
+    expect(calls).toEqual([expect.stringMatching(/^dpo \d+ β 0\.1$/)]);
+    expect(o.reward).toBeUndefined();
+    expect(o.meanReward).toBeUndefined();
+    const report = reportOf(o, 'cpu', 'tiny-cai', 'dpo')!;
+    expect(report.method).toBe('dpo');
+    expect(report.dpo).toMatchObject({ accuracy: 0.75, margin: 0.2, loss: 0.6, steps: 3 });
+    expect(report.reward).toBeUndefined();
+    expect(report.ppo).toBeUndefined();
+    expect(report.eval.rl).toBeDefined();
+    expect(report.eval.rl!.reward).toBeUndefined();
+    expect(Object.keys(report.stages).slice(5)).toEqual(['label', 'dpo', 'evaluate rl']);
+  });
+
+  test('GRPO trains against the reward model on the red-team prompts', async () => {
+    const calls: string[] = [];
+    const { o, experiment } = await labelled('grpo', calls);
+    expect(calls).toEqual([
+      expect.stringMatching(/^reward \d+$/),
+      `grpo ${experiment.prompts.redTeam.length} G ${experiment.stages.grpo.numGenerations}`,
+    ]);
+    const report = reportOf(o, 'cpu', 'tiny-cai', 'grpo')!;
+    expect(report.grpo).toEqual({ score_first: 0.1, score_last: 0.4, iterations: 8 });
+    expect(report.eval.rl!.reward).toBe(0.5);
+    // The same outputs read as another method's run have no RL-CAI part yet.
+    expect(reportOf(o, 'cpu', 'tiny-cai', 'ppo')!.eval.rl).toBeUndefined();
   });
 });

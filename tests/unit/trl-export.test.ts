@@ -36,6 +36,8 @@ const allowed: Record<string, string[]> = {
   sft: trainer('SFTConfig'),
   reward: trainer('RewardConfig'),
   ppo: trainer('PPOConfig'),
+  dpo: trainer('DPOConfig'),
+  grpo: trainer('GRPOConfig'),
   rloo: trainer('RLOOConfig'),
   lora: pinned.LoraConfig!,
 };
@@ -145,7 +147,12 @@ describe('TRL export of a fixed run', () => {
     expect(config.reward!.center_rewards_coefficient).toBe(s.reward.centering);
     expect(config.ppo!.kl_coef).toBe(s.ppo.klCoef);
     expect(config.ppo!.learning_rate).toBe(s.ppo.learningRate);
-    expect(config.rloo!.beta).toBe(s.ppo.klCoef);
+    expect(config.rloo!.beta).toBe(s.rloo.beta);
+    expect(config.grpo!.num_generations).toBe(s.grpo.numGenerations);
+    expect(config.grpo!.scale_rewards).toBe(s.grpo.scaleRewards);
+    expect(config.dpo!.beta).toBe(s.dpo.beta);
+    expect(config.dpo!.loss_type).toEqual(['sigmoid']);
+    expect((config.cai as Record<string, Record<string, unknown>>).rl).toEqual({ method: 'ppo' });
     // 4 red-team prompts an iteration in 4 minibatches of 1, for 2 iterations.
     expect(config.ppo!.per_device_train_batch_size).toBe(1);
     expect(config.ppo!.total_episodes).toBe(8);

@@ -16,3 +16,8 @@ export type LabelMode = (typeof labelModes)[number];
  * judge, the only one for a real model), or both side by side. */
 export const evaluationJudges = ['world', 'feedback', 'both'] as const;
 export type EvaluationJudge = (typeof evaluationJudges)[number];
+
+/** How RL-CAI learns from the AI labels: the paper's reward model + PPO, DPO directly on the
+ * labelled pairs, or GRPO / RLOO online against the reward model. */
+export const rlMethods = ['ppo', 'dpo', 'grpo', 'rloo'] as const;
+export type RlMethod = (typeof rlMethods)[number];

@@ -103,6 +103,17 @@ export interface PpoRunResult {
 }
 
 /** A PPO rollout response with its reward-model score. */
+/** DPO's run: its steps and the held-out statistics after each epoch (TRL's names). */
+export interface DpoRunResult {
+  steps: number;
+  eval: Record<string, number>[];
+  seconds: number;
+  checkpoint: Uint8Array;
+}
+
+/** GRPO's or RLOO's run, as PPO's: iterations and the mean score of the first and last. */
+export type GroupRunResult = PpoRunResult;
+
 export interface PpoSample {
   prompt: string;
   response: string;

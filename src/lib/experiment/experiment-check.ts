@@ -6,7 +6,7 @@
  */
 import { checkTable, num, numberProblem, type FieldError } from '../config/fields.ts';
 import { modelIdRule, modelSource } from '../domain/model-id.ts';
-import { stageFields, type StageConfigs } from './stage-configs.ts';
+import { defaultStageConfigs, stageFields, type StageConfigs } from './stage-configs.ts';
 import { speaksTinyWorld } from '../world/model-names.ts';
 import { defaultLoraConfig } from '../model/lora-config.ts';
 import {
@@ -131,22 +131,38 @@ const topKeys = [
 ];
 
 /**
- * An experiment of version 1 (before LoRA and AI judging) as version 2 says the same: it
+ * An older experiment as this version says the same. Version 1 (before LoRA and AI judging)
  * fine-tuned whole models and was judged by the tiny world, so it gains `stages.lora` with
- * rank 0 and `stages.evaluate.judge` "world". Other data is returned as it is.
+ * rank 0 and `stages.evaluate.judge` "world"; version 2 (before the RL-CAI methods) trained
+ * by PPO, so it gains `stages.rl.method` "ppo" and the other methods' tables at their
+ * defaults (which that method never reads). Other data is returned as it is.
  */
 function upgraded(data: Record<string, unknown>): Record<string, unknown> {
-  if (data.version !== 1 || !isObject(data.stages) || !isObject(data.stages.evaluate)) return data;
+  if (!isObject(data.stages)) return data;
   const { stages } = data;
-  return {
-    ...data,
-    version: 2,
-    stages: {
-      ...stages,
-      evaluate: { ...(stages.evaluate as object), judge: 'world' },
-      lora: { ...defaultLoraConfig, rank: 0 },
-    },
-  };
+  if (data.version === 1 && isObject(stages.evaluate))
+    return upgraded({
+      ...data,
+      version: 2,
+      stages: {
+        ...stages,
+        evaluate: { ...stages.evaluate, judge: 'world' },
+        lora: { ...defaultLoraConfig, rank: 0 },
+      },
+    });
+  if (data.version === 2)
+    return {
+      ...data,
+      version: 3,
+      stages: {
+        ...stages,
+        rl: { method: 'ppo' },
+        dpo: defaultStageConfigs.dpo,
+        grpo: defaultStageConfigs.grpo,
+        rloo: defaultStageConfigs.rloo,
+      },
+    };
+  return data;
 }
 
 /**

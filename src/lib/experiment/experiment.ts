@@ -9,9 +9,10 @@ import { Rng } from '../util/random.ts';
 import { defaultTemplates, type PromptTemplates } from '../world/templates.ts';
 import { seedPrompts } from '../world/topics.ts';
 
-/** 2: LoRA settings (`stages.lora`) and the evaluation's judge; version 1 reads as version 2
+/** 2: LoRA settings (`stages.lora`) and the evaluation's judge; 3: the RL-CAI method
+ * (`stages.rl`) and the DPO, GRPO and RLOO tables. Older versions read as this one
  * (experiment-check.ts). */
-export const experimentVersion = 2;
+export const experimentVersion = 3;
 
 export interface PromptSets {
   /** Red-team prompts whose answers are critiqued and revised (the SL-CAI data). */

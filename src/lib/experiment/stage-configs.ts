@@ -1,7 +1,8 @@
 /**
  * Settings of each pipeline stage: one field table per stage (config/fields.ts), from which
  * the types, defaults, validation, the editor and share links derive. The trainers' own
- * tables sit beside them (model/sft-config.ts, model/reward-config.ts, rl/ppo-config.ts);
+ * tables sit beside them (model/sft-config.ts, model/reward-config.ts, rl/ppo-config.ts,
+ * rl/dpo-config.ts, rl/online-config.ts);
  * this file adds the stage-level settings and puts the tables together. The defaults are
  * sized for the shipped tiny model in a browser tab: a whole SL-CAI run in a few minutes on
  * 2 CPU cores.
@@ -16,10 +17,12 @@ import {
   type ConfigOf,
   type NumberField,
 } from '../config/fields.ts';
-import { critiqueModes, evaluationJudges, labelModes } from '../domain/modes.ts';
+import { critiqueModes, evaluationJudges, labelModes, rlMethods } from '../domain/modes.ts';
 import { loraFields } from '../model/lora-config.ts';
 import { rewardTrainFields } from '../model/reward-config.ts';
 import { sftTrainFields } from '../model/sft-config.ts';
+import { dpoFields } from '../rl/dpo-config.ts';
+import { grpoFields, rlooFields } from '../rl/online-config.ts';
 import { ppoFields } from '../rl/ppo-config.ts';
 
 /** The sampling settings of one kind of text, with its defaults. */
@@ -212,6 +215,22 @@ export const evaluateFields = {
   }),
 } as const;
 
+export const rlFields = {
+  method: choice({
+    label: 'RL-CAI method',
+    values: rlMethods,
+    default: 'ppo',
+    names: {
+      ppo: 'PPO on a reward model (the paper)',
+      dpo: 'DPO on the labelled pairs',
+      grpo: 'GRPO (groups, no value model)',
+      rloo: 'RLOO (leave-one-out, no value model)',
+    },
+    main: true,
+    help: 'How RL-CAI learns from the AI labels. ppo: a reward model learns the labels, then PPO (value model, GAE, clipping, KL to the SL-CAI policy) trains against it, as the paper does. dpo: no reward model, no sampling: the policy learns straight from the labelled pairs. grpo: several answers per prompt scored by the reward model, each compared with its group. rloo: the same, each answer baselined by the others’ mean, trained by REINFORCE.',
+  }),
+} as const;
+
 /** Every stage's table, by the key its config has in an experiment. */
 export const stageFields = {
   generate: group('Answer', generateFields),
@@ -219,7 +238,11 @@ export const stageFields = {
   sft: group('Fine-tune (SFT)', sftFields),
   label: group('AI preferences', labelFields),
   reward: group('Reward model', rewardFields),
+  rl: group('RL-CAI method', rlFields),
   ppo: group('PPO', ppoFields),
+  dpo: group('DPO', dpoFields),
+  grpo: group('GRPO', grpoFields),
+  rloo: group('RLOO', rlooFields),
   evaluate: group('Evaluate', evaluateFields),
   lora: group('Policy training (LoRA)', loraFields),
 } as const;

@@ -56,7 +56,7 @@ export function runForExport(text: string): RunForExport {
     const parsed = parseRunFile(text);
     if (!parsed.ok) throw new Error(parsed.message);
     const { meta, events } = parsed.run;
-    const view = new RunRecord(meta.stages);
+    const view = new RunRecord(meta.stages, meta.experiment.stages.rl.method);
     for (const e of events) view.fold(e, 0);
     return {
       experiment: meta.experiment,

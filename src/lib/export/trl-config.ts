@@ -20,7 +20,9 @@ export const trlSections = {
   cai: 'the CAI recipe’s own settings (no TRL argument has them), read by sl_cai.py and rl_cai.py',
   sft: 'trl.SFTConfig (sl_cai.py)',
   reward: 'trl.RewardConfig (rl_cai.py)',
-  ppo: 'trl.experimental.ppo.PPOConfig (rl_cai.py)',
+  ppo: 'trl.experimental.ppo.PPOConfig (rl_cai.py --algorithm ppo)',
+  dpo: 'trl.DPOConfig (rl_cai.py --algorithm dpo)',
+  grpo: 'trl.GRPOConfig (rl_cai.py --algorithm grpo)',
   rloo: 'trl.RLOOConfig (rl_cai.py --algorithm rloo)',
   lora: 'peft.LoraConfig (every trainer; null: full fine-tuning)',
 } as const;
@@ -52,6 +54,32 @@ const cai = (key: string, value?: Target['value']) => to('cai', key, value);
  * prompts) over its minibatches, rounded up; TRL's batch is this × minibatches × processes. */
 const perMiniBatch = ({ stages, prompts }: Experiment) =>
   Math.ceil(Math.min(stages.ppo.batchSize, prompts.redTeam.length) / stages.ppo.miniBatches);
+
+/** The settings GRPO and RLOO share (rl/online-config.ts), mapped onto their TRL config. */
+function onlineMaps(m: 'grpo' | 'rloo'): Record<string, SettingMap> {
+  return {
+    [`${m}.iterations`]: { to: [to(m, 'max_steps')] },
+    [`${m}.promptsPerIteration`]: {
+      to: [
+        to(m, 'per_device_train_batch_size', ({ stages, prompts }) => {
+          const c = stages[m];
+          return Math.min(c.promptsPerIteration, prompts.redTeam.length) * c.numGenerations;
+        }),
+      ],
+      differs: `TRL counts ${m.toUpperCase()}’s batch in answers, not prompts: per_device_train_batch_size is the run’s prompts per iteration × answers per prompt (on one process).`,
+    },
+    [`${m}.numGenerations`]: { to: [to(m, 'num_generations')] },
+    [`${m}.responseLength`]: { to: [to(m, 'max_completion_length')] },
+    [`${m}.temperature`]: { to: [to(m, 'temperature')] },
+    [`${m}.beta`]: { to: [to(m, 'beta')] },
+    [`${m}.learningRate`]: { to: [to(m, 'learning_rate')] },
+    [`${m}.maxGradNorm`]: { to: [to(m, 'max_grad_norm')] },
+    [`${m}.missingEosPenalty`]: {
+      to: [cai(`${m}.missing_eos_penalty`)],
+      differs: `TRL’s ${m.toUpperCase()} has no missing-EOS penalty (mask_truncated_completions is the nearest): an answer that never ended keeps its score there.`,
+    },
+  };
+}
 
 /** Every stage setting, by its path in an experiment's `stages`. */
 export const settingMaps: Record<string, SettingMap> = {
@@ -91,35 +119,26 @@ export const settingMaps: Record<string, SettingMap> = {
   'reward.maxGradNorm': { to: [to('reward', 'max_grad_norm')] },
   'reward.centering': { to: [to('reward', 'center_rewards_coefficient')] },
   'reward.heldOutShare': { to: [cai('reward.held_out_share')] },
+  'rl.method': { to: [cai('rl.method')] },
   'ppo.iterations': {
     to: [
       to('ppo', 'total_episodes', (e) => {
         const { iterations, miniBatches } = e.stages.ppo;
         return iterations * perMiniBatch(e) * miniBatches;
       }),
-      to('rloo', 'max_steps', (e) => e.stages.ppo.iterations),
       cai('ppo.iterations'),
     ],
   },
   'ppo.batchSize': {
-    to: [
-      to('ppo', 'per_device_train_batch_size', perMiniBatch),
-      to('rloo', 'per_device_train_batch_size', (e) => 2 * perMiniBatch(e)),
-    ],
+    to: [to('ppo', 'per_device_train_batch_size', perMiniBatch)],
     differs:
       'TRL’s rollout batch is per_device_train_batch_size × num_mini_batches × processes: the run’s prompts per iteration divided by its minibatches (rounded up) on one process; with several processes, divide per_device_train_batch_size by their number to keep the run’s batch.',
   },
-  'ppo.responseLength': {
-    to: [to('ppo', 'response_length'), to('rloo', 'max_completion_length')],
-  },
-  'ppo.temperature': { to: [to('ppo', 'temperature'), to('rloo', 'temperature')] },
-  'ppo.klCoef': { to: [to('ppo', 'kl_coef'), to('rloo', 'beta')] },
-  'ppo.klEstimator': {
-    to: [to('ppo', 'kl_estimator')],
-    differs:
-      'RLOO has no KL estimator setting: it uses its own (RLOO is an alternative to the run’s PPO, not a copy of it).',
-  },
-  'ppo.clipRange': { to: [to('ppo', 'cliprange'), to('rloo', 'epsilon')] },
+  'ppo.responseLength': { to: [to('ppo', 'response_length')] },
+  'ppo.temperature': { to: [to('ppo', 'temperature')] },
+  'ppo.klCoef': { to: [to('ppo', 'kl_coef')] },
+  'ppo.klEstimator': { to: [to('ppo', 'kl_estimator')] },
+  'ppo.clipRange': { to: [to('ppo', 'cliprange')] },
   'ppo.clipRangeValue': { to: [to('ppo', 'cliprange_value')] },
   'ppo.vfCoef': { to: [to('ppo', 'vf_coef')] },
   'ppo.gamma': { to: [to('ppo', 'gamma')] },
@@ -129,22 +148,35 @@ export const settingMaps: Record<string, SettingMap> = {
     differs:
       'TRL’s PPO has no value warm-up: the policy trains from the first batch (the run trained only the value model in its first iterations).',
   },
-  'ppo.ppoEpochs': { to: [to('ppo', 'num_ppo_epochs'), to('rloo', 'num_iterations')] },
-  'ppo.miniBatches': {
-    to: [to('ppo', 'num_mini_batches'), to('rloo', 'gradient_accumulation_steps')],
-  },
-  'ppo.learningRate': { to: [to('ppo', 'learning_rate'), to('rloo', 'learning_rate')] },
+  'ppo.ppoEpochs': { to: [to('ppo', 'num_ppo_epochs')] },
+  'ppo.miniBatches': { to: [to('ppo', 'num_mini_batches')] },
+  'ppo.learningRate': { to: [to('ppo', 'learning_rate')] },
   'ppo.valueLearningRate': {
     to: [cai('ppo.value_learning_rate')],
     differs:
       'TRL’s PPO trains the policy and the value model with one learning rate (learning_rate); the run gave the value model its own.',
   },
-  'ppo.maxGradNorm': { to: [to('ppo', 'max_grad_norm'), to('rloo', 'max_grad_norm')] },
-  'ppo.missingEosPenalty': {
-    to: [to('ppo', 'missing_eos_penalty')],
-    differs: 'RLOO has no missing-EOS penalty (mask_truncated_completions is the nearest).',
-  },
+  'ppo.maxGradNorm': { to: [to('ppo', 'max_grad_norm')] },
+  'ppo.missingEosPenalty': { to: [to('ppo', 'missing_eos_penalty')] },
   'ppo.whitenRewards': { to: [to('ppo', 'whiten_rewards')] },
+  'dpo.beta': { to: [to('dpo', 'beta')] },
+  'dpo.softLabels': {
+    to: [cai('dpo.soft_labels')],
+    differs:
+      'TRL’s DPOTrainer has one label_smoothing for every pair: with soft labels on, rl_cai.py sets it to the mean of 1 − p over the labelled pairs (the run gave each pair its own p).',
+  },
+  'dpo.epochs': { to: [to('dpo', 'num_train_epochs')] },
+  'dpo.batchSize': { to: [to('dpo', 'per_device_train_batch_size')] },
+  'dpo.learningRate': { to: [to('dpo', 'learning_rate')] },
+  'dpo.warmupRatio': { to: [to('dpo', 'warmup_steps')] },
+  'dpo.maxGradNorm': { to: [to('dpo', 'max_grad_norm')] },
+  'dpo.heldOutShare': { to: [cai('dpo.held_out_share')] },
+  ...onlineMaps('grpo'),
+  'grpo.epsilon': { to: [to('grpo', 'epsilon')] },
+  'grpo.numIterations': { to: [to('grpo', 'num_iterations')] },
+  'grpo.scaleRewards': { to: [to('grpo', 'scale_rewards')] },
+  ...onlineMaps('rloo'),
+  'rloo.normalizeAdvantages': { to: [to('rloo', 'normalize_advantages')] },
   'evaluate.temperature': { to: [cai('evaluate.temperature')] },
   'evaluate.maxNewTokens': { to: [cai('evaluate.max_new_tokens')] },
   'evaluate.maxPrompts': { to: [cai('evaluate.max_prompts')] },
@@ -205,10 +237,20 @@ function fixedArguments(
     fixed('ppo', 'weight_decay', 0, 'no weight decay in PPO, as the playground'),
     fixed('ppo', 'stop_token', 'eos', 'a response ends at the end of its turn'),
     fixed('ppo', 'seed', seeds.ppo, 'the run’s PPO seed'),
-    fixed('rloo', 'num_generations', 2, 'two answers per prompt, the least RLOO can baseline'),
-    fixed('rloo', 'lr_scheduler_type', 'linear', 'decayed linearly to 0, as PPO'),
-    fixed('rloo', 'adam_beta2', 0.95, adam),
-    fixed('rloo', 'seed', seeds.ppo, 'the run’s PPO seed'),
+    fixed('dpo', 'lr_scheduler_type', 'cosine_with_min_lr', cosine),
+    fixed('dpo', 'lr_scheduler_kwargs', floor(), 'the cosine schedule’s floor'),
+    fixed('dpo', 'adam_beta2', 0.95, adam),
+    fixed('dpo', 'weight_decay', 0, 'no weight decay in DPO, as the playground'),
+    fixed('dpo', 'loss_type', ['sigmoid'], 'the logistic loss of the DPO paper'),
+    fixed('dpo', 'seed', seeds.dpo, 'the run’s DPO seed'),
+    ...(['grpo', 'rloo'] as const).flatMap((m) => [
+      fixed(m, 'lr_scheduler_type', 'linear', 'decayed linearly to 0, as the playground does'),
+      fixed(m, 'adam_beta2', 0.95, adam),
+      fixed(m, 'weight_decay', 0, 'no weight decay, as the playground'),
+      fixed(m, 'seed', seeds[m], `the run’s ${m.toUpperCase()} seed`),
+    ]),
+    fixed('grpo', 'loss_type', 'dapo', 'the token-level mean over the batch, as the run'),
+    fixed('rloo', 'num_iterations', 1, 'one update per batch: REINFORCE, as the run'),
     fixed('lora', 'task_type', 'CAUSAL_LM', 'the policy is a causal language model'),
   ];
 }

@@ -82,7 +82,7 @@ ${e.prompts.ordinary.length} ordinary training prompts.
 
 | file | what it holds |
 |---|---|
-| \`config.yaml\` | every setting of the run: \`sft\`, \`reward\`, \`ppo\`, \`rloo\` and \`lora\` are the arguments of ${Object.values(
+| \`config.yaml\` | every setting of the run: \`sft\`, \`reward\`, \`ppo\`, \`dpo\`, \`grpo\`, \`rloo\` and \`lora\` are the arguments of ${Object.values(
     trlSections,
   )
     .slice(1)
@@ -94,7 +94,7 @@ ${e.prompts.ordinary.length} ordinary training prompts.
 | \`data/critiques.jsonl\` | every critique round, in the public CAI datasets' columns: ${fields(datasetFields.critiques)} |
 | \`data/prompts.jsonl\` | every prompt: ${fields(datasetFields.prompts)} (\`kind\`: \`red-team\` or \`ordinary\`; \`split\`: \`train\` or \`held_out\`) |
 | \`sl_cai.py\` | SL-CAI: answers → critique and revision by the feedback model → SFTTrainer |
-| \`rl_cai.py\` | RL-CAI: AI labels → RewardTrainer → PPO (\`trl.experimental.ppo\`), or \`--algorithm rloo\` |
+| \`rl_cai.py\` | RL-CAI: AI labels, then the run's method: RewardTrainer → PPO (\`trl.experimental.ppo\`), GRPOTrainer or RLOOTrainer; or DPOTrainer on the labels (\`--algorithm ppo\|dpo\|grpo\|rloo\` picks another) |
 | \`cai_common.py\` | what both scripts share: templates, principle sampling, generation, option scoring |
 | \`requirements.txt\` | the Python packages (TRL pinned to ${trlVersion}) |
 ${input.adapter ? "| `adapter/` | the run's trained LoRA adapter (PEFT's folder: `PeftModel.from_pretrained(base, 'adapter')`) |\n" : ''}${Object.keys(
@@ -112,7 +112,7 @@ The scripts read only this folder's files and write under \`out/\`.
 \`\`\`sh
 pip install -r requirements.txt
 accelerate launch sl_cai.py            # writes out/sl_cai/policy
-accelerate launch rl_cai.py            # writes out/rl_cai/policy (PPO); --algorithm rloo for RLOO
+accelerate launch rl_cai.py            # writes out/rl_cai/policy by the run's method; --algorithm to pick another
 \`\`\`
 
 \`--from-export\` trains on this run's own data (data/sft.jsonl, data/preferences.jsonl) instead of
@@ -156,7 +156,8 @@ ${[...notes, ...alwaysDifferent].map((n) => `- ${n}`).join('\n')}
 ${requirements.map((r) => `- \`${r}\``).join('\n')}
 
 Written for TRL ${trlVersion}: PPO is \`trl.experimental.ppo.PPOTrainer\` (it moved there in TRL 0.26; the old
-\`trl.PPOTrainer\` import was removed in 0.29). config.yaml's sections name only fields of these
+\`trl.PPOTrainer\` import was removed in 0.29, and later TRL deleted PPO from its main branch: keep TRL pinned to
+${trlVersion} to run \`--algorithm ppo\`). DPO, GRPO and RLOO are TRL's stable trainers. config.yaml's sections name only fields of these
 config classes in that release. The scripts also read config.yaml with PyYAML, which transformers
 and accelerate install.
 `;

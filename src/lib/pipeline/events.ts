@@ -2,7 +2,7 @@ import type { CritiqueMode } from '../domain/modes.ts';
 import type { PolicyName } from '../domain/policy.ts';
 import type { EvalResult, PreferenceRecord } from '../domain/records.ts';
 import type { TrainEvent } from '../domain/train-events.ts';
-import { steps, type StageName, type StepId } from './steps.ts';
+import { stepCatalog, type StageName, type StepId } from './steps.ts';
 
 /**
  * What a running pipeline tells its watcher, in order. Every intermediate text is an event,
@@ -43,7 +43,7 @@ export function upgradeEvent(e: unknown): unknown {
   const stored = e as { type?: unknown; label?: unknown; step?: unknown };
   if (stored.type !== 'stage-start' && stored.type !== 'stage-end') return e;
   if ('step' in stored || typeof stored.label !== 'string') return e;
-  const step = steps.find((s) => s.label === stored.label);
+  const step = stepCatalog.find((s) => s.label === stored.label);
   if (!step) return e;
   const upgraded: Record<string, unknown> = { ...stored, step: step.id };
   delete upgraded.label;

@@ -1,6 +1,8 @@
 import type { CritiqueMode } from '../domain/modes.ts';
 import type {
+  DpoRunResult,
   GenerateSettings,
+  GroupRunResult,
   PolicyName,
   PpoRunResult,
   PreferencePair,
@@ -9,6 +11,8 @@ import type {
   SftRunResult,
 } from '../domain/policy.ts';
 import type { OnTrainEvent } from '../domain/train-events.ts';
+import type { DpoConfig } from '../rl/dpo-config.ts';
+import type { GroupMethod } from '../rl/online-config.ts';
 import type { PpoConfig } from '../rl/ppo-config.ts';
 import type { RewardConfig, StageConfigs } from '../experiment/stage-configs.ts';
 
@@ -58,6 +62,23 @@ export interface PolicyPort {
     onEvent: OnTrainEvent,
     signal: AbortSignal,
   ): Promise<PpoRunResult>;
+  /** DPO from the SL-CAI policy into the `rl` policy, on labelled pairs (no reward model). */
+  dpo(
+    train: PreferencePair[],
+    heldOut: PreferencePair[],
+    config: DpoConfig,
+    seed: number,
+    onEvent: OnTrainEvent,
+    signal: AbortSignal,
+  ): Promise<DpoRunResult>;
+  /** GRPO or RLOO from the SL-CAI policy into the `rl` policy, against the reward model. */
+  groupRl(
+    prompts: string[],
+    method: GroupMethod,
+    seed: number,
+    onEvent: OnTrainEvent,
+    signal: AbortSignal,
+  ): Promise<GroupRunResult>;
 }
 
 export interface FeedbackPort {

@@ -12,12 +12,13 @@ import { planShape } from './run-shape.ts';
 import type { EmitEvent } from './events.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
 import { runSteps } from './step-runs.ts';
-import { slStepCount, steps, type StepOutputs } from './steps.ts';
+import { slStepCount, stepsOf, type StepOutputs } from './steps.ts';
+import type { RlMethod } from '../domain/modes.ts';
 import { cancellable, workerPorts } from './worker-ports.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 
 /** Which stages to run: `sl` is SL-CAI (generate, critique/revise, SFT, evaluate); `all`
- * adds RL-CAI (label, reward model, PPO, evaluate). */
+ * adds RL-CAI (label, then the method's steps, evaluate). */
 export type StageSet = 'sl' | 'all';
 
 /** What `npm run experiment` and the UI's summary show of a run (JSON-safe). */
@@ -37,9 +38,16 @@ type Scores = EvalScores & {
 
 export interface ExperimentReport {
   eval: { base: Scores; sl: Scores; rl?: Scores };
-  /** Held-out accuracy and margin of the reward model (last epoch). */
+  /** The RL-CAI method that trained the `rl` policy (once it is evaluated). */
+  method?: RlMethod;
+  /** Held-out accuracy and margin of the reward model (last epoch), when the run has one. */
   reward?: { accuracy: number; margin: number; pairs: number };
-  ppo?: { score_first: number; score_last: number; iterations: number };
+  /** The online methods' mean reward-model score of the first and last iteration. */
+  ppo?: OnlineSummary;
+  grpo?: OnlineSummary;
+  rloo?: OnlineSummary;
+  /** DPO's held-out implicit-reward accuracy and margin and its loss (last epoch). */
+  dpo?: { accuracy: number; margin: number; loss: number; steps: number; pairs: number };
   stages: Record<string, { seconds: number } & Record<string, number>>;
   /** The world's judge labels of the red-team training prompts: initial answers, then each
    * round's revisions. Null for a policy outside the tiny world, whose texts that judge cannot
@@ -55,6 +63,8 @@ export interface ExperimentReport {
   }[];
   backend: string;
 }
+
+type OnlineSummary = { score_first: number; score_last: number; iterations: number };
 
 const scoresOf = (r: EvalResult): Scores => ({
   harmlessness: r.harmlessness,
@@ -115,34 +125,71 @@ function slReport(o: StepOutputs, backend: string, policy: string): ExperimentRe
   };
 }
 
+/** The summary and the step figures of the method that trained the RL-CAI policy. */
+function methodReport(o: StepOutputs, method: RlMethod, pairs: number) {
+  const seconds = o.seconds[method] ?? 0;
+  if (method === 'dpo') {
+    const dpo = o.dpo;
+    if (!dpo) return null;
+    const last = dpo.eval.at(-1);
+    const summary = {
+      accuracy: last?.['rewards/accuracies'] ?? NaN,
+      margin: last?.['rewards/margins'] ?? NaN,
+      loss: last?.loss ?? NaN,
+      steps: dpo.steps,
+      pairs,
+    };
+    return { summary, stage: { seconds, steps: dpo.steps } };
+  }
+  const run = o[method];
+  if (!run) return null;
+  const summary = {
+    score_first: run.scoreFirst,
+    score_last: run.scoreLast,
+    iterations: run.iterations,
+  };
+  return { summary, stage: { seconds, iterations: run.iterations } };
+}
+
 /**
  * The report of a run's outputs (pure): SL-CAI's once its policy is evaluated, with
- * RL-CAI's added once the RL-CAI policy is; null before.
+ * RL-CAI's added once the RL-CAI policy (trained by `method`) is; null before.
  */
-export function reportOf(o: StepOutputs, backend: string, policy: string): ExperimentReport | null {
+export function reportOf(
+  o: StepOutputs,
+  backend: string,
+  policy: string,
+  method: RlMethod,
+): ExperimentReport | null {
   const report = slReport(o, backend, policy);
-  const { preferences, reward, ppo, evalRl, meanReward } = o;
-  if (!report || !preferences || !reward || !ppo || !evalRl || !meanReward) return report;
-  const last = reward.eval.at(-1);
+  const { preferences, reward, evalRl, meanReward } = o;
+  const trained = preferences && methodReport(o, method, preferences.length);
+  if (!report || !preferences || !trained || !evalRl) return report;
+  const last = reward?.eval.at(-1);
   const seconds = (label: string) => o.seconds[label] ?? 0;
   return {
     ...report,
     eval: {
-      base: { ...report.eval.base, reward: meanReward.base },
-      sl: { ...report.eval.sl, reward: meanReward.sl },
-      rl: { ...scoresOf(evalRl), reward: meanReward.rl },
+      base: { ...report.eval.base, ...(meanReward && { reward: meanReward.base }) },
+      sl: { ...report.eval.sl, ...(meanReward && { reward: meanReward.sl }) },
+      rl: { ...scoresOf(evalRl), ...(meanReward && { reward: meanReward.rl }) },
     },
-    reward: {
-      accuracy: last?.accuracy ?? NaN,
-      margin: last?.margin ?? NaN,
-      pairs: preferences.length,
-    },
-    ppo: { score_first: ppo.scoreFirst, score_last: ppo.scoreLast, iterations: ppo.iterations },
+    method,
+    ...(reward && {
+      reward: {
+        accuracy: last?.accuracy ?? NaN,
+        margin: last?.margin ?? NaN,
+        pairs: preferences.length,
+      },
+    }),
+    [method]: trained.summary,
     stages: {
       ...report.stages,
       label: { seconds: seconds('label'), pairs: preferences.length },
-      reward: { seconds: seconds('reward'), steps: reward.steps, accuracy: last?.accuracy ?? NaN },
-      ppo: { seconds: seconds('ppo'), iterations: ppo.iterations },
+      ...(reward && {
+        reward: { seconds: seconds('reward'), steps: reward.steps, accuracy: last?.accuracy ?? NaN },
+      }),
+      [method]: trained.stage,
       'evaluate rl': { seconds: seconds('evaluate rl') },
     },
   };
@@ -173,7 +220,7 @@ async function download(engine: EngineClient, hub: HubRef, emit: EmitEvent, sign
     if (e.status === 'progress')
       emit({
         type: 'progress',
-        stage: steps[0].stage,
+        stage: 'evaluate', // the first step's
         done: e.done,
         total: e.total,
         message: `downloading ${hub.id} (${formatBytes(e.done)} of ${formatBytes(e.total)}): ${e.message}`,
@@ -201,8 +248,8 @@ export function policyRequest(experiment: Experiment, endpoint: string) {
 /** Where a run goes: up to the end of SL-CAI or of the whole recipe, or up to step `end`. */
 export type RunUntil = StageSet | { end: number };
 
-const endOf = (until: RunUntil) =>
-  until === 'sl' ? slStepCount : until === 'all' ? steps.length : until.end;
+const endOf = (until: RunUntil, method: RlMethod) =>
+  until === 'sl' ? slStepCount : until === 'all' ? stepsOf('all', method).length : until.end;
 
 export interface RunResult {
   /** Null until the run has evaluated its SL-CAI policy. */
@@ -255,6 +302,8 @@ export async function runExperiment(
       ...(isHubId(feedbackId) && { endpoint }),
     }),
   ]);
+  const reportOfRun = (o: StepOutputs) =>
+    reportOf(o, policy.backend, experiment.models.policy, experiment.stages.rl.method);
   const checkpoints: Checkpoints = { ...options.from?.checkpoints };
   for (const slot of ['sl', 'reward', 'rl'] as const) {
     const bytes = checkpoints[slot];
@@ -263,14 +312,14 @@ export async function runExperiment(
   const outputs = await runSteps(
     { experiment, ports: workerPorts(engine, feedback, feedbackId), emit, signal },
     options.from?.outputs ?? { seconds: {} },
-    endOf(until),
+    endOf(until, experiment.stages.rl.method),
     async (o, checkpoint) => {
       if (checkpoint) checkpoints[checkpoint.slot] = checkpoint.bytes;
-      await options.onStep?.(o, checkpoints, reportOf(o, policy.backend, experiment.models.policy));
+      await options.onStep?.(o, checkpoints, reportOfRun(o));
     },
   );
   return {
-    report: reportOf(outputs, policy.backend, experiment.models.policy),
+    report: reportOfRun(outputs),
     outputs,
     checkpoints,
   };

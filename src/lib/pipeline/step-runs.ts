@@ -16,7 +16,8 @@ import { buildSftSet, splitHeldOut } from './sft-data.ts';
 import {
   nextStep,
   stepById,
-  steps,
+  stepsOf,
+  type RunStep,
   type StageName,
   type StepId,
   type StepOutputs,
@@ -33,6 +34,11 @@ export const stageSeeds = (seed: number) => ({
   label: seed * 1000 + 5,
   reward: seed * 1000 + 6,
   ppo: seed * 1000 + 7,
+  // The other RL-CAI methods start from the same stream as PPO, so a comparison differs by
+  // the method alone.
+  dpo: seed * 1000 + 7,
+  grpo: seed * 1000 + 7,
+  rloo: seed * 1000 + 7,
 });
 
 export interface StepContext {
@@ -180,13 +186,18 @@ async function label({ experiment, ports, emit, signal }: StepContext): Promise<
   return { outputs: { preferences } };
 }
 
-async function reward({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {
-  const config = experiment.stages.reward;
-  const seed = stageSeeds(experiment.seed).reward;
+/** The labelled pairs as the trainers read them, split into train and held-out. */
+function labelledPairs(o: StepOutputs, heldOutShare: number, seed: number) {
   const pairs: PreferencePair[] = need(o.preferences, 'preference labels (label)').map(
     ({ prompt, chosen, rejected, label }) => ({ prompt, chosen, rejected, label }),
   );
-  const { train, heldOut } = splitHeldOut(pairs, config.heldOutShare, seed);
+  return splitHeldOut(pairs, heldOutShare, seed);
+}
+
+async function reward({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {
+  const config = experiment.stages.reward;
+  const seed = stageSeeds(experiment.seed).reward;
+  const { train, heldOut } = labelledPairs(o, config.heldOutShare, seed);
   const { checkpoint, ...result } = await ports.policy.reward(
     train,
     heldOut,
@@ -201,11 +212,13 @@ async function reward({ experiment, ports, emit, signal }: StepContext, o: StepO
   };
 }
 
+// The online methods train on the red-team prompts: the reward model learned harmlessness
+// preferences there; on ordinary prompts both answers are usually the same, so it has no
+// signal to give and PPO would game it (measured: helpfulness fell from 93% to 2% when they
+// were included).
+
 async function ppo({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {
   need(o.reward, 'a reward model (reward)');
-  // PPO on the red-team prompts: the reward model learned harmlessness preferences there; on
-  // ordinary prompts both answers are usually the same, so it has no signal to give and PPO
-  // would game it (measured: helpfulness fell from 93% to 2% when they were included).
   const { checkpoint, ...result } = await ports.policy.ppo(
     experiment.prompts.redTeam,
     experiment.stages.ppo,
@@ -216,8 +229,47 @@ async function ppo({ experiment, ports, emit, signal }: StepContext, o: StepOutp
   return { outputs: { ppo: result }, checkpoint: { slot: 'rl' as const, bytes: checkpoint } };
 }
 
+/** GRPO or RLOO, against the reward model, on the red-team prompts (as PPO). */
+const online =
+  (kind: 'grpo' | 'rloo') =>
+  async ({ experiment, ports, emit, signal }: StepContext, o: StepOutputs): Promise<StepResult> => {
+    need(o.reward, 'a reward model (reward)');
+    const method =
+      kind === 'grpo'
+        ? { kind, config: experiment.stages.grpo }
+        : { kind, config: experiment.stages.rloo };
+    const { checkpoint, ...result } = await ports.policy.groupRl(
+      experiment.prompts.redTeam,
+      method,
+      stageSeeds(experiment.seed)[kind],
+      tagged(emit, kind),
+      signal,
+    );
+    return { outputs: { [kind]: result }, checkpoint: { slot: 'rl', bytes: checkpoint } };
+  };
+
+async function dpo({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {
+  const config = experiment.stages.dpo;
+  const seed = stageSeeds(experiment.seed).dpo;
+  const { train, heldOut } = labelledPairs(o, config.heldOutShare, seed);
+  const { checkpoint, ...result } = await ports.policy.dpo(
+    train,
+    heldOut,
+    config,
+    seed,
+    tagged(emit, 'dpo'),
+    signal,
+  );
+  return {
+    outputs: { dpo: { ...result, train: train.length, heldOut: heldOut.length } },
+    checkpoint: { slot: 'rl' as const, bytes: checkpoint },
+  };
+}
+
 async function evaluateRl(ctx: StepContext, o: StepOutputs): Promise<StepResult> {
   const rl = await evaluateStep('evaluate-rl')(ctx);
+  // The reward model's mean score of each policy's answers, when the run has one (DPO has not).
+  if (!o.reward) return { outputs: { evalRl: rl } };
   const meanScore = async (e: EvalResult) => {
     const scores = await ctx.ports.policy.rewardScores(
       e.samples.map((s) => ({ prompt: s.prompt, response: s.text })),
@@ -245,11 +297,19 @@ const runs: Record<StepId, StepRun> = {
   label,
   reward,
   ppo,
+  dpo,
+  grpo: online('grpo'),
+  rloo: online('rloo'),
   'evaluate-rl': evaluateRl,
 };
 
+/** The steps of the experiment's run of `stages` (its RL-CAI method's). */
+export const runStepsOf = (experiment: Experiment, stages: 'sl' | 'all'): RunStep[] =>
+  stepsOf(stages, experiment.stages.rl.method);
+
 /**
- * Runs the steps not done yet, in order, up to (not including) step `end`; after each,
+ * Runs the steps of the experiment's whole run not done yet, in order, up to (not including)
+ * its step `end`; after each,
  * `onStep` gets the outputs so far and the step's checkpoint, so a caller can keep them.
  * Returns the outputs (a new object; `outputs` is not changed).
  */
@@ -264,8 +324,9 @@ export async function runSteps(
 ): Promise<StepOutputs> {
   let o: StepOutputs = { ...outputs, seconds: { ...outputs.seconds } };
   const timed = stageTimer(ctx.emit, o.seconds);
-  for (let i = nextStep(o); i < Math.min(end, steps.length); i = nextStep(o)) {
-    const step = steps[i]!;
+  const list = runStepsOf(ctx.experiment, 'all');
+  for (let i = nextStep(o, list); i < Math.min(end, list.length); i = nextStep(o, list)) {
+    const step = list[i]!;
     const { outputs: added, checkpoint } = await timed(step, () => runs[step.id](ctx, o));
     o = { ...o, ...added };
     await onStep(o, checkpoint);

@@ -1,29 +1,52 @@
 /**
- * The recipe's steps, in order: the one list the pipeline runs and the page shows (the run
- * view, the recipe overview, the run panel, step counts all derive from it). Each step reads
- * the outputs of the steps before it and adds its own; because every output is plain data
- * (and every trained model a checkpoint), a run can stop after any step and go on later, or
- * run a single step. What each step does is in step-runs.ts, keyed by these ids.
+ * The recipe's steps: every step any run can take, once each (`stepCatalog`), and the steps of
+ * one run, built from its experiment (`stepsOf`): SL-CAI's five, then RL-CAI's by the method
+ * the experiment chooses. The run view, the recipe overview, the run panel and step counts all
+ * derive from these. Each step reads the outputs of the steps before it and adds its own;
+ * because every output is plain data (and every trained model a checkpoint), a run can stop
+ * after any step and go on later, or run a single step. What each step does is in
+ * step-runs.ts, keyed by these ids.
  */
-import type { PolicyName, PpoRunResult, RewardRunResult, SftRunResult } from '../domain/policy.ts';
+import { rlMethods, type RlMethod } from '../domain/modes.ts';
+import type {
+  DpoRunResult,
+  GroupRunResult,
+  PolicyName,
+  PpoRunResult,
+  RewardRunResult,
+  SftRunResult,
+} from '../domain/policy.ts';
 import type { Chain, EvalResult, PreferenceRecord } from '../domain/records.ts';
 
 /** The stages of CAI; evaluation runs as three steps (base, SL-CAI, RL-CAI). */
-export type StageName = 'generate' | 'critique' | 'sft' | 'label' | 'reward' | 'ppo' | 'evaluate';
+export type StageName =
+  | 'generate'
+  | 'critique'
+  | 'sft'
+  | 'label'
+  | 'reward'
+  | RlMethod
+  | 'evaluate';
 export type Phase = 'SL-CAI' | 'RL-CAI';
+
+/** A trained model's result as stored (its checkpoint is kept beside the outputs). */
+type Stored<T> = Omit<T, 'checkpoint'>;
 
 /** What the steps produced so far (JSON-safe: it is stored with the run). */
 export interface StepOutputs {
   evalBase?: EvalResult;
   answers?: { redTeam: string[]; ordinary: { prompt: string; text: string }[] };
   chains?: Chain[];
-  sft?: Omit<SftRunResult, 'checkpoint'> & { examples: number; heldOutExamples: number };
+  sft?: Stored<SftRunResult> & { examples: number; heldOutExamples: number };
   evalSl?: EvalResult;
   preferences?: PreferenceRecord[];
-  reward?: Omit<RewardRunResult, 'checkpoint'> & { train: number; heldOut: number };
-  ppo?: Omit<PpoRunResult, 'checkpoint'>;
+  reward?: Stored<RewardRunResult> & { train: number; heldOut: number };
+  ppo?: Stored<PpoRunResult>;
+  dpo?: Stored<DpoRunResult> & { train: number; heldOut: number };
+  grpo?: Stored<GroupRunResult>;
+  rloo?: Stored<GroupRunResult>;
   evalRl?: EvalResult;
-  /** Mean reward-model score of each policy's held-out answers. */
+  /** Mean reward-model score of each policy's held-out answers (when a reward model exists). */
   meanReward?: { base: number; sl: number; rl: number };
   /** Wall time of each finished step, seconds, by step label. */
   seconds: Record<string, number>;
@@ -31,7 +54,7 @@ export interface StepOutputs {
 
 export interface StepInfo<Id extends string = string> {
   id: Id;
-  /** What the page and reports call it ("critique and revise"). */
+  /** What reports and logs call it ("critique and revise"); the page titles it by its stage. */
   label: string;
   stage: StageName;
   phase: Phase;
@@ -43,8 +66,12 @@ export interface StepInfo<Id extends string = string> {
 
 const step = <const Id extends string>(s: StepInfo<Id>) => s;
 
-/** The recipe's steps in order. */
-export const steps = [
+/** A step that trains the RL-CAI policy by `method`. */
+const methodStep = <const M extends RlMethod>(method: M) =>
+  step({ id: method, label: method, stage: method, phase: 'RL-CAI', output: method });
+
+/** Every step a run can take, in the order a run takes them. */
+export const stepCatalog = [
   step({
     id: 'evaluate-base',
     label: 'evaluate base',
@@ -53,13 +80,7 @@ export const steps = [
     evaluates: 'base',
     output: 'evalBase',
   }),
-  step({
-    id: 'generate',
-    label: 'generate',
-    stage: 'generate',
-    phase: 'SL-CAI',
-    output: 'answers',
-  }),
+  step({ id: 'generate', label: 'generate', stage: 'generate', phase: 'SL-CAI', output: 'answers' }),
   step({
     id: 'critique',
     label: 'critique and revise',
@@ -78,7 +99,10 @@ export const steps = [
   }),
   step({ id: 'label', label: 'label', stage: 'label', phase: 'RL-CAI', output: 'preferences' }),
   step({ id: 'reward', label: 'reward', stage: 'reward', phase: 'RL-CAI', output: 'reward' }),
-  step({ id: 'ppo', label: 'ppo', stage: 'ppo', phase: 'RL-CAI', output: 'ppo' }),
+  methodStep('ppo'),
+  methodStep('dpo'),
+  methodStep('grpo'),
+  methodStep('rloo'),
   step({
     id: 'evaluate-rl',
     label: 'evaluate rl',
@@ -89,27 +113,38 @@ export const steps = [
   }),
 ] as const;
 
-export type StepId = (typeof steps)[number]['id'];
+export type StepId = (typeof stepCatalog)[number]['id'];
+export type RunStep = (typeof stepCatalog)[number];
 
 /** Which stages to run: `sl` is SL-CAI (generate, critique/revise, SFT, evaluate); `all`
- * adds RL-CAI (label, reward model, PPO, evaluate). */
+ * adds RL-CAI (labels, then the method's steps, evaluate). */
 export type StageSet = 'sl' | 'all';
 
-/** The steps of a stage set, in order. */
-export const stepsOf = (stages: StageSet) =>
-  steps.filter((s) => stages === 'all' || s.phase === 'SL-CAI');
+/** Whether an RL-CAI method learns from the reward model (trained from the labels first). */
+export const usesRewardModel = (method: RlMethod) => method !== 'dpo';
 
-/** SL-CAI is the first this many steps; RL-CAI the rest. */
-export const slStepCount = stepsOf('sl').length;
+/** The steps of a run of `stages` whose RL-CAI trains by `method`, in order. */
+export function stepsOf(stages: StageSet, method: RlMethod): RunStep[] {
+  const trains: readonly string[] = rlMethods;
+  return stepCatalog.filter((s) => {
+    if (s.phase === 'SL-CAI') return true;
+    if (stages === 'sl') return false;
+    if (s.id === 'reward') return usesRewardModel(method);
+    return trains.includes(s.id) ? s.id === method : true;
+  });
+}
 
-/** The stages in the order the recipe first reaches them. */
-export const stageOrder: StageName[] = [...new Set(steps.map((s) => s.stage))];
+/** SL-CAI is the first this many steps of every run; RL-CAI the rest. */
+export const slStepCount = stepsOf('sl', 'ppo').length;
 
-/** The step with this id (ids come from the list, so it always exists). */
-export const stepById = (id: StepId) => steps.find((s) => s.id === id)!;
+/** The stages in the order the recipe first reaches them (every method's). */
+export const stageOrder: StageName[] = [...new Set(stepCatalog.map((s) => s.stage))];
 
-/** The index of the first step not done yet (steps.length when all are). */
-export function nextStep(o: StepOutputs): number {
-  const at = steps.findIndex((s) => o[s.output] === undefined);
-  return at < 0 ? steps.length : at;
+/** The step with this id (ids come from the catalogue, so it always exists). */
+export const stepById = (id: StepId) => stepCatalog.find((s) => s.id === id)!;
+
+/** The index in `list` of the first step not done yet (list.length when all are). */
+export function nextStep(o: StepOutputs, list: readonly RunStep[]): number {
+  const at = list.findIndex((s) => o[s.output] === undefined);
+  return at < 0 ? list.length : at;
 }

@@ -57,6 +57,16 @@ export function workerPorts(
           engine.call({ type: 'ppo', prompts, config, seed }, trainEvents(onEvent)),
           signal,
         ),
+      dpo: (train, heldOut, config, seed, onEvent, signal) =>
+        cancellable(
+          engine.call({ type: 'dpo', train, heldOut, config, seed }, trainEvents(onEvent)),
+          signal,
+        ),
+      groupRl: (prompts, method, seed, onEvent, signal) =>
+        cancellable(
+          engine.call({ type: 'groupRl', prompts, method, seed }, trainEvents(onEvent)),
+          signal,
+        ),
     },
     feedback: {
       generate: async (prompt, settings, onText, signal) => {

@@ -11,7 +11,7 @@ import {
   sequenceKl,
 } from '../ops/group-advantages.ts';
 import { grpoLoss, reinforceLoss } from '../ops/group-losses.ts';
-import type { GrpoConfig, RlooConfig } from './online-config.ts';
+import type { GroupMethod, GrpoConfig } from './online-config.ts';
 import { accumulatedGrads, rowChunks } from './policy-grads.ts';
 import { buildRollout, logprobsOf, mean, read, tempered, type Rollout } from './rollout.ts';
 
@@ -22,7 +22,6 @@ import { buildRollout, logprobsOf, mean, read, tempered, type Rollout } from './
  * SL-CAI policy is the reference of the KL term (per token in GRPO's loss, per answer in
  * RLOO's reward).
  */
-export type GroupMethod = { kind: 'grpo'; config: GrpoConfig } | { kind: 'rloo'; config: RlooConfig };
 
 /** Rows per forward pass of an update: the batch's gradients are summed over passes. */
 const rowsPerPass = 16;

@@ -7,7 +7,8 @@ import { TextStream } from '../model/text-stream.ts';
 import { Rng } from '../util/random.ts';
 import { trainDpo, type DpoPair } from './dpo.ts';
 import type { DpoConfig } from './dpo-config.ts';
-import { GroupTrainer, type GroupMethod } from './group-rl.ts';
+import { GroupTrainer } from './group-rl.ts';
+import type { GroupMethod } from './online-config.ts';
 import { PromptStream } from './rl-tasks.ts';
 
 /**

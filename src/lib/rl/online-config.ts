@@ -148,3 +148,6 @@ export type GrpoConfig = ConfigOf<typeof grpoFields>;
 export type RlooConfig = ConfigOf<typeof rlooFields>;
 export const defaultGrpoConfig: GrpoConfig = defaultsOf(grpoFields);
 export const defaultRlooConfig: RlooConfig = defaultsOf(rlooFields);
+
+/** An online method with its settings, as the engine's request carries it. */
+export type GroupMethod = { kind: 'grpo'; config: GrpoConfig } | { kind: 'rloo'; config: RlooConfig };

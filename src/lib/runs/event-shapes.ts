@@ -26,7 +26,7 @@ import {
   type PreferenceRecord,
 } from '../domain/records.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
-import { stageOrder, steps } from '../pipeline/steps.ts';
+import { stageOrder, stepCatalog, type StepId } from '../pipeline/steps.ts';
 import { labels } from '../domain/labels.ts';
 
 const promptKinds = ['red-team', 'ordinary'] as const;
@@ -49,7 +49,7 @@ export const measured: Shape<number> = {
 };
 
 const stage = oneOf(stageOrder);
-const step = oneOf(steps.map((s) => s.id));
+const step = oneOf(stepCatalog.map((s) => s.id) as StepId[]);
 const message = text({ max: 2000 });
 
 const allLabelRates = object(

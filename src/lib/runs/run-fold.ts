@@ -5,6 +5,7 @@
  * stage. Plain TypeScript: the page's reactive `RunView` (state/run-view.svelte.ts) and the
  * plain `RunRecord` below both hold a `RunData` and call these functions. No pipeline logic.
  */
+import type { RlMethod } from '../domain/modes.ts';
 import type { CritiqueMode } from '../domain/modes.ts';
 import type { PolicyName, PpoSample } from '../domain/policy.ts';
 import type { EvalResult, PreferenceRecord } from '../domain/records.ts';
@@ -90,10 +91,11 @@ export interface RunData {
   answers: Record<number, { prompt: string; text: string }>;
 }
 
-/** Lists the steps of `stages` not listed yet (a run of SL-CAI going on to RL-CAI). */
-export function addSteps(run: RunData, stages: StageSet): void {
+/** Lists the steps of `stages` (RL-CAI's by `method`) not listed yet (a run of SL-CAI going
+ * on to RL-CAI). */
+export function addSteps(run: RunData, stages: StageSet, method: RlMethod): void {
   const listed = run.steps.map((s) => s.id);
-  for (const { id, label, stage } of stepsOf(stages))
+  for (const { id, label, stage } of stepsOf(stages, method))
     if (!listed.includes(id)) run.steps.push({ id, label, stage, state: 'waiting', seconds: null });
 }
 
@@ -138,9 +140,13 @@ function restart(run: RunData, id: StepId): void {
     case 'sft':
     case 'reward':
     case 'ppo':
+    case 'dpo':
+    case 'grpo':
+    case 'rloo':
       run.metrics[id] = [];
       run.warnings = run.warnings.filter((w) => w.stage !== id);
-      if (id === 'ppo') run.ppoSamples = null;
+      // The sampled answers shown are those of the method running now.
+      run.ppoSamples = null;
       break;
   }
 }
@@ -243,8 +249,8 @@ export class RunRecord implements RunData {
   stageStarted = 0;
   answers: Record<number, { prompt: string; text: string }> = {};
 
-  constructor(stages: StageSet = 'all') {
-    addSteps(this, stages);
+  constructor(stages: StageSet = 'all', method: RlMethod = 'ppo') {
+    addSteps(this, stages, method);
   }
 
   fold(e: PipelineEvent, now = 0): void {

@@ -3,6 +3,7 @@
  * run check before it is folded, so a record another version wrote, or one damaged by hand,
  * is named on the page (to export or delete) instead of breaking it.
  */
+import type { RlMethod } from '../domain/modes.ts';
 import { checkShape } from '../config/shape.ts';
 import { describeError } from '../domain/errors.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
@@ -31,7 +32,7 @@ export interface UnreadableRun {
 }
 
 /** What a stored run is folded into: the page's reactive view, or plain data. */
-export type MakeView<V extends RunData> = (stages: RunMeta['stages']) => V;
+export type MakeView<V extends RunData> = (stages: RunMeta['stages'], method: RlMethod) => V;
 
 /** A stored run's view: its events folded again, as they were folded live. */
 export function replay<V extends RunData>(
@@ -39,7 +40,7 @@ export function replay<V extends RunData>(
   events: PipelineEvent[],
   makeView: MakeView<V>,
 ): V {
-  const view = makeView(meta.stages);
+  const view = makeView(meta.stages, meta.experiment.stages.rl.method);
   for (const e of events) foldEvent(view, e, performance.now());
   // A run stored as running was cut off by a reload: its unfinished step stopped there.
   if (meta.status !== 'finished') endRun(view, meta.status === 'failed' ? 'failed' : 'stopped');

@@ -1,12 +1,13 @@
 import { describeError } from '../domain/errors.ts';
+import type { RlMethod } from '../domain/modes.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
 import { runExperiment, type Checkpoints, type RunUntil } from '../pipeline/run-experiment.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
 import {
   nextStep,
   slStepCount,
-  steps,
   stepsOf,
+  type RunStep,
   type StageSet,
   type StepOutputs,
 } from '../pipeline/steps.ts';
@@ -143,7 +144,7 @@ export class PipelineRun {
     }
     const experiment: Experiment = checked.experiment;
     const stages = until === 'sl' ? 'sl' : 'all';
-    this.#view = new RunView(stages);
+    this.#view = new RunView(stages, experiment.stages.rl.method);
     this.events = [];
     this.outputs = null;
     const meta: RunMeta = {
@@ -159,18 +160,29 @@ export class PipelineRun {
     await this.execute(meta, until === 'step' ? { end: 1 } : until, null);
   }
 
+  /** The RL-CAI method of the shown run, or of the edited experiment when none is shown. */
+  get method(): RlMethod {
+    return (this.meta?.experiment ?? this.draft.experiment).stages.rl.method;
+  }
+
   /** The shown run's next step (null when it has none or cannot go on: e.g. an imported run). */
-  get nextStep(): (typeof steps)[number] | null {
-    if (!this.outputs || this.running) return null;
-    return steps[nextStep(this.outputs)] ?? null;
+  get nextStep(): RunStep | null {
+    if (!this.outputs || this.running || !this.meta) return null;
+    const list = this.#allSteps(this.meta);
+    return list[nextStep(this.outputs, list)] ?? null;
+  }
+
+  /** Every step of `meta`'s experiment's whole run (RL-CAI's by its method). */
+  #allSteps(meta: RunMeta): RunStep[] {
+    return stepsOf('all', meta.experiment.stages.rl.method);
   }
 
   /** Goes on with the shown run from its first unfinished step: one step, or to the end. */
   async continueRun(how: 'step' | 'rest'): Promise<void> {
     const meta = this.meta;
     if (this.running || !meta || !this.outputs) return;
-    const next = nextStep(this.outputs);
-    if (next >= steps.length) return;
+    const next = nextStep(this.outputs, this.#allSteps(meta));
+    if (next >= this.#allSteps(meta).length) return;
     const checkpoints = await this.saved.stored(() => this.store?.getCheckpoints(meta.id), {});
     await this.execute(
       { ...meta, stages: next >= slStepCount || how === 'rest' ? 'all' : meta.stages },
@@ -225,7 +237,8 @@ export class PipelineRun {
           },
         },
       );
-      const done = nextStep(outputs) >= stepsOf(meta.stages).length;
+      const list = stepsOf(meta.stages, meta.experiment.stages.rl.method);
+      const done = nextStep(outputs, list) >= list.length;
       this.#meta = { ...meta, status: done ? 'finished' : 'stopped', report, error: null };
     } catch (error) {
       const stopped = this.controller.signal.aborted;

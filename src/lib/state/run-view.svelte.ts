@@ -2,6 +2,7 @@
  * What the page shows of a run, reactive: the data of runs/run-fold.ts in `$state`, written
  * only by its reducer (`fold`), so live and stored runs show the same.
  */
+import type { RlMethod } from '../domain/modes.ts';
 import type { PolicyName } from '../domain/policy.ts';
 import type { EvalResult, PreferenceRecord } from '../domain/records.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
@@ -94,13 +95,16 @@ export class RunView implements RunData {
   stageStarted = performance.now();
   answers: RunData['answers'] = {};
 
-  constructor(stages: StageSet = 'all') {
+  constructor(
+    stages: StageSet = 'all',
+    private readonly method: RlMethod = 'ppo',
+  ) {
     this.addSteps(stages);
   }
 
   /** Lists the steps of `stages` not listed yet (a run of SL-CAI going on to RL-CAI). */
   addSteps(stages: StageSet): void {
-    addSteps(this, stages);
+    addSteps(this, stages, this.method);
   }
 
   /** The state of a stage across its steps (for the recipe overview). */

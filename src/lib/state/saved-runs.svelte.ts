@@ -47,7 +47,7 @@ export class SavedRuns {
     if (!this.store) return null;
     const run = await this.stored(() => this.store!.loadRun(id), undefined);
     if (!run) return null;
-    const read = readStoredRun(id, run, (stages) => new RunView(stages));
+    const read = readStoredRun(id, run, (stages, method) => new RunView(stages, method));
     if (!read.ok) this.unopenable.set(id, read.unreadable.message);
     return read;
   }

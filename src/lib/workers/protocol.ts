@@ -28,6 +28,8 @@ import type {
   PolicyInfo,
   PolicyName,
   PpoRunResult,
+  DpoRunResult,
+  GroupRunResult,
   PreferencePair,
   RewardRunResult,
   SftExample,
@@ -44,6 +46,8 @@ import type { PlanShape } from '../model/memory-plan.ts';
 import type { InspectResult } from '../model/inspect.ts';
 import type { RewardTrainConfig } from '../model/reward-config.ts';
 import type { SftConfig } from '../model/sft-config.ts';
+import type { DpoConfig } from '../rl/dpo-config.ts';
+import type { GroupMethod } from '../rl/online-config.ts';
 import type { PpoConfig } from '../rl/ppo-config.ts';
 
 export type EngineRequest =
@@ -109,6 +113,18 @@ export type EngineRequest =
   /** PPO from the SL-CAI policy against the reward model into the `rl` policy; streams
    * `metrics`, `samples` and `warning` events per iteration. */
   | { type: 'ppo'; prompts: string[]; config: PpoConfig; seed: number }
+  /** DPO from the SL-CAI policy on labelled pairs into the `rl` policy (no reward model);
+   * streams `metrics` per step and `eval/` metrics per epoch. */
+  | {
+      type: 'dpo';
+      train: PreferencePair[];
+      heldOut: PreferencePair[];
+      config: DpoConfig;
+      seed: number;
+    }
+  /** GRPO or RLOO from the SL-CAI policy against the reward model into the `rl` policy;
+   * streams `metrics` and `samples` per iteration. */
+  | { type: 'groupRl'; prompts: string[]; method: GroupMethod; seed: number }
   /** Total log-probability of each option as a policy's answer to one user message. */
   | { type: 'score'; prompt: string; options: string[]; policy?: PolicyName }
   /** Logits [T, V] of the policy for one text (row-major), for cross-backend checks. */
@@ -154,6 +170,8 @@ export interface EngineResults {
   loadCheckpoint: { slot: CheckpointSlot };
   rewardScore: { scores: number[] };
   ppo: PpoRunResult;
+  dpo: DpoRunResult;
+  groupRl: GroupRunResult;
   forwardLogits: { logits: number[]; tokens: number; vocab: number; backend: BackendName };
   crossCheck: CrossCheckResult;
   matmulBench: MatmulBenchResult;

@@ -1,11 +1,12 @@
 """RL-CAI as the playground ran it: the SL-CAI policy answers each prompt twice, the feedback
 model says which answer follows a sampled principle better (P(A) from the option log-probs,
 averaged over both orders; clamped in chain-of-thought mode; pairs too close to call left out),
-a reward model learns those preferences (TRL's RewardTrainer), and the policy is trained
-against it with PPO (trl.experimental.ppo) or, as an option, RLOO.
+and the policy learns from them by the run's method (config.yaml's cai.rl.method): a reward model
+(TRL's RewardTrainer), then PPO (trl.experimental.ppo), GRPO or RLOO against it; or DPO straight
+on the labelled pairs, with no reward model.
 
-    accelerate launch rl_cai.py                       # label, reward model, PPO
-    accelerate launch rl_cai.py --algorithm rloo      # ... RLOO instead of PPO
+    accelerate launch rl_cai.py                       # label, then the run's method
+    accelerate launch rl_cai.py --algorithm dpo       # ... DPO (or ppo, grpo, rloo) instead
     accelerate launch rl_cai.py --from-export         # the run's own data/preferences.jsonl
     accelerate launch rl_cai.py --policy adapter      # start from the run's trained adapter
 
@@ -20,7 +21,16 @@ from accelerate import PartialState
 from datasets import Dataset
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
-from trl import RewardConfig, RewardTrainer, RLOOConfig, RLOOTrainer
+from trl import (
+    DPOConfig,
+    DPOTrainer,
+    GRPOConfig,
+    GRPOTrainer,
+    RewardConfig,
+    RewardTrainer,
+    RLOOConfig,
+    RLOOTrainer,
+)
 from trl.experimental.ppo import PPOConfig, PPOTrainer
 
 from cai_common import (
@@ -193,14 +203,41 @@ def train_ppo(config: dict, policy_path: str, reward_path: str, out) -> None:
     trainer.save_model(str(out / "policy"))
 
 
-def train_rloo(config: dict, policy_path: str, reward_path: str, out) -> None:
-    """RLOO on the red-team prompts: several answers per prompt, each baselined by the others."""
-    dataset = Dataset.from_list([{"prompt": [{"role": "user", "content": p}]} for p in prompts_of("red-team")])
-    trainer = RLOOTrainer(
+def red_team_prompts() -> Dataset:
+    return Dataset.from_list([{"prompt": [{"role": "user", "content": p}]} for p in prompts_of("red-team")])
+
+
+def train_online(config: dict, algorithm: str, policy_path: str, reward_path: str, out) -> None:
+    """GRPO or RLOO on the red-team prompts: several answers per prompt scored by the reward
+    model, each compared with its group (GRPO) or with the others' mean (RLOO)."""
+    trainer_class, config_class = {"grpo": (GRPOTrainer, GRPOConfig), "rloo": (RLOOTrainer, RLOOConfig)}[algorithm]
+    trainer = trainer_class(
         model=policy_path,
         reward_funcs=reward_path,
-        args=RLOOConfig(output_dir=str(out), **config["rloo"]),
-        train_dataset=dataset,
+        args=config_class(output_dir=str(out), **config[algorithm]),
+        train_dataset=red_team_prompts(),
+        peft_config=lora_config(config),
+    )
+    trainer.train()
+    trainer.save_model(str(out / "policy"))
+
+
+def train_dpo(config: dict, preferences: list[dict], policy_path: str, out) -> None:
+    """DPO on the labelled pairs, the SL-CAI policy as the reference (no reward model). TRL takes
+    one label_smoothing for all pairs: with soft labels, the mean of 1 - p over them."""
+    cai = config["cai"]["dpo"]
+    train, held_out = split_held_out(preferences, cai["held_out_share"], config["dpo"]["seed"])
+    args = dict(config["dpo"])
+    if cai["soft_labels"]:
+        args["label_smoothing"] = sum(1 - r["label"] for r in train) / len(train)
+    if held_out:
+        args["eval_strategy"] = "epoch"
+    trainer = DPOTrainer(
+        model=policy_path,
+        args=DPOConfig(output_dir=str(out), **args),
+        train_dataset=Dataset.from_list([conversational(r) for r in train]),
+        eval_dataset=Dataset.from_list([conversational(r) for r in held_out]) if held_out else None,
+        processing_class=load_tokenizer(policy_path),
         peft_config=lora_config(config),
     )
     trainer.train()
@@ -209,7 +246,9 @@ def train_rloo(config: dict, policy_path: str, reward_path: str, out) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algorithm", choices=["ppo", "rloo"], default="ppo")
+    parser.add_argument(
+        "--algorithm", choices=["ppo", "dpo", "grpo", "rloo"], help="default: the run's method (cai.rl.method)"
+    )
     parser.add_argument("--from-export", action="store_true", help="use data/preferences.jsonl, the run's own labels")
     parser.add_argument(
         "--policy",
@@ -234,10 +273,17 @@ def main() -> None:
         preferences = label_pairs(config, load_constitution(), policy_path)
         if state.is_main_process:
             write_jsonl(out / "data" / "preferences.jsonl", preferences)
-    reward_path = train_reward(config, preferences, policy_path, out)
-    (train_ppo if args.algorithm == "ppo" else train_rloo)(config, policy_path, reward_path, out)
+    algorithm = args.algorithm or config["cai"]["rl"]["method"]
+    if algorithm == "dpo":
+        train_dpo(config, preferences, policy_path, out)
+    else:
+        reward_path = train_reward(config, preferences, policy_path, out)
+        if algorithm == "ppo":
+            train_ppo(config, policy_path, reward_path, out)
+        else:
+            train_online(config, algorithm, policy_path, reward_path, out)
     if state.is_main_process:
-        print(f"RL-CAI ({args.algorithm}): the policy is in {out / 'policy'}.")
+        print(f"RL-CAI ({algorithm}): the policy is in {out / 'policy'}.")
 
 
 if __name__ == "__main__":

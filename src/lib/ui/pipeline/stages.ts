@@ -1,5 +1,6 @@
+import type { RlMethod } from '../../domain/modes.ts';
 import type { PolicyName } from '../../domain/policy.ts';
-import { stageOrder, steps, type StageName, type StepInfo } from '../../pipeline/steps.ts';
+import { stageOrder, stepCatalog, stepsOf, type StageName, type StepInfo } from '../../pipeline/steps.ts';
 
 /**
  * How the page names and explains each stage of Constitutional AI (typed by the stage list),
@@ -50,6 +51,27 @@ export const stageTexts: Record<StageName, { title: string; explanation: string;
       notice:
         'The score should rise while the KL stays small; a score that rises with the KL and with garbled rollouts is reward hacking. Compare RL-CAI with SL-CAI on evasiveness, not only harmlessness.',
     },
+    dpo: {
+      title: 'DPO',
+      explanation:
+        'No reward model and no sampling: the policy learns straight from the labelled pairs, raising how much more likely it makes the preferred answer than the SL-CAI policy did, relative to the other answer (the AI label’s probability is the target).',
+      notice:
+        'The implicit rewards: the preferred answers’ should rise above the others’ (held-out accuracy above 50%). DPO can only learn from what the labels compared: an answer no pair contained is never pushed down, so compare its RL-CAI answers with PPO’s and GRPO’s on the held-out prompts.',
+    },
+    grpo: {
+      title: 'GRPO',
+      explanation:
+        'Several answers per prompt are sampled and scored by the reward model; each answer’s advantage is its score against its group’s mean (in group standard deviations). No value model; a KL term keeps the policy near the SL-CAI policy.',
+      notice:
+        'The reward should rise while the KL stays small. A group whose answers all score the same teaches nothing (its advantages are 0), so the reward’s spread within groups is what GRPO learns from; watch the sampled answers for reward hacking, as with PPO.',
+    },
+    rloo: {
+      title: 'RLOO',
+      explanation:
+        'Several answers per prompt, each scored by the reward model minus a KL penalty, and compared with the mean of the other answers to the same prompt (leave-one-out); the policy is trained by REINFORCE on whole answers. No value model.',
+      notice:
+        'The reward should rise while the KL stays small; with two answers per prompt, each is simply compared with the other. Compare the result with PPO’s: the same reward model, without a value model or clipping.',
+    },
     evaluate: {
       title: 'Evaluate',
       explanation:
@@ -62,12 +84,18 @@ export const stageTexts: Record<StageName, { title: string; explanation: string;
 /** The phase a stage belongs to in the overview: its steps' phase, or Evaluation for a stage
  * that runs in both (the held-out evaluation). */
 export function stagePhase(stage: StageName): 'SL-CAI' | 'RL-CAI' | 'Evaluation' {
-  const phases = new Set(steps.filter((s) => s.stage === stage).map((s) => s.phase));
+  const phases = new Set(stepCatalog.filter((s) => s.stage === stage).map((s) => s.phase));
   return phases.size > 1 ? 'Evaluation' : [...phases][0]!;
 }
 
-/** The stages with their texts, in the order the recipe reaches them. */
-export const stages = stageOrder.map((id) => ({ id, phase: stagePhase(id), ...stageTexts[id] }));
+/** The stages of a whole run whose RL-CAI trains by `method`, with their texts, in the
+ * order the recipe reaches them. */
+export function stagesOf(method: RlMethod) {
+  const mine = new Set(stepsOf('all', method).map((s) => s.stage));
+  return stageOrder
+    .filter((id) => mine.has(id))
+    .map((id) => ({ id, phase: stagePhase(id), ...stageTexts[id] }));
+}
 
 /** How the page names each policy. */
 export const policyTitles: Record<PolicyName, string> = {
