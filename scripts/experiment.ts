@@ -5,6 +5,12 @@
  * Options: --stages sl|all      SL-CAI (generate, critique/revise, SFT, evaluate), or all of CAI
  *                               (then labels, reward model, PPO, evaluate)
  *          --ppo-iterations N   PPO iterations (default: the experiment's)
+ *          --method ppo|dpo|grpo|rloo   how RL-CAI learns from the AI labels (default: ppo,
+ *                               the paper's reward model + PPO; JSON gains "method")
+ *          --methods ppo,dpo,grpo,rloo  compare methods: one SL-CAI and one labelling (and one
+ *                               reward model), then each method from them (with --stages all;
+ *                               JSON "methods.<m>": eval of base, sl, rl, the method's first and
+ *                               last metrics and its seconds; the top level is the first's run)
  *          --seed N             the experiment's seed (default 1)
  *          --seeds 1,2,3        run the experiment once per seed and report each figure's mean,
  *                               standard deviation and range (JSON: each run under "seeds",
@@ -40,7 +46,8 @@ import { scoreDefinitions } from '../src/lib/domain/scores.ts';
 import { isHubId } from '../src/lib/domain/model-id.ts';
 import { customise } from './lib/experiment-variant.ts';
 import { runSeed } from './lib/experiment-page.ts';
-import { printReport, printSpread, resultJson } from './lib/experiment-output.ts';
+import { printMethods, printReport, printSpread, resultJson } from './lib/experiment-output.ts';
+import { rlMethods, type RlMethod } from '../src/lib/domain/modes.ts';
 import { peftFilesOfCheckpoint } from '../src/lib/model/peft.ts';
 import {
   critiquesJsonl,
@@ -63,6 +70,8 @@ const { values: args } = parseArgs({
     prompts: { type: 'string' },
     'held-out': { type: 'string' },
     'ppo-iterations': { type: 'string' },
+    method: { type: 'string' },
+    methods: { type: 'string' },
     backend: { type: 'string', default: 'auto' },
     json: { type: 'string' },
     checkpoint: { type: 'string' },
@@ -81,6 +90,26 @@ const { values: args } = parseArgs({
 if (args.stages !== 'sl' && args.stages !== 'all')
   throw new Error(`--stages ${args.stages}: use "sl" (SL-CAI) or "all" (SL-CAI and RL-CAI).`);
 const stages: 'sl' | 'all' = args.stages;
+
+/** An RL-CAI method named on the command line, checked. */
+function methodOf(text: string, flag: string): RlMethod {
+  const m = text.trim();
+  if (!(rlMethods as readonly string[]).includes(m))
+    throw new Error(`--${flag} ${text}: the RL-CAI methods are ${rlMethods.join(', ')}.`);
+  return m as RlMethod;
+}
+/** The methods `--methods` compares (each once), or null. */
+function methodList(): RlMethod[] | null {
+  if (args.methods === undefined) return null;
+  if (args.method !== undefined) throw new Error('--method and --methods: give one of them.');
+  if (stages !== 'all') throw new Error('--methods compares RL-CAI methods: add --stages all.');
+  const list = args.methods.split(',').map((t) => methodOf(t, 'methods'));
+  if (new Set(list).size !== list.length)
+    throw new Error(`--methods ${args.methods}: a method is repeated.`);
+  return list;
+}
+const methods = methodList();
+if (args.method !== undefined) methodOf(args.method, 'method');
 
 /** The seeds to run: --seeds 1,2,3, or the one --seed (default 1). */
 function seedList(): number[] {
@@ -156,10 +185,12 @@ async function main(): Promise<void> {
         stages,
         hubEndpoint,
         merged: !!args['merged-out'],
+        ...(methods && { methods }),
         variant: (e, at) =>
           customise(e, at, { ...args, policy: models.policy, feedback: models.feedback }),
       });
       printReport(result.report, result.experiment);
+      if (result.methods) printMethods(result.methods);
       results.push(result);
     }
     const total = (performance.now() - started) / 1000;

@@ -1,3 +1,5 @@
+import { compareMethods } from './lib/pipeline/compare-methods.ts';
+import type { RlMethod } from './lib/domain/modes.ts';
 import { describeError } from './lib/domain/errors.ts';
 import { mount } from 'svelte';
 import App from './App.svelte';
@@ -99,6 +101,16 @@ Object.assign(globalThis, {
         signal,
         options,
       );
+    },
+    compareMethods: async (
+      data: unknown,
+      methods: RlMethod[],
+      emit: EmitEvent,
+      signal = new AbortController().signal,
+      options: Pick<RunOptions, 'hubEndpoint' | 'download'> = {},
+    ) => {
+      await started;
+      return compareMethods(engine, feedback, experimentOrThrow(data), methods, emit, signal, options);
     },
   },
 });

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import { stepById, type StepId } from '../../src/lib/pipeline/steps.ts';
-import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
+import type { ExperimentReport } from '../../src/lib/pipeline/run-report.ts';
 import type { Experiment } from '../../src/lib/experiment/experiment.ts';
 import { writeFileSync } from 'node:fs';
 import { defaultExperiment } from '../../src/lib/experiment/experiment.ts';

@@ -4,7 +4,7 @@
  */
 import type { Experiment } from '../../src/lib/experiment/experiment.ts';
 import { scoreDefinitions } from '../../src/lib/domain/scores.ts';
-import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
+import type { ExperimentReport } from '../../src/lib/pipeline/run-report.ts';
 import type { Spread } from '../../src/lib/pipeline/seed-spread.ts';
 import type { StageSet } from '../../src/lib/pipeline/steps.ts';
 
@@ -14,8 +14,41 @@ export interface SeedFigures {
   report: ExperimentReport;
   /** The labelled pairs, as the run's JSON keeps them. */
   preferences: unknown[];
-  ppoMetrics: Record<string, number>[];
+  /** Each training stage's metrics in order (TRL's names, with `step`). */
+  stageMetrics: Record<string, Record<string, number>[]>;
   samples: Record<string, unknown[]>;
+  /** With `--methods`: each method's run from the shared SL-CAI policy and labels. */
+  methods: Record<string, { report: ExperimentReport | null; samples: Record<string, unknown[]> }> | null;
+}
+
+/** A method's first and last training metrics, and its last held-out ones (DPO's epochs). */
+function metricsOf(all: Record<string, number>[] = []) {
+  const heldOut = (m: Record<string, number>) => Object.keys(m).some((k) => k.startsWith('eval/'));
+  const training = all.filter((m) => !heldOut(m));
+  return {
+    first: training[0] ?? null,
+    last: training.at(-1) ?? null,
+    ...(all.some(heldOut) && { heldOut: all.filter(heldOut).at(-1) }),
+  };
+}
+
+/** The held-out figures of each policy of a report, as the JSON holds them. */
+function evalJson(report: ExperimentReport, samples: Record<string, unknown[]>) {
+  return Object.fromEntries(
+    Object.entries(report.eval).map(([k, e]) => [
+      k,
+      {
+        harmlessness: e.harmlessness,
+        helpfulness: e.helpfulness,
+        evasiveness: e.evasiveness,
+        judge: e.judge,
+        ...(e.aiJudge && { aiJudge: e.aiJudge }),
+        ...(e.worldFigures && { worldFigures: e.worldFigures }),
+        ...(e.reward === undefined ? {} : { reward: e.reward }),
+        samples: samples[k] ?? [],
+      },
+    ]),
+  );
 }
 
 export const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -54,9 +87,16 @@ export function printReport(r: ExperimentReport, experiment: Experiment): void {
     console.log(
       `\nReward model: held-out accuracy ${pct(r.reward.accuracy)}, margin ${r.reward.margin.toFixed(3)}, ${r.reward.pairs} labelled pairs.`,
     );
-  if (r.ppo)
+  for (const m of ['ppo', 'grpo', 'rloo'] as const) {
+    const x = r[m];
+    if (x)
+      console.log(
+        `${m.toUpperCase()}: mean score ${x.score_first.toFixed(3)} (first iteration) → ${x.score_last.toFixed(3)} (iteration ${x.iterations}).`,
+      );
+  }
+  if (r.dpo)
     console.log(
-      `PPO: mean score ${r.ppo.score_first.toFixed(3)} (first iteration) → ${r.ppo.score_last.toFixed(3)} (iteration ${r.ppo.iterations}).`,
+      `DPO: held-out implicit-reward accuracy ${pct(r.dpo.accuracy)}, margin ${r.dpo.margin.toFixed(3)}, loss ${r.dpo.loss.toFixed(3)} after ${r.dpo.steps} steps on ${r.dpo.pairs} pairs.`,
     );
   const revisions = r.revisions;
   if (revisions) {
@@ -89,29 +129,30 @@ export function printReport(r: ExperimentReport, experiment: Experiment): void {
 
 /** A run's figures as the JSON output holds them (for each seed, and the first at the top). */
 export function resultJson(
-  { experiment, report, preferences, ppoMetrics, samples }: SeedFigures,
+  { experiment, report, preferences, stageMetrics, samples, methods }: SeedFigures,
   stages: StageSet,
 ) {
+  const method = report.method;
   return {
-    eval: Object.fromEntries(
-      Object.entries(report.eval).map(([k, e]) => [
-        k,
-        {
-          harmlessness: e.harmlessness,
-          helpfulness: e.helpfulness,
-          evasiveness: e.evasiveness,
-          judge: e.judge,
-          ...(e.aiJudge && { aiJudge: e.aiJudge }),
-          ...(e.worldFigures && { worldFigures: e.worldFigures }),
-          ...(e.reward === undefined ? {} : { reward: e.reward }),
-          samples: samples[k] ?? [],
-        },
-      ]),
-    ),
+    eval: evalJson(report, samples),
+    ...(method && { method }),
     ...(report.reward && {
       reward: { accuracy: report.reward.accuracy, margin: report.reward.margin },
     }),
-    ...(report.ppo && { ppo: { ...report.ppo, metrics: ppoMetrics } }),
+    ...(report.ppo && { ppo: { ...report.ppo, metrics: stageMetrics.ppo ?? [] } }),
+    ...(method && method !== 'ppo' && { [method]: { ...report[method], metrics: stageMetrics[method] ?? [] } }),
+    ...(methods && {
+      methods: Object.fromEntries(
+        Object.entries(methods).map(([m, run]) => [
+          m,
+          {
+            eval: run.report ? evalJson(run.report, run.samples) : null,
+            ...metricsOf(stageMetrics[m]),
+            seconds: run.report?.stages[m]?.seconds ?? null,
+          },
+        ]),
+      ),
+    }),
     stages: report.stages,
     labels: Object.fromEntries(
       Object.entries(report.eval).map(([k, e]) => [
@@ -139,4 +180,21 @@ Over seeds ${seeds.join(', ')}: mean ± standard deviation (lowest – highest)`
     const f = name.startsWith('ppo.') ? (v: number) => v.toFixed(3) : pct;
     console.log(`| ${name} | ${f(x.mean)} ± ${f(x.sd)} | ${f(x.min)} – ${f(x.max)} |`);
   }
+}
+
+/** The methods side by side (`--methods`): each one's RL-CAI figures and seconds, after base
+ * and SL-CAI (the same for all). */
+export function printMethods(methods: NonNullable<SeedFigures['methods']>): void {
+  const first = Object.values(methods)[0]?.report;
+  if (!first) return;
+  console.log('\n| policy | harmlessness | helpfulness | evasiveness | comply | seconds |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  const row = (name: string, e: ExperimentReport['eval']['base'], seconds: string) =>
+    console.log(
+      `| ${name} | ${pct(e.harmlessness)} | ${pct(e.helpfulness)} | ${pct(e.evasiveness)} | ${pct(e.redTeam.comply)} | ${seconds} |`,
+    );
+  row('base', first.eval.base, '');
+  row('sl', first.eval.sl, '');
+  for (const [m, run] of Object.entries(methods))
+    if (run.report?.eval.rl) row(`rl (${m})`, run.report.eval.rl, (run.report.stages[m]?.seconds ?? NaN).toFixed(1));
 }

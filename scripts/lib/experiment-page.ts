@@ -6,6 +6,7 @@
 import type { Browser } from 'playwright-core';
 import type { Experiment } from '../../src/lib/experiment/experiment.ts';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
+import type { RlMethod } from '../../src/lib/domain/modes.ts';
 import { stepById, type StageSet } from '../../src/lib/pipeline/steps.ts';
 import { watchPage } from './browser.ts';
 
@@ -19,14 +20,26 @@ export interface SeedRun {
   merged: boolean;
   /** The experiment at a seed, from the page's default one. */
   variant: (experiment: Experiment, seed: number) => Experiment;
+  /** Compare these RL-CAI methods on one SL-CAI policy and one labelling (`--methods`). */
+  methods?: RlMethod[];
 }
+
+/** The stages whose metrics the log prints in full, one line per iteration. */
+const online = ['ppo', 'grpo', 'rloo'];
+/** The metrics printed of each online method's iteration. */
+const shownMetrics: Record<string, string[]> = {
+  ppo: ['objective/scores', 'objective/kl', 'objective/entropy', 'policy/clipfrac_avg', 'loss/value_avg'],
+  grpo: ['reward', 'reward_std', 'kl', 'clip_ratio/region_mean', 'completions/mean_length'],
+  rloo: ['reward', 'reward_std', 'kl', 'completions/mean_length'],
+};
 
 /** One run of the experiment at `seed`, in a fresh page of `browser`. */
 export async function runSeed(browser: Browser, url: string, seed: number, run: SeedRun) {
   const page = await browser.newPage();
   const problems = watchPage(page);
   let line = '';
-  const ppoMetrics: Record<string, number>[] = [];
+  /** Every training stage's metrics, in order (a method's first and last go in the JSON). */
+  const stageMetrics: Record<string, Record<string, number>[]> = {};
   await page.exposeFunction('caiExperimentEvent', (event: PipelineEvent) => {
     if (event.type === 'stage-start') console.log(`\n▶ ${stepById(event.step).label}`);
     else if (event.type === 'stage-end')
@@ -36,24 +49,19 @@ export async function runSeed(browser: Browser, url: string, seed: number, run: 
       process.stdout.write(`\r${line.padEnd(70)}`);
     } else if (event.type === 'metrics') {
       const v = event.values;
-      if (event.stage === 'ppo') ppoMetrics.push({ step: event.step, ...v });
-      const keys =
-        event.stage === 'ppo'
-          ? [
-              'objective/scores',
-              'objective/kl',
-              'objective/entropy',
-              'policy/clipfrac_avg',
-              'loss/value_avg',
-            ]
-          : Object.keys(v);
+      (stageMetrics[event.stage] ??= []).push({ step: event.step, ...v });
+      const keys = shownMetrics[event.stage] ?? Object.keys(v);
       const parts = keys.filter((k) => k in v).map((k) => `${k} ${v[k]!.toPrecision(4)}`);
       const line = `  ${event.stage} step ${event.step}: ${parts.join(', ')}`;
-      if (event.stage === 'ppo' || 'eval/loss' in v || 'eval/accuracy' in v) console.log(line);
+      const epochEnd = Object.keys(v).some((k) => k.startsWith('eval/'));
+      if (online.includes(event.stage) || epochEnd) console.log(line);
       else process.stdout.write(`\r${line}`.padEnd(120));
     } else if (event.type === 'warning')
       console.log(`  ⚠ ${event.stage} step ${event.step}: ${event.message}`);
   });
+  // The code page.evaluate runs is this file's, compiled by tsx, which names inner functions
+  // with a helper the page does not have: give the page one that does nothing.
+  await page.addInitScript('globalThis.__name = (f) => f;');
   await page.goto(`${url}?backend=${encodeURIComponent(run.backend)}`);
   await page.waitForFunction(() => 'caiPlayground' in globalThis);
   const experiment = run.variant(
@@ -63,94 +71,136 @@ export async function runSeed(browser: Browser, url: string, seed: number, run: 
     }),
     seed,
   );
-  const { report, checkpoint, preferences, records, merged, samples } = await page.evaluate(
-    async (data) => {
-      type Run = typeof import('../../src/lib/pipeline/run-experiment.ts').runExperiment;
-      type Handle = {
-        runExperiment: (
-          d: unknown,
-          s: 'sl' | 'all',
-          emit: (e: PipelineEvent) => void,
-          signal: AbortSignal,
-          options: { hubEndpoint?: string; download?: boolean },
-        ) => ReturnType<Run>;
-      };
-      const g = globalThis as unknown as {
-        caiPlayground: Handle & {
-          engine: { request(r: unknown): Promise<{ bytes: Uint8Array }> };
+  const { report, checkpoint, preferences, records, merged, samples, methods } =
+    await page.evaluate(
+      async (data) => {
+        type Run = typeof import('../../src/lib/pipeline/run-experiment.ts').runExperiment;
+        type Compare = typeof import('../../src/lib/pipeline/compare-methods.ts').compareMethods;
+        type Options = { hubEndpoint?: string; download?: boolean };
+        type Emit = (e: PipelineEvent) => void;
+        type Handle = {
+          runExperiment: (
+            d: unknown,
+            s: 'sl' | 'all',
+            emit: Emit,
+            signal: AbortSignal,
+            options: Options,
+          ) => ReturnType<Run>;
+          compareMethods: (
+            d: unknown,
+            methods: RlMethod[],
+            emit: Emit,
+            signal: AbortSignal,
+            options: Options,
+          ) => ReturnType<Compare>;
         };
-        caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
-      };
-      const { report, outputs, checkpoints } = await g.caiPlayground.runExperiment(
-        data.experiment,
-        data.stages,
-        (e) => {
+        const g = globalThis as unknown as {
+          caiPlayground: Handle & {
+            engine: { request(r: unknown): Promise<{ bytes: Uint8Array }> };
+          };
+          caiExperimentEvent: (e: PipelineEvent) => Promise<void>;
+        };
+        const emit: Emit = (e) => {
           if (e.type !== 'token' && e.type !== 'answer' && e.type !== 'preference')
             void g.caiExperimentEvent(e);
-        },
-        new AbortController().signal,
-        { ...(data.hubEndpoint && { hubEndpoint: data.hubEndpoint }), download: true },
-      );
-      if (!report) throw new Error('The run ended without a report.');
-      const last = checkpoints.rl ?? checkpoints.sl ?? new Uint8Array();
-      // The policy merged into its base, by the engine that holds the base.
-      const mergedBytes = data.merged
-        ? (await g.caiPlayground.engine.request({ type: 'mergedPolicy', checkpoint: last })).bytes
-        : null;
-      // Bytes travel back as base64 (no named helper here: the page runs this code as text).
-      const [lastText, mergedText] = [last, mergedBytes].map((bytes) => {
-        if (!bytes) return null;
-        let binary = '';
-        for (const byte of bytes) binary += String.fromCharCode(byte);
-        return btoa(binary);
-      });
-      const preferences = (outputs.preferences ?? []).map(
-        ({ prompt, chosen, rejected, label, principle }) => ({
-          prompt,
-          chosen,
-          rejected,
-          label,
-          principle,
-        }),
-      );
-      // Every held-out answer of each evaluated policy, with its labels.
-      const evals = { base: outputs.evalBase, sl: outputs.evalSl, rl: outputs.evalRl };
-      const samples = Object.fromEntries(
-        Object.entries(evals)
-          .filter(([, e]) => e)
-          .map(([policy, e]) => [
-            policy,
-            e!.samples.map((x) => ({
-              prompt: x.prompt,
-              kind: x.kind,
-              answer: x.text,
-              label: x.label,
-              ...(x.ai && { aiLabel: x.ai.label, aiConfidence: x.ai.confidence }),
-              ...(x.world && x.ai && { worldLabel: x.world }),
-            })),
-          ]),
-      );
-      const records = {
-        chains: outputs.chains ?? [],
-        ordinary: outputs.answers?.ordinary ?? [],
-        preferences: outputs.preferences ?? [],
-      };
-      return {
-        report,
-        checkpoint: lastText!,
-        preferences,
-        records,
-        merged: mergedText,
-        samples,
-      };
-    },
-    {
-      experiment,
-      stages: run.stages,
-      hubEndpoint: run.hubEndpoint,
-      merged: run.merged,
-    },
-  );
+        };
+        const signal = new AbortController().signal;
+        const options = {
+          ...(data.hubEndpoint && { hubEndpoint: data.hubEndpoint }),
+          download: true,
+        };
+        type Result = Awaited<ReturnType<Run>>;
+        /** Every held-out answer of each evaluated policy of a run, with its labels. */
+        const samplesOf = ({ outputs }: Result) => {
+          const evals = { base: outputs.evalBase, sl: outputs.evalSl, rl: outputs.evalRl };
+          return Object.fromEntries(
+            Object.entries(evals)
+              .filter(([, e]) => e)
+              .map(([policy, e]) => [
+                policy,
+                e!.samples.map((x) => ({
+                  prompt: x.prompt,
+                  kind: x.kind,
+                  answer: x.text,
+                  label: x.label,
+                  ...(x.ai && { aiLabel: x.ai.label, aiConfidence: x.ai.confidence }),
+                  ...(x.world && x.ai && { worldLabel: x.world }),
+                })),
+              ]),
+          );
+        };
+        let run: Result;
+        let methods: Record<string, { report: Result['report']; samples: ReturnType<typeof samplesOf> }> | null = null;
+        if (data.methods) {
+          const compared = await g.caiPlayground.compareMethods(
+            data.experiment,
+            data.methods,
+            emit,
+            signal,
+            options,
+          );
+          methods = Object.fromEntries(
+            Object.entries(compared.methods).map(([m, r]) => [
+              m,
+              { report: r!.report, samples: samplesOf(r!) },
+            ]),
+          );
+          // The top level is the first method's run (as `--method` would give it).
+          run = compared.methods[data.methods[0]!]!;
+        } else
+          run = await g.caiPlayground.runExperiment(
+            data.experiment,
+            data.stages,
+            emit,
+            signal,
+            options,
+          );
+        const { report, outputs, checkpoints } = run;
+        if (!report) throw new Error('The run ended without a report.');
+        const last = checkpoints.rl ?? checkpoints.sl ?? new Uint8Array();
+        // The policy merged into its base, by the engine that holds the base.
+        const mergedBytes = data.merged
+          ? (await g.caiPlayground.engine.request({ type: 'mergedPolicy', checkpoint: last })).bytes
+          : null;
+        // Bytes travel back as base64.
+        const [lastText, mergedText] = [last, mergedBytes].map((bytes) => {
+          if (!bytes) return null;
+          let binary = '';
+          for (const byte of bytes) binary += String.fromCharCode(byte);
+          return btoa(binary);
+        });
+        const preferences = (outputs.preferences ?? []).map(
+          ({ prompt, chosen, rejected, label, principle }) => ({
+            prompt,
+            chosen,
+            rejected,
+            label,
+            principle,
+          }),
+        );
+        const records = {
+          chains: outputs.chains ?? [],
+          ordinary: outputs.answers?.ordinary ?? [],
+          preferences: outputs.preferences ?? [],
+        };
+        return {
+          report,
+          checkpoint: lastText!,
+          preferences,
+          records,
+          merged: mergedText,
+          samples: samplesOf(run),
+          methods,
+        };
+      },
+      {
+        experiment,
+        stages: run.stages,
+        hubEndpoint: run.hubEndpoint,
+        merged: run.merged,
+        methods: run.methods,
+      },
+    );
   await page.close();
   return {
     experiment,
@@ -160,7 +210,8 @@ export async function runSeed(browser: Browser, url: string, seed: number, run: 
     records,
     merged,
     samples,
-    ppoMetrics,
+    methods,
+    stageMetrics,
     problems,
   };
 }

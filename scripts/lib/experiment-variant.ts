@@ -65,6 +65,7 @@ export interface VariantOptions {
   prompts?: string;
   'held-out'?: string;
   'ppo-iterations'?: string;
+  method?: string;
   'lora-rank'?: string;
   judge?: string;
   set?: string[];
@@ -88,6 +89,7 @@ export function customise(experiment: Experiment, seed: number, args: VariantOpt
   }
   if (args['held-out']) e.stages.evaluate.maxPrompts = Number(args['held-out']);
   if (args['ppo-iterations']) e.stages.ppo.iterations = Number(args['ppo-iterations']);
+  if (args.method) e.stages.rl.method = args.method as Experiment['stages']['rl']['method'];
   if (args['lora-rank']) e.stages.lora.rank = Number(args['lora-rank']);
   if (args.judge) e.stages.evaluate.judge = args.judge as Experiment['stages']['evaluate']['judge'];
   for (const assignment of args.set ?? []) setStage(e, assignment);

@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { inject } from 'vitest';
 import { launchChromium, watchPage, type PageProblems } from '../../scripts/lib/browser.ts';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
-import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
+import type { ExperimentReport } from '../../src/lib/pipeline/run-report.ts';
 import {
   defaultExperiment,
   withFirstPrompts,

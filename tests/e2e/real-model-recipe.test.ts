@@ -12,7 +12,7 @@ import { realModelLora } from '../../src/lib/model/lora-config.ts';
 import { parsePeftConfig } from '../../src/lib/model/peft.ts';
 import { PolicySession } from '../../src/lib/model/policy-session.ts';
 import { readSafetensors } from '../../src/lib/model/safetensors.ts';
-import { stageSeeds } from '../../src/lib/pipeline/step-runs.ts';
+import { stageSeeds } from '../../src/lib/pipeline/step-context.ts';
 import { stepsOf } from '../../src/lib/pipeline/steps.ts';
 import { defaultExperiment, withFirstPrompts } from '../../src/lib/experiment/experiment.ts';
 import { encodeShareLink } from '../../src/lib/experiment/share-link.ts';

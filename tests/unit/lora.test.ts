@@ -231,4 +231,35 @@ describe('memory plan', () => {
     );
     expect(gpu.advice[0]).toContain('its largest tensor is 108.0 MiB, over the webgpu adapter');
   });
+
+  test('each RL-CAI method holds its own models: PPO four, GRPO and RLOO three, DPO two', () => {
+    const smol = parseModelConfig({ ...checkpointShapes['smollm2-135m'] });
+    const limits = { backend: 'wasm', totalBytes: null, maxTensorBytes: null };
+    const shape = { batch: 4, promptTokens: 64, answerTokens: 48 };
+    const weights = parameterCount(smol) * 4;
+    const plan = (method: 'ppo' | 'dpo' | 'grpo' | 'rloo', lora: typeof realModelLora | null) =>
+      memoryPlan(smol, lora, { ...shape, method }, limits);
+    expect(plan('ppo', null).items.slice(0, 2)).toEqual([
+      { what: 'weights of policy, reference, reward and value models', bytes: 4 * weights },
+      { what: 'AdamW states and gradients of policy and value', bytes: 2 * 3 * weights },
+    ]);
+    expect(plan('grpo', null).items[0]).toEqual({
+      what: 'weights of policy, reference and reward models',
+      bytes: 3 * weights,
+    });
+    expect(plan('rloo', null).items[1]!.bytes).toBe(3 * weights);
+    expect(plan('dpo', null).items[0]).toEqual({
+      what: 'weights of policy and reference models',
+      bytes: 2 * weights,
+    });
+    // Without a method the plan is PPO's; with LoRA every method keeps one base.
+    expect(memoryPlan(smol, null, shape, limits)).toEqual(plan('ppo', null));
+    const adapter = (adapterParameters(smol, realModelLora) + smol.hidden_size) * 4;
+    expect(plan('dpo', realModelLora).items[1]).toEqual({
+      what: `LoRA adapters (policy; rank ${realModelLora.rank}) and heads`,
+      bytes: adapter,
+    });
+    expect(plan('ppo', realModelLora).items[1]!.bytes).toBe(3 * adapter);
+    expect(plan('ppo', realModelLora).items[2]!.bytes).toBe(2 * 3 * adapter);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { sameButSeed, seedRuns, seedSpread, spreadOf } from '../../src/lib/pipeline/seed-spread.ts';
 import { defaultExperiment } from '../../src/lib/experiment/experiment.ts';
-import type { ExperimentReport } from '../../src/lib/pipeline/run-experiment.ts';
+import type { ExperimentReport } from '../../src/lib/pipeline/run-report.ts';
 
 /** A report with the figures the spread reads (the rest empty). */
 function report(harmless: number, comply: number, accuracy?: number): ExperimentReport {

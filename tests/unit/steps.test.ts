@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
 import type { Ports } from '../../src/lib/pipeline/ports.ts';
 import { policyPort } from './fake-ports.ts';
-import { reportOf } from '../../src/lib/pipeline/run-experiment.ts';
+import { reportOf } from '../../src/lib/pipeline/run-report.ts';
 import { runSteps } from '../../src/lib/pipeline/step-runs.ts';
 import { nextStep, slStepCount, stepsOf, type StepOutputs } from '../../src/lib/pipeline/steps.ts';
 

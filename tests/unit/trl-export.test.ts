@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { fieldsOf } from '../../src/lib/config/fields.ts';
 import { runForExport } from '../../src/lib/export/run-source.ts';
-import { settingMaps, trlVersion } from '../../src/lib/export/trl-config.ts';
+import { settingMaps, trlVersion } from '../../src/lib/export/trl-setting-maps.ts';
 import { trlProject, type ExportFile } from '../../src/lib/export/trl-project.ts';
 import type { TrlExportInput } from '../../src/lib/export/trl-inputs.ts';
 import { writeYaml } from '../../src/lib/export/yaml.ts';

@@ -6,7 +6,7 @@ import { modelSource, pickedFilesId } from '../domain/model-id.ts';
 import type { PeftFiles } from '../model/peft.ts';
 import type { DatasetRun } from '../runs/exports.ts';
 import type { Experiment } from '../experiment/experiment.ts';
-import { trlVersion } from './trl-config.ts';
+import { trlVersion } from './trl-setting-maps.ts';
 
 export interface TrlExportInput {
   experiment: Experiment;

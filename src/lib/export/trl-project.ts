@@ -9,7 +9,8 @@ import { critiquesJsonl, preferencesJsonl, promptsJsonl, sftJsonl } from '../run
 import caiCommon from './python/cai_common.py?raw';
 import rlCai from './python/rl_cai.py?raw';
 import slCai from './python/sl_cai.py?raw';
-import { trlConfigSections, trlVersion } from './trl-config.ts';
+import { trlConfigSections } from './trl-config.ts';
+import { trlVersion } from './trl-setting-maps.ts';
 import { exportedModel, requirements, type TrlExportInput } from './trl-inputs.ts';
 import { trlReadme } from './trl-readme.ts';
 import { writeYaml, type YamlMapping } from './yaml.ts';

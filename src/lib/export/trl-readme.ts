@@ -7,7 +7,8 @@ import { getAt } from '../config/fields.ts';
 import { isHubId } from '../domain/model-id.ts';
 import { datasetFields } from '../runs/exports.ts';
 import { speaksTinyWorld } from '../world/model-names.ts';
-import { differences, settingMaps, stageSettings, trlSections, trlVersion } from './trl-config.ts';
+import { differences, stageSettings } from './trl-config.ts';
+import { settingMaps, trlSections, trlVersion } from './trl-setting-maps.ts';
 import { exportedModel, requirements, type TrlExportInput } from './trl-inputs.ts';
 
 const fields = (list: readonly string[]) => list.map((f) => `\`${f}\``).join(', ');

@@ -9,13 +9,30 @@ import { parameterCount, type ModelConfig } from './config.ts';
 import { moduleShapes } from './lora.ts';
 import { targetModules, type LoraConfig } from './lora-config.ts';
 import { formatBytes } from '../util/format-bytes.ts';
+import type { RlMethod } from '../domain/modes.ts';
 
 export interface PlanShape {
   /** Sequences per generation batch and per training step. */
   batch: number;
   promptTokens: number;
   answerTokens: number;
+  /** The RL-CAI method, which decides the models held at once (PPO when not given). */
+  method?: RlMethod;
 }
+
+/** The models each RL-CAI method holds during its training, and those it trains (the policy
+ * and, in PPO, the value model): PPO four, GRPO and RLOO three (no value model), DPO two (no
+ * reward model). */
+const heldModels: Record<RlMethod, { held: string[]; trained: string[] }> = {
+  ppo: { held: ['policy', 'reference', 'reward', 'value'], trained: ['policy', 'value'] },
+  grpo: { held: ['policy', 'reference', 'reward'], trained: ['policy'] },
+  rloo: { held: ['policy', 'reference', 'reward'], trained: ['policy'] },
+  dpo: { held: ['policy', 'reference'], trained: ['policy'] },
+};
+
+/** "policy, reference and reward" */
+const listed = (names: string[]) =>
+  names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0]!;
 
 export interface BackendLimits {
   backend: string;
@@ -55,9 +72,10 @@ export function adapterParameters(c: ModelConfig, lora: LoraConfig): number {
 }
 
 /**
- * The plan for the heaviest stage, PPO: one base (or, fully fine-tuned, four models: policy,
- * reference, reward, value), adapters and heads with AdamW states, a KV cache for generation,
- * and one update step's saved activations.
+ * The plan for the heaviest stage, RL-CAI's training by the shape's method: one base (or,
+ * fully fine-tuned, a copy per model the method holds: PPO's policy, reference, reward and
+ * value), adapters and heads with AdamW states, a KV cache for generation, and one update
+ * step's saved activations.
  */
 export function memoryPlan(
   c: ModelConfig,
@@ -72,25 +90,28 @@ export function memoryPlan(
   const s = shape.promptTokens + shape.answerTokens;
   const rows = shape.batch * s;
   const items: PlanItem[] = [];
+  const { held, trained } = heldModels[shape.method ?? 'ppo'];
   if (lora) {
+    // The reference is the base with the SL-CAI adapter: every model but it has an adapter.
+    const adapters = held.filter((m) => m !== 'reference');
     const adapter = adapterParameters(c, lora) + d; // an adapter and a scalar head
     items.push({ what: 'base weights (one frozen copy)', bytes: params * float });
     items.push({
-      what: `LoRA adapters (policy, reward, value; rank ${lora.rank}) and heads`,
-      bytes: 3 * adapter * float,
+      what: `LoRA adapters (${adapters.join(', ')}; rank ${lora.rank}) and heads`,
+      bytes: adapters.length * adapter * float,
     });
     items.push({
       what: 'AdamW states and gradients of the trained adapters',
-      bytes: 2 * 3 * adapter * float,
+      bytes: 3 * trained.length * adapter * float,
     });
   } else {
     items.push({
-      what: 'weights of policy, reference, reward and value models',
-      bytes: 4 * params * float,
+      what: `weights of ${listed(held)} models`,
+      bytes: held.length * params * float,
     });
     items.push({
-      what: 'AdamW states and gradients of policy and value',
-      bytes: 2 * 3 * params * float,
+      what: `AdamW states and gradients of ${listed(trained)}`,
+      bytes: 3 * trained.length * params * float,
     });
   }
   items.push({
@@ -121,7 +142,10 @@ export function memoryPlan(
     advice.push(
       `needs about ${formatBytes(totalBytes)} but the ${limits.backend} backend holds ${formatBytes(limits.totalBytes)}`,
     );
-    if (!lora) advice.push('train LoRA adapters instead of every weight (one base, not four)');
+    if (!lora)
+      advice.push(
+        `train LoRA adapters instead of every weight (one base, not ${held.length === 4 ? 'four' : held.length === 3 ? 'three' : 'two'})`,
+      );
     if (shape.batch > 1)
       advice.push(`a smaller batch (${Math.max(1, Math.floor(shape.batch / 2))})`);
     if (shape.answerTokens > 16)

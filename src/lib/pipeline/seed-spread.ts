@@ -5,7 +5,7 @@
  */
 import { policyNames } from '../domain/policy.ts';
 import type { Experiment } from '../experiment/experiment.ts';
-import type { ExperimentReport } from './run-experiment.ts';
+import type { ExperimentReport } from './run-report.ts';
 
 export interface Spread {
   mean: number;

@@ -148,3 +148,15 @@ export function nextStep(o: StepOutputs, list: readonly RunStep[]): number {
   const at = list.findIndex((s) => o[s.output] === undefined);
   return at < 0 ? list.length : at;
 }
+
+/** The first step of a run of `stages` (RL-CAI's by `method`) that `o` has not done, with its
+ * index in the run's steps; null when every one is done. */
+export function pendingStep(
+  o: StepOutputs,
+  stages: StageSet,
+  method: RlMethod,
+): { step: RunStep; index: number } | null {
+  const list = stepsOf(stages, method);
+  const index = nextStep(o, list);
+  return index < list.length ? { step: list[index]!, index } : null;
+}

@@ -9,7 +9,7 @@
 import type { ModelProbe } from '../domain/backend.ts';
 import { heldOutPrompts } from '../pipeline/evaluate.ts';
 import { generationBatch } from '../pipeline/generate.ts';
-import { trainingPrompts } from '../pipeline/step-runs.ts';
+import { trainingPrompts } from '../pipeline/sl-cai-steps.ts';
 import type { Experiment } from '../experiment/experiment.ts';
 import { judgeOptions } from '../world/judge-format.ts';
 

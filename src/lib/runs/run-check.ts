@@ -20,10 +20,10 @@ import {
   text,
   type Shape,
 } from '../config/shape.ts';
-import type { ExperimentReport } from '../pipeline/run-experiment.ts';
+import type { ExperimentReport } from '../pipeline/run-report.ts';
 import { upgradeEvent, type PipelineEvent } from '../pipeline/events.ts';
 import { heldOutPrompts } from '../pipeline/evaluate.ts';
-import { trainingPrompts } from '../pipeline/step-runs.ts';
+import { trainingPrompts } from '../pipeline/sl-cai-steps.ts';
 import { stepById, type StepOutputs } from '../pipeline/steps.ts';
 import {
   aiJudge,

@@ -8,7 +8,8 @@
 import { describeError } from '../domain/errors.ts';
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import type { PipelineEvent } from '../pipeline/events.ts';
-import type { Checkpoints, ExperimentReport } from '../pipeline/run-experiment.ts';
+import type { Checkpoints } from '../pipeline/run-experiment.ts';
+import type { ExperimentReport } from '../pipeline/run-report.ts';
 import type { StageSet } from '../pipeline/steps.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
 import type { StepOutputs } from '../pipeline/steps.ts';

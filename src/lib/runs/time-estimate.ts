@@ -6,7 +6,7 @@
  * Rough by design (the feedback model's speed is assumed to scale the same way). Pure.
  */
 import { heldOutPrompts } from '../pipeline/evaluate.ts';
-import { trainingPrompts } from '../pipeline/step-runs.ts';
+import { trainingPrompts } from '../pipeline/sl-cai-steps.ts';
 import { stepsOf, type StageSet, type StepId } from '../pipeline/steps.ts';
 import type { RlMethod } from '../domain/modes.ts';
 import type { Experiment } from '../experiment/experiment.ts';

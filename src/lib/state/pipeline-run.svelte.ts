@@ -4,9 +4,8 @@ import type { PipelineEvent } from '../pipeline/events.ts';
 import { runExperiment, type Checkpoints, type RunUntil } from '../pipeline/run-experiment.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';
 import {
-  nextStep,
+  pendingStep,
   slStepCount,
-  stepsOf,
   type RunStep,
   type StageSet,
   type StepOutputs,
@@ -168,21 +167,16 @@ export class PipelineRun {
   /** The shown run's next step (null when it has none or cannot go on: e.g. an imported run). */
   get nextStep(): RunStep | null {
     if (!this.outputs || this.running || !this.meta) return null;
-    const list = this.#allSteps(this.meta);
-    return list[nextStep(this.outputs, list)] ?? null;
-  }
-
-  /** Every step of `meta`'s experiment's whole run (RL-CAI's by its method). */
-  #allSteps(meta: RunMeta): RunStep[] {
-    return stepsOf('all', meta.experiment.stages.rl.method);
+    return pendingStep(this.outputs, 'all', this.method)?.step ?? null;
   }
 
   /** Goes on with the shown run from its first unfinished step: one step, or to the end. */
   async continueRun(how: 'step' | 'rest'): Promise<void> {
     const meta = this.meta;
     if (this.running || !meta || !this.outputs) return;
-    const next = nextStep(this.outputs, this.#allSteps(meta));
-    if (next >= this.#allSteps(meta).length) return;
+    const pending = pendingStep(this.outputs, 'all', meta.experiment.stages.rl.method);
+    if (!pending) return;
+    const next = pending.index;
     const checkpoints = await this.saved.stored(() => this.store?.getCheckpoints(meta.id), {});
     await this.execute(
       { ...meta, stages: next >= slStepCount || how === 'rest' ? 'all' : meta.stages },
@@ -237,8 +231,7 @@ export class PipelineRun {
           },
         },
       );
-      const list = stepsOf(meta.stages, meta.experiment.stages.rl.method);
-      const done = nextStep(outputs, list) >= list.length;
+      const done = !pendingStep(outputs, meta.stages, meta.experiment.stages.rl.method);
       this.#meta = { ...meta, status: done ? 'finished' : 'stopped', report, error: null };
     } catch (error) {
       const stopped = this.controller.signal.aborted;
