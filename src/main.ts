@@ -110,7 +110,15 @@ Object.assign(globalThis, {
       options: Pick<RunOptions, 'hubEndpoint' | 'download'> = {},
     ) => {
       await started;
-      return compareMethods(engine, feedback, experimentOrThrow(data), methods, emit, signal, options);
+      return compareMethods(
+        engine,
+        feedback,
+        experimentOrThrow(data),
+        methods,
+        emit,
+        signal,
+        options,
+      );
     },
   },
 });

@@ -18,7 +18,10 @@ export interface SeedFigures {
   stageMetrics: Record<string, Record<string, number>[]>;
   samples: Record<string, unknown[]>;
   /** With `--methods`: each method's run from the shared SL-CAI policy and labels. */
-  methods: Record<string, { report: ExperimentReport | null; samples: Record<string, unknown[]> }> | null;
+  methods: Record<
+    string,
+    { report: ExperimentReport | null; samples: Record<string, unknown[]> }
+  > | null;
 }
 
 /** A method's first and last training metrics, and its last held-out ones (DPO's epochs). */
@@ -140,7 +143,8 @@ export function resultJson(
       reward: { accuracy: report.reward.accuracy, margin: report.reward.margin },
     }),
     ...(report.ppo && { ppo: { ...report.ppo, metrics: stageMetrics.ppo ?? [] } }),
-    ...(method && method !== 'ppo' && { [method]: { ...report[method], metrics: stageMetrics[method] ?? [] } }),
+    ...(method &&
+      method !== 'ppo' && { [method]: { ...report[method], metrics: stageMetrics[method] ?? [] } }),
     ...(methods && {
       methods: Object.fromEntries(
         Object.entries(methods).map(([m, run]) => [
@@ -196,5 +200,6 @@ export function printMethods(methods: NonNullable<SeedFigures['methods']>): void
   row('base', first.eval.base, '');
   row('sl', first.eval.sl, '');
   for (const [m, run] of Object.entries(methods))
-    if (run.report?.eval.rl) row(`rl (${m})`, run.report.eval.rl, (run.report.stages[m]?.seconds ?? NaN).toFixed(1));
+    if (run.report?.eval.rl)
+      row(`rl (${m})`, run.report.eval.rl, (run.report.stages[m]?.seconds ?? NaN).toFixed(1));
 }

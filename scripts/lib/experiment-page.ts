@@ -28,7 +28,13 @@ export interface SeedRun {
 const online = ['ppo', 'grpo', 'rloo'];
 /** The metrics printed of each online method's iteration. */
 const shownMetrics: Record<string, string[]> = {
-  ppo: ['objective/scores', 'objective/kl', 'objective/entropy', 'policy/clipfrac_avg', 'loss/value_avg'],
+  ppo: [
+    'objective/scores',
+    'objective/kl',
+    'objective/entropy',
+    'policy/clipfrac_avg',
+    'loss/value_avg',
+  ],
   grpo: ['reward', 'reward_std', 'kl', 'clip_ratio/region_mean', 'completions/mean_length'],
   rloo: ['reward', 'reward_std', 'kl', 'completions/mean_length'],
 };
@@ -130,7 +136,10 @@ export async function runSeed(browser: Browser, url: string, seed: number, run: 
           );
         };
         let run: Result;
-        let methods: Record<string, { report: Result['report']; samples: ReturnType<typeof samplesOf> }> | null = null;
+        let methods: Record<
+          string,
+          { report: Result['report']; samples: ReturnType<typeof samplesOf> }
+        > | null = null;
         if (data.methods) {
           const compared = await g.caiPlayground.compareMethods(
             data.experiment,

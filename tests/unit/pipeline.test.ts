@@ -155,7 +155,10 @@ describe('experiment', () => {
 
   /** The default experiment as an older version stored it: without what came later. */
   function older(version: 1 | 2) {
-    const old = structuredClone(defaultExperiment()) as unknown as Record<string, Record<string, unknown>>;
+    const old = structuredClone(defaultExperiment()) as unknown as Record<
+      string,
+      Record<string, unknown>
+    >;
     old.version = version as unknown as Record<string, unknown>;
     for (const key of ['rl', 'dpo', 'grpo', 'rloo']) delete old.stages![key];
     if (version === 1) {

@@ -73,7 +73,11 @@ test('step chips are named as the overview names the stages', () => {
     'DPO',
     'Evaluate: RL-CAI',
   ]);
-  expect(stepsOf('all', 'grpo').map((s) => s.id).slice(5)).toEqual(['label', 'reward', 'grpo', 'evaluate-rl']);
+  expect(
+    stepsOf('all', 'grpo')
+      .map((s) => s.id)
+      .slice(5),
+  ).toEqual(['label', 'reward', 'grpo', 'evaluate-rl']);
   expect(stepsOf('sl', 'rloo').map((s) => s.id)).toEqual(stepsOf('sl', 'ppo').map((s) => s.id));
 });
 

@@ -28,9 +28,21 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const softplus = (x: number) => Math.log1p(Math.exp(x));
 
 /** DPO (Rafailov et al. 2023, eq. 7) with a soft target p: mean of −p log σ(h) − (1−p) log σ(−h). */
-function dpoReference(pc: number[], pr: number[], rc: number[], rr: number[], p: number[], beta: number) {
+function dpoReference(
+  pc: number[],
+  pr: number[],
+  rc: number[],
+  rr: number[],
+  p: number[],
+  beta: number,
+) {
   const h = pc.map((_, i) => beta * (pc[i]! - rc[i]! - (pr[i]! - rr[i]!)));
-  return h.reduce((s, hi, i) => s - p[i]! * Math.log(sigmoid(hi)) - (1 - p[i]!) * Math.log(sigmoid(-hi)), 0) / h.length;
+  return (
+    h.reduce(
+      (s, hi, i) => s - p[i]! * Math.log(sigmoid(hi)) - (1 - p[i]!) * Math.log(sigmoid(-hi)),
+      0,
+    ) / h.length
+  );
 }
 
 /** GRPO (Shao et al. 2024, eq. 3) per token, averaged over all response tokens. */
@@ -87,7 +99,14 @@ describe('advantages without a value model', () => {
   });
 
   test('RLOO: each reward minus the mean of the other k − 1', () => {
-    expect(leaveOneOutAdvantages([1, 2, 6, 0, 4, 2], 3)).toEqual([1 - 4, 2 - 3.5, 6 - 1.5, 0 - 3, 4 - 1, 2 - 2]);
+    expect(leaveOneOutAdvantages([1, 2, 6, 0, 4, 2], 3)).toEqual([
+      1 - 4,
+      2 - 3.5,
+      6 - 1.5,
+      0 - 3,
+      4 - 1,
+      2 - 2,
+    ]);
     expect(leaveOneOutAdvantages([1, 3], 2)).toEqual([-2, 2]);
     expect(() => leaveOneOutAdvantages([1], 1)).toThrow('at least 2 answers');
     const n = normaliseAdvantages([-2, 2]);
@@ -96,9 +115,18 @@ describe('advantages without a value model', () => {
 
   test('the sequence KL sums log π − log π_ref over the answer’s tokens only', () => {
     const kl = sequenceKl(
-      [[-1, -2, -3], [-0.5, -0.5, -9]],
-      [[-1.5, -2, -2], [-1, -1, -1]],
-      [[0, 1, 1], [1, 1, 0]],
+      [
+        [-1, -2, -3],
+        [-0.5, -0.5, -9],
+      ],
+      [
+        [-1.5, -2, -2],
+        [-1, -1, -1],
+      ],
+      [
+        [0, 1, 1],
+        [1, 1, 0],
+      ],
     );
     expect(kl[0]).toBeCloseTo(0 + -1, 12);
     expect(kl[1]).toBeCloseTo(0.5 + 0.5, 12);
@@ -124,23 +152,51 @@ describe('losses against float64 references', () => {
     });
     Array.from(await grad.data()).forEach((g, i) => expect(g).toBeCloseTo(want[i]!, 6));
     // With a hard label the loss is −log σ(h) (TRL's sigmoid loss).
-    const hard = tf.tidy(() =>
-      dpoLoss(tf.tensor1d([-1]), tf.tensor1d([-2]), tf.tensor1d([-1]), tf.tensor1d([-1]), tf.tensor1d([1]), 0.5).loss,
+    const hard = tf.tidy(
+      () =>
+        dpoLoss(
+          tf.tensor1d([-1]),
+          tf.tensor1d([-2]),
+          tf.tensor1d([-1]),
+          tf.tensor1d([-1]),
+          tf.tensor1d([1]),
+          0.5,
+        ).loss,
     );
     expect((await hard.data())[0]).toBeCloseTo(softplus(-0.5), 6);
     tf.dispose([value, grad, hard]);
   });
 
   test('GRPO: clipped surrogate plus β·k3 over every answer token, and its gradient', async () => {
-    const logp = [[-1.2, -0.4, -2.0], [-0.3, -1.9, -0.7]];
-    const old = [[-1.0, -0.9, -2.1], [-0.3, -1.2, -0.7]]; // ratios above and below the clip
-    const ref = [[-1.1, -0.5, -1.8], [-0.6, -1.5, -0.9]];
+    const logp = [
+      [-1.2, -0.4, -2.0],
+      [-0.3, -1.9, -0.7],
+    ];
+    const old = [
+      [-1.0, -0.9, -2.1],
+      [-0.3, -1.2, -0.7],
+    ]; // ratios above and below the clip
+    const ref = [
+      [-1.1, -0.5, -1.8],
+      [-0.6, -1.5, -0.9],
+    ];
     const adv = [1.5, -0.8];
-    const mask = [[0, 1, 1], [1, 1, 0]];
+    const mask = [
+      [0, 1, 1],
+      [1, 1, 0],
+    ];
     const eps = 0.2;
     const beta = 0.3;
     const lossOf = (x: tf.Tensor2D) =>
-      grpoLoss(x, tf.tensor2d(old), tf.tensor2d(ref), tf.tensor1d(adv), tf.tensor2d(mask), eps, beta);
+      grpoLoss(
+        x,
+        tf.tensor2d(old),
+        tf.tensor2d(ref),
+        tf.tensor1d(adv),
+        tf.tensor2d(mask),
+        eps,
+        beta,
+      );
     const out = tf.tidy(() => {
       const o = lossOf(tf.tensor2d(logp));
       return [o.loss, o.clipFrac, o.kl];
@@ -158,14 +214,23 @@ describe('losses against float64 references', () => {
   });
 
   test('RLOO: REINFORCE −A·Σ log π over the answer, and its gradient −A·mask/B', async () => {
-    const logp = [[-1, -2, -3], [-0.5, -0.25, -4]];
-    const mask = [[0, 1, 1], [1, 1, 0]];
+    const logp = [
+      [-1, -2, -3],
+      [-0.5, -0.25, -4],
+    ];
+    const mask = [
+      [0, 1, 1],
+      [1, 1, 0],
+    ];
     const adv = [2, -1];
     const lossOf = (x: tf.Tensor2D) => reinforceLoss(x, tf.tensor1d(adv), tf.tensor2d(mask));
     const loss = tf.tidy(() => lossOf(tf.tensor2d(logp)));
     expect((await loss.data())[0]).toBeCloseTo(-(2 * -5 + -1 * -0.75) / 2, 6);
     const grad = tf.grad((x) => lossOf(x as tf.Tensor2D))(tf.tensor2d(logp));
-    expect(await grad.array()).toEqual([[-0, -1, -1], [0.5, 0.5, 0]]);
+    expect(await grad.array()).toEqual([
+      [-0, -1, -1],
+      [0.5, 0.5, 0],
+    ]);
     tf.dispose([loss, grad]);
   });
 });
@@ -210,10 +275,13 @@ describe('the trainers on a tiny random model', () => {
   });
 
   for (const method of [
-    { kind: 'grpo', config: { ...defaultGrpoConfig, numGenerations: 3, responseLength: 5, numIterations: 2 } },
+    {
+      kind: 'grpo',
+      config: { ...defaultGrpoConfig, numGenerations: 3, responseLength: 5, numIterations: 2 },
+    },
     { kind: 'rloo', config: { ...defaultRlooConfig, numGenerations: 3, responseLength: 5 } },
   ] as GroupMethod[]) {
-    test(`${method.kind.toUpperCase()}, 2 iterations: every policy weight changed, reference and reward model identical; tensors flat`, async () => {
+    test(`${method.kind.toUpperCase()}, 2 iterations: every policy weight changed, reference and reward model identical; tensors flat over 50 more`, async () => {
       const reference = LlamaModel.init(config, 5);
       const policy = new LlamaModel(config, reference.weights());
       const reward = ScalarHeadModel.from(reference, 6);
@@ -226,14 +294,19 @@ describe('the trainers on a tiny random model', () => {
       for (let i = 0; i < 2; i++) {
         const it = await trainer.iteration(prompts, 10 + i, 1e-2);
         expect(it.responses).toHaveLength(6);
-        for (const [name, v] of Object.entries(it.metrics)) expect(Number.isFinite(v), name).toBe(true);
-        expect(Object.keys(it.metrics)).toEqual(expect.arrayContaining(['reward', 'reward_std', 'kl', 'loss']));
+        for (const [name, v] of Object.entries(it.metrics))
+          expect(Number.isFinite(v), name).toBe(true);
+        expect(Object.keys(it.metrics)).toEqual(
+          expect.arrayContaining(['reward', 'reward_std', 'kl', 'loss']),
+        );
       }
       await expectAllChanged(policy.params, before.policy);
-      for (const [name, v] of reference.params) expect(await v.data()).toEqual(before.ref.get(name));
-      for (const [name, v] of reward.params) expect(await v.data()).toEqual(before.reward.get(name));
+      for (const [name, v] of reference.params)
+        expect(await v.data()).toEqual(before.ref.get(name));
+      for (const [name, v] of reward.params)
+        expect(await v.data()).toEqual(before.reward.get(name));
       const counts: number[] = [];
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < 50; i++) {
         await trainer.iteration(prompts, 20 + i, 1e-3);
         counts.push(tf.memory().numTensors);
       }

@@ -8,6 +8,9 @@ import { nextStep, slStepCount, stepsOf, type StepOutputs } from '../../src/lib/
 
 const steps = stepsOf('all', 'ppo');
 import { defaultExperiment } from '../../src/lib/experiment/experiment.ts';
+import { checkShape } from '../../src/lib/config/shape.ts';
+import { report as reportShape } from '../../src/lib/runs/run-check.ts';
+import { readOutputs } from '../../src/lib/runs/stored-runs.ts';
 
 /** Ports whose models answer with fixed texts and record what each stage asked. */
 function fixedPorts(calls: string[]): Ports {
@@ -110,7 +113,9 @@ describe('RL-CAI by each method', () => {
     const ports: Ports = {
       policy: policyPort({
         generate: async (policy, prompts) =>
-          prompts.map(() => `Answer ${policy} ${n++}: I cannot help with that, it could hurt people.`),
+          prompts.map(
+            () => `Answer ${policy} ${n++}: I cannot help with that, it could hurt people.`,
+          ),
         sft: async () => ({
           steps: 1,
           trainLoss: 1,
@@ -126,11 +131,24 @@ describe('RL-CAI by each method', () => {
         rewardScores: async (items) => items.map(() => 0.5),
         dpo: async (train, heldOut, config) => {
           calls.push(`dpo ${train.length + heldOut.length} β ${config.beta}`);
-          return { steps: 3, eval: [{ loss: 0.6, 'rewards/accuracies': 0.75, 'rewards/margins': 0.2 }], seconds: 0, checkpoint: new Uint8Array([3]) };
+          return {
+            steps: 3,
+            eval: [{ loss: 0.6, 'rewards/accuracies': 0.75, 'rewards/margins': 0.2 }],
+            seconds: 0,
+            checkpoint: new Uint8Array([3]),
+          };
         },
         groupRl: async (prompts, m) => {
-          calls.push(`${m.kind} ${prompts.length} G ${m.kind === 'grpo' ? m.config.numGenerations : 0}`);
-          return { iterations: 8, scoreFirst: 0.1, scoreLast: 0.4, seconds: 0, checkpoint: new Uint8Array([4]) };
+          calls.push(
+            `${m.kind} ${prompts.length} G ${m.kind === 'grpo' ? m.config.numGenerations : 0}`,
+          );
+          return {
+            iterations: 8,
+            scoreFirst: 0.1,
+            scoreLast: 0.4,
+            seconds: 0,
+            checkpoint: new Uint8Array([4]),
+          };
         },
       }),
       feedback: {
@@ -158,6 +176,13 @@ describe('RL-CAI by each method', () => {
     expect(report.eval.rl).toBeDefined();
     expect(report.eval.rl!.reward).toBeUndefined();
     expect(Object.keys(report.stages).slice(5)).toEqual(['label', 'dpo', 'evaluate rl']);
+    // A stored DPO run reads back: its outputs (to go on) and its report (to show).
+    const stored = readOutputs(JSON.parse(JSON.stringify(o)));
+    expect(stored.ok && stored.value?.dpo).toEqual(o.dpo);
+    expect(checkShape(reportShape, JSON.parse(JSON.stringify(report)), 'report')).toEqual({
+      ok: true,
+      value: report,
+    });
   });
 
   test('GRPO trains against the reward model on the red-team prompts', async () => {
@@ -169,6 +194,8 @@ describe('RL-CAI by each method', () => {
     ]);
     const report = reportOf(o, 'cpu', 'tiny-cai', 'grpo')!;
     expect(report.grpo).toEqual({ score_first: 0.1, score_last: 0.4, iterations: 8 });
+    expect(readOutputs(JSON.parse(JSON.stringify(o))).ok).toBe(true);
+    expect(checkShape(reportShape, JSON.parse(JSON.stringify(report)), 'report').ok).toBe(true);
     expect(report.eval.rl!.reward).toBe(0.5);
     // The same outputs read as another method's run have no RL-CAI part yet.
     expect(reportOf(o, 'cpu', 'tiny-cai', 'ppo')!.eval.rl).toBeUndefined();

@@ -6,7 +6,7 @@ import { fieldsOf, getAt } from '../config/fields.ts';
 import { stageFields } from '../experiment/stage-configs.ts';
 import { stageSeeds } from '../pipeline/step-context.ts';
 import type { Experiment } from '../experiment/experiment.ts';
-import type { YamlEntry, YamlMapping, YamlScalar } from './yaml.ts';
+import type { YamlEntry, YamlMapping } from './yaml.ts';
 import {
   settingMaps,
   to,

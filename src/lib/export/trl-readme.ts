@@ -95,7 +95,7 @@ ${e.prompts.ordinary.length} ordinary training prompts.
 | \`data/critiques.jsonl\` | every critique round, in the public CAI datasets' columns: ${fields(datasetFields.critiques)} |
 | \`data/prompts.jsonl\` | every prompt: ${fields(datasetFields.prompts)} (\`kind\`: \`red-team\` or \`ordinary\`; \`split\`: \`train\` or \`held_out\`) |
 | \`sl_cai.py\` | SL-CAI: answers → critique and revision by the feedback model → SFTTrainer |
-| \`rl_cai.py\` | RL-CAI: AI labels, then the run's method: RewardTrainer → PPO (\`trl.experimental.ppo\`), GRPOTrainer or RLOOTrainer; or DPOTrainer on the labels (\`--algorithm ppo\|dpo\|grpo\|rloo\` picks another) |
+| \`rl_cai.py\` | RL-CAI: AI labels, then the run's method: RewardTrainer → PPO (\`trl.experimental.ppo\`), GRPOTrainer or RLOOTrainer; or DPOTrainer on the labels (\`--algorithm ppo\\|dpo\\|grpo\\|rloo\` picks another) |
 | \`cai_common.py\` | what both scripts share: templates, principle sampling, generation, option scoring |
 | \`requirements.txt\` | the Python packages (TRL pinned to ${trlVersion}) |
 ${input.adapter ? "| `adapter/` | the run's trained LoRA adapter (PEFT's folder: `PeftModel.from_pretrained(base, 'adapter')`) |\n" : ''}${Object.keys(

@@ -43,7 +43,8 @@ export function groupAdvantages(scores: number[], group: number, scale: RewardSc
  * answers of its prompt (k ≥ 2).
  */
 export function leaveOneOutAdvantages(rewards: number[], k: number): number[] {
-  if (k < 2) throw new Error('RLOO needs at least 2 answers per prompt (a leave-one-out baseline).');
+  if (k < 2)
+    throw new Error('RLOO needs at least 2 answers per prompt (a leave-one-out baseline).');
   return groupsOf(rewards, k).flatMap((g) => {
     const sum = g.reduce((a, b) => a + b, 0);
     return g.map((r) => r - (sum - r) / (k - 1));
@@ -62,5 +63,7 @@ export function normaliseAdvantages(a: number[]): number[] {
  * (k1, summed), from [B, T] log-probs and the response mask: RLOO's penalty in the reward.
  */
 export function sequenceKl(logp: number[][], logref: number[][], mask: number[][]): number[] {
-  return logp.map((row, b) => row.reduce((s, lp, t) => s + (mask[b]![t] ? lp - logref[b]![t]! : 0), 0));
+  return logp.map((row, b) =>
+    row.reduce((s, lp, t) => s + (mask[b]![t] ? lp - logref[b]![t]! : 0), 0),
+  );
 }

@@ -176,7 +176,11 @@ export function reportOf(
       ...report.stages,
       label: { seconds: seconds('label'), pairs: preferences.length },
       ...(reward && {
-        reward: { seconds: seconds('reward'), steps: reward.steps, accuracy: last?.accuracy ?? NaN },
+        reward: {
+          seconds: seconds('reward'),
+          steps: reward.steps,
+          accuracy: last?.accuracy ?? NaN,
+        },
       }),
       [method]: trained.stage,
       'evaluate rl': { seconds: seconds('evaluate rl') },

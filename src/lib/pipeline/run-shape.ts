@@ -28,12 +28,18 @@ export function planShape(x: Experiment): PlanShape {
     grpo: online(s.grpo),
     rloo: online(s.rloo),
   }[method];
-  const batch = Math.max(s.sft.batchSize, usesRewardModel(method) ? 2 * s.reward.batchSize : 0, rlBatch);
+  const batch = Math.max(
+    s.sft.batchSize,
+    usesRewardModel(method) ? 2 * s.reward.batchSize : 0,
+    rlBatch,
+  );
   const answerTokens = Math.max(
     s.generate.maxNewTokens,
     s.label.sampling.maxNewTokens,
     s.evaluate.maxNewTokens,
-    { ppo: s.ppo.responseLength, dpo: 0, grpo: s.grpo.responseLength, rloo: s.rloo.responseLength }[method],
+    { ppo: s.ppo.responseLength, dpo: 0, grpo: s.grpo.responseLength, rloo: s.rloo.responseLength }[
+      method
+    ],
     // SFT trains on revisions, which the feedback model writes up to this long.
     s.critique.revision.maxNewTokens,
   );

@@ -18,7 +18,12 @@ export function trainingPrompts({ prompts, stages }: Experiment): string[] {
   return [...prompts.redTeam, ...helpful];
 }
 
-export async function generate({ experiment, ports, emit, signal }: StepContext): Promise<StepResult> {
+export async function generate({
+  experiment,
+  ports,
+  emit,
+  signal,
+}: StepContext): Promise<StepResult> {
   const { prompts, stages } = experiment;
   const all = trainingPrompts(experiment);
   const helpfulPrompts = all.slice(prompts.redTeam.length);

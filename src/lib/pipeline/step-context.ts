@@ -68,4 +68,3 @@ export const evaluateStep = (id: StepId) => async (ctx: StepContext) =>
     ctx.emit,
     ctx.signal,
   );
-

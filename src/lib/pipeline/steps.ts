@@ -20,13 +20,7 @@ import type { Chain, EvalResult, PreferenceRecord } from '../domain/records.ts';
 
 /** The stages of CAI; evaluation runs as three steps (base, SL-CAI, RL-CAI). */
 export type StageName =
-  | 'generate'
-  | 'critique'
-  | 'sft'
-  | 'label'
-  | 'reward'
-  | RlMethod
-  | 'evaluate';
+  'generate' | 'critique' | 'sft' | 'label' | 'reward' | RlMethod | 'evaluate';
 export type Phase = 'SL-CAI' | 'RL-CAI';
 
 /** A trained model's result as stored (its checkpoint is kept beside the outputs). */
@@ -80,7 +74,13 @@ export const stepCatalog = [
     evaluates: 'base',
     output: 'evalBase',
   }),
-  step({ id: 'generate', label: 'generate', stage: 'generate', phase: 'SL-CAI', output: 'answers' }),
+  step({
+    id: 'generate',
+    label: 'generate',
+    stage: 'generate',
+    phase: 'SL-CAI',
+    output: 'answers',
+  }),
   step({
     id: 'critique',
     label: 'critique and revise',

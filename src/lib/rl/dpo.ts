@@ -38,7 +38,11 @@ export interface DpoStats {
 /** Chosen rows then rejected rows of `pairs` as one rollout [2B, T]. */
 function pairRows(pairs: DpoPair[], pad: number): Rollout {
   const prompts = [...pairs, ...pairs].map((p) => p.prompt);
-  return buildRollout(prompts, [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)], pad);
+  return buildRollout(
+    prompts,
+    [...pairs.map((p) => p.chosen), ...pairs.map((p) => p.rejected)],
+    pad,
+  );
 }
 
 /** Sequence log-probs of each row's answer under `model`, [2B] (inside a tape or a tidy). */

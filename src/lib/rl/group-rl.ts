@@ -158,7 +158,11 @@ export class GroupTrainer {
     tf.dispose(this.optimizer.apply(grads, lr));
     const values = await Promise.all([loss, ...kept].map(async (t) => (await t.data())[0]!));
     tf.dispose([loss, ...kept]);
-    const sum = (from: number) => values.slice(1).filter((_, k) => k % 2 === from).reduce((a, b) => a + b, 0);
+    const sum = (from: number) =>
+      values
+        .slice(1)
+        .filter((_, k) => k % 2 === from)
+        .reduce((a, b) => a + b, 0);
     return { loss: values[0]!, clipFrac: sum(0), kl: sum(1) };
   }
 

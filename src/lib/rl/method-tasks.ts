@@ -64,7 +64,8 @@ export async function runGroupRl(
   seed: number,
   hooks: TrainHooks,
 ): Promise<{ iterations: number; scoreFirst: number; scoreLast: number }> {
-  if (prompts.length === 0) throw new Error(`${method.kind.toUpperCase()} needs at least one prompt.`);
+  if (prompts.length === 0)
+    throw new Error(`${method.kind.toUpperCase()} needs at least one prompt.`);
   const c = method.config;
   const tok = rl.tokenizer;
   const trainer = new GroupTrainer(rl.current(), reference, reward, method, {

@@ -150,4 +150,5 @@ export const defaultGrpoConfig: GrpoConfig = defaultsOf(grpoFields);
 export const defaultRlooConfig: RlooConfig = defaultsOf(rlooFields);
 
 /** An online method with its settings, as the engine's request carries it. */
-export type GroupMethod = { kind: 'grpo'; config: GrpoConfig } | { kind: 'rloo'; config: RlooConfig };
+export type GroupMethod =
+  { kind: 'grpo'; config: GrpoConfig } | { kind: 'rloo'; config: RlooConfig };

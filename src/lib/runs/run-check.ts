@@ -21,6 +21,7 @@ import {
   type Shape,
 } from '../config/shape.ts';
 import type { ExperimentReport } from '../pipeline/run-report.ts';
+import { rlMethods } from '../domain/modes.ts';
 import { upgradeEvent, type PipelineEvent } from '../pipeline/events.ts';
 import { heldOutPrompts } from '../pipeline/evaluate.ts';
 import { trainingPrompts } from '../pipeline/sl-cai-steps.ts';
@@ -70,10 +71,18 @@ const stageNumbers = refine(record(measured, { maxKeys: 20 }), (o) =>
   'seconds' in o ? null : 'must have its seconds',
 ) as Shape<{ seconds: number } & Record<string, number>>;
 
+const onlineSummary = object({ score_first: measured, score_last: measured, iterations: whole });
+
 export const report: Shape<ExperimentReport> = object({
   eval: object({ base: scores, sl: scores, rl: optional(scores) }),
   reward: optional(object({ accuracy: measured, margin: measured, pairs: whole })),
-  ppo: optional(object({ score_first: measured, score_last: measured, iterations: whole })),
+  method: optional(oneOf(rlMethods)),
+  ppo: optional(onlineSummary),
+  grpo: optional(onlineSummary),
+  rloo: optional(onlineSummary),
+  dpo: optional(
+    object({ accuracy: measured, margin: measured, loss: measured, steps: whole, pairs: whole }),
+  ),
   stages: record(stageNumbers, { maxKeys: 20 }),
   revisions: nullable(object({ answers: labelRates, rounds: list(labelRates, { max: 100 }) })),
   samples: list(
@@ -117,6 +126,8 @@ const rewardStats = object({
   mean_reward: measured,
 });
 
+const onlineRun = object({ iterations: whole, scoreFirst: measured, scoreLast: measured, seconds });
+
 /** What a run's finished steps produced, as stored beside it (so it can go on). */
 export const stepOutputs: Shape<StepOutputs> = object({
   evalBase: optional(evalResult),
@@ -151,7 +162,18 @@ export const stepOutputs: Shape<StepOutputs> = object({
       heldOut: whole,
     }),
   ),
-  ppo: optional(object({ iterations: whole, scoreFirst: measured, scoreLast: measured, seconds })),
+  ppo: optional(onlineRun),
+  grpo: optional(onlineRun),
+  rloo: optional(onlineRun),
+  dpo: optional(
+    object({
+      steps: whole,
+      eval: list(record(measured, { maxKeys: 40 })),
+      seconds,
+      train: whole,
+      heldOut: whole,
+    }),
+  ),
   evalRl: optional(evalResult),
   meanReward: optional(object({ base: measured, sl: measured, rl: measured })),
   seconds: record(seconds, { maxKeys: 20 }),

@@ -44,8 +44,12 @@ export function stepWork(x: Experiment): Record<StepId, number> {
   const heldOut = heldOutPrompts(x.prompts.heldOut, s.evaluate).prompts.length;
   const answers = trainingPrompts(x).length;
   const pairs = answers * s.label.pairsPerPrompt;
-  const online = (c: { iterations: number; promptsPerIteration: number; numGenerations: number; responseLength: number }) =>
-    c.iterations * c.promptsPerIteration * c.numGenerations * c.responseLength;
+  const online = (c: {
+    iterations: number;
+    promptsPerIteration: number;
+    numGenerations: number;
+    responseLength: number;
+  }) => c.iterations * c.promptsPerIteration * c.numGenerations * c.responseLength;
   return {
     'evaluate-base': heldOut,
     generate: answers,

@@ -1,6 +1,12 @@
 import type { RlMethod } from '../../domain/modes.ts';
 import type { PolicyName } from '../../domain/policy.ts';
-import { stageOrder, stepCatalog, stepsOf, type StageName, type StepInfo } from '../../pipeline/steps.ts';
+import {
+  stageOrder,
+  stepCatalog,
+  stepsOf,
+  type StageName,
+  type StepInfo,
+} from '../../pipeline/steps.ts';
 
 /**
  * How the page names and explains each stage of Constitutional AI (typed by the stage list),
