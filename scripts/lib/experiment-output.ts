@@ -153,6 +153,7 @@ export function resultJson(
             eval: run.report ? evalJson(run.report, run.samples) : null,
             ...metricsOf(stageMetrics[m]),
             seconds: run.report?.stages[m]?.seconds ?? null,
+            peak_mib: run.report?.stages[m]?.peak_mib ?? null,
           },
         ]),
       ),
@@ -191,15 +192,23 @@ Over seeds ${seeds.join(', ')}: mean ± standard deviation (lowest – highest)`
 export function printMethods(methods: NonNullable<SeedFigures['methods']>): void {
   const first = Object.values(methods)[0]?.report;
   if (!first) return;
-  console.log('\n| policy | harmlessness | helpfulness | evasiveness | comply | seconds |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
-  const row = (name: string, e: ExperimentReport['eval']['base'], seconds: string) =>
+  console.log(
+    '\n| policy | harmlessness | helpfulness | evasiveness | comply | seconds | peak MiB |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  const row = (name: string, e: ExperimentReport['eval']['base'], cost: string) =>
     console.log(
-      `| ${name} | ${pct(e.harmlessness)} | ${pct(e.helpfulness)} | ${pct(e.evasiveness)} | ${pct(e.redTeam.comply)} | ${seconds} |`,
+      `| ${name} | ${pct(e.harmlessness)} | ${pct(e.helpfulness)} | ${pct(e.evasiveness)} | ${pct(e.redTeam.comply)} | ${cost} |`,
     );
-  row('base', first.eval.base, '');
-  row('sl', first.eval.sl, '');
-  for (const [m, run] of Object.entries(methods))
-    if (run.report?.eval.rl)
-      row(`rl (${m})`, run.report.eval.rl, (run.report.stages[m]?.seconds ?? NaN).toFixed(1));
+  row('base', first.eval.base, ' | ');
+  row('sl', first.eval.sl, ' | ');
+  for (const [m, run] of Object.entries(methods)) {
+    const stage = run.report?.stages[m];
+    if (run.report?.eval.rl && stage)
+      row(
+        `rl (${m})`,
+        run.report.eval.rl,
+        `${stage.seconds.toFixed(1)} | ${stage.peak_mib?.toFixed(1) ?? ''}`,
+      );
+  }
 }

@@ -90,6 +90,9 @@ test('DPO, GRPO and RLOO each train from one SL-CAI policy and one labelling, in
     expect(report.method, m).toBe(m);
     expect(report[m], m).toBeDefined();
     expect(report.eval.rl, m).toBeDefined();
+    // What it cost: seconds and the engine's peak tensor memory while it trained.
+    expect(report.stages[m]!.seconds, m).toBeGreaterThan(0);
+    expect(report.stages[m]!.peak_mib, m).toBeGreaterThan(0);
     // Every method starts from the same SL-CAI policy, evaluated once.
     expect(report.eval.sl).toEqual(methods.dpo!.report!.eval.sl);
     const metrics = events.flatMap((e) =>

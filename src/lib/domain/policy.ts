@@ -99,6 +99,8 @@ export interface PpoRunResult {
   scoreFirst: number;
   scoreLast: number;
   seconds: number;
+  /** The engine's tensor bytes at their highest during training (runs stored before: none). */
+  peakBytes?: number;
   checkpoint: Uint8Array;
 }
 
@@ -108,6 +110,8 @@ export interface DpoRunResult {
   steps: number;
   eval: Record<string, number>[];
   seconds: number;
+  /** The engine's tensor bytes at their highest during training. */
+  peakBytes?: number;
   checkpoint: Uint8Array;
 }
 

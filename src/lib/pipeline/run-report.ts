@@ -114,6 +114,10 @@ function slReport(o: StepOutputs, backend: string, policy: string): ExperimentRe
   };
 }
 
+/** The engine's peak tensor memory while a method trained, MiB (when it was measured). */
+const peakOf = (r: { peakBytes?: number }) =>
+  r.peakBytes === undefined ? {} : { peak_mib: r.peakBytes / 2 ** 20 };
+
 /** The summary and the step figures of the method that trained the RL-CAI policy. */
 function methodReport(o: StepOutputs, method: RlMethod, pairs: number) {
   const seconds = o.seconds[method] ?? 0;
@@ -128,7 +132,7 @@ function methodReport(o: StepOutputs, method: RlMethod, pairs: number) {
       steps: dpo.steps,
       pairs,
     };
-    return { summary, stage: { seconds, steps: dpo.steps } };
+    return { summary, stage: { seconds, steps: dpo.steps, ...peakOf(dpo) } };
   }
   const run = o[method];
   if (!run) return null;
@@ -137,7 +141,7 @@ function methodReport(o: StepOutputs, method: RlMethod, pairs: number) {
     score_last: run.scoreLast,
     iterations: run.iterations,
   };
-  return { summary, stage: { seconds, iterations: run.iterations } };
+  return { summary, stage: { seconds, iterations: run.iterations, ...peakOf(run) } };
 }
 
 /**

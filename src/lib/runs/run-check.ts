@@ -126,7 +126,13 @@ const rewardStats = object({
   mean_reward: measured,
 });
 
-const onlineRun = object({ iterations: whole, scoreFirst: measured, scoreLast: measured, seconds });
+const onlineRun = object({
+  iterations: whole,
+  scoreFirst: measured,
+  scoreLast: measured,
+  seconds,
+  peakBytes: optional(measured),
+});
 
 /** What a run's finished steps produced, as stored beside it (so it can go on). */
 export const stepOutputs: Shape<StepOutputs> = object({
@@ -170,6 +176,7 @@ export const stepOutputs: Shape<StepOutputs> = object({
       steps: whole,
       eval: list(record(measured, { maxKeys: 40 })),
       seconds,
+      peakBytes: optional(measured),
       train: whole,
       heldOut: whole,
     }),

@@ -105,7 +105,7 @@ async function rlJob<R extends object>(
   engine: EngineContext,
   ctx: Parameters<typeof trainJob>[1],
   train: (rl: TrainedPolicy, reference: LlamaModel, hooks: TrainHooks) => Promise<R>,
-): Promise<R & { seconds: number; checkpoint: Uint8Array }> {
+): Promise<R & { seconds: number; peakBytes: number; checkpoint: Uint8Array }> {
   const { models } = engine;
   const sl = models.need('sl');
   models.set('rl', null);
@@ -119,6 +119,7 @@ async function rlJob<R extends object>(
   return {
     ...job.result,
     seconds: job.seconds,
+    peakBytes: job.peakBytes,
     checkpoint: rl.safetensors({ stage: 'rl-cai', base: sl.id }),
   };
 }
