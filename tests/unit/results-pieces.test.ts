@@ -141,3 +141,28 @@ test('the time estimate scales the bench: by the device, and by each step’s wo
     ['4', '12.4', '40', '89', '95', '150', '300', '599', '1000'].map((s) => roughDuration(+s)),
   ).toEqual(['4 s', '12 s', '40 s', '90 s', '1½ min', '2½ min', '5 min', '10 min', '17 min']);
 });
+
+test('a method the bench has not timed is estimated at the rate of the step it resembles', () => {
+  const work = stepWork(defaultExperiment());
+  const timed = Object.fromEntries(
+    Object.entries(work)
+      .filter(([id]) => !['dpo', 'grpo', 'rloo'].includes(id))
+      .map(([id, w]) => [id, { work: w, seconds: 10 }]),
+  ) as TimingReference['steps'];
+  const ref: TimingReference = {
+    date: '2026-12-08',
+    machine: 'test',
+    backend: 'wasm',
+    trainStep: { batch: 4, seq: 64, ms: 100 },
+    steps: timed,
+  };
+  const x = defaultExperiment();
+  x.stages.rl.method = 'dpo';
+  // Seven steps timed at 10 s; DPO at the reward model's rate (pairs × epochs: 3 against 2).
+  expect(estimateSeconds(x, 'all', 100, ref)).toBeCloseTo(70 + (10 * work.dpo) / work.reward, 9);
+  expect((10 * work.dpo) / work.reward).toBeCloseTo(15, 9);
+  // GRPO's default samples as many answer tokens per run as PPO's: PPO's 10 s.
+  x.stages.rl.method = 'grpo';
+  expect(estimateSeconds(x, 'all', 100, ref)).toBeCloseTo(90, 9);
+  expect(referenceSeconds('all', ref, 'rloo')).toBe(90);
+});
