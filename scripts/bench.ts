@@ -16,10 +16,13 @@
  *          --train-shapes 4x64,16x128  --train-steps 5  --train-backends wasm,cpu
  *          --peer-backends cpu,webgl  --gen-tokens 256  --gen-batches 1,16  --gen-backends wasm
  *          --ppo-iterations 100  --skip train,generation,memory  --pipeline  --json FILE
- *          --no-write  --only kernels  --device-check
+ *          --no-write  --only kernels|methods  --device-check
  *   - the kernels: dispatches and ms of a training step and a cached decode step of the tiny
  *     model per backend and kernel set (WebGPU stock and fused, WASM, CPU) in one engine worker;
  *     `--only kernels` runs just this part and rewrites only its section of BENCHMARKS.md;
+ *   - RL-CAI's methods (PPO, DPO, GRPO, RLOO) from one SL-CAI policy and one labelling on the
+ *     default experiment: each one's seconds, peak engine memory and figures; `--only methods`
+ *     runs just this part and rewrites only its section (`--skip methods` leaves it out);
  *   - with --device-check (a machine with a real GPU), tokens/s of training and generation for
  *     the tiny model and a SmolLM2-135M-shaped one, WebGPU fused vs stock vs WASM, under 5 min;
  *   - with --model DIR, only that checkpoint (scripts/bench-model.ts, in Node on WASM): load,
@@ -34,6 +37,7 @@ import { launchChromium } from './lib/browser.ts';
 import { benchGeneration, generationTable } from './lib/bench-generation.ts';
 import { benchMemory, memoryText } from './lib/bench-memory.ts';
 import { pipelinePart, pipelineTable } from './lib/bench-pipeline.ts';
+import { benchMethodsPart } from './lib/bench-methods.ts';
 import {
   benchNanogpt,
   benchOurTraining,
@@ -68,8 +72,8 @@ const { values: args } = parseArgs({
     'device-check': { type: 'boolean', default: false },
   },
 });
-if (args.only !== undefined && args.only !== 'kernels')
-  throw new Error(`--only ${args.only}: the only part that runs alone is "kernels".`);
+if (args.only !== undefined && args.only !== 'kernels' && args.only !== 'methods')
+  throw new Error(`--only ${args.only}: the parts that run alone are "kernels" and "methods".`);
 const sizes = args.sizes.split(',').map(Number);
 const reps = Number(args.reps);
 const backends = args.backends.split(',') as BackendName[];
@@ -99,14 +103,19 @@ async function main(): Promise<void> {
   const browser = await launchChromium();
   try {
     if (args['device-check']) return await deviceCheck(browser, server.url, args.json);
-    const kernels = skip.has('kernels')
-      ? null
-      : await benchKernelPart(browser, server.url, {
-          backends,
-          only: args.only === 'kernels',
-          json: args.json,
-          write: !args['no-write'],
-        });
+    if (args.only === 'methods') {
+      await benchMethodsPart(browser, server.url, !args['no-write']);
+      return;
+    }
+    const kernels =
+      skip.has('kernels') || args.only === 'methods'
+        ? null
+        : await benchKernelPart(browser, server.url, {
+            backends,
+            only: args.only === 'kernels',
+            json: args.json,
+            write: !args['no-write'],
+          });
     if (args.only === 'kernels') return;
     const page = await browser.newPage();
     page.on('console', (msg) => {
@@ -176,6 +185,7 @@ async function main(): Promise<void> {
       ? null
       : await benchMemory(browser, server.url, Number(args['ppo-iterations']));
 
+    const methods = skip.has('methods') ? null : await benchMethodsPart(browser, server.url, false);
     const machine = describeMachine();
     const { pipeline, pagePipeline } = args.pipeline
       ? await pipelinePart(browser, server.url, machine, !args['no-write'])
@@ -213,6 +223,7 @@ async function main(): Promise<void> {
         : []),
       ...(memory ? ['## Memory over a long PPO run', '', memoryText(memory), ''] : []),
       ...(kernels ? [kernels.section, ''] : []),
+      ...(methods ? [methods.section, ''] : []),
       ...(pipeline
         ? [
             `## The full default pipeline (${pipeline.backend}, default experiment, seed 1)`,

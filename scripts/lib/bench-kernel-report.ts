@@ -2,7 +2,7 @@
  * `npm run bench`'s kernel part (dispatches and time per step, stock against fused, written
  * as its own section of BENCHMARKS.md) and `--device-check` (tokens/s on a real GPU).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import type { BackendName } from '../../src/lib/domain/backend.ts';
 import {
@@ -14,9 +14,9 @@ import {
   kernelsTable,
 } from './bench-kernels.ts';
 import { describeMachine } from './machine.ts';
+import { markers, writeSection } from './bench-sections.ts';
 
-const kernelsStart = '<!-- kernels: written by npm run bench -- --only kernels -->';
-const kernelsEnd = '<!-- /kernels -->';
+const { start: kernelsStart, end: kernelsEnd } = markers('kernels');
 
 /** Times the kernels; with --only kernels, writes its JSON and its BENCHMARKS.md section. */
 export async function benchKernelPart(
@@ -49,24 +49,9 @@ export async function benchKernelPart(
         options.json,
         JSON.stringify({ machine: describeMachine(), kernels: rows }, null, 2) + '\n',
       );
-    if (options.write) writeKernelSection(section);
+    if (options.write) writeSection('kernels', section);
   }
   return { rows, section };
-}
-
-/** Replaces the kernels section of BENCHMARKS.md (or adds it before the optimizations). */
-function writeKernelSection(section: string): void {
-  const text = readFileSync('BENCHMARKS.md', 'utf8');
-  const start = text.indexOf(kernelsStart);
-  const end = text.indexOf(kernelsEnd);
-  const next =
-    start >= 0 && end > start
-      ? text.slice(0, start) + section + text.slice(end + kernelsEnd.length)
-      : text.replace(
-          '## Optimizations, before and after',
-          `${section}\n\n## Optimizations, before and after`,
-        );
-  writeFileSync('BENCHMARKS.md', next);
 }
 
 /** `--device-check`: tokens/s on this machine's GPU, printed, with --json FILE written. */
