@@ -79,7 +79,7 @@ describe('steps', () => {
     expect(events.filter((e) => e.type === 'stage-start').map((e) => e.step)).toEqual(
       steps.slice(0, slStepCount).map((s) => s.id),
     );
-    expect(Object.keys(o.seconds)).toEqual(steps.slice(0, slStepCount).map((s) => s.label));
+    expect(Object.keys(o.seconds)).toEqual(steps.slice(0, slStepCount).map((s) => s.id));
     // Nothing left before `end`: nothing runs.
     await runSteps(ctx, o, slStepCount);
     expect(calls).toHaveLength(4);
@@ -95,6 +95,13 @@ describe('steps', () => {
     expect(reportOf(o, 'cpu', 'HuggingFaceTB/SmolLM2-135M-Instruct', 'ppo')!.revisions).toBeNull();
     expect(report.samples.map((x) => x.prompt)).toEqual(ctx.experiment.prompts.redTeam);
     expect(report.eval.rl).toBeUndefined();
+  });
+
+  test('seconds stored by label (before steps were timed by id) read back by id', () => {
+    const stored = readOutputs({
+      seconds: { 'critique and revise': 3, 'evaluate base': 2, sft: 1 },
+    });
+    expect(stored.ok && stored.value!.seconds).toEqual({ critique: 3, 'evaluate-base': 2, sft: 1 });
   });
 
   test('the report is null before SL-CAI is evaluated', () => {

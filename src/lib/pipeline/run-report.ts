@@ -8,7 +8,7 @@ import { judgeAnswer, labelRates } from '../world/judge.ts';
 import type { EvalResult, EvalScores } from '../domain/records.ts';
 import type { RlMethod } from '../domain/modes.ts';
 import { judgeLabel } from './judge-label.ts';
-import type { StepOutputs } from './steps.ts';
+import type { StepId, StepOutputs } from './steps.ts';
 
 /** What `npm run experiment` and the UI's summary show of a run (JSON-safe). */
 type Scores = EvalScores & {
@@ -74,14 +74,15 @@ function slReport(o: StepOutputs, backend: string, policy: string): ExperimentRe
   const judge = (texts: string[]) =>
     labelRates(texts.map((t, i) => judgeAnswer(t, 'red-team', chains[i]!.prompt))).rates;
   const rounds = chains[0]?.rounds.length ?? 0;
-  const seconds = (label: string) => o.seconds[label] ?? 0;
+  const seconds = (id: StepId) => o.seconds[id] ?? 0;
+  // The report names the stages by their steps' labels (the JSON's keys since its first version).
   return {
     eval: { base: scoresOf(evalBase), sl: scoresOf(evalSl) },
     stages: {
-      'evaluate base': { seconds: seconds('evaluate base') },
+      'evaluate base': { seconds: seconds('evaluate-base') },
       generate: { seconds: seconds('generate') },
       'critique and revise': {
-        seconds: seconds('critique and revise'),
+        seconds: seconds('critique'),
         chains: chains.length,
         rounds,
       },
@@ -92,7 +93,7 @@ function slReport(o: StepOutputs, backend: string, policy: string): ExperimentRe
         train_loss: sft.trainLoss,
         eval_loss: sft.evalLoss.at(-1) ?? NaN,
       },
-      'evaluate sl': { seconds: seconds('evaluate sl') },
+      'evaluate sl': { seconds: seconds('evaluate-sl') },
     },
     revisions: speaksTinyWorld(policy)
       ? {
@@ -159,7 +160,7 @@ export function reportOf(
   const trained = preferences && methodReport(o, method, preferences.length);
   if (!report || !preferences || !trained || !evalRl) return report;
   const last = reward?.eval.at(-1);
-  const seconds = (label: string) => o.seconds[label] ?? 0;
+  const seconds = (id: StepId) => o.seconds[id] ?? 0;
   return {
     ...report,
     eval: {
@@ -187,7 +188,7 @@ export function reportOf(
         },
       }),
       [method]: trained.stage,
-      'evaluate rl': { seconds: seconds('evaluate rl') },
+      'evaluate rl': { seconds: seconds('evaluate-rl') },
     },
   };
 }

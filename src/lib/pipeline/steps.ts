@@ -42,8 +42,9 @@ export interface StepOutputs {
   evalRl?: EvalResult;
   /** Mean reward-model score of each policy's held-out answers (when a reward model exists). */
   meanReward?: { base: number; sl: number; rl: number };
-  /** Wall time of each finished step, seconds, by step label. */
-  seconds: Record<string, number>;
+  /** Wall time of each finished step, seconds, by step id (runs stored before: by label,
+   * read as ids by `secondsById`). */
+  seconds: Partial<Record<StepId, number>>;
 }
 
 export interface StepInfo<Id extends string = string> {
@@ -159,4 +160,16 @@ export function pendingStep(
   const list = stepsOf(stages, method);
   const index = nextStep(o, list);
   return index < list.length ? { step: list[index]!, index } : null;
+}
+
+/** Step seconds as stored: runs stored before steps were timed by id keyed them by label
+ * ("critique and revise"); this keys them by id. A key that is neither is kept as it is (the
+ * run check has accepted the record; the report reads ids only). */
+export function secondsById(seconds: Record<string, number>): StepOutputs['seconds'] {
+  return Object.fromEntries(
+    Object.entries(seconds).map(([key, s]) => [
+      stepCatalog.find((step) => step.label === key)?.id ?? key,
+      s,
+    ]),
+  );
 }

@@ -103,6 +103,10 @@ export class GroupTrainer {
       metrics['kl'] = mean(kl);
       metrics['objective/rlhf_reward'] = mean(rewards);
     }
+    if (!Number.isFinite(metrics['loss']!))
+      throw new Error(
+        `The ${this.method.kind.toUpperCase()} loss became ${metrics['loss']}: lower the learning rate or the temperature.`,
+      );
     const std = Math.sqrt(mean(scores.map((s) => (s - mean(scores)) ** 2)));
     Object.assign(metrics, {
       reward: mean(scores),

@@ -4,6 +4,7 @@
  * is named on the page (to export or delete) instead of breaking it.
  */
 import type { RlMethod } from '../domain/modes.ts';
+import { secondsById } from '../pipeline/steps.ts';
 import { checkShape } from '../config/shape.ts';
 import { describeError } from '../domain/errors.ts';
 import type { PipelineEvent } from '../pipeline/events.ts';
@@ -107,7 +108,7 @@ export function readOutputs(
   if (outputs === undefined) return { ok: true, value: null };
   const checked = checkShape(stepOutputs, outputs, 'outputs');
   return checked.ok
-    ? checked
+    ? { ok: true, value: { ...checked.value, seconds: secondsById(checked.value.seconds) } }
     : {
         ok: false,
         message: `This run's stored step results are damaged (${checked.message}), so it can be viewed but not continued.`,
