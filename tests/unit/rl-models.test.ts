@@ -11,7 +11,7 @@ import { PpoTrainer } from '../../src/lib/rl/ppo.ts';
 import { buildRollout, logprobsOf } from '../../src/lib/rl/rollout.ts';
 import { batchInputs } from '../../src/lib/model/layers.ts';
 import { defaultPpoConfig } from '../../src/lib/rl/ppo-config.ts';
-import { PromptStream } from '../../src/lib/rl/rl-tasks.ts';
+import { PromptStream } from '../../src/lib/rl/online-loop.ts';
 import { Rng } from '../../src/lib/util/random.ts';
 import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, defaultAdamW } from '../model/adamw.ts';
-import { generate, type GenerateOptions } from '../model/generate.ts';
+import type { GenerateOptions } from '../model/generate.ts';
 import { batchInputs } from '../model/layers.ts';
 import type { LlamaModel } from '../model/llama.ts';
 import type { ScalarHeadModel } from '../model/scalar-head.ts';
@@ -13,7 +13,7 @@ import {
 import { grpoLoss, reinforceLoss } from '../ops/group-losses.ts';
 import type { GroupMethod, GrpoConfig } from './online-config.ts';
 import { accumulatedGrads, rowChunks } from './policy-grads.ts';
-import { buildRollout, logprobsOf, mean, read, tempered, type Rollout } from './rollout.ts';
+import { logprobsOf, mean, read, sampleRollout, tempered, type Rollout } from './rollout.ts';
 
 /**
  * GRPO and RLOO: online RL without a value model. Each iteration samples a group of answers
@@ -63,18 +63,14 @@ export class GroupTrainer {
     const c = this.method.config;
     const g = c.numGenerations;
     const rows = prompts.flatMap((p) => new Array<number[]>(g).fill(p)); // a prompt's group is consecutive
-    const rolled = await generate(this.policy, rows, {
-      maxNewTokens: c.responseLength,
-      temperature: c.temperature,
-      topK: 0,
-      topP: 1,
+    const { r, ...rolled } = await sampleRollout(
+      this.policy,
+      rows,
+      { ...this.special, responseLength: c.responseLength, temperature: c.temperature },
       seed,
-      eosIds: this.special.eos,
-      padId: this.special.pad,
       checkpoint,
       onToken,
-    });
-    const r = buildRollout(rows, rolled.tokens, this.special.pad);
+    );
     const mask = r.responseMask;
     const oldLogp = await logprobsOf(this.policy, r, c.temperature);
     const refLogp = c.beta > 0 ? await logprobsOf(this.reference, r, c.temperature) : null;

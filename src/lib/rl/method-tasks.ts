@@ -1,15 +1,13 @@
-import { progressEvent, type TrainHooks } from '../domain/train-events.ts';
+import type { TrainHooks } from '../domain/train-events.ts';
 import type { PreferencePair } from '../domain/policy.ts';
 import type { TrainedPolicy } from '../model/adapter-policy.ts';
 import type { LlamaModel } from '../model/llama.ts';
 import type { ScalarHeadModel } from '../model/scalar-head.ts';
-import { TextStream } from '../model/text-stream.ts';
-import { Rng } from '../util/random.ts';
 import { trainDpo, type DpoPair } from './dpo.ts';
 import type { DpoConfig } from './dpo-config.ts';
 import { GroupTrainer } from './group-rl.ts';
 import type { GroupMethod } from './online-config.ts';
-import { PromptStream } from './rl-tasks.ts';
+import { runOnlineLoop } from './online-loop.ts';
 
 /**
  * The engine worker's work for the RL-CAI methods beside PPO, between the protocol and the
@@ -51,9 +49,8 @@ export async function runDpo(
 }
 
 /**
- * GRPO or RLOO: `rl` (a copy of the SL-CAI policy) trained against the reward model, each
- * iteration on the next prompts of a seeded stream of shuffled passes, the learning rate
- * decayed linearly to 0 (as for PPO).
+ * GRPO or RLOO: `rl` (a copy of the SL-CAI policy) trained against the reward model over the
+ * online loop (online-loop.ts), the learning rate decayed linearly to 0 (as for PPO).
  */
 export async function runGroupRl(
   reference: LlamaModel,
@@ -64,55 +61,34 @@ export async function runGroupRl(
   seed: number,
   hooks: TrainHooks,
 ): Promise<{ iterations: number; scoreFirst: number; scoreLast: number }> {
-  if (prompts.length === 0)
-    throw new Error(`${method.kind.toUpperCase()} needs at least one prompt.`);
   const c = method.config;
-  const tok = rl.tokenizer;
   const trainer = new GroupTrainer(rl.current(), reference, reward, method, {
     eos: rl.eos,
     pad: rl.config.pad_token_id,
   });
-  const stream = new PromptStream(prompts, new Rng(seed));
-  let scoreFirst = NaN;
-  let scoreLast = NaN;
-  hooks.onEvent(progressEvent(0, c.iterations, 'iteration'));
   try {
-    for (let i = 0; i < c.iterations; i++) {
-      await hooks.checkpoint();
-      const batch = stream.next(Math.min(c.promptsPerIteration, prompts.length));
-      const lr = c.learningRate * (1 - i / c.iterations);
-      const rows = batch.flatMap((p) => new Array<string>(c.numGenerations).fill(p));
-      const streams = rows.map(() => new TextStream((ids) => tok.decode(ids, true)));
-      const it = await trainer.iteration(
-        batch.map((p) => tok.encode(tok.chat(p))),
-        seed + 1000 * (i + 1),
-        lr,
-        hooks.checkpoint,
-        (_, tokens) =>
-          tokens.forEach((t, b) => {
-            const delta = t < 0 ? '' : streams[b]!.push(t);
-            if (delta) hooks.onEvent({ type: 'token', key: `${method.kind}-${i + 1}-${b}`, delta });
-          }),
-      );
-      const score = it.metrics['reward']!;
-      if (i === 0) scoreFirst = score;
-      scoreLast = score;
-      const step = i + 1;
-      hooks.onEvent({ type: 'metrics', step, values: it.metrics });
-      hooks.onEvent({
-        type: 'samples',
-        step,
-        samples: it.responses.map((r, b) => ({
-          prompt: rows[b]!,
-          response: tok.decode(r, true),
-          score: it.scores[b]!,
-          finished: it.finished[b]!,
-        })),
-      });
-      hooks.onEvent(progressEvent(step, c.iterations, 'iteration'));
-    }
+    return await runOnlineLoop(
+      rl,
+      prompts,
+      {
+        method: method.kind,
+        iterations: c.iterations,
+        promptsPerIteration: c.promptsPerIteration,
+        answersPerPrompt: c.numGenerations,
+        scoreMetric: 'reward',
+        iterate: (ids, at, i, onToken) =>
+          trainer.iteration(
+            ids,
+            at,
+            c.learningRate * (1 - i / c.iterations),
+            hooks.checkpoint,
+            onToken,
+          ),
+      },
+      seed,
+      hooks,
+    );
   } finally {
     trainer.dispose();
   }
-  return { iterations: c.iterations, scoreFirst, scoreLast };
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW, defaultAdamW } from '../model/adamw.ts';
-import { generate, type GenerateOptions } from '../model/generate.ts';
+import type { GenerateOptions } from '../model/generate.ts';
 import { type LlamaModel } from '../model/llama.ts';
 import { batchInputs } from '../model/layers.ts';
 import type { ScalarHeadModel } from '../model/scalar-head.ts';
@@ -10,7 +10,7 @@ import { clippedPolicyLoss, clippedValueLoss } from '../ops/ppo-losses.ts';
 import { Rng } from '../util/random.ts';
 import type { PpoConfig } from './ppo-config.ts';
 import { iterationMetrics, iterationWarnings, type UpdateStats } from './ppo-metrics.ts';
-import { buildRollout, logprobsOf, read, tempered } from './rollout.ts';
+import { logprobsOf, read, sampleRollout, tempered } from './rollout.ts';
 
 /** The rows one PPO update step trains on, [B, T] each (a minibatch of the rollout). */
 interface Minibatch {
@@ -104,18 +104,14 @@ export class PpoTrainer {
     const c = this.config;
     const rates = typeof lr === 'number' ? { policy: lr, value: lr } : lr;
     // 1. Rollout with the KV cache.
-    const rolled = await generate(this.policy, prompts, {
-      maxNewTokens: c.responseLength,
-      temperature: c.temperature,
-      topK: 0,
-      topP: 1,
+    const { r, ...rolled } = await sampleRollout(
+      this.policy,
+      prompts,
+      { ...this.special, responseLength: c.responseLength, temperature: c.temperature },
       seed,
-      eosIds: this.special.eos,
-      padId: this.special.pad,
       checkpoint,
       onToken,
-    });
-    const r = buildRollout(prompts, rolled.tokens, this.special.pad);
+    );
     const mask = r.responseMask;
 
     // 2. Log-probs of policy and reference, values, scores (missing-EOS penalty).

@@ -1,14 +1,13 @@
-import { progressEvent, type OnTrainEvent } from '../domain/train-events.ts';
+import type { TrainHooks } from '../domain/train-events.ts';
 import type { TrainedPolicy } from '../model/adapter-policy.ts';
 import type { RewardTrainConfig } from '../model/reward-config.ts';
 import { padRows, trainRewardModel, type PairSequence } from '../model/reward-train.ts';
 import type { LlamaModel } from '../model/llama.ts';
 import type { ScalarHeadModel } from '../model/scalar-head.ts';
-import { TextStream } from '../model/text-stream.ts';
 import type { PreferencePair, RewardRunResult } from '../domain/policy.ts';
-import { Rng } from '../util/random.ts';
 import { PpoTrainer } from './ppo.ts';
 import type { PpoConfig } from './ppo-config.ts';
+import { runOnlineLoop } from './online-loop.ts';
 
 /**
  * The engine worker's RL-CAI work, between the protocol and the pure cores: tokenising,
@@ -78,40 +77,10 @@ export async function rewardScores(
 }
 
 /**
- * Prompts in passes, each a fresh shuffle, as TRL's dataloader serves them: every prompt once
- * per pass. A batch as large as the set is the whole set, so iterations compare.
- */
-export class PromptStream {
-  private order: string[] = [];
-
-  constructor(
-    private readonly prompts: string[],
-    private readonly rng: Rng,
-  ) {}
-
-  next(size: number): string[] {
-    const out: string[] = [];
-    while (out.length < size) {
-      if (this.order.length === 0) this.order = this.rng.shuffle(this.prompts);
-      out.push(this.order.pop()!);
-    }
-    return out;
-  }
-}
-
-export interface PpoHooks {
-  /** Per iteration: the rollouts' text as it is drawn (`token`), `metrics` (TRL's names),
-   * `samples` (the rollouts), any `warning`s, and `progress`. */
-  onEvent: OnTrainEvent;
-  checkpoint: () => Promise<void>;
-}
-
-/**
  * PPO: `rl` (a copy of the SL-CAI policy) is trained against the reward model, with the
  * frozen `reference` (the SL-CAI policy) in the KL penalty and a value model initialised from
- * the reward model.
- * Each iteration takes the next `batchSize` prompts of a seeded stream of shuffled passes; the
- * learning rates decay linearly to 0, as TRL's default schedule does.
+ * the reward model, over the online loop (online-loop.ts); the learning rates decay linearly
+ * to 0, as TRL's default schedule does.
  */
 export async function runPpo(
   reference: LlamaModel,
@@ -120,62 +89,39 @@ export async function runPpo(
   prompts: string[],
   config: PpoConfig,
   seed: number,
-  hooks: PpoHooks,
+  hooks: TrainHooks,
 ): Promise<{ iterations: number; scoreFirst: number; scoreLast: number }> {
-  if (prompts.length === 0) throw new Error('PPO needs at least one prompt.');
-  const tok = rl.tokenizer;
   const value = reward.copy(seed + 1);
   const trainer = new PpoTrainer(rl.current(), reference, reward, value, config, {
     eos: rl.eos,
     pad: rl.config.pad_token_id,
   });
-  const stream = new PromptStream(prompts, new Rng(seed));
-  let scoreFirst = NaN;
-  let scoreLast = NaN;
-  const total = config.iterations;
-  const progress = (done: number) => hooks.onEvent(progressEvent(done, total, 'iteration'));
-  progress(0);
   try {
-    for (let i = 0; i < config.iterations; i++) {
-      await hooks.checkpoint();
-      const batch = stream.next(Math.min(config.batchSize, prompts.length));
-      const decay = 1 - i / config.iterations;
-      const lr = { policy: config.learningRate * decay, value: config.valueLearningRate * decay };
-      // The rollouts' text as it is drawn, one stream per row.
-      const streams = batch.map(() => new TextStream((ids) => tok.decode(ids, true)));
-      const it = await trainer.iteration(
-        batch.map((p) => tok.encode(tok.chat(p))),
-        seed + 1000 * (i + 1),
-        lr,
-        hooks.checkpoint,
-        i >= config.valueWarmup,
-        (_, tokens) =>
-          tokens.forEach((t, b) => {
-            const delta = t < 0 ? '' : streams[b]!.push(t);
-            if (delta) hooks.onEvent({ type: 'token', key: `ppo-${i + 1}-${b}`, delta });
-          }),
-      );
-      const score = it.metrics['objective/scores']!;
-      if (i === 0) scoreFirst = score;
-      scoreLast = score;
-      const step = i + 1;
-      hooks.onEvent({ type: 'metrics', step, values: { ...it.metrics, 'train/lr': lr.policy } });
-      hooks.onEvent({
-        type: 'samples',
-        step,
-        samples: it.responses.map((r, b) => ({
-          prompt: batch[b]!,
-          response: tok.decode(r, true),
-          score: it.scores[b]!,
-          finished: it.finished[b]!,
-        })),
-      });
-      for (const message of it.warnings) hooks.onEvent({ type: 'warning', step, message });
-      progress(step);
-    }
+    return await runOnlineLoop(
+      rl,
+      prompts,
+      {
+        method: 'ppo',
+        iterations: config.iterations,
+        promptsPerIteration: config.batchSize,
+        answersPerPrompt: 1,
+        scoreMetric: 'objective/scores',
+        iterate: async (ids, at, i, onToken) => {
+          const decay = 1 - i / config.iterations;
+          const lr = {
+            policy: config.learningRate * decay,
+            value: config.valueLearningRate * decay,
+          };
+          const trainPolicy = i >= config.valueWarmup;
+          const it = await trainer.iteration(ids, at, lr, hooks.checkpoint, trainPolicy, onToken);
+          return { ...it, metrics: { ...it.metrics, 'train/lr': lr.policy } };
+        },
+      },
+      seed,
+      hooks,
+    );
   } finally {
     trainer.dispose();
     value.dispose();
   }
-  return { iterations: config.iterations, scoreFirst, scoreLast };
 }

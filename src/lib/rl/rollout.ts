@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { generate, type GenerateOptions } from '../model/generate.ts';
 import { type LlamaModel } from '../model/llama.ts';
 import { batchInputs } from '../model/layers.ts';
 import type { Rows } from '../ops/advantages.ts';
@@ -40,6 +41,44 @@ export function buildRollout(prompts: number[][], responses: number[][], padId: 
     ),
     sequences,
     sequenceMask,
+  };
+}
+
+/** How an online method samples its answers, and the ids that end and pad them. */
+export interface Sampling {
+  responseLength: number;
+  temperature: number;
+  eos: number[];
+  pad: number;
+}
+
+/**
+ * Samples one answer per prompt row (pure sampling at the temperature, with the KV cache)
+ * and lays the prompts and answers out as a rollout; also whether each answer ended.
+ */
+export async function sampleRollout(
+  policy: LlamaModel,
+  prompts: number[][],
+  s: Sampling,
+  seed: number,
+  checkpoint?: () => Promise<void>,
+  onToken?: GenerateOptions['onToken'],
+): Promise<{ r: Rollout; tokens: number[][]; finished: boolean[] }> {
+  const rolled = await generate(policy, prompts, {
+    maxNewTokens: s.responseLength,
+    temperature: s.temperature,
+    topK: 0,
+    topP: 1,
+    seed,
+    eosIds: s.eos,
+    padId: s.pad,
+    checkpoint,
+    onToken,
+  });
+  return {
+    r: buildRollout(prompts, rolled.tokens, s.pad),
+    tokens: rolled.tokens,
+    finished: rolled.finished,
   };
 }
 
