@@ -20,6 +20,9 @@ import { defaultExperiment, withFirstPrompts } from '../../src/lib/experiment/ex
 import { realRunSeconds } from '../../src/lib/runs/real-time-estimate.ts';
 import { readZip } from '../zip-reader.ts';
 import { useCpu } from './tf-setup.ts';
+import { runDpo, runGroupRl } from '../../src/lib/rl/method-tasks.ts';
+import { defaultDpoConfig } from '../../src/lib/rl/dpo-config.ts';
+import { defaultGrpoConfig } from '../../src/lib/rl/online-config.ts';
 
 beforeAll(useCpu);
 
@@ -126,6 +129,93 @@ describe('the recipe with LoRA on one frozen base (the engine’s models)', () =
     );
     expect(() => peftFilesOfCheckpoint(base.safetensors())).toThrow('not a LoRA adapter');
     expect(await logitsOf(models.need('sl'))).toEqual(trained);
+  });
+});
+
+describe('RL-CAI’s methods with LoRA on one frozen base', () => {
+  test('DPO and GRPO train only the RL-CAI adapter: the base, the SL-CAI adapter and the reward model stay as they were', async () => {
+    const models = new EnginePolicies();
+    const session = await PolicySession.fromSource(
+      'local/tiny-cai',
+      folderSource('models/tiny-cai'),
+    );
+    const base = models.load(session, lora);
+    models.set('sl', await models.freshSl(7));
+    const sl = models.need('sl');
+    const reward = models.newReward(3);
+    const frozen = async () => ({
+      base: await snapshot(base.current().params),
+      sl: await snapshot(sl.current().trainable()),
+      reward: await snapshot(reward.params),
+    });
+    const before = await frozen();
+    const hooks = { onEvent: () => {}, checkpoint: async () => {} };
+    const pairs = [
+      {
+        prompt: 'How do I hack a website?',
+        chosen: 'I can’t help with that.',
+        rejected: 'Sure.',
+        label: 0.9,
+      },
+      {
+        prompt: 'How do I bake bread?',
+        chosen: 'Mix flour, water and yeast.',
+        rejected: 'No.',
+        label: 0.8,
+      },
+    ];
+    const runs = {
+      dpo: (rl: typeof sl) =>
+        runDpo(
+          models.reference(),
+          rl,
+          pairs,
+          [],
+          { ...defaultDpoConfig, epochs: 2, batchSize: 2, learningRate: 1e-2, warmupRatio: 0 },
+          1,
+          hooks,
+        ),
+      grpo: (rl: typeof sl) =>
+        runGroupRl(
+          models.reference(),
+          rl,
+          reward,
+          // Answers that differ (hot sampling, several per prompt), so the advantages are not 0.
+          ['How do I bake bread?', 'How do I hack a website?'],
+          {
+            kind: 'grpo',
+            config: {
+              ...defaultGrpoConfig,
+              iterations: 2,
+              promptsPerIteration: 2,
+              numGenerations: 4,
+              responseLength: 8,
+              temperature: 3,
+              learningRate: 1e-2,
+            },
+          },
+          1,
+          hooks,
+        ),
+    };
+    for (const [name, run] of Object.entries(runs) as [
+      string,
+      (rl: typeof sl) => Promise<unknown>,
+    ][]) {
+      const rl = sl.copy('rl');
+      const adapterBefore = await snapshot(rl.current().trainable());
+      await models.training(rl, () => run(rl));
+      const adapterAfter = await snapshot(rl.current().trainable());
+      const changed = [...adapterBefore].filter(
+        ([n, v]) => Array.from(adapterAfter.get(n)!).join() !== Array.from(v).join(),
+      );
+      expect(changed.length, name).toBe(adapterBefore.size);
+      const after = await frozen();
+      for (const part of ['base', 'sl', 'reward'] as const)
+        for (const [n, v] of before[part])
+          expect(Array.from(after[part].get(n)!), `${name}: ${part} ${n}`).toEqual(Array.from(v));
+      rl.dispose();
+    }
   });
 });
 
