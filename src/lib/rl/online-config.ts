@@ -9,7 +9,15 @@ import { rewardScalings } from '../ops/group-advantages.ts';
  */
 function onlineFields(
   method: 'GRPO' | 'RLOO',
-  d: { prompts: number; group: number; groupHelp: string; beta: number; betaHelp: string },
+  d: {
+    prompts: number;
+    group: number;
+    groupHelp: string;
+    beta: number;
+    betaHelp: string;
+    learningRate: number;
+    learningRateWhy: string;
+  },
 ) {
   return {
     iterations: num({
@@ -68,12 +76,12 @@ function onlineFields(
     }),
     learningRate: num({
       label: `${method} learning rate`,
-      default: 3e-4,
+      default: d.learningRate,
       min: 0,
       max: 0.1,
       step: 0.00001,
       main: true,
-      help: 'AdamW learning rate of the policy, decayed linearly to 0 (TRL: 1e-6 for models a thousand times larger). Chosen so the method moves as far from the SL-CAI policy as PPO does (about 1 nat of KL per answer by the last iteration, training rollouts of the default experiment, seed 2): at PPO’s 1.5e-4, RLOO ended near 0 nats and GRPO near 0.2, and both left most of what SL-CAI complied with; at 3e-4 RLOO ended at 1.0 nat.',
+      help: `AdamW learning rate of the policy, decayed linearly to 0 (TRL: 1e-6 for models a thousand times larger). Chosen so the method moves about as far from the SL-CAI policy as PPO does (about 1 nat of KL per answer by the last iteration, on the training rollouts of the default experiment, seed 2): ${d.learningRateWhy}`,
     }),
     maxGradNorm: num({
       label: `${method} gradient clip`,
@@ -98,6 +106,9 @@ export const grpoFields = {
     group: 4,
     groupHelp:
       'The group G each advantage is normalised in (TRL: num_generations 8); 4 keeps 60 answers per iteration over 15 prompts.',
+    learningRate: 3e-4,
+    learningRateWhy:
+      'at PPO’s 1.5e-4 GRPO ended near 0.2 nats (0.005 per token) and left most of what SL-CAI complied with; at 3e-4 near 2 nats (0.06 per token), past PPO’s, and it lost helpfulness on seed 1 (93.8% → 84.5%): a rate near 2e-4 should match PPO’s budget (not measured yet).',
     beta: 0.04,
     betaHelp:
       'Weight of the per-token k3 KL to the SL-CAI policy in the loss (the paper: 0.04; TRL: 0.0, no reference loaded). Kept on here: without it, the tiny policy games the small reward model.',
@@ -133,6 +144,9 @@ export const rlooFields = {
     group: 2,
     groupHelp:
       'k answers per prompt, each baselined by the mean reward of the other k − 1 (TRL: num_generations 2; the paper compares 2 and 4).',
+    learningRate: 3e-4,
+    learningRateWhy:
+      'at PPO’s 1.5e-4 RLOO ended near 0 nats and left most of what SL-CAI complied with; at 3e-4 it ended at 1.0 nat.',
     beta: 0.05,
     betaHelp:
       'Weight of the sequence KL to the SL-CAI policy subtracted from each answer’s reward before the baseline (TRL: beta 0.05).',
