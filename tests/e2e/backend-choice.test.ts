@@ -60,7 +60,7 @@ test('a lost GPU device mid-run: the engine falls back to WASM, says so, and fin
   await page.getByTestId('backend-badge').click();
   expect(await page.getByTestId('engine-fallback').textContent()).toMatch(/GPU device lost/);
   await page.close();
-});
+}, 360_000);
 
 test('a lost GPU device: the trained reward model survives the move to WASM and scores the same', async () => {
   // A reward checkpoint: the shipped model's trunk with a seeded score head [1, 128].
@@ -92,7 +92,7 @@ test('a lost GPU device: the trained reward model survives the move to WASM and 
   expect(outcome).toMatchObject({ was: 'webgpu', now: 'wasm', hadDevice: true });
   outcome.after.forEach((x, i) => expect(x).toBeCloseTo(outcome.before[i]!, 4));
   await page.close();
-});
+}, 360_000);
 
 test('a lost GPU device during a feedback request: the model moves to WASM, says so, and answers', async () => {
   const { page, problems } = await openApp(browser);
@@ -125,6 +125,6 @@ test('a lost GPU device during a feedback request: the model moves to WASM, says
   );
   expect(problems.pageErrors).toEqual([]);
   await page.close();
-});
+}, 360_000);
 
 type PlaygroundHandle = import('./fixtures.ts').PlaygroundHandle;

@@ -111,7 +111,7 @@ test('a forward pass on WebGPU matches WASM', async () => {
   expect(gpu.logits.length).toBe(gpu.tokens * gpu.vocab);
   const worst = gpu.logits.reduce((m, v, i) => Math.max(m, Math.abs(v - wasm.logits[i]!)), 0);
   expect(worst).toBeLessThan(1e-3);
-});
+}, 360_000);
 
 test('a student asks both models from the page and sees streamed answers with judge labels', async () => {
   const { page, problems } = await openApp(browser);

@@ -112,7 +112,7 @@ test('DPO, GRPO and RLOO each train from one SL-CAI policy and one labelling, in
   expect(events.some((e) => e.type === 'samples' && e.stage === 'rloo')).toBe(true);
   expect(problems.pageErrors).toEqual([]);
   await page.close();
-});
+}, 600_000);
 
 test('choosing DPO in the editor: the recipe and the steps follow it, and a run trains by DPO with its charts', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -148,4 +148,4 @@ test('choosing DPO in the editor: the recipe and the steps follow it, and a run 
   expect(numbers).toMatch(/RL-CAI learned from the AI labels by DPO\./);
   expect(numbers).toMatch(/DPO, with no reward model: on held-out pairs/);
   await context.close();
-});
+}, 600_000);
