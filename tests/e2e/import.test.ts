@@ -160,9 +160,15 @@ test('a run judged by both judges: the page shows their agreement and lists each
     .getByRole('listitem')
     .filter({ hasText: 'Both judges' })
     .getByRole('button', { name: 'Open' });
-  if (await open.isEnabled()) await open.click();
   const list = page.getByTestId('judge-disagreements');
-  await list.waitFor();
+  // The page may show the imported run by itself (its Open button then disables), between a
+  // check of the button and a click: open it only while it is not shown, and never wait on a
+  // button that has just been disabled.
+  if (!(await list.count()) && (await open.isEnabled()))
+    await open.click({ timeout: 5_000 }).catch(async (error: unknown) => {
+      if (await open.isEnabled()) throw error;
+    });
+  await list.waitFor({ timeout: 60_000 });
   const table = await page.getByTestId('ai-judge').innerText();
   expect(table).toContain('agrees with the world’s judge');
   const summaries = await list.locator('summary').allTextContents();
