@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright-core';
 import type { Experiment } from '../../src/lib/experiment/experiment.ts';
 import type { PipelineEvent } from '../../src/lib/pipeline/events.ts';
-import type { RlMethod } from '../../src/lib/domain/modes.ts';
+import { isOnlineMethod, type RlMethod } from '../../src/lib/domain/modes.ts';
 import { stepById, type StageSet } from '../../src/lib/pipeline/steps.ts';
 import { watchPage } from './browser.ts';
 
@@ -24,8 +24,6 @@ export interface SeedRun {
   methods?: RlMethod[];
 }
 
-/** The stages whose metrics the log prints in full, one line per iteration. */
-const online = ['ppo', 'grpo', 'rloo'];
 /** The metrics printed of each online method's iteration. */
 const shownMetrics: Record<string, string[]> = {
   ppo: [
@@ -60,7 +58,7 @@ export async function runSeed(browser: Browser, url: string, seed: number, run: 
       const parts = keys.filter((k) => k in v).map((k) => `${k} ${v[k]!.toPrecision(4)}`);
       const line = `  ${event.stage} step ${event.step}: ${parts.join(', ')}`;
       const epochEnd = Object.keys(v).some((k) => k.startsWith('eval/'));
-      if (online.includes(event.stage) || epochEnd) console.log(line);
+      if (isOnlineMethod(event.stage) || epochEnd) console.log(line);
       else process.stdout.write(`\r${line}`.padEnd(120));
     } else if (event.type === 'warning')
       console.log(`  ⚠ ${event.stage} step ${event.step}: ${event.message}`);

@@ -21,3 +21,8 @@ export type EvaluationJudge = (typeof evaluationJudges)[number];
  * labelled pairs, or GRPO / RLOO online against the reward model. */
 export const rlMethods = ['ppo', 'dpo', 'grpo', 'rloo'] as const;
 export type RlMethod = (typeof rlMethods)[number];
+
+/** The methods that sample answers as they train (iterations, streamed text, scored samples):
+ * all but DPO, which learns from the labelled pairs alone. */
+export const isOnlineMethod = (stage: string): boolean =>
+  stage === 'ppo' || stage === 'grpo' || stage === 'rloo';

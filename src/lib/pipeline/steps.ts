@@ -7,7 +7,7 @@
  * after any step and go on later, or run a single step. What each step does is in
  * step-runs.ts, keyed by these ids.
  */
-import { rlMethods, type RlMethod } from '../domain/modes.ts';
+import { isOnlineMethod, rlMethods, type RlMethod } from '../domain/modes.ts';
 import type {
   DpoRunResult,
   GroupRunResult,
@@ -121,8 +121,9 @@ export type RunStep = (typeof stepCatalog)[number];
  * adds RL-CAI (labels, then the method's steps, evaluate). */
 export type StageSet = 'sl' | 'all';
 
-/** Whether an RL-CAI method learns from the reward model (trained from the labels first). */
-export const usesRewardModel = (method: RlMethod) => method !== 'dpo';
+/** Whether an RL-CAI method learns from the reward model (trained from the labels first):
+ * the online ones, which score their own samples with it. */
+export const usesRewardModel = (method: RlMethod) => isOnlineMethod(method);
 
 /** The steps of a run of `stages` whose RL-CAI trains by `method`, in order. */
 export function stepsOf(stages: StageSet, method: RlMethod): RunStep[] {

@@ -76,7 +76,6 @@ export class GroupTrainer {
     const refLogp = c.beta > 0 ? await logprobsOf(this.reference, r, c.temperature) : null;
     const rawScores = (await read(this.reward.scores(r.sequences, r.sequenceMask))) as number[];
     const scores = rawScores.map((s, b) => (rolled.finished[b] ? s : s - c.missingEosPenalty));
-    const kl = refLogp ? sequenceKl(oldLogp, refLogp, mask) : scores.map(() => 0);
 
     let advantages: number[];
     const metrics: Record<string, number> = {};
@@ -91,6 +90,8 @@ export class GroupTrainer {
       metrics['clip_ratio/region_mean'] = mean(stats.map((s) => s.clipFrac));
       metrics['kl'] = mean(stats.map((s) => s.kl));
     } else {
+      // The sequence KL to the reference, per answer (RLOO folds it into the reward).
+      const kl = refLogp ? sequenceKl(oldLogp, refLogp, mask) : scores.map(() => 0);
       const rewards = scores.map((s, b) => s - c.beta * kl[b]!);
       const loo = leaveOneOutAdvantages(rewards, g);
       advantages = this.method.config.normalizeAdvantages ? normaliseAdvantages(loo) : loo;
