@@ -48,7 +48,7 @@ import { customise } from './lib/experiment-variant.ts';
 import { runSeed } from './lib/experiment-page.ts';
 import { printMethods, printReport, printSpread, resultJson } from './lib/experiment-output.ts';
 import { rlMethods, type RlMethod } from '../src/lib/domain/modes.ts';
-import { peftFilesOfCheckpoint } from '../src/lib/model/peft.ts';
+import { peftFilesOfCheckpoint } from '../src/lib/model/checkpoints/peft.ts';
 import {
   critiquesJsonl,
   preferencesJsonl,

@@ -6,9 +6,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseModelConfig } from '../src/lib/model/config.ts';
-import { exportLlamaOnnx } from '../src/lib/model/onnx/export-llama.ts';
-import { readSafetensors } from '../src/lib/model/safetensors.ts';
+import { parseModelConfig } from '../src/lib/model/architecture/config.ts';
+import { exportLlamaOnnx } from '../src/lib/model/checkpoints/onnx/export-llama.ts';
+import { readSafetensors } from '../src/lib/model/checkpoints/safetensors.ts';
 
 const { values: args } = parseArgs({
   options: { model: { type: 'string', default: join('models', 'tiny-cai') } },

@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parsePeftConfig, type PeftFiles } from '../src/lib/model/peft.ts';
+import { parsePeftConfig, type PeftFiles } from '../src/lib/model/checkpoints/peft.ts';
 import { runForExport } from '../src/lib/export/run-source.ts';
 import { modelFolderFiles, usedModelFolders } from '../src/lib/export/trl-inputs.ts';
 import { trlProject } from '../src/lib/export/trl-project.ts';

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import type { BackendName } from '../../src/lib/domain/backend.ts';
 import type { KernelBenchRow, KernelBenchShape } from '../../src/lib/domain/kernels.ts';
-import { parseModelConfig, type ModelConfig } from '../../src/lib/model/config.ts';
+import { parseModelConfig, type ModelConfig } from '../../src/lib/model/architecture/config.ts';
 import { checkpointShapes } from './random-checkpoint.ts';
 import type { EngineRequest } from '../../src/lib/workers/protocol.ts';
 

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { FileSource } from '../../src/lib/model/checkpoint.ts';
+import type { FileSource } from '../../src/lib/model/checkpoints/checkpoint.ts';
 
 /** A checkpoint folder on disk as a source of files (a missing file is null). */
 export function folderSource(dir: string): FileSource {

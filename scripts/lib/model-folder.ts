@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eosIds, parseModelConfig } from '../../src/lib/model/config.ts';
-import { LlamaModel } from '../../src/lib/model/llama.ts';
+import { eosIds, parseModelConfig } from '../../src/lib/model/architecture/config.ts';
+import { LlamaModel } from '../../src/lib/model/architecture/llama.ts';
 import {
   readSafetensors,
   writeSafetensors,
   type NamedArray,
-} from '../../src/lib/model/safetensors.ts';
+} from '../../src/lib/model/checkpoints/safetensors.ts';
 import { BpeTokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import {
   bpeModelFromJson,

@@ -4,8 +4,8 @@
  * the loaded model and a way to answer messages, so it measures the model exactly as the
  * pipeline's stages use it (the same templates, the same option scoring).
  */
-import type { LlamaModel } from '../../src/lib/model/llama.ts';
-import { continuationLogprobs } from '../../src/lib/model/score.ts';
+import type { LlamaModel } from '../../src/lib/model/architecture/llama.ts';
+import { continuationLogprobs } from '../../src/lib/model/generation/score.ts';
 import { optionProbabilities } from '../../src/lib/ops/preferences.ts';
 import { rotationAveraged } from '../../src/lib/pipeline/ai-judge.ts';
 import type { BpeTokenizer } from '../../src/lib/tokenizer/bpe.ts';

@@ -3,10 +3,10 @@
  * of probability on a bare refusal as the revision, and its preference judgements against the
  * world's ranking.
  */
-import { eosIds } from '../../src/lib/model/config.ts';
-import { generate } from '../../src/lib/model/generate.ts';
-import type { LlamaModel } from '../../src/lib/model/llama.ts';
-import { continuationLogprobs } from '../../src/lib/model/score.ts';
+import { eosIds } from '../../src/lib/model/architecture/config.ts';
+import { generate } from '../../src/lib/model/generation/generate.ts';
+import type { LlamaModel } from '../../src/lib/model/architecture/llama.ts';
+import { continuationLogprobs } from '../../src/lib/model/generation/score.ts';
 import type { BpeTokenizer } from '../../src/lib/tokenizer/bpe.ts';
 import { chatTokens, formatChat } from '../../src/lib/tokenizer/hf-files.ts';
 import type { Behaviour } from '../../src/lib/domain/labels.ts';

@@ -6,12 +6,13 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parameterShapes, parseModelConfig } from '../../src/lib/model/config.ts';
+import { parseModelConfig } from '../../src/lib/model/architecture/config.ts';
+import { parameterShapes } from '../../src/lib/model/architecture/parameters.ts';
 import {
   writeSafetensors,
   type NamedArray,
   type StoredDtype,
-} from '../../src/lib/model/safetensors.ts';
+} from '../../src/lib/model/checkpoints/safetensors.ts';
 import { mulberry32 } from '../../src/lib/util/random.ts';
 
 /** Each shape's config.json, as the real checkpoint's (vocabulary included). */

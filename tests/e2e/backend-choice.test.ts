@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { launchChromium, openApp, shownNumber } from './fixtures.ts';
-import { readSafetensors, writeSafetensors } from '../../src/lib/model/safetensors.ts';
+import { readSafetensors, writeSafetensors } from '../../src/lib/model/checkpoints/safetensors.ts';
 
 let browser: Browser;
 beforeAll(async () => {

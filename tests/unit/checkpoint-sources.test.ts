@@ -12,10 +12,10 @@ import {
   partBytes,
   storedSource,
   type PartStore,
-} from '../../src/lib/model/download.ts';
-import { readConfig, readWeights } from '../../src/lib/model/checkpoint.ts';
-import { PolicySession } from '../../src/lib/model/policy-session.ts';
-import { readSafetensors } from '../../src/lib/model/safetensors.ts';
+} from '../../src/lib/model/checkpoints/download.ts';
+import { readConfig, readWeights } from '../../src/lib/model/checkpoints/checkpoint.ts';
+import { PolicySession } from '../../src/lib/model/generation/policy-session.ts';
+import { readSafetensors } from '../../src/lib/model/checkpoints/safetensors.ts';
 import { tokenizerFromFiles } from '../../src/lib/tokenizer/hf-tokenizer.ts';
 import { refRowLogits, type RefConfig } from './lm-reference.ts';
 import { useCpu } from './tf-setup.ts';

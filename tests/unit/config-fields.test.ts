@@ -13,7 +13,7 @@ import {
   type FieldError,
 } from '../../src/lib/config/fields.ts';
 import { defaultStageConfigs, stageFields } from '../../src/lib/experiment/stage-configs.ts';
-import { defaultPpoConfig, ppoFields } from '../../src/lib/rl/ppo-config.ts';
+import { defaultPpoConfig, ppoFields } from '../../src/lib/training/ppo-config.ts';
 import { fieldHelp, formatValue } from '../../src/lib/ui/editor/field-text.ts';
 
 const table = {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, expect, test } from 'vitest';
 import { useCpu } from './tf-setup.ts';
-import { TransposeCache } from '../../src/lib/model/transposes.ts';
-import { AdamW } from '../../src/lib/model/adamw.ts';
+import { TransposeCache } from '../../src/lib/model/architecture/transposes.ts';
+import { AdamW } from '../../src/lib/training/adamw.ts';
 import { kernelsTable } from '../../scripts/lib/bench-kernels.ts';
 import { fusedKernels, kernelSet, withKernelSet } from '../../src/lib/kernels/kernel-set.ts';
 

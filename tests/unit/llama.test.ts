@@ -1,10 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { AdamW } from '../../src/lib/model/adamw.ts';
-import { parameterCount, parseModelConfig, type ModelConfig } from '../../src/lib/model/config.ts';
-import { generate } from '../../src/lib/model/generate.ts';
-import { LlamaModel } from '../../src/lib/model/llama.ts';
-import { lmLoss, lossAndGrads, trainStep, type LmBatch } from '../../src/lib/model/train-step.ts';
+import { AdamW } from '../../src/lib/training/adamw.ts';
+import { parseModelConfig, type ModelConfig } from '../../src/lib/model/architecture/config.ts';
+import { parameterCount } from '../../src/lib/model/architecture/parameters.ts';
+import { generate } from '../../src/lib/model/generation/generate.ts';
+import { LlamaModel } from '../../src/lib/model/architecture/llama.ts';
+import {
+  lmLoss,
+  lossAndGrads,
+  trainStep,
+  type LmBatch,
+} from '../../src/lib/training/train-step.ts';
 import { expectAllChanged, snapshot } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 
@@ -228,7 +234,7 @@ describe('training', () => {
 
 describe('scoring', () => {
   test('continuation log-probs equal the sum of per-token log-probs from generation logits', async () => {
-    const { continuationLogprobs } = await import('../../src/lib/model/score.ts');
+    const { continuationLogprobs } = await import('../../src/lib/model/generation/score.ts');
     const model = LlamaModel.init(config, 12);
     const prompt = [3, 4, 5];
     const continuation = [6, 7];

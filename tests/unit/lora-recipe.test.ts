@@ -1,13 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { folderSource } from '../../scripts/lib/folder-source.ts';
-import { realModelLora } from '../../src/lib/model/lora-config.ts';
-import { peftFilesOfCheckpoint, parsePeftConfig } from '../../src/lib/model/peft.ts';
-import { PolicySession } from '../../src/lib/model/policy-session.ts';
-import { sftSequences } from '../../src/lib/model/policy-tasks.ts';
-import { readSafetensors } from '../../src/lib/model/safetensors.ts';
-import { runSft } from '../../src/lib/model/sft.ts';
-import { defaultSftConfig } from '../../src/lib/model/sft-config.ts';
+import { realModelLora } from '../../src/lib/model/adapters/lora-config.ts';
+import { peftFilesOfCheckpoint, parsePeftConfig } from '../../src/lib/model/checkpoints/peft.ts';
+import { PolicySession } from '../../src/lib/model/generation/policy-session.ts';
+import { readSafetensors } from '../../src/lib/model/checkpoints/safetensors.ts';
+import { runSft, sftSequences } from '../../src/lib/training/sft.ts';
+import { defaultSftConfig } from '../../src/lib/training/sft-config.ts';
 import { optionProbabilities } from '../../src/lib/ops/preferences.ts';
 import { judgeWithFeedback, rotationAveraged } from '../../src/lib/pipeline/ai-judge.ts';
 import { judgeOptions, judgePrompt } from '../../src/lib/world/judge-format.ts';
@@ -20,9 +19,9 @@ import { defaultExperiment, withFirstPrompts } from '../../src/lib/experiment/ex
 import { realRunSeconds } from '../../src/lib/runs/real-time-estimate.ts';
 import { readZip } from '../zip-reader.ts';
 import { useCpu } from './tf-setup.ts';
-import { runDpo, runGroupRl } from '../../src/lib/rl/method-tasks.ts';
-import { defaultDpoConfig } from '../../src/lib/rl/dpo-config.ts';
-import { defaultGrpoConfig } from '../../src/lib/rl/online-config.ts';
+import { runDpo, runGroupRl } from '../../src/lib/training/method-tasks.ts';
+import { defaultDpoConfig } from '../../src/lib/training/dpo-config.ts';
+import { defaultGrpoConfig } from '../../src/lib/training/online-config.ts';
 
 beforeAll(useCpu);
 

@@ -1,26 +1,27 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { checkpointShapes } from '../../scripts/lib/random-checkpoint.ts';
-import { AdamW } from '../../src/lib/model/adamw.ts';
-import { parameterCount, parseModelConfig } from '../../src/lib/model/config.ts';
+import { AdamW } from '../../src/lib/training/adamw.ts';
+import { parseModelConfig } from '../../src/lib/model/architecture/config.ts';
+import { parameterCount } from '../../src/lib/model/architecture/parameters.ts';
 import {
   adapterParameters,
   memoryPlan,
   planLines,
   wasmHeapBytes,
 } from '../../src/lib/model/memory-plan.ts';
-import { LlamaModel } from '../../src/lib/model/llama.ts';
-import { batchInputs } from '../../src/lib/model/layers.ts';
-import { LoraAdapter } from '../../src/lib/model/lora.ts';
+import { LlamaModel } from '../../src/lib/model/architecture/llama.ts';
+import { batchInputs } from '../../src/lib/model/architecture/layers.ts';
+import { LoraAdapter } from '../../src/lib/model/adapters/lora.ts';
 import {
   defaultLoraConfig,
   realModelLora,
   type LoraConfig,
-} from '../../src/lib/model/lora-config.ts';
-import { fromPeft, loraConfigOfPeft, toPeft } from '../../src/lib/model/peft.ts';
-import { readSafetensors } from '../../src/lib/model/safetensors.ts';
-import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
-import { trainStep, type LmBatch } from '../../src/lib/model/train-step.ts';
+} from '../../src/lib/model/adapters/lora-config.ts';
+import { fromPeft, loraConfigOfPeft, toPeft } from '../../src/lib/model/checkpoints/peft.ts';
+import { readSafetensors } from '../../src/lib/model/checkpoints/safetensors.ts';
+import { ScalarHeadModel } from '../../src/lib/model/adapters/scalar-head.ts';
+import { trainStep, type LmBatch } from '../../src/lib/training/train-step.ts';
 import { snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 

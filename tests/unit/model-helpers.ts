@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
-import { parseModelConfig, type ModelConfig } from '../../src/lib/model/config.ts';
+import { parseModelConfig, type ModelConfig } from '../../src/lib/model/architecture/config.ts';
 
 /** A tiny Llama for tests: 2 layers, 4 heads over 2 KV heads, vocabulary 19. */
 export function testConfig(overrides: Record<string, unknown> = {}): ModelConfig {

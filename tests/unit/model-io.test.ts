@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { argmax, sampleToken } from '../../src/lib/model/sampling.ts';
-import { readSafetensors, writeSafetensors } from '../../src/lib/model/safetensors.ts';
+import { argmax, sampleToken } from '../../src/lib/model/generation/sampling.ts';
+import { readSafetensors, writeSafetensors } from '../../src/lib/model/checkpoints/safetensors.ts';
 import { chunksOf, headLogprobs } from '../../src/lib/ops/head-logprobs.ts';
 import { Rng } from '../../src/lib/util/random.ts';
 import { useCpu } from './tf-setup.ts';
@@ -42,14 +42,16 @@ describe('safetensors', () => {
 
   test('a truncated or corrupt file gets a clear message', () => {
     const file = writeSafetensors(new Map([['w', { shape: [4], data: new Float32Array(4) }]]));
-    expect(() => readSafetensors(file.subarray(0, file.length - 4))).toThrow(
-      'the file is truncated or corrupt',
+    expect(() => readSafetensors(file.subarray(0, file.length - 4), 'w.safetensors')).toThrow(
+      'w.safetensors: tensor "w" lies outside the file (bytes 0-16; the file is truncated?); the file is corrupt.',
     );
-    expect(() => readSafetensors(Uint8Array.of(1, 2, 3))).toThrow('Not a safetensors file');
+    expect(() => readSafetensors(Uint8Array.of(1, 2, 3), 'x.bin')).toThrow(
+      'x.bin is not a safetensors file',
+    );
     const broken = file.slice();
     broken[9] = 0x7b; // break the JSON
     broken[8] = 0x5b;
-    expect(() => readSafetensors(broken)).toThrow('the header is not valid JSON');
+    expect(() => readSafetensors(broken)).toThrow('its header is not valid JSON');
   });
 });
 

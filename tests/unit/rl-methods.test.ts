@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { LlamaModel } from '../../src/lib/model/llama.ts';
-import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
+import { LlamaModel } from '../../src/lib/model/architecture/llama.ts';
+import { ScalarHeadModel } from '../../src/lib/model/adapters/scalar-head.ts';
 import { dpoLoss } from '../../src/lib/ops/dpo-loss.ts';
 import {
   groupAdvantages,
@@ -10,14 +10,14 @@ import {
   sequenceKl,
 } from '../../src/lib/ops/group-advantages.ts';
 import { grpoLoss, reinforceLoss } from '../../src/lib/ops/group-losses.ts';
-import { defaultDpoConfig } from '../../src/lib/rl/dpo-config.ts';
-import { trainDpo, type DpoPair } from '../../src/lib/rl/dpo.ts';
-import { GroupTrainer } from '../../src/lib/rl/group-rl.ts';
+import { defaultDpoConfig } from '../../src/lib/training/dpo-config.ts';
+import { trainDpo, type DpoPair } from '../../src/lib/training/dpo.ts';
+import { GroupTrainer } from '../../src/lib/training/group-rl.ts';
 import {
   defaultGrpoConfig,
   defaultRlooConfig,
   type GroupMethod,
-} from '../../src/lib/rl/online-config.ts';
+} from '../../src/lib/training/online-config.ts';
 import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';
 

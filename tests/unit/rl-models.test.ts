@@ -1,17 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { LlamaModel } from '../../src/lib/model/llama.ts';
+import { LlamaModel } from '../../src/lib/model/architecture/llama.ts';
 import {
   pairBatch,
   trainRewardModel,
   type PairSequence,
-} from '../../src/lib/model/reward-train.ts';
-import { ScalarHeadModel } from '../../src/lib/model/scalar-head.ts';
-import { PpoTrainer } from '../../src/lib/rl/ppo.ts';
-import { buildRollout, logprobsOf } from '../../src/lib/rl/rollout.ts';
-import { batchInputs } from '../../src/lib/model/layers.ts';
-import { defaultPpoConfig } from '../../src/lib/rl/ppo-config.ts';
-import { PromptStream } from '../../src/lib/rl/online-loop.ts';
+} from '../../src/lib/training/reward-train.ts';
+import { ScalarHeadModel } from '../../src/lib/model/adapters/scalar-head.ts';
+import { PpoTrainer } from '../../src/lib/training/ppo.ts';
+import { buildRollout, logprobsOf } from '../../src/lib/training/rollout.ts';
+import { batchInputs } from '../../src/lib/model/architecture/layers.ts';
+import { defaultPpoConfig } from '../../src/lib/training/ppo-config.ts';
+import { PromptStream } from '../../src/lib/training/online-loop.ts';
 import { Rng } from '../../src/lib/util/random.ts';
 import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';

@@ -17,7 +17,7 @@ import { checkRun } from '../../src/lib/runs/run-check.ts';
 import { readOutputs, readStoredRun, sortStoredRuns } from '../../src/lib/runs/stored-runs.ts';
 import { RunRecord } from '../../src/lib/runs/run-fold.ts';
 import { Rng } from '../../src/lib/util/random.ts';
-import { defaultLoraConfig } from '../../src/lib/model/lora-config.ts';
+import { defaultLoraConfig } from '../../src/lib/model/adapters/lora-config.ts';
 import { defaultStageConfigs } from '../../src/lib/experiment/stage-configs.ts';
 
 /** A real export: the whole recipe on a small experiment (tests/fixtures/make-run-export.ts). */

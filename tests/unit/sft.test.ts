@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { LlamaModel } from '../../src/lib/model/llama.ts';
-import { batchInputs } from '../../src/lib/model/layers.ts';
-import { runSft, sftBatch, sftEvalLoss, type SftSequence } from '../../src/lib/model/sft.ts';
-import { lmLoss } from '../../src/lib/model/train-step.ts';
+import { LlamaModel } from '../../src/lib/model/architecture/llama.ts';
+import { batchInputs } from '../../src/lib/model/architecture/layers.ts';
+import { runSft, sftBatch, sftEvalLoss, type SftSequence } from '../../src/lib/training/sft.ts';
+import { lmLoss } from '../../src/lib/training/train-step.ts';
 import { defaultStageConfigs } from '../../src/lib/experiment/stage-configs.ts';
 import { expectAllChanged, snapshot, testConfig } from './model-helpers.ts';
 import { useCpu } from './tf-setup.ts';

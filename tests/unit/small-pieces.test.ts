@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { checkModelFolder, urlSource } from '../../src/lib/model/load.ts';
+import { checkModelFolder, urlSource } from '../../src/lib/model/checkpoints/load.ts';
 import { matmulGflops, median } from '../../src/lib/backend/matmul-bench.ts';
 import { forwardFlops, trainFlops } from '../../src/lib/backend/train-bench.ts';
-import type { ModelConfig } from '../../src/lib/model/config.ts';
+import type { ModelConfig } from '../../src/lib/model/architecture/config.ts';
 import { trainTable } from '../../scripts/lib/bench-train.ts';
 import { hubCatalog, hubDtype, sizeLabel } from '../../src/lib/feedback/hub-catalog.ts';
 import { parseUrlOptions } from '../../src/lib/experiment/url-options.ts';

@@ -15,9 +15,9 @@ import { settingMaps, trlVersion } from '../../src/lib/export/trl-setting-maps.t
 import { trlProject, type ExportFile } from '../../src/lib/export/trl-project.ts';
 import type { TrlExportInput } from '../../src/lib/export/trl-inputs.ts';
 import { writeYaml } from '../../src/lib/export/yaml.ts';
-import { peftConfigJson } from '../../src/lib/model/peft.ts';
-import { realModelLora } from '../../src/lib/model/lora-config.ts';
-import { writeSafetensors } from '../../src/lib/model/safetensors.ts';
+import { peftConfigJson } from '../../src/lib/model/checkpoints/peft.ts';
+import { realModelLora } from '../../src/lib/model/adapters/lora-config.ts';
+import { writeSafetensors } from '../../src/lib/model/checkpoints/safetensors.ts';
 import { sftJsonl, type DatasetRun } from '../../src/lib/runs/exports.ts';
 import { stageFields } from '../../src/lib/experiment/stage-configs.ts';
 

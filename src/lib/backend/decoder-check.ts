@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../model/config.ts';
-import { runFull, runStep } from '../model/generate.ts';
-import { LlamaModel, type KvCache } from '../model/llama.ts';
-import { lossAndGrads } from '../model/train-step.ts';
+import type { ModelConfig } from '../model/architecture/config.ts';
+import { runFull, runStep } from '../model/generation/generate.ts';
+import { LlamaModel, type KvCache } from '../model/architecture/llama.ts';
+import { lossAndGrads } from '../training/train-step.ts';
 import { randomBatch } from './train-bench.ts';
 
 /**

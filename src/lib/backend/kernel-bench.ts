@@ -3,15 +3,15 @@ import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { BackendName } from '../domain/backend.ts';
 import type { KernelBenchRow, KernelBenchShape } from '../domain/kernels.ts';
 import type { KernelSetName } from '../domain/backend.ts';
-import type { ModelConfig } from '../model/config.ts';
-import { AdamW } from '../model/adamw.ts';
-import { runFull, runStep } from '../model/generate.ts';
-import { LlamaModel, type KvCache } from '../model/llama.ts';
-import { trainStep } from '../model/train-step.ts';
+import type { ModelConfig } from '../model/architecture/config.ts';
+import { AdamW } from '../training/adamw.ts';
+import { runFull, runStep } from '../model/generation/generate.ts';
+import { LlamaModel, type KvCache } from '../model/architecture/llama.ts';
+import { trainStep } from '../training/train-step.ts';
 import { withKernelSet } from '../kernels/kernel-set.ts';
 import { median } from './matmul-bench.ts';
 import { modelSourceOrThrow } from '../domain/model-id.ts';
-import { PolicySession } from '../model/policy-session.ts';
+import { PolicySession } from '../model/generation/policy-session.ts';
 import { randomBatch } from './train-bench.ts';
 
 /**

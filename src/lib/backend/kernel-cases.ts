@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { ModelConfig } from '../model/config.ts';
-import { attend, stepInput } from '../model/attend.ts';
-import { AdamW } from '../model/adamw.ts';
-import { rmsNorm, ropeTables, swiglu } from '../model/layers.ts';
-import { ropeFrequencies } from '../model/rope-scaling.ts';
+import type { ModelConfig } from '../model/architecture/config.ts';
+import { AdamW } from '../training/adamw.ts';
+import { kernelsNow } from '../model/architecture/kernels.ts';
+import { ropeTables } from '../model/architecture/layers.ts';
+import { ropeFrequencies } from '../model/architecture/rope-scaling.ts';
 import type { Named } from './decoder-check.ts';
 import { headLogprobs } from '../ops/head-logprobs.ts';
-import { kernelSet } from '../kernels/kernel-set.ts';
 import {
   decoderConfig,
   generationOutputs,
@@ -128,13 +127,9 @@ function attentionCase(s: Shape, past: number, qkNorm: boolean): Case {
         keyMask: tf.tensor2d(mask),
         positions: tf.tensor2d(positionsOf(mask, past), undefined, 'int32'),
       };
-      const step = stepInput(
-        tables,
-        input,
-        past,
-        kernelSet() === 'fused' && tf.getBackend() === 'webgpu',
-      );
-      const out = attend(c, { q: q!, k: k!, v: v! }, step, cache, norms);
+      const kernels = kernelsNow(); // the set being checked (kernel-check.ts picks it)
+      const step = kernels.step(tables, input, past);
+      const out = kernels.attend(c, { q: q!, k: k!, v: v! }, step, cache, norms);
       // The new cache's keys and values are checked with the output when decoding.
       const parts = [tf.reshape(tf.mul(out.out, realRows(mask, past)), [-1])];
       if (past) parts.push(tf.reshape(out.k, [-1]), tf.reshape(out.v, [-1]));
@@ -165,7 +160,7 @@ export function casesOf(s: Shape): Case[] {
         ['w', [s.d]],
       ],
       grads: true,
-      run: ([x, w]) => rmsNorm(x!, w as tf.Tensor1D, 1e-5),
+      run: ([x, w]) => kernelsNow().rmsNorm(x!, w as tf.Tensor1D, 1e-5),
     },
     {
       kernel: 'swiglu',
@@ -174,7 +169,7 @@ export function casesOf(s: Shape): Case[] {
         ['up', [rows, s.m]],
       ],
       grads: true,
-      run: ([g, u]) => swiglu(g as tf.Tensor2D, u as tf.Tensor2D),
+      run: ([g, u]) => kernelsNow().swiglu(g as tf.Tensor2D, u as tf.Tensor2D),
     },
     attentionCase(s, 0, false),
     attentionCase(s, 0, true),
@@ -202,6 +197,7 @@ export function casesOf(s: Shape): Case[] {
         return headLogprobs(h as tf.Tensor2D, w as tf.Tensor2D, targets, {
           trainHead: true,
           chunkElements: chunk,
+          fused: kernelsNow().fusedLogprobs,
         }).logprobs;
       },
     },

@@ -5,13 +5,13 @@
  * about t(1) + (L - 1) (t(2) - t(1)) (the embedding and the head are in both). Seconds here,
  * not a benchmark: it exists to say "about an hour" before a download of hundreds of MB.
  */
-import type { ModelConfig } from '../model/config.ts';
-import { AdamW } from '../model/adamw.ts';
-import { generate } from '../model/generate.ts';
-import { LlamaModel } from '../model/llama.ts';
-import { LoraAdapter } from '../model/lora.ts';
-import type { LoraConfig } from '../model/lora-config.ts';
-import { trainStep } from '../model/train-step.ts';
+import type { ModelConfig } from '../model/architecture/config.ts';
+import { AdamW } from '../training/adamw.ts';
+import { generate } from '../model/generation/generate.ts';
+import { LlamaModel } from '../model/architecture/llama.ts';
+import { LoraAdapter } from '../model/adapters/lora.ts';
+import type { LoraConfig } from '../model/adapters/lora-config.ts';
+import { trainStep } from '../training/train-step.ts';
 import { randomBatch } from './train-bench.ts';
 import type { ModelProbe } from '../domain/backend.ts';
 

@@ -3,10 +3,10 @@
  * next-token training on random tokens, and the floating-point work they do, so the bench can
  * put tokens/s beside other trainers and GFLOP/s beside the backend's matmul peak.
  */
-import type { ModelConfig } from '../model/config.ts';
-import { AdamW } from '../model/adamw.ts';
-import { LlamaModel } from '../model/llama.ts';
-import { trainStep, type LmBatch } from '../model/train-step.ts';
+import type { ModelConfig } from '../model/architecture/config.ts';
+import { AdamW } from '../training/adamw.ts';
+import { LlamaModel } from '../model/architecture/llama.ts';
+import { trainStep, type LmBatch } from '../training/train-step.ts';
 import type { BackendName, TrainBenchRow } from '../domain/backend.ts';
 import { median } from './matmul-bench.ts';
 import { mulberry32 } from '../util/random.ts';

@@ -8,7 +8,7 @@ import { checkTable, num, numberProblem, type FieldError } from '../config/field
 import { modelIdRule, modelSource } from '../domain/model-id.ts';
 import { defaultStageConfigs, stageFields, type StageConfigs } from './stage-configs.ts';
 import { speaksTinyWorld } from '../world/model-names.ts';
-import { defaultLoraConfig } from '../model/lora-config.ts';
+import { defaultLoraConfig } from '../model/adapters/lora-config.ts';
 import {
   defaultTemplates,
   requiredVariables,

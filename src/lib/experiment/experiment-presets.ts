@@ -4,7 +4,7 @@
  * a browser tab (documented in the README's "A real model" section). Presets are plain
  * experiments; picking one replaces the editor's experiment.
  */
-import { realModelLora } from '../model/lora-config.ts';
+import { realModelLora } from '../model/adapters/lora-config.ts';
 import { defaultExperiment, withFirstPrompts, type Experiment } from './experiment.ts';
 
 export interface ExperimentPreset {

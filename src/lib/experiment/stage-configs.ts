@@ -18,12 +18,12 @@ import {
   type NumberField,
 } from '../config/fields.ts';
 import { critiqueModes, evaluationJudges, labelModes, rlMethods } from '../domain/modes.ts';
-import { loraFields } from '../model/lora-config.ts';
-import { rewardTrainFields } from '../model/reward-config.ts';
-import { sftTrainFields } from '../model/sft-config.ts';
-import { dpoFields } from '../rl/dpo-config.ts';
-import { grpoFields, rlooFields } from '../rl/online-config.ts';
-import { ppoFields } from '../rl/ppo-config.ts';
+import { loraFields } from '../model/adapters/lora-config.ts';
+import { rewardTrainFields } from '../training/reward-config.ts';
+import { sftTrainFields } from '../training/sft-config.ts';
+import { dpoFields } from '../training/dpo-config.ts';
+import { grpoFields, rlooFields } from '../training/online-config.ts';
+import { ppoFields } from '../training/ppo-config.ts';
 
 /** The sampling settings of one kind of text, with its defaults. */
 function samplingFields(

@@ -4,11 +4,11 @@
  * store and engine calls it is given.
  */
 import type { CheckpointSlot } from '../domain/policy.ts';
-import { peftFilesOfCheckpoint } from '../model/peft.ts';
+import { peftFilesOfCheckpoint } from '../model/checkpoints/peft.ts';
 import { zipStored } from '../util/zip.ts';
 import type { EngineClient } from '../workers/clients.ts';
 import { policyRequest } from '../pipeline/run-experiment.ts';
-import { savedHubEndpoint } from '../model/hub-endpoint.ts';
+import { savedHubEndpoint } from '../model/checkpoints/hub-endpoint.ts';
 import type { RunMeta, RunStore } from '../runs/run-store.ts';
 
 /** The last policy a run trained: RL-CAI's, else SL-CAI's (null before either). */

@@ -5,7 +5,7 @@
  */
 import { modelFolderFiles, pageRunSource, usedModelFolders } from './trl-inputs.ts';
 import { trlProject } from './trl-project.ts';
-import { peftFilesOfCheckpoint, type PeftFiles } from '../model/peft.ts';
+import { peftFilesOfCheckpoint, type PeftFiles } from '../model/checkpoints/peft.ts';
 import { zipStored } from '../util/zip.ts';
 import { lastCheckpoint } from './adapter-export.ts';
 import type { DatasetRun } from '../runs/exports.ts';

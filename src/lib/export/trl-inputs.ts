@@ -3,7 +3,7 @@
  * how the exported project names its models and packages.
  */
 import { modelSource, pickedFilesId } from '../domain/model-id.ts';
-import type { PeftFiles } from '../model/peft.ts';
+import type { PeftFiles } from '../model/checkpoints/peft.ts';
 import type { DatasetRun } from '../runs/exports.ts';
 import type { Experiment } from '../experiment/experiment.ts';
 import { trlVersion } from './trl-setting-maps.ts';

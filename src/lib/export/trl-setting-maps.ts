@@ -5,7 +5,7 @@
  * mapping is not one to one. The exporter (trl-config.ts) refuses a setting with no entry (a new
  * setting must be mapped before it can be exported).
  */
-import { loraModules, targetModules } from '../model/lora-config.ts';
+import { loraModules, targetModules } from '../model/adapters/lora-config.ts';
 import type { Experiment } from '../experiment/experiment.ts';
 import type { YamlScalar } from './yaml.ts';
 

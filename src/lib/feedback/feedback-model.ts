@@ -13,7 +13,7 @@ import type { GenerateSettings } from '../domain/policy.ts';
 import { hubDtype } from './hub-catalog.ts';
 import { describeError } from '../domain/errors.ts';
 import { modelSourceOrThrow, parseModelRef } from '../domain/model-id.ts';
-import { checkModelFolder } from '../model/load.ts';
+import { checkModelFolder } from '../model/checkpoints/load.ts';
 import { useModelSource } from './transformers-env.ts';
 import { int64Tensor, logitsRow, logSoftmaxAt } from './onnx-tensors.ts';
 

@@ -1,6 +1,6 @@
 import { env } from '@huggingface/transformers';
 import type { ModelSource } from '../domain/model-id.ts';
-import { checkHubEndpoint, defaultHubEndpoint } from '../model/hub.ts';
+import { checkHubEndpoint, defaultHubEndpoint } from '../model/checkpoints/hub.ts';
 import { ortWasmFiles } from './ort-assets.ts';
 
 /**

@@ -5,9 +5,10 @@
  * fit says by how much and what to change. All sizes are float32, as tfjs computes.
  */
 import { chunkElements } from '../ops/head-logprobs.ts';
-import { parameterCount, type ModelConfig } from './config.ts';
-import { moduleShapes } from './lora.ts';
-import { targetModules, type LoraConfig } from './lora-config.ts';
+import { type ModelConfig } from './architecture/config.ts';
+import { parameterCount } from './architecture/parameters.ts';
+import { moduleShapes } from './adapters/lora.ts';
+import { targetModules, type LoraConfig } from './adapters/lora-config.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 import type { RlMethod } from '../domain/modes.ts';
 

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { matMul } from './matmul.ts';
-import { fusedKernels } from '../kernels/kernel-set.ts';
 import { fusedTargetLogprobs, fusedTargetLogprobsGrad } from '../kernels/token-logprobs.ts';
 
 /**
@@ -54,7 +53,7 @@ export function headLogprobs(
   hidden: tf.Tensor2D, // [N, d]
   head: tf.Tensor2D, // [V, d]
   targets: tf.Tensor1D, // [N] int32
-  options: { trainHead: boolean; entropy?: boolean; chunkElements?: number },
+  options: { trainHead: boolean; entropy?: boolean; chunkElements?: number; fused?: boolean },
 ): HeadLogprobs {
   const [n] = hidden.shape;
   const v = head.shape[0];
@@ -63,8 +62,8 @@ export function headLogprobs(
   const slice = <T extends tf.Tensor>(t: T, [start, size]: [number, number]) =>
     (t.rank === 1 ? tf.slice(t, [start], [size]) : tf.slice(t, [start, 0], [size, -1])) as T;
   let entropy: tf.Tensor1D | undefined;
-  // The fused kernels (WebGPU) compute log p(target) and its gradient from the logits alone.
-  const fused = fusedKernels() && !options.entropy;
+  // `fused`: the WebGPU kernels compute log p(target) and its gradient from the logits alone.
+  const fused = (options.fused ?? false) && !options.entropy;
   const forward = (h: tf.Tensor2D, w: tf.Tensor2D, save: tf.GradSaveFunc) => {
     const lses: tf.Tensor1D[] = [];
     const outs: tf.Tensor1D[] = [];

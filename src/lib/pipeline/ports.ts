@@ -11,9 +11,9 @@ import type {
   SftRunResult,
 } from '../domain/policy.ts';
 import type { OnTrainEvent } from '../domain/train-events.ts';
-import type { DpoConfig } from '../rl/dpo-config.ts';
-import type { GroupMethod } from '../rl/online-config.ts';
-import type { PpoConfig } from '../rl/ppo-config.ts';
+import type { DpoConfig } from '../training/dpo-config.ts';
+import type { GroupMethod } from '../training/online-config.ts';
+import type { PpoConfig } from '../training/ppo-config.ts';
 import type { RewardConfig, StageConfigs } from '../experiment/stage-configs.ts';
 
 /**

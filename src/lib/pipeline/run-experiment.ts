@@ -1,8 +1,8 @@
 import type { Experiment } from '../experiment/experiment.ts';
 import type { EngineClient, FeedbackClient } from '../workers/clients.ts';
 import { isHubId, parseModelRef } from '../domain/model-id.ts';
-import { checkHubEndpoint, defaultHubEndpoint, type HubRef } from '../model/hub.ts';
-import { adapterSettings } from '../model/lora-config.ts';
+import { checkHubEndpoint, defaultHubEndpoint, type HubRef } from '../model/checkpoints/hub.ts';
+import { adapterSettings } from '../model/adapters/lora-config.ts';
 import { planShape } from './run-shape.ts';
 import type { EmitEvent } from './events.ts';
 import type { CheckpointSlot } from '../domain/policy.ts';

@@ -10,7 +10,7 @@ import {
   type FieldError,
 } from '../experiment/experiment-check.ts';
 import { defaultExperiment, type Experiment } from '../experiment/experiment.ts';
-import { realModelLora } from '../model/lora-config.ts';
+import { realModelLora } from '../model/adapters/lora-config.ts';
 import type { ConstitutionPreset } from '../experiment/presets.ts';
 import type { RunStore } from '../runs/run-store.ts';
 import {

@@ -9,12 +9,17 @@
 import { describeError } from '../domain/errors.ts';
 import { isHubId, modelRefText, pickedFilesId } from '../domain/model-id.ts';
 import type { PolicyInfo } from '../domain/policy.ts';
-import type { CachedModel } from '../model/download.ts';
-import { checkHubEndpoint, defaultHubEndpoint, hubRefBase, type HubRef } from '../model/hub.ts';
-import { realModelLora } from '../model/lora-config.ts';
-import { hubEndpointKey, savedHubEndpoint } from '../model/hub-endpoint.ts';
+import type { CachedModel } from '../model/checkpoints/download.ts';
+import {
+  checkHubEndpoint,
+  defaultHubEndpoint,
+  hubRefBase,
+  type HubRef,
+} from '../model/checkpoints/hub.ts';
+import { realModelLora } from '../model/adapters/lora-config.ts';
+import { hubEndpointKey, savedHubEndpoint } from '../model/checkpoints/hub-endpoint.ts';
 import type { EngineClient } from '../workers/clients.ts';
-import type { InspectResult } from '../model/inspect.ts';
+import type { InspectResult } from '../model/checkpoints/inspect.ts';
 import type { Call } from '../workers/worker-client.ts';
 
 export interface OwnDownload {

@@ -15,7 +15,7 @@ import type { ExperimentDraft } from './experiment-draft.svelte.ts';
 import type { Experiment } from '../experiment/experiment.ts';
 import { runFile, type RunFile } from '../runs/exports.ts';
 import { RunView } from './run-view.svelte.ts';
-import { savedHubEndpoint } from '../model/hub-endpoint.ts';
+import { savedHubEndpoint } from '../model/checkpoints/hub-endpoint.ts';
 import { TokenBatch } from '../runs/token-batch.ts';
 import type { RunMeta, RunStore } from '../runs/run-store.ts';
 import { readOutputs, storeImport, type UnreadableRun } from '../runs/stored-runs.ts';

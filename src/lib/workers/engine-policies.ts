@@ -1,12 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CheckpointSlot, PolicyName } from '../domain/policy.ts';
-import { AdapterPolicy, mergedBytes, type TrainedPolicy } from '../model/adapter-policy.ts';
+import {
+  AdapterPolicy,
+  mergedBytes,
+  type TrainedPolicy,
+} from '../model/adapters/adapter-policy.ts';
 import { formatBytes } from '../util/format-bytes.ts';
-import type { LlamaModel } from '../model/llama.ts';
-import { LoraAdapter } from '../model/lora.ts';
-import type { LoraConfig } from '../model/lora-config.ts';
-import type { PolicySession } from '../model/policy-session.ts';
-import { ScalarHeadModel } from '../model/scalar-head.ts';
+import type { LlamaModel } from '../model/architecture/llama.ts';
+import { LoraAdapter } from '../model/adapters/lora.ts';
+import type { LoraConfig } from '../model/adapters/lora-config.ts';
+import type { PolicySession } from '../model/generation/policy-session.ts';
+import { ScalarHeadModel } from '../model/adapters/scalar-head.ts';
 
 /**
  * The models the engine worker holds, and how each is made: the loaded policy ('base'), its

@@ -5,7 +5,7 @@
  * the user picked). Pure functions of the request; the worker wires them in.
  */
 import { parseModelRef } from '../domain/model-id.ts';
-import type { FileSource } from '../model/checkpoint.ts';
+import type { FileSource } from '../model/checkpoints/checkpoint.ts';
 import {
   cacheStore,
   cachedModels,
@@ -13,11 +13,15 @@ import {
   HubDownloader,
   storedSource,
   type CachedModel,
-} from '../model/download.ts';
-import { hubRefBase, type HubRef } from '../model/hub.ts';
-import { inspectCheckpoint, inspectLines, type InspectResult } from '../model/inspect.ts';
-import { urlSource } from '../model/load.ts';
-import type { LoraConfig } from '../model/lora-config.ts';
+} from '../model/checkpoints/download.ts';
+import { hubRefBase, type HubRef } from '../model/checkpoints/hub.ts';
+import {
+  inspectCheckpoint,
+  inspectLines,
+  type InspectResult,
+} from '../model/checkpoints/inspect.ts';
+import { urlSource } from '../model/checkpoints/load.ts';
+import type { LoraConfig } from '../model/adapters/lora-config.ts';
 import { wasmHeapBytes, type PlanShape } from '../model/memory-plan.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 import type { RequestContext } from './serve.ts';

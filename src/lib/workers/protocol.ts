@@ -9,180 +9,23 @@
  * `error` reply whose `cancelled` is true.
  */
 
-import type {
-  BackendName,
-  BackendPreference,
-  BackendReport,
-  CrossCheckResult,
-  KernelSetName,
-  FeedbackDevice,
-  FeedbackReport,
-  MatmulBenchResult,
-  MemoryInfo,
-  TrainBenchRow,
-} from '../domain/backend.ts';
-import type {
-  CheckpointSlot,
-  GenerateResult,
-  GenerateSettings,
-  PolicyInfo,
-  PolicyName,
-  PpoRunResult,
-  DpoRunResult,
-  GroupRunResult,
-  PreferencePair,
-  RewardRunResult,
-  SftExample,
-  SftRunResult,
-} from '../domain/policy.ts';
+import type { BackendReport, FeedbackDevice, FeedbackReport } from '../domain/backend.ts';
+import type { GenerateSettings } from '../domain/policy.ts';
 import type { TrainEvent } from '../domain/train-events.ts';
-import type { KernelBenchRow, KernelBenchShape, KernelCheckResult } from '../domain/kernels.ts';
-import type { CachedModel } from '../model/download.ts';
-import type { ModelProbe } from '../domain/backend.ts';
-import type { HubRef } from '../model/hub.ts';
-import type { LoraConfig } from '../model/lora-config.ts';
-import type { ModelConfig } from '../model/config.ts';
-import type { PlanShape } from '../model/memory-plan.ts';
-import type { InspectResult } from '../model/inspect.ts';
-import type { RewardTrainConfig } from '../model/reward-config.ts';
-import type { SftConfig } from '../model/sft-config.ts';
-import type { DpoConfig } from '../rl/dpo-config.ts';
-import type { GroupMethod } from '../rl/online-config.ts';
-import type { PpoConfig } from '../rl/ppo-config.ts';
+import type { DiagnosticsRequest, DiagnosticsResults } from './protocol/diagnostics.ts';
+import type { InferenceRequest, InferenceResults } from './protocol/inference.ts';
+import type { ModelFileRequest, ModelFileResults } from './protocol/model-files.ts';
+import type { TrainingRequest, TrainingResults } from './protocol/training.ts';
 
+/** The engine's requests, by capability (protocol/, one file each, as workers/engine/ handles them). */
 export type EngineRequest =
-  | { type: 'init'; backend: BackendPreference; kernels?: KernelSetName }
-  /** Switches between the fused WGSL kernels and tfjs's stock ops (WebGPU; others run stock). */
-  | { type: 'setKernels'; kernels: KernelSetName }
-  /** Loads a model folder from this app's /models/<id>/ as the policy (dropping trained
-   * policies); with `reuse`, a base policy already loaded from that folder is kept, with them.
-   * With `hub`, the Hub model `model` from the browser's cache (downloaded before); with
-   * `files`, the checkpoint files the user picked. */
-  | {
-      type: 'loadPolicy';
-      model: string;
-      reuse?: boolean;
-      hub?: HubRef;
-      files?: File[];
-      /** Train LoRA adapters on the frozen model with these settings (absent or null: full
-       * fine-tuning of copies, the tiny model's way). */
-      lora?: LoraConfig | null;
-    }
-  /** A LoRA checkpoint of the loaded base merged into it: one safetensors model. */
-  | { type: 'mergedPolicy'; checkpoint: Uint8Array }
-  /** A Hub model's config and weight headers, and its memory plan (only on the user's click). */
-  | { type: 'inspectHub'; hub: HubRef; shape: PlanShape; lora: LoraConfig | null }
-  /** The inspection, then a quick measured probe of its architecture (random weights, 1 and
-   * 2 layers) at `probe`'s batch and length: the times a run's estimate is made of. */
-  | {
-      type: 'probeHub';
-      hub: HubRef;
-      shape: PlanShape;
-      lora: LoraConfig | null;
-      probe: { batch: number; seq: number };
-    }
-  /** Downloads a Hub model into the browser's cache, resuming what is there; `progress` in bytes. */
-  | { type: 'downloadHub'; hub: HubRef }
-  /** The models in the browser's cache and their sizes. */
-  | { type: 'modelCache' }
-  /** Deletes one model's files (its base URL) or all (null) from the cache. */
-  | { type: 'deleteCached'; base: string | null }
-  /** Answers user messages with a policy (default base); streams `token` events (index = prompt). */
-  | { type: 'generate'; prompts: string[]; settings: GenerateSettings; policy?: PolicyName }
-  /** Fine-tunes a copy of the base policy into the `sl` policy; streams `metrics` events. */
-  | {
-      type: 'sft';
-      train: SftExample[];
-      heldOut: SftExample[];
-      config: SftConfig;
-      seed: number;
-    }
-  /** Trains the reward model (SL-CAI trunk + scalar head) on preferences; streams `metrics`. */
-  | {
-      type: 'reward';
-      train: PreferencePair[];
-      heldOut: PreferencePair[];
-      config: RewardTrainConfig;
-      seed: number;
-    }
-  /** Loads a run's checkpoint (from sft, reward or ppo) into the engine, beside the base
-   * policy it was trained from, so a stored run can go on. */
-  | { type: 'loadCheckpoint'; slot: CheckpointSlot; bytes: Uint8Array }
-  /** Reward-model scores of answers to user messages. */
-  | { type: 'rewardScore'; items: { prompt: string; response: string }[] }
-  /** PPO from the SL-CAI policy against the reward model into the `rl` policy; streams
-   * `metrics`, `samples` and `warning` events per iteration. */
-  | { type: 'ppo'; prompts: string[]; config: PpoConfig; seed: number }
-  /** DPO from the SL-CAI policy on labelled pairs into the `rl` policy (no reward model);
-   * streams `metrics` per step and `eval/` metrics per epoch. */
-  | {
-      type: 'dpo';
-      train: PreferencePair[];
-      heldOut: PreferencePair[];
-      config: DpoConfig;
-      seed: number;
-    }
-  /** GRPO or RLOO from the SL-CAI policy against the reward model into the `rl` policy;
-   * streams `metrics` and `samples` per iteration. */
-  | { type: 'groupRl'; prompts: string[]; method: GroupMethod; seed: number }
-  /** Total log-probability of each option as a policy's answer to one user message. */
-  | { type: 'score'; prompt: string; options: string[]; policy?: PolicyName }
-  /** Logits [T, V] of the policy for one text (row-major), for cross-backend checks. */
-  | { type: 'forwardLogits'; text: string }
-  | { type: 'crossCheck'; size: number; steps: number; seed: number }
-  | { type: 'matmulBench'; sizes: number[]; reps: number; backends: BackendName[] }
-  /** Times training steps of the loaded policy's architecture (fresh weights) per backend;
-   * before any policy is loaded, the architecture of the model folder `model`. */
-  | {
-      type: 'trainBench';
-      model?: string;
-      backends: BackendName[];
-      shapes: { batch: number; seq: number }[];
-      steps: number;
-      warmup: number;
-    }
-  /** Every fused kernel and its gradients on the active backend against stock ops on CPU, at
-   * the named shapes ("tiny", "smollm2-layer"). */
-  | { type: 'kernelCheck'; shapes: string[]; seed: number }
-  /** Dispatches and time of a training step and a cached decode step, per backend and kernel
-   * set, with fresh weights of the model folder `model`'s architecture or of `config`. */
-  | ({ type: 'kernelBench'; backends: BackendName[]; shape: KernelBenchShape } & (
-      { model: string } | { config: ModelConfig }
-    ))
-  | { type: 'memory' }
-  /** Destroys the WebGPU device after `delayMs` (0: now), as a driver reset would. */
-  | { type: 'loseDevice'; delayMs: number };
+  DiagnosticsRequest | ModelFileRequest | InferenceRequest | TrainingRequest;
 
 /** What each engine request resolves to. */
-export interface EngineResults {
-  init: BackendReport;
-  loadPolicy: PolicyInfo;
-  mergedPolicy: { bytes: Uint8Array };
-  inspectHub: InspectResult;
-  probeHub: { inspect: InspectResult; probe: ModelProbe };
-  downloadHub: { bytes: number };
-  modelCache: { models: CachedModel[] };
-  deleteCached: { models: CachedModel[] };
-  generate: GenerateResult;
-  sft: SftRunResult;
-  score: { logprobs: number[] };
-  reward: RewardRunResult;
-  loadCheckpoint: { slot: CheckpointSlot };
-  rewardScore: { scores: number[] };
-  ppo: PpoRunResult;
-  dpo: DpoRunResult;
-  groupRl: GroupRunResult;
-  forwardLogits: { logits: number[]; tokens: number; vocab: number; backend: BackendName };
-  crossCheck: CrossCheckResult;
-  matmulBench: MatmulBenchResult;
-  trainBench: { rows: TrainBenchRow[]; skipped: { backend: BackendName; reason: string }[] };
-  kernelCheck: KernelCheckResult;
-  kernelBench: { rows: KernelBenchRow[] };
-  setKernels: BackendReport;
-  memory: MemoryInfo;
-  /** Whether there was an active WebGPU device to destroy. */
-  loseDevice: { hadDevice: boolean };
-}
+export type EngineResults = DiagnosticsResults &
+  ModelFileResults &
+  InferenceResults &
+  TrainingResults;
 
 export type FeedbackRequest =
   /** Sets up transformers.js and picks the device (`auto`, or a forced one, for tests). */

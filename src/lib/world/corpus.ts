@@ -1,6 +1,6 @@
 import type { BpeTokenizer } from '../tokenizer/bpe.ts';
 import { formatChat } from '../tokenizer/hf-files.ts';
-import type { LmBatch } from '../model/train-step.ts';
+import type { LmBatch } from '../training/train-step.ts';
 import { WorldGenerator } from './generator.ts';
 import type { Example } from './world-config.ts';
 

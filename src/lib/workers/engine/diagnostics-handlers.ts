@@ -8,7 +8,7 @@ import { crossCheck } from '../../backend/cross-check.ts';
 import { benchConfig, benchKernels } from '../../backend/kernel-bench.ts';
 import { kernelCheck } from '../../backend/kernel-check.ts';
 import { runMatmulBench } from '../../backend/matmul-bench.ts';
-import { PolicySession } from '../../model/policy-session.ts';
+import { PolicySession } from '../../model/generation/policy-session.ts';
 import { activate } from '../../backend/tfjs-runtime.ts';
 import { benchTrainStep } from '../../backend/train-bench.ts';
 import { backendNames, type BackendName, type TrainBenchRow } from '../../domain/backend.ts';

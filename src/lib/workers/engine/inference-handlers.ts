@@ -4,9 +4,9 @@
  * and raw logits (the model cross-checks).
  */
 import type { BackendName } from '../../domain/backend.ts';
-import { chatGenerate } from '../../model/chat-generate.ts';
-import { forwardLogits, scoreOptions } from '../../model/policy-tasks.ts';
-import { rewardScores } from '../../rl/rl-tasks.ts';
+import { chatGenerate } from '../../model/generation/chat-generate.ts';
+import { forwardLogits, scoreOptions } from '../../model/generation/policy-tasks.ts';
+import { rewardScores } from '../../training/rl-tasks.ts';
 import { cancellationPoint } from '../serve.ts';
 import type { EngineContext, HandlerGroup } from './engine-context.ts';
 

@@ -7,9 +7,9 @@ import { activeGpuDevice } from '../../backend/tfjs-runtime.ts';
 import { probeModel } from '../../backend/model-probe.ts';
 import { modelSourceOrThrow, parseModelRef, pickedFilesId } from '../../domain/model-id.ts';
 import { configureTransformersEnv } from '../../feedback/transformers-env.ts';
-import { checkModelFolder } from '../../model/load.ts';
-import { PolicySession } from '../../model/policy-session.ts';
-import { policyInfo } from '../../model/policy-tasks.ts';
+import { checkModelFolder } from '../../model/checkpoints/load.ts';
+import { PolicySession } from '../../model/generation/policy-session.ts';
+import { policyInfo } from '../../model/generation/policy-tasks.ts';
 import { loadHfTokenizer } from '../../tokenizer/hf-tokenizer.ts';
 import {
   cachedHubSource,

@@ -4,13 +4,12 @@
  * through `trainJob` (events, cancellation, device-loss retry, seconds) that leaves its
  * model in the engine's slots and returns a checkpoint of it.
  */
-import { runSft } from '../../model/sft.ts';
-import { sftSequences } from '../../model/policy-tasks.ts';
-import { runDpo, runGroupRl } from '../../rl/method-tasks.ts';
-import { runPpo, trainReward } from '../../rl/rl-tasks.ts';
+import { runSft, sftSequences } from '../../training/sft.ts';
+import { runDpo, runGroupRl } from '../../training/method-tasks.ts';
+import { runPpo, trainReward } from '../../training/rl-tasks.ts';
 import type { TrainHooks } from '../../domain/train-events.ts';
-import type { TrainedPolicy } from '../../model/adapter-policy.ts';
-import type { LlamaModel } from '../../model/llama.ts';
+import type { TrainedPolicy } from '../../model/adapters/adapter-policy.ts';
+import type { LlamaModel } from '../../model/architecture/llama.ts';
 import { trainJob, type EngineContext, type HandlerGroup } from './engine-context.ts';
 
 export function trainingHandlers(
