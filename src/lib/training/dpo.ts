@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { progressEvent, type TrainHooks } from '../domain/train-events.ts';
-import { AdamW, defaultAdamW, warmupCosine } from './adamw.ts';
+import type { TrainHooks } from '../domain/train-events.ts';
 import { batchInputs } from '../model/architecture/layers.ts';
 import type { LlamaModel } from '../model/architecture/llama.ts';
 import { dpoLoss } from '../ops/dpo-loss.ts';
-import { Rng } from '../util/random.ts';
 import type { DpoConfig } from './dpo-config.ts';
+import { runEpochs } from './epoch-loop.ts';
 import { accumulatedGrads } from './policy-grads.ts';
 import { buildRollout, type Rollout } from './rollout.ts';
 
@@ -146,7 +145,8 @@ async function evaluateDpo(
 
 /**
  * Trains `policy` with DPO against the frozen `reference` on `train` (AdamW, warm-up and
- * cosine decay, clipping, seeded shuffles), with held-out statistics after every epoch.
+ * cosine decay, clipping, seeded shuffles), with held-out statistics after every epoch
+ * (epoch-loop.ts). The reference's log-probabilities are computed once, before the first step.
  */
 export async function trainDpo(
   policy: LlamaModel,
@@ -159,63 +159,34 @@ export async function trainDpo(
   hooks: TrainHooks,
 ): Promise<{ steps: number; eval: DpoStats[] }> {
   if (train.length === 0) throw new Error('There are no preference pairs for DPO to train on.');
-  const perEpoch = Math.ceil(train.length / config.batchSize);
-  const total = perEpoch * config.epochs;
-  const warmup = Math.round(config.warmupRatio * total);
-  const optimizer = new AdamW(policy.trainable(), {
-    ...defaultAdamW,
-    weightDecay: 0,
-    maxGradNorm: config.maxGradNorm,
-  });
   const refOf = new Map<DpoPair, [number, number]>();
   const all = [...train, ...heldOut];
   (await referenceLogps(reference, all, pad, config.batchSize)).forEach((r, i) =>
     refOf.set(all[i]!, r),
   );
   const refs = (pairs: DpoPair[]) => pairs.map((p) => refOf.get(p)!);
-  const rng = new Rng(seed);
-  const evals: DpoStats[] = [];
-  let step = 0;
-  hooks.onEvent(progressEvent(0, total, 'step'));
-  try {
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
-      const order = rng.shuffle(train);
-      for (let start = 0; start < order.length; start += config.batchSize) {
-        await hooks.checkpoint();
-        const batch = order.slice(start, start + config.batchSize);
-        const lr = warmupCosine(step, total, warmup, config.learningRate);
-        let kept: [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] | null = null;
-        const { grads, loss } = accumulatedGrads(policy.trainable(), 1, () => {
-          const b = batchLoss(policy, batch, refs(batch), config, pad);
-          kept = [tf.keep(b.chosenRewards), tf.keep(b.rejectedRewards), tf.keep(b.logps)];
-          return b.loss;
-        });
-        const norm = optimizer.apply(grads, lr);
-        const stats = await statsOf(loss, ...kept!);
-        const gradNorm = (await norm.data())[0]!;
-        tf.dispose([loss, norm, ...kept!]);
-        if (!Number.isFinite(stats.loss))
-          throw new Error(`The DPO loss became ${stats.loss} at step ${step + 1}.`);
-        step++;
-        hooks.onEvent({
-          type: 'metrics',
-          step,
-          values: { ...stats, 'train/lr': lr, 'train/grad_norm': gradNorm },
-        });
-        hooks.onEvent(progressEvent(step, total, 'step'));
-      }
-      if (heldOut.length) {
-        const e = await evaluateDpo(policy, heldOut, refs(heldOut), config, pad);
-        evals.push(e);
-        hooks.onEvent({
-          type: 'metrics',
-          step,
-          values: Object.fromEntries(Object.entries(e).map(([k, v]) => [`eval/${k}`, v])),
-        });
-      }
-    }
-  } finally {
-    optimizer.dispose();
-  }
-  return { steps: step, eval: evals };
+  const result = await runEpochs<DpoPair>({
+    name: 'DPO',
+    train,
+    heldOut,
+    settings: config,
+    params: policy.trainable(),
+    seed,
+    hooks,
+    async step(batch, optimizer, lr) {
+      let kept: [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] | null = null;
+      const { grads, loss } = accumulatedGrads(policy.trainable(), 1, () => {
+        const b = batchLoss(policy, batch, refs(batch), config, pad);
+        kept = [tf.keep(b.chosenRewards), tf.keep(b.rejectedRewards), tf.keep(b.logps)];
+        return b.loss;
+      });
+      const norm = optimizer.apply(grads, lr);
+      const stats = await statsOf(loss, ...kept!);
+      const gradNorm = (await norm.data())[0]!;
+      tf.dispose([loss, norm, ...kept!]);
+      return { loss: stats.loss, values: { ...stats, 'train/grad_norm': gradNorm } };
+    },
+    evaluate: async (rows) => ({ ...(await evaluateDpo(policy, rows, refs(rows), config, pad)) }),
+  });
+  return { steps: result.steps, eval: result.evals as unknown as DpoStats[] };
 }

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { progressEvent, type OnTrainEvent } from '../domain/train-events.ts';
+import type { OnTrainEvent } from '../domain/train-events.ts';
 import { bradleyTerryLoss } from '../ops/ppo-losses.ts';
-import { Rng } from '../util/random.ts';
-import { AdamW, defaultAdamW, warmupCosine } from './adamw.ts';
+import type { AdamW } from './adamw.ts';
+import { runEpochs } from './epoch-loop.ts';
 import type { RewardStats } from '../domain/policy.ts';
 import type { RewardTrainConfig } from './reward-config.ts';
 import type { ScalarHeadModel } from '../model/adapters/scalar-head.ts';
@@ -149,7 +149,7 @@ async function rewardStep(
 
 /**
  * Trains the reward model with the Bradley-Terry loss on soft labels: AdamW, warm-up and
- * cosine decay, clipping, seeded shuffles; held-out statistics after every epoch.
+ * cosine decay, clipping, seeded shuffles; held-out statistics after every epoch (epoch-loop.ts).
  */
 export async function trainRewardModel(
   model: ScalarHeadModel,
@@ -161,63 +161,27 @@ export async function trainRewardModel(
 ): Promise<{ steps: number; eval: RewardStats[] }> {
   if (train.length === 0)
     throw new Error('There are no preference pairs to train the reward model on.');
-  const perEpoch = Math.ceil(train.length / config.batchSize);
-  const total = perEpoch * config.epochs;
-  const warmup = Math.round(config.warmupRatio * total);
-  const optimizer = new AdamW(model.params, {
-    ...defaultAdamW,
-    weightDecay: 0,
-    maxGradNorm: config.maxGradNorm,
+  const result = await runEpochs<PairSequence>({
+    name: 'reward-model',
+    train,
+    heldOut,
+    settings: config,
+    params: model.params,
+    seed,
+    hooks,
+    async step(batch, optimizer, lr) {
+      const { loss, gradNorm, chosen, rejected } = await rewardStep(
+        model,
+        optimizer,
+        batch,
+        lr,
+        config,
+      );
+      return { loss, values: { ...stats(loss, chosen, rejected), 'train/grad_norm': gradNorm } };
+    },
+    evaluate: async (rows) => ({
+      ...(await evaluateRewardModel(model, rows, config.batchSize, config.centering)),
+    }),
   });
-  const rng = new Rng(seed);
-  const evals: RewardStats[] = [];
-  let step = 0;
-  const progress = () => hooks.onEvent?.(progressEvent(step, total, 'step'));
-  progress();
-  try {
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
-      const order = rng.shuffle(train);
-      for (let batchStart = 0; batchStart < order.length; batchStart += config.batchSize) {
-        await hooks.checkpoint?.();
-        const batch = order.slice(batchStart, batchStart + config.batchSize);
-        const lr = warmupCosine(step, total, warmup, config.learningRate);
-        const { loss, gradNorm, chosen, rejected } = await rewardStep(
-          model,
-          optimizer,
-          batch,
-          lr,
-          config,
-        );
-        if (!Number.isFinite(loss))
-          throw new Error(`The reward-model loss became ${loss} at step ${step + 1}.`);
-        step++;
-        hooks.onEvent?.({
-          type: 'metrics',
-          step,
-          values: {
-            ...stats(loss, chosen, rejected),
-            'train/lr': lr,
-            'train/grad_norm': gradNorm,
-            'train/epoch': epoch + Math.min(1, (batchStart + config.batchSize) / train.length),
-          },
-        });
-        progress();
-      }
-      if (heldOut.length) {
-        const e = await evaluateRewardModel(model, heldOut, config.batchSize, config.centering);
-        evals.push(e);
-        hooks.onEvent?.({
-          type: 'metrics',
-          step,
-          values: {
-            ...Object.fromEntries(Object.entries(e).map(([k, v]) => [`eval/${k}`, v])),
-            'train/epoch': epoch + 1,
-          },
-        });
-      }
-    }
-  } finally {
-    optimizer.dispose();
-  }
-  return { steps: step, eval: evals };
+  return { steps: result.steps, eval: result.evals as unknown as RewardStats[] };
 }

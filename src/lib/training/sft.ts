@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SftExample } from '../domain/policy.ts';
-import { progressEvent, type OnTrainEvent } from '../domain/train-events.ts';
-import { Rng } from '../util/random.ts';
-import { AdamW, defaultAdamW, warmupCosine } from './adamw.ts';
+import type { OnTrainEvent } from '../domain/train-events.ts';
+import { runEpochs } from './epoch-loop.ts';
 import type { TrainedPolicy } from '../model/adapters/adapter-policy.ts';
 import type { LlamaModel } from '../model/architecture/llama.ts';
 import type { SftConfig } from './sft-config.ts';
@@ -84,7 +83,7 @@ export async function sftEvalLoss(
 
 /**
  * Supervised fine-tuning: AdamW with linear warm-up and cosine decay, global-norm clipping,
- * shuffled padded batches (seeded), loss on response tokens only.
+ * shuffled padded batches (seeded), loss on response tokens only (epoch-loop.ts).
  */
 export async function runSft(
   model: LlamaModel,
@@ -95,63 +94,25 @@ export async function runSft(
   hooks: SftHooks = {},
 ): Promise<SftResult> {
   if (train.length === 0) throw new Error('The SFT set is empty: there is nothing to train on.');
-  const perEpoch = Math.ceil(train.length / config.batchSize);
-  const total = perEpoch * config.epochs;
-  const warmup = Math.round(config.warmupRatio * total);
-  const optimizer = new AdamW(model.trainable(), {
-    ...defaultAdamW,
-    weightDecay: config.weightDecay,
-    maxGradNorm: config.maxGradNorm,
-  });
   const maxLength = model.config.max_position_embeddings;
-  const rng = new Rng(seed);
-  const evalLoss: number[] = [];
-  let trainLoss = NaN;
-  let step = 0;
-  const progress = () => hooks.onEvent?.(progressEvent(step, total, 'step'));
-  progress();
-  try {
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
-      const order = rng.shuffle(train);
-      let sum = 0;
-      for (let i = 0; i < order.length; i += config.batchSize) {
-        await hooks.checkpoint?.();
-        const lr = warmupCosine(step, total, warmup, config.learningRate);
-        const batch = sftBatch(
-          order.slice(i, i + config.batchSize),
-          model.config.pad_token_id,
-          maxLength,
-        );
-        const { loss, gradNorm } = await trainStep(model, optimizer, batch, lr);
-        if (!Number.isFinite(loss))
-          throw new Error(`The SFT loss became ${loss} at step ${step + 1}.`);
-        sum += loss;
-        step++;
-        hooks.onEvent?.({
-          type: 'metrics',
-          step,
-          values: {
-            'train/loss': loss,
-            'train/lr': lr,
-            'train/grad_norm': gradNorm,
-            'train/epoch': epoch + (i + config.batchSize) / order.length,
-          },
-        });
-        progress();
-      }
-      trainLoss = sum / perEpoch;
-      if (heldOut.length) {
-        const loss = await sftEvalLoss(model, heldOut, config.batchSize);
-        evalLoss.push(loss);
-        hooks.onEvent?.({
-          type: 'metrics',
-          step,
-          values: { 'eval/loss': loss, 'train/epoch': epoch + 1 },
-        });
-      }
-    }
-  } finally {
-    optimizer.dispose();
-  }
-  return { steps: step, trainLoss, evalLoss };
+  const result = await runEpochs<SftSequence>({
+    name: 'SFT',
+    train,
+    heldOut,
+    settings: config,
+    params: model.trainable(),
+    seed,
+    hooks,
+    async step(rows, optimizer, lr) {
+      const batch = sftBatch(rows, model.config.pad_token_id, maxLength);
+      const { loss, gradNorm } = await trainStep(model, optimizer, batch, lr);
+      return { loss, values: { 'train/loss': loss, 'train/grad_norm': gradNorm } };
+    },
+    evaluate: async (rows) => ({ loss: await sftEvalLoss(model, rows, config.batchSize) }),
+  });
+  return {
+    steps: result.steps,
+    trainLoss: result.trainLoss,
+    evalLoss: result.evals.map((e) => e.loss!),
+  };
 }
