@@ -111,13 +111,19 @@ async function logits(where: string): Promise<void> {
   if (!args.input || !args.out)
     throw new Error('logits needs --input ids.json and --out logits.json.');
   const backend = await useBackend();
-  const { model } = await loadModel(folderSource(where), true);
+  const limit = backend === 'wasm' ? wasmHeapBytes : null; // refused before allocating past it
+  const { model } = await loadModel(folderSource(where), true, limit);
   const { ids, mask } = readIds(args.input, model.config.vocab_size);
   const out = tf.tidy(() => {
     const { hidden } = model.forward(batchInputs(ids, mask));
     return model.logits(hidden);
   });
   const values = (await out.array()) as number[][][];
+  const bad = values.flat(2).find((x) => !Number.isFinite(x));
+  if (bad !== undefined)
+    throw new Error(
+      `The logits hold ${bad}: the checkpoint's weights or its config (rope_theta, rms_norm_eps) are broken. Nothing was written.`,
+    );
   writeFileSync(args.out, JSON.stringify({ logits: values }));
   console.log(`Wrote ${args.out}: logits [${out.shape.join(', ')}] on ${backend}.`);
   tf.dispose(out);

@@ -37,8 +37,16 @@ async function checkFits(engine: EngineClient, experiment: Experiment, hub: HubR
 
 /** Downloads (or resumes) a Hub policy into the browser's cache, showing the bytes as the
  * first step's progress; Stop cancels it (what is downloaded stays cached). */
-async function download(engine: EngineClient, hub: HubRef, emit: EmitEvent, signal: AbortSignal) {
-  const call = engine.call({ type: 'downloadHub', hub }, (e) => {
+async function download(
+  engine: EngineClient,
+  experiment: Experiment,
+  hub: HubRef,
+  emit: EmitEvent,
+  signal: AbortSignal,
+) {
+  const lora = adapterSettings(experiment.stages.lora);
+  const request = { type: 'downloadHub', hub, shape: planShape(experiment), lora } as const;
+  const call = engine.call(request, (e) => {
     if (e.status === 'progress')
       emit({
         type: 'progress',
@@ -115,7 +123,7 @@ export async function runExperiment(
   const endpoint = checkHubEndpoint(options.hubEndpoint ?? defaultHubEndpoint);
   const load = policyRequest(experiment, endpoint);
   if (load.hub) await checkFits(engine, experiment, load.hub);
-  if (load.hub && options.download) await download(engine, load.hub, emit, signal);
+  if (load.hub && options.download) await download(engine, experiment, load.hub, emit, signal);
   const [policy] = await Promise.all([
     engine.request({ ...load, reuse }),
     feedback.request({

@@ -31,6 +31,13 @@ export interface OwnDownload {
   secondsLeft: number | null;
 }
 
+/** The run shape and adapters Check plans for, and Download refuses past: a LoRA run at the
+ * experiment's usual batch and lengths. */
+const checkedPlan = {
+  shape: { batch: 8, promptTokens: 64, answerTokens: 64 },
+  lora: realModelLora,
+};
+
 export class OwnPolicy {
   #endpoint = $state(defaultHubEndpoint);
   get endpoint() {
@@ -156,8 +163,7 @@ export class OwnPolicy {
       const result = await this.engine.request({
         type: 'inspectHub',
         hub: ref,
-        shape: { batch: 8, promptTokens: 64, answerTokens: 64 },
-        lora: realModelLora,
+        ...checkedPlan,
       });
       this.#report = { ...result, id: ref.id };
     } catch (error) {
@@ -182,7 +188,8 @@ export class OwnPolicy {
     const started = performance.now();
     let first: number | null = null;
     await this.ready;
-    this.call = this.engine.call({ type: 'downloadHub', hub: this.ref() }, (e) => {
+    const request = { type: 'downloadHub', hub: this.ref(), ...checkedPlan } as const;
+    this.call = this.engine.call(request, (e) => {
       if (e.status !== 'progress') return;
       first ??= e.done; // what the cache already had
       const seconds = (performance.now() - started) / 1000;

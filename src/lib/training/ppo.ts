@@ -228,6 +228,14 @@ export class PpoTrainer {
       return tf.add(pol.loss, tf.mul(c.vfCoef, val.loss)) as tf.Scalar;
     }, [...policyVars, ...valueVars]);
     (entropyRows as tf.Tensor2D | null)?.dispose();
+    // A non-finite loss is refused before its gradients reach either model.
+    const lossValue = (await loss.data())[0]!;
+    if (!Number.isFinite(lossValue)) {
+      tf.dispose([loss, ...Object.values(kept), ...Object.values(grads), mask, ...inputs]);
+      throw new Error(
+        `The PPO loss became ${lossValue}: lower the learning rate or the temperature. The models keep their last finite weights.`,
+      );
+    }
     const policyGrads = gradsOf(this.policy.trainable(), grads);
     const valueGrads = gradsOf(this.value.params, grads);
     const norms = [this.valueOptimizer.apply(valueGrads, lr.value)];

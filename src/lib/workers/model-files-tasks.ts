@@ -65,17 +65,46 @@ export async function inspectHub(
   };
 }
 
-/** Downloads (or resumes) a Hub model into the cache, with `progress` events in bytes. */
-export async function downloadHub(ref: HubRef, ctx: RequestContext): Promise<{ bytes: number }> {
+/** The browser's storage left for this origin (quota − usage), or null where it is not told. */
+async function storageLeft(): Promise<number | null> {
+  const estimate = await globalThis.navigator?.storage?.estimate?.();
+  if (!estimate || estimate.quota === undefined) return null;
+  return estimate.quota - (estimate.usage ?? 0);
+}
+
+/**
+ * Downloads (or resumes) a Hub model into the cache, with `progress` events in bytes. Refused
+ * before any weight is fetched when `inspect`'s memory plan says the model does not fit, or
+ * when the bytes still missing exceed the storage the browser says is left.
+ */
+export async function downloadHub(
+  ref: HubRef,
+  inspect: () => Promise<InspectResult>,
+  ctx: RequestContext,
+): Promise<{ bytes: number }> {
   checkRef(ref);
+  const plan = await inspect();
+  if (!plan.fits)
+    throw new Error(
+      `${ref.id} will not fit on this backend, so nothing was downloaded. ${plan.lines.at(-1)?.trim()}`,
+    );
   const downloader = new HubDownloader(hubRefBase(ref), await cacheStore(), fetch, ctx.signal);
-  const sizes = await downloader.policy((p) =>
-    ctx.emit({
-      status: 'progress',
-      done: p.loaded,
-      total: p.total,
-      message: `${p.file}${p.rate ? `, ${formatBytes(p.rate)}/s` : ''}`,
-    }),
+  const room = async (missing: number, total: number) => {
+    const left = await storageLeft();
+    if (left !== null && missing > left)
+      throw new Error(
+        `${ref.id} needs ${formatBytes(missing)} more of this browser's storage (${formatBytes(total)} in all), and the browser says ${formatBytes(left)} is left, so nothing more was downloaded. Delete models from the cache below, or free space, then Download again.`,
+      );
+  };
+  const sizes = await downloader.policy(
+    (p) =>
+      ctx.emit({
+        status: 'progress',
+        done: p.loaded,
+        total: p.total,
+        message: `${p.file}${p.rate ? `, ${formatBytes(p.rate)}/s` : ''}`,
+      }),
+    room,
   );
   return { bytes: Object.values(sizes).reduce((a, b) => a + b, 0) };
 }
@@ -106,11 +135,13 @@ export function pickedFilesSource(files: File[]): FileSource {
   const byName = new Map(
     files.map((f) => [f.webkitRelativePath.split('/').slice(1).join('/') || f.name, f]),
   );
+  const find = (path: string) => byName.get(path) ?? files.find((f) => f.name === path);
   return {
     label: 'the files you picked',
     read: async (path) => {
-      const file = byName.get(path) ?? files.find((f) => f.name === path);
+      const file = find(path);
       return file ? new Uint8Array(await file.arrayBuffer()) : null;
     },
+    length: async (path) => find(path)?.size ?? null,
   };
 }

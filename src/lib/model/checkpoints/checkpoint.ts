@@ -6,9 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parseModelConfig, type ModelConfig } from '../architecture/config.ts';
-import { parameterShapes, unusedTensorError } from '../architecture/parameters.ts';
 import { LlamaModel } from '../architecture/llama.ts';
-import { checkModelBytes } from '../architecture/parameters.ts';
+import {
+  checkModelBytes,
+  checkWeightShapes,
+  parameterShapes,
+  unusedTensorError,
+} from '../architecture/parameters.ts';
 import { checkFileName, checkFinite } from './checkpoint-check.ts';
 import { decodeEntry, headerLength, safetensorsHeader, type TensorEntry } from './safetensors.ts';
 
@@ -147,6 +151,7 @@ export async function readWeights(
   const { files, map } = await weightFiles(source);
   const expected = parameterShapes(config);
   const placement = new Placement(source, map);
+  const stored = new Map<string, number[]>();
   for (const file of files) {
     const bytes = await source.read(file);
     if (!bytes)
@@ -155,13 +160,20 @@ export async function readWeights(
     const { entries } = safetensorsHeader(bytes, bytes.byteLength, where);
     placement.check(file, entries);
     for (const entry of entries) {
-      if (!expected.has(entry.name)) throw unusedTensorError(config, entry.name, source.label);
+      const shape = expected.get(entry.name);
+      if (!shape) throw unusedTensorError(config, entry.name, source.label);
+      if (shape.join() !== entry.shape.join())
+        throw new Error(
+          `${where}: "${entry.name}" has shape [${entry.shape}], expected [${shape}].`,
+        );
       const data = decodeEntry(bytes, entry);
       checkFinite(entry.name, data, where);
+      stored.set(entry.name, entry.shape);
       take(entry.name, entry.shape, data, entry.dtype);
     }
   }
   placement.finish();
+  checkWeightShapes(config, stored, source.label); // a weight missing, or of a wrong shape
 }
 
 /** A model built from a checkpoint; `frozen` for a base under LoRA adapters. */

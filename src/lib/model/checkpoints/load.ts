@@ -76,10 +76,33 @@ export async function checkModelFolder(
 }
 
 /**
+ * The first `end` bytes of a response's body, then the rest left unread (the request is
+ * cancelled): a server that ignores Range sends the whole file, and a header is a few KB of it.
+ */
+async function firstBytes(response: Response, end: number): Promise<Uint8Array> {
+  const reader = response.body?.getReader();
+  if (!reader) return new Uint8Array(await response.arrayBuffer()).subarray(0, end);
+  const out = new Uint8Array(end);
+  let at = 0;
+  while (at < end) {
+    const next = await reader.read();
+    if (next.done) break;
+    const take = Math.min(next.value.byteLength, end - at);
+    out.set(next.value.subarray(0, take), at);
+    at += take;
+  }
+  await reader.cancel();
+  return out.subarray(0, at);
+}
+
+/**
  * The files under a base URL (ending in /) as a checkpoint source: a missing file is null (HTTP
- * 404, or a static host's page in its place); parts of files come by Range requests.
+ * 404, or a static host's page in its place); parts of files come by Range requests, reading no
+ * more than the part even from a server that ignores Range; a file's length is what a Range
+ * answer's Content-Range (or a whole answer's Content-Length) said.
  */
 export function urlSource(base: string, label: string, fetchFn: typeof fetch = fetch): FileSource {
+  const lengths = new Map<string, number>();
   return {
     label,
     async read(path) {
@@ -101,9 +124,15 @@ export function urlSource(base: string, label: string, fetchFn: typeof fetch = f
         { headers: { Range: `bytes=${start}-${end - 1}` }, cache: 'no-store' },
         fetchFn,
       );
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      // A server that ignores Range sends the whole file.
-      return response.status === 206 ? bytes : bytes.subarray(start, end);
+      const total =
+        response.status === 206
+          ? /\/(\d+)$/.exec(response.headers.get('Content-Range') ?? '')?.[1]
+          : response.headers.get('Content-Length');
+      if (total && Number.isSafeInteger(Number(total))) lengths.set(path, Number(total));
+      if (response.status === 206) return firstBytes(response, end - start);
+      // A server that ignores Range sends the whole file: read only as far as the part.
+      return (await firstBytes(response, end)).subarray(start, end);
     },
+    length: async (path) => lengths.get(path) ?? null,
   };
 }

@@ -120,11 +120,17 @@ export function loraConfigOfPeft(json: Record<string, unknown>): LoraConfig {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw fail(`"${key}" must be a number`);
     return v;
   };
+  const rank = num('r', 8);
+  if (!Number.isInteger(rank) || rank < 1 || rank > 1024)
+    throw fail(`"r" is ${rank}: an adapter's rank must be a whole number from 1 to 1024`);
+  const dropout = num('lora_dropout', 0);
+  if (dropout < 0 || dropout >= 1)
+    throw fail(`"lora_dropout" is ${dropout}: it must lie in [0, 1)`);
   return {
     // PEFT's own defaults when the file leaves them out.
-    rank: num('r', 8),
+    rank,
     alpha: num('lora_alpha', 8),
-    dropout: num('lora_dropout', 0),
+    dropout,
     rsLora: json.use_rslora === true,
     targets: Object.fromEntries(
       loraModules.map((m) => [m, targets.includes(m)]),

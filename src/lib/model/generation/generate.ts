@@ -113,6 +113,11 @@ async function generateWith(
       }
       const rows = (await logits!.data()) as Float32Array; // [B * V]
       const vocab = rows.length / batch;
+      const bad = rows.findIndex((x) => !Number.isFinite(x));
+      if (bad >= 0)
+        throw new Error(
+          `The model's next-token scores became ${rows[bad]} (answer ${Math.floor(bad / vocab) + 1}, token ${step + 1}): its weights or its config (rope_theta, rms_norm_eps) are broken, so it cannot answer.`,
+        );
       const drawn = finished.map((done, b) =>
         done ? -1 : sampleToken(rows.subarray(b * vocab, (b + 1) * vocab), opts, rng),
       );

@@ -106,7 +106,7 @@ export function modelFileHandlers({ backends, models }: EngineContext): HandlerG
       );
       return { inspect, probe };
     },
-    downloadHub: (request, ctx) => downloadHub(request.hub, ctx),
+    downloadHub: (request, ctx) => downloadHub(request.hub, () => inspectOnBackend(request), ctx),
     modelCache: () => modelCache(),
     deleteCached: (request) => deleteFromCache(request.base),
   };

@@ -42,8 +42,10 @@ export type ModelFileRequest =
       lora: LoraConfig | null;
       probe: { batch: number; seq: number };
     }
-  /** Downloads a Hub model into the browser's cache, resuming what is there; `progress` in bytes. */
-  | { type: 'downloadHub'; hub: HubRef }
+  /** Downloads a Hub model into the browser's cache, resuming what is there; `progress` in
+   * bytes. Refused before the weights when the plan for `shape` and `lora` does not fit the
+   * backend, or the bytes missing exceed the browser's storage left. */
+  | { type: 'downloadHub'; hub: HubRef; shape: PlanShape; lora: LoraConfig | null }
   /** The models in the browser's cache and their sizes. */
   | { type: 'modelCache' }
   /** Deletes one model's files (its base URL) or all (null) from the cache. */
