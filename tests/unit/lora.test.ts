@@ -188,6 +188,12 @@ describe('PEFT files', () => {
     expect(() => loraConfigOfPeft({ ...ok, rank_pattern: { q_proj: 4 } })).toThrow(
       '"rank_pattern"',
     );
+    // A rank of 0 divides by zero (alpha / r: NaN weights); half a rank has no shape.
+    for (const r of [0, -2, 2.5, 1e6])
+      expect(() => loraConfigOfPeft({ ...ok, r })).toThrow(
+        `"r" is ${r}: an adapter's rank must be a whole number from 1 to 1024`,
+      );
+    expect(() => loraConfigOfPeft({ ...ok, lora_dropout: 1 })).toThrow('"lora_dropout" is 1');
   });
 });
 

@@ -7,6 +7,7 @@ import {
   type PairSequence,
 } from '../../src/lib/training/reward-train.ts';
 import { ScalarHeadModel } from '../../src/lib/model/adapters/scalar-head.ts';
+import { generate } from '../../src/lib/model/generation/generate.ts';
 import { PpoTrainer } from '../../src/lib/training/ppo.ts';
 import { buildRollout, logprobsOf } from '../../src/lib/training/rollout.ts';
 import { batchInputs } from '../../src/lib/model/architecture/layers.ts';
@@ -210,6 +211,38 @@ describe('PPO', () => {
     for (const [name, v] of sft.params) expect(await v.data()).toEqual(before.sft.get(name));
     for (const [name, v] of rm.params) expect(await v.data()).toEqual(before.rm.get(name));
     dispose();
+  });
+
+  test('a non-finite loss stops PPO before its gradients reach either model (issue 35, item 4)', async () => {
+    const { policy, rm, value, trainer, dispose } = setup(6);
+    const score = rm.params.get('score.weight')!;
+    score.assign(tf.fill(score.shape, NaN)); // a broken reward model: every reward NaN
+    const before = { policy: await snapshot(policy.params), value: await snapshot(value.params) };
+    await expect(trainer.iteration(prompts, 1, 1e-2)).rejects.toThrow(
+      'The PPO loss became NaN: lower the learning rate or the temperature. The models keep their last finite weights.',
+    );
+    expect(await snapshot(policy.params)).toEqual(before.policy);
+    expect(await snapshot(value.params)).toEqual(before.value);
+    dispose();
+  });
+
+  test('generation from non-finite scores stops with a message, not garbage (issue 35, item 4)', async () => {
+    const model = LlamaModel.init(config, 3);
+    const norm = model.params.get('model.norm.weight')!;
+    norm.assign(tf.fill(norm.shape, NaN));
+    const options = {
+      maxNewTokens: 4,
+      seed: 1,
+      eosIds: [2],
+      padId: 0,
+      temperature: 1,
+      topK: 0,
+      topP: 1,
+    };
+    await expect(generate(model, [[1, 5, 6]], options)).rejects.toThrow(
+      /The model's next-token scores became NaN \(answer 1, token 1\): its weights or its config \(rope_theta, rms_norm_eps\) are broken/,
+    );
+    model.dispose();
   });
 
   test('the tensor count stays flat over 5 iterations', async () => {

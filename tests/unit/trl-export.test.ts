@@ -320,6 +320,39 @@ print(json.dumps({
   });
 });
 
+/** YAML texts as PyYAML reads them (TRL's scripts load config.yaml with it) when python3 has
+ * it, else as the `yaml` package reads them; one python3 for all. */
+function readBack(texts: string[]): unknown[] {
+  try {
+    execFileSync('python3', ['-c', 'import yaml'], { stdio: 'pipe' });
+  } catch {
+    return texts.map((t) => parse(t));
+  }
+  const script =
+    'import sys, json, yaml; print(json.dumps([yaml.safe_load(t) for t in json.load(sys.stdin)]))';
+  const input = JSON.stringify(texts);
+  return JSON.parse(execFileSync('python3', ['-c', script], { input, encoding: 'utf8' }));
+}
+
+/** Run names a user could type or paste (issue 35, item 5: 8 of them broke PyYAML). */
+const hostileNames = [
+  'line\nbreak',
+  'para\u2028graph',
+  'next\u0085line',
+  'nul\u0000byte',
+  'del\u007fchar',
+  'esc\u001b[31m',
+  'tab\there',
+  'quote " and \\ backslash',
+  '# not a comment: really',
+  '---\n...',
+  '{ flow: [1, 2] }',
+  'bom\ufeffinside',
+  'crlf\r\nend',
+  'c1 \u0090\u009f',
+  'emoji 🧪 and ünïcode',
+];
+
 describe('YAML writer', () => {
   test('floats keep a point and a signed exponent, strings are quoted, comments follow', () => {
     const yaml = writeYaml(
@@ -329,12 +362,39 @@ describe('YAML writer', () => {
         ['c', { value: 'x: "y"' }],
         ['d', { value: new Map([['e', { value: [1, 'f'] }]]), comment: 'group' }],
         ['g', { value: null }],
+        ['h', { value: 1e-10 }],
       ]),
     );
     expect(yaml).toBe(
-      'a: 1.0e-7  # tiny\nb: 0.00001\nc: "x: \\"y\\""\n# group\nd:\n  e: [1, "f"]\ng: null\n',
+      'a: 1.0e-7 # tiny\nb: 0.00001\nc: "x: \\"y\\""\n# group\nd:\n  e: [1, "f"]\ng: null\nh: 1.0e-10\n',
     );
-    expect(parse(yaml)).toEqual({ a: 1e-7, b: 0.00001, c: 'x: "y"', d: { e: [1, 'f'] }, g: null });
+    const back = { a: 1e-7, b: 0.00001, c: 'x: "y"', d: { e: [1, 'f'] }, g: null, h: 1e-10 };
+    expect(parse(yaml)).toEqual(back);
+    expect(readBack([yaml])).toEqual([back]);
+  });
+
+  test('any text reads back as itself, in a value, a list, a comment or the run name (item 5)', () => {
+    const written = hostileNames.map((name) =>
+      writeYaml(
+        new Map([
+          ['name', { value: name, comment: name }],
+          ['list', { value: [name, 1] }],
+          ['group', { value: new Map([['x', { value: 2 }]]), comment: name }],
+        ]),
+      ),
+    );
+    expect(readBack(written)).toEqual(
+      hostileNames.map((name) => ({ name, list: [name, 1], group: { x: 2 } })),
+    );
+    const configs = hostileNames.map((name) => {
+      const { files } = exportOf((input) => {
+        input.source = name;
+      });
+      return text(files, 'config.yaml');
+    });
+    const plain = readBack([text(exportOf().files, 'config.yaml')])[0];
+    for (const [i, config] of readBack(configs).entries())
+      expect(config, JSON.stringify(hostileNames[i])).toEqual(plain);
   });
 });
 

@@ -13,7 +13,7 @@ import { trlConfigSections } from './trl-config.ts';
 import { trlVersion } from './trl-setting-maps.ts';
 import { exportedModel, requirements, type TrlExportInput } from './trl-inputs.ts';
 import { trlReadme } from './trl-readme.ts';
-import { writeYaml, type YamlMapping } from './yaml.ts';
+import { writeYaml, yamlComment, type YamlMapping } from './yaml.ts';
 
 export interface ExportFile {
   path: string;
@@ -41,8 +41,11 @@ function configYaml(input: TrlExportInput): string {
     ...trlConfigSections(e),
   ]);
   return (
-    `# ${input.source}, exported from CAI Playground for TRL ${trlVersion}.\n` +
-    '# Each value is the run’s; the comment names the playground setting it comes from.\n\n' +
+    yamlComment(`${input.source}, exported from CAI Playground for TRL ${trlVersion}.`) +
+    yamlComment(
+      'Each value is the run’s; the comment names the playground setting it comes from.',
+    ) +
+    '\n' +
     writeYaml(root)
   );
 }
