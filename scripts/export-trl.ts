@@ -11,9 +11,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parsePeftConfig, type PeftFiles } from '../src/lib/model/checkpoints/peft.ts';
+import { parseModelConfig, type ModelConfig } from '../src/lib/model/architecture/config.ts';
+import type { LoraConfig } from '../src/lib/model/adapters/lora-config.ts';
+import { checkPeftFiles, type PeftFiles } from '../src/lib/model/checkpoints/peft.ts';
 import { runForExport } from '../src/lib/export/run-source.ts';
-import { modelFolderFiles, usedModelFolders } from '../src/lib/export/trl-inputs.ts';
+import { exportedModel, modelFolderFiles, usedModelFolders } from '../src/lib/export/trl-inputs.ts';
 import { trlProject } from '../src/lib/export/trl-project.ts';
 
 const { values: args } = parseArgs({
@@ -24,18 +26,21 @@ const { values: args } = parseArgs({
   },
 });
 
-/** PEFT's two files from a folder, checked as the app checks an adapter it loads. */
-function readAdapter(dir: string): PeftFiles {
+/**
+ * PEFT's two files from a folder, checked before they are copied: readable, this run's settings
+ * (`expected`), LoRA pairs of the base's shapes (`base`, when its folder is here), finite.
+ */
+function readAdapter(dir: string, expected: LoraConfig, base: ModelConfig | null): PeftFiles {
   const config = join(dir, 'adapter_config.json');
   const weights = join(dir, 'adapter_model.safetensors');
   for (const file of [config, weights])
     if (!existsSync(file)) throw new Error(`The adapter folder ${dir} has no ${file}.`);
-  const configJson = readFileSync(config, 'utf8');
-  parsePeftConfig(configJson);
-  return {
-    'adapter_config.json': configJson,
+  const files: PeftFiles = {
+    'adapter_config.json': readFileSync(config, 'utf8'),
     'adapter_model.safetensors': new Uint8Array(readFileSync(weights)),
   };
+  checkPeftFiles(files, `the folder ${dir}`, expected, base);
+  return files;
 }
 
 /** The app's model folder `name` (models/NAME in this repository), or null when it is not here. */
@@ -68,10 +73,15 @@ function main(): void {
         `models/${name} is not in this repository: the export's README says to copy it.`,
       );
   }
+  const policyFolder = exportedModel(run.experiment.models.policy).folder;
+  const baseConfig = policyFolder && modelFiles[policyFolder]?.['config.json'];
+  const base = baseConfig
+    ? parseModelConfig(JSON.parse(new TextDecoder().decode(baseConfig)))
+    : null;
   const files = trlProject({
     experiment: run.experiment,
     records: run.records,
-    adapter: adapterDir ? readAdapter(adapterDir) : null,
+    adapter: adapterDir ? readAdapter(adapterDir, run.experiment.stages.lora, base) : null,
     modelFiles,
     source: run.source,
   });

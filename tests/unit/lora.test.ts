@@ -18,8 +18,18 @@ import {
   realModelLora,
   type LoraConfig,
 } from '../../src/lib/model/adapters/lora-config.ts';
-import { fromPeft, loraConfigOfPeft, toPeft } from '../../src/lib/model/checkpoints/peft.ts';
-import { readSafetensors } from '../../src/lib/model/checkpoints/safetensors.ts';
+import {
+  checkPeftFiles,
+  fromPeft,
+  loraConfigOfPeft,
+  toPeft,
+  type PeftFiles,
+} from '../../src/lib/model/checkpoints/peft.ts';
+import {
+  readSafetensors,
+  writeSafetensors,
+  type NamedArray,
+} from '../../src/lib/model/checkpoints/safetensors.ts';
 import { ScalarHeadModel } from '../../src/lib/model/adapters/scalar-head.ts';
 import { trainStep, type LmBatch } from '../../src/lib/training/train-step.ts';
 import { snapshot, testConfig } from './model-helpers.ts';
@@ -171,6 +181,78 @@ describe('PEFT files', () => {
     const a = logitsOf(base.adapted(adapter));
     expect(logitsOf(base.adapted(back))).toEqual(a);
     [base, adapter, back].forEach((m) => m.dispose());
+  });
+
+  test("an adapter is checked before it is trusted: config, this run's settings, shapes, values (issue 35, item 10)", async () => {
+    const adapter = activeAdapter(21, settings);
+    const good = await toPeft(adapter, 'owner/base-model');
+    adapter.dispose();
+    const where = 'the folder out/adapter';
+    const check =
+      (files: Partial<PeftFiles>, expected = settings, base: typeof config | null = config) =>
+      () =>
+        checkPeftFiles({ ...good, ...files }, where, expected, base);
+    expect(check({})).not.toThrow();
+    expect(check({}, settings, null)).not.toThrow();
+    const weights = readSafetensors(good['adapter_model.safetensors']).tensors;
+    const write = (change: (t: Map<string, NamedArray>) => void) => {
+      const copy = new Map(
+        [...weights].map(([n, t]) => [n, { shape: t.shape, data: t.data.slice() }]),
+      );
+      change(copy);
+      return writeSafetensors(copy);
+    };
+    const someA = [...weights.keys()].find((n) => n.endsWith('lora_A.weight'))!;
+    const cases: [Partial<PeftFiles>, RegExp, LoraConfig?][] = [
+      [
+        { 'adapter_model.safetensors': new TextEncoder().encode('garbage!') },
+        /adapter_model\.safetensors of the folder out\/adapter is not a safetensors file/,
+      ],
+      [{ 'adapter_model.safetensors': writeSafetensors(new Map()) }, /holds no tensor/],
+      [
+        { 'adapter_config.json': '{' },
+        /The adapter in the folder out\/adapter: adapter_config\.json is not valid JSON/,
+      ],
+      [
+        { 'adapter_config.json': good['adapter_config.json'].replace('"r": 4', '"r": 0') },
+        /"r" is 0: an adapter's rank must be a whole number/,
+      ],
+      [
+        {
+          'adapter_config.json': good['adapter_config.json'].replace(
+            '"lora_alpha": 8',
+            '"lora_alpha": 32',
+          ),
+        },
+        /says alpha 32, but the run trained alpha 8: it is not this run's adapter/,
+      ],
+      [
+        { 'adapter_model.safetensors': write((t) => t.get(someA)!.data.fill(NaN)) },
+        /holds NaN at value 0/,
+      ],
+      [
+        {
+          'adapter_model.safetensors': write((t) =>
+            t.set(someA, { shape: [3, 16], data: new Float32Array(48) }),
+          ),
+        },
+        /has shape \[3,16\], expected \[4,\d+\] \(rank 4\)/,
+      ],
+      [{ 'adapter_model.safetensors': write((t) => t.delete(someA)) }, /without its other half/],
+      [
+        {
+          'adapter_model.safetensors': write((t) =>
+            t.set('base_model.model.lm_head.lora_A.weight', {
+              shape: [1],
+              data: new Float32Array(1),
+            }),
+          ),
+        },
+        /"base_model\.model\.lm_head\.lora_A\.weight" is not a LoRA weight of a targeted module/,
+      ],
+    ];
+    for (const [files, message, expected] of cases)
+      expect(check(files, expected), String(message)).toThrow(message);
   });
 
   test('what cannot be applied is refused by name', () => {

@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelConfig } from '../architecture/config.ts';
-import { LoraAdapter } from '../adapters/lora.ts';
+import { LoraAdapter, moduleShapes } from '../adapters/lora.ts';
+import { checkFinite } from './checkpoint-check.ts';
 import { loraModules, type LoraConfig, type LoraModule } from '../adapters/lora-config.ts';
 import { targetModules } from '../adapters/lora-config.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
@@ -208,4 +209,61 @@ export function peftFilesOfCheckpoint(bytes: Uint8Array): PeftFiles {
     'adapter_config.json': config,
     'adapter_model.safetensors': writeSafetensors(weights, { format: 'pt' }),
   };
+}
+
+/**
+ * Checks PEFT's two files before they are trusted (an export copies them, a load builds them):
+ * the config readable and saying what `expected` says (rank, alpha, dropout, rsLoRA, targets),
+ * the weights a safetensors file of LoRA pairs only, each of rank r and, with the `base`
+ * architecture known, of its module's shape at every layer, every value finite. `where` names
+ * the folder in every message.
+ */
+export function checkPeftFiles(
+  files: PeftFiles,
+  where: string,
+  expected: LoraConfig,
+  base: ModelConfig | null,
+): void {
+  const fail = (what: string) => new Error(`The adapter in ${where}: ${what}.`);
+  let settings: LoraConfig;
+  try {
+    settings = parsePeftConfig(files['adapter_config.json']);
+  } catch (error) {
+    throw fail((error as Error).message.replace(/\.$/, ''));
+  }
+  const differ = (['rank', 'alpha', 'dropout', 'rsLora'] as const).filter(
+    (k) => settings[k] !== expected[k],
+  );
+  if (targetModules(settings).join() !== targetModules(expected).join())
+    differ.push('targets' as never);
+  if (differ.length)
+    throw fail(
+      `its adapter_config.json says ${differ.map((k) => `${k} ${JSON.stringify(settings[k])}`).join(', ')}, but the run trained ${differ.map((k) => `${k} ${JSON.stringify(expected[k])}`).join(', ')}: it is not this run's adapter`,
+    );
+  const file = `adapter_model.safetensors of ${where}`;
+  const { tensors } = readSafetensors(files['adapter_model.safetensors'], file);
+  if (tensors.size === 0) throw fail('adapter_model.safetensors holds no tensor');
+  const shapes = base && moduleShapes(base);
+  const halves = new Map<string, string[]>(); // module path → "A", "B"
+  const pattern =
+    /^base_model\.model\.(model\.layers\.(\d+)\.(?:self_attn|mlp)\.(\w+))\.lora_([AB])\.weight$/;
+  for (const [name, t] of tensors) {
+    const m = pattern.exec(name);
+    const module = m?.[3] as LoraModule | undefined;
+    if (!m || !module || !settings.targets[module])
+      throw fail(`"${name}" is not a LoRA weight of a targeted module`);
+    if (base && Number(m[2]) >= base.num_hidden_layers)
+      throw fail(`"${name}" is past the base's ${base.num_hidden_layers} layers`);
+    const [out, inp] = shapes ? shapes[module] : [t.shape[0]!, t.shape[1]!];
+    const want = m[4] === 'A' ? [settings.rank, inp] : [out, settings.rank];
+    if (t.shape.join() !== want.join())
+      throw fail(`"${name}" has shape [${t.shape}], expected [${want}] (rank ${settings.rank})`);
+    checkFinite(name, t.data, file);
+    halves.set(m[1]!, [...(halves.get(m[1]!) ?? []), m[4]!]);
+  }
+  for (const [path, got] of halves)
+    if (got.length !== 2) throw fail(`${path} has lora_${got[0]} without its other half`);
+  const modules = base ? base.num_hidden_layers * targetModules(settings).length : halves.size;
+  if (halves.size !== modules)
+    throw fail(`it adapts ${halves.size} modules; the base has ${modules} targeted ones`);
 }
