@@ -32,6 +32,26 @@ describe('experiment', () => {
     expect([...e.prompts.redTeam, ...e.prompts.ordinary].some((p) => heldOut.has(p))).toBe(false);
   });
 
+  test('a label margin no pair could pass is refused before the run, not at labelling (issue 35, item 12)', () => {
+    const e = defaultExperiment();
+    const at = (minMargin: number) =>
+      validateExperiment({
+        ...e,
+        stages: { ...e.stages, label: { ...e.stages.label, minMargin } },
+      });
+    expect(at(0.45).ok).toBe(true);
+    const refused = at(0.5);
+    expect(refused.ok).toBe(false);
+    expect(refused).toMatchObject({
+      errors: [
+        {
+          path: 'stages.label.minMargin',
+          message: expect.stringMatching(/must be between 0 and 0\.45/),
+        },
+      ],
+    });
+  });
+
   test('invalid data gets one message per field, naming it and saying why', () => {
     const e = defaultExperiment() as unknown as Record<string, unknown>;
     const bad = structuredClone(e) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

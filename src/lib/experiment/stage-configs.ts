@@ -165,8 +165,9 @@ export const labelFields = {
     label: 'Minimum label margin',
     default: 0.1,
     min: 0,
-    max: 0.5,
-    help: 'Pairs with |P(A) − 0.5| below this (before any clamping) are left out as too close to call; 0 keeps every pair.',
+    // At 0.5 no pair could pass (P(A) never reaches 0 or 1): refused up front, not at labelling.
+    max: 0.45,
+    help: 'Pairs with |P(A) − 0.5| below this (before any clamping) are left out as too close to call; 0 keeps every pair. At most 0.45: at 0.5 no pair could pass, since P(A) never reaches 0 or 1.',
   }),
   reasoning: group(
     'Reasoning',
