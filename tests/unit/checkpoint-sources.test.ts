@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { writeRandomCheckpoint } from '../../scripts/lib/random-checkpoint.ts';
 import { folderSource } from '../../scripts/lib/folder-source.ts';
+import { HubDownloader } from '../../src/lib/model/checkpoints/download.ts';
 import {
   cachedModels,
   deleteCached,
-  HubDownloader,
   partBytes,
   storedSource,
   type PartStore,
-} from '../../src/lib/model/checkpoints/download.ts';
+} from '../../src/lib/model/checkpoints/part-store.ts';
 import { readConfig, readWeights } from '../../src/lib/model/checkpoints/checkpoint.ts';
 import { PolicySession } from '../../src/lib/model/generation/policy-session.ts';
 import { readSafetensors } from '../../src/lib/model/checkpoints/safetensors.ts';

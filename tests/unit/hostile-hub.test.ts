@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { HubDownloader } from '../../src/lib/model/checkpoints/download.ts';
 import {
   cachedModels,
-  HubDownloader,
   partBytes,
   type PartStore,
-} from '../../src/lib/model/checkpoints/download.ts';
+} from '../../src/lib/model/checkpoints/part-store.ts';
 import { urlSource } from '../../src/lib/model/checkpoints/load.ts';
 import { writeSafetensors } from '../../src/lib/model/checkpoints/safetensors.ts';
 import { listTensors } from '../../src/lib/model/checkpoints/checkpoint.ts';

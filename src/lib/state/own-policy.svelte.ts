@@ -9,7 +9,7 @@
 import { describeError } from '../domain/errors.ts';
 import { isHubId, modelRefText, pickedFilesId } from '../domain/model-id.ts';
 import type { PolicyInfo } from '../domain/policy.ts';
-import type { CachedModel } from '../model/checkpoints/download.ts';
+import type { CachedModel } from '../model/checkpoints/part-store.ts';
 import {
   checkHubEndpoint,
   defaultHubEndpoint,

@@ -6,14 +6,14 @@
  */
 import { parseModelRef } from '../domain/model-id.ts';
 import type { FileSource } from '../model/checkpoints/checkpoint.ts';
+import { HubDownloader } from '../model/checkpoints/download.ts';
 import {
   cacheStore,
   cachedModels,
   deleteCached,
-  HubDownloader,
   storedSource,
   type CachedModel,
-} from '../model/checkpoints/download.ts';
+} from '../model/checkpoints/part-store.ts';
 import { hubRefBase, type HubRef } from '../model/checkpoints/hub.ts';
 import {
   inspectCheckpoint,

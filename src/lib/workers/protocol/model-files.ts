@@ -1,5 +1,5 @@
 import type { CheckpointSlot, PolicyInfo } from '../../domain/policy.ts';
-import type { CachedModel } from '../../model/checkpoints/download.ts';
+import type { CachedModel } from '../../model/checkpoints/part-store.ts';
 import type { ModelProbe } from '../../domain/backend.ts';
 import type { HubRef } from '../../model/checkpoints/hub.ts';
 import type { LoraConfig } from '../../model/adapters/lora-config.ts';
