@@ -1,4 +1,10 @@
-import { describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseModelConfig } from '../../src/lib/model/architecture/config.ts';
+import type { FileSource } from '../../src/lib/model/checkpoints/checkpoint.ts';
+import { loraConfigOfPeft, parsePeftConfig } from '../../src/lib/model/checkpoints/peft.ts';
+import { PolicySession } from '../../src/lib/model/generation/policy-session.ts';
+import { useCpu } from './tf-setup.ts';
 import {
   checkFileName,
   checkFinite,
@@ -6,6 +12,8 @@ import {
   topLevelKeys,
   type RawEntry,
 } from '../../src/lib/model/checkpoints/checkpoint-check.ts';
+
+beforeAll(useCpu);
 
 const entry = (dtype: unknown, shape: unknown, offsets: unknown): RawEntry => ({
   dtype,
@@ -96,6 +104,53 @@ describe('the checkpoint check', () => {
     );
     expect(() => checkFinite('w', Float32Array.of(-Infinity), 'f')).toThrow(
       /holds -Infinity at value 0/,
+    );
+  });
+});
+
+describe('errors name what was wrong (issue 35, item 11)', () => {
+  const config = JSON.parse(readFileSync('models/tiny-cai/config.json', 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const files = (changes: Record<string, string>): FileSource => {
+    const all: Record<string, Uint8Array> = {
+      'config.json': new TextEncoder().encode(JSON.stringify(config)),
+      'model.safetensors': new Uint8Array(readFileSync('models/tiny-cai/model.safetensors')),
+      'tokenizer.json': new Uint8Array(readFileSync('models/tiny-cai/tokenizer.json')),
+      'tokenizer_config.json': new Uint8Array(
+        readFileSync('models/tiny-cai/tokenizer_config.json'),
+      ),
+    };
+    for (const [k, v] of Object.entries(changes)) all[k] = new TextEncoder().encode(v);
+    return { label: 'the folder x/', read: async (p) => all[p] ?? null };
+  };
+
+  test('keys that are names of JavaScript built-ins are unknown keys, not crashes', () => {
+    for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty'])
+      expect(() =>
+        parseModelConfig(JSON.parse(`{${JSON.stringify(key)}: 1, "vocab_size": 8}`)),
+      ).toThrow(`config.json: the key "${key}" is not understood`);
+    expect(() => parseModelConfig({ ...config, model_type: 'constructor' })).toThrow(
+      'model_type "constructor" is not supported',
+    );
+    expect(() => loraConfigOfPeft({ r: 8, target_modules: ['q_proj'], toString: 1 })).toThrow(
+      'the key "toString" is not understood',
+    );
+    expect(() => parsePeftConfig('null')).toThrow('adapter_config.json is not a JSON object');
+  });
+
+  test('JSON files that are not objects, and a broken tokenizer, are named', async () => {
+    await expect(PolicySession.fromSource('p', files({ 'config.json': 'null' }))).rejects.toThrow(
+      'config.json of the folder x/ is not a JSON object.',
+    );
+    await expect(
+      PolicySession.fromSource('p', files({ 'tokenizer.json': '<!doctype html>' })),
+    ).rejects.toThrow('tokenizer.json of the folder x/ is not valid JSON');
+    await expect(
+      PolicySession.fromSource('p', files({ 'tokenizer.json': '{"model": {"type": "Nope"}}' })),
+    ).rejects.toThrow(
+      'tokenizer.json and tokenizer_config.json of the folder x/ do not make a tokenizer',
     );
   });
 });

@@ -181,7 +181,7 @@ export function parseModelConfig(json: Record<string, unknown>): ModelConfig {
     return value;
   };
   const type = (json.model_type ?? 'llama') as ModelType;
-  if (!(type in architectures))
+  if (!Object.hasOwn(architectures, type))
     throw fail(
       `model_type "${String(json.model_type)}" is not supported (only ${Object.keys(architectures).join(', ')})`,
     );
@@ -195,7 +195,7 @@ export function parseModelConfig(json: Record<string, unknown>): ModelConfig {
   }
   for (const [key, value] of Object.entries(json)) {
     if (usedKeys.has(key) || inertKeys.has(key)) continue;
-    const rule = requiredValues[key];
+    const rule = Object.hasOwn(requiredValues, key) ? requiredValues[key] : undefined;
     if (rule && rule.ok(value)) continue;
     if (rule) throw fail(`"${key}": ${JSON.stringify(value)} is not supported (${rule.why})`);
     throw fail(

@@ -30,7 +30,7 @@ export function ropeScalingOf(value: unknown, maxPositions: number): RopeScaling
   const json = value as Record<string, unknown>;
   const type = json.rope_type ?? json.type;
   if (type === 'default') return null;
-  if (typeof type !== 'string' || !(type in keysOf))
+  if (typeof type !== 'string' || !Object.hasOwn(keysOf, type))
     throw fail(
       `of type ${JSON.stringify(type)} is not supported (only ${Object.keys(keysOf).join(', ')})`,
     );

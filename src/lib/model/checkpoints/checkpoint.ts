@@ -34,14 +34,23 @@ export const fileOf = (source: FileSource, path: string) => `${path} of ${source
 export const indexFile = 'model.safetensors.index.json';
 export const weightsFile = 'model.safetensors';
 
-async function readJson(source: FileSource, path: string): Promise<Record<string, unknown> | null> {
+/** A JSON object file of the source (null when it has no such file); anything else is refused,
+ * naming the file. */
+export async function readJson(
+  source: FileSource,
+  path: string,
+): Promise<Record<string, unknown> | null> {
   const bytes = await source.read(path);
   if (!bytes) return null;
+  let value: unknown;
   try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>;
+    value = JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new Error(`${path} of ${source.label} is not valid JSON (${String(error)}).`);
   }
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${path} of ${source.label} is not a JSON object.`);
+  return value as Record<string, unknown>;
 }
 
 export async function readConfig(source: FileSource): Promise<ModelConfig> {

@@ -105,7 +105,7 @@ export function loraConfigOfPeft(json: Record<string, unknown>): LoraConfig {
   const fail = (what: string) => new Error(`adapter_config.json: ${what}.`);
   for (const [key, value] of Object.entries(json)) {
     if (usedConfig.has(key) || inertConfig.has(key)) continue;
-    const ok = acceptedConfig[key];
+    const ok = Object.hasOwn(acceptedConfig, key) ? acceptedConfig[key] : undefined;
     if (!ok) throw fail(`the key "${key}" is not understood, so the adapter is not loaded`);
     if (!ok(value)) throw fail(`"${key}": ${JSON.stringify(value)} is not supported`);
   }
@@ -141,13 +141,15 @@ export function loraConfigOfPeft(json: Record<string, unknown>): LoraConfig {
 
 /** Parses adapter_config.json's text into settings (see loraConfigOfPeft). */
 export function parsePeftConfig(configJson: string): LoraConfig {
-  let json: Record<string, unknown>;
+  let json: unknown;
   try {
-    json = JSON.parse(configJson) as Record<string, unknown>;
+    json = JSON.parse(configJson);
   } catch (error) {
     throw new Error(`adapter_config.json is not valid JSON (${String(error)}).`);
   }
-  return loraConfigOfPeft(json);
+  if (!json || typeof json !== 'object' || Array.isArray(json))
+    throw new Error('adapter_config.json is not a JSON object of settings.');
+  return loraConfigOfPeft(json as Record<string, unknown>);
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { readConfig, readWeights, type FileSource } from '../checkpoints/checkpoint.ts';
+import { describeError } from '../../domain/errors.ts';
+import { readConfig, readJson, readWeights, type FileSource } from '../checkpoints/checkpoint.ts';
 import { eosIds, type ModelConfig } from '../architecture/config.ts';
 import { parameterCount } from '../architecture/parameters.ts';
 import { LlamaModel } from '../architecture/llama.ts';
@@ -54,10 +55,7 @@ export class PolicySession {
     source: FileSource,
     tokenizer?: PolicyTokenizer,
   ): Promise<PolicySession> {
-    const json = async (file: string) => {
-      const bytes = await source.read(file);
-      return bytes && (JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>);
-    };
+    const json = (file: string) => readJson(source, file);
     const config = await readConfig(source);
     const weights = new Map<string, NamedArray>();
     await readWeights(source, config, (name, shape, data) => weights.set(name, { shape, data }));
@@ -65,7 +63,13 @@ export class PolicySession {
       const [files, settings] = [await json('tokenizer.json'), await json('tokenizer_config.json')];
       if (!files || !settings)
         throw new Error(`${source.label} has no tokenizer.json and tokenizer_config.json.`);
-      tokenizer = tokenizerFromFiles(files, settings);
+      try {
+        tokenizer = tokenizerFromFiles(files, settings);
+      } catch (error) {
+        throw new Error(
+          `tokenizer.json and tokenizer_config.json of ${source.label} do not make a tokenizer: ${describeError(error)}`,
+        );
+      }
     }
     const generation = await json('generation_config.json');
     const extra = generation?.eos_token_id;
