@@ -10,6 +10,7 @@ import { configureTransformersEnv } from '../../feedback/transformers-env.ts';
 import { checkModelFolder } from '../../model/checkpoints/load.ts';
 import { PolicySession } from '../../model/generation/policy-session.ts';
 import { policyInfo } from '../../model/generation/policy-tasks.ts';
+import type { InspectResult } from '../../model/checkpoints/inspect.ts';
 import { loadHfTokenizer } from '../../tokenizer/hf-tokenizer.ts';
 import {
   cachedHubSource,
@@ -37,10 +38,19 @@ type InspectRequest = Extract<EngineRequest, { type: 'inspectHub' }>;
 
 export function modelFileHandlers({ backends, models }: EngineContext): HandlerGroup<ModelFiles> {
   /** A Hub model's inspection and memory plan against the active backend's limits. */
-  const inspectOnBackend = (request: Pick<InspectRequest, 'hub' | 'shape' | 'lora'>) => {
+  // Kept per model, plan and backend: Download after Check (and a resumed Download) asks the
+  // Hub nothing again before its parts.
+  const inspections = new Map<string, InspectResult>();
+  const inspectOnBackend = async (request: Pick<InspectRequest, 'hub' | 'shape' | 'lora'>) => {
     const gpu = activeGpuDevice()?.limits;
     const largest = gpu ? Math.min(gpu.maxBufferSize, gpu.maxStorageBufferBindingSize) : null;
-    return inspectHub(request.hub, request.shape, request.lora, backends.current.backend, largest);
+    const backend = backends.current.backend;
+    const key = JSON.stringify([request.hub, request.shape, request.lora, backend, largest]);
+    const known = inspections.get(key);
+    if (known) return known;
+    const result = await inspectHub(request.hub, request.shape, request.lora, backend, largest);
+    inspections.set(key, result);
+    return result;
   };
   return {
     loadPolicy: async (request, ctx) => {
