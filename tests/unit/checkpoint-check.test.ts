@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { parseModelConfig } from '../../src/lib/model/architecture/config.ts';
-import type { FileSource } from '../../src/lib/model/checkpoints/checkpoint.ts';
+import { weightFiles, type FileSource } from '../../src/lib/model/checkpoints/checkpoint.ts';
+import { folderSource } from '../../scripts/lib/folder-source.ts';
 import { loraConfigOfPeft, parsePeftConfig } from '../../src/lib/model/checkpoints/peft.ts';
 import { PolicySession } from '../../src/lib/model/generation/policy-session.ts';
 import { useCpu } from './tf-setup.ts';
@@ -153,4 +154,20 @@ describe('errors name what was wrong (issue 35, item 11)', () => {
       'tokenizer.json and tokenizer_config.json of the folder x/ do not make a tokenizer',
     );
   });
+});
+
+test('a folder on disk reads nothing outside itself, whatever an index names (item 2)', async () => {
+  const folder = folderSource('models/tiny-cai');
+  for (const path of ['../../../../../../dev/zero', '../tiny-cai-other/x', '/etc/passwd'])
+    await expect(folder.read(path)).rejects.toThrow(/lies outside the folder .*; it is not read/);
+  expect((await folder.read('config.json'))!.byteLength).toBeGreaterThan(0);
+  const index = { weight_map: { 'model.norm.weight': '../../../../../../dev/zero' } };
+  const source: FileSource = {
+    label: 'the folder y/',
+    read: async (p) =>
+      p === 'model.safetensors.index.json' ? new TextEncoder().encode(JSON.stringify(index)) : null,
+  };
+  await expect(weightFiles(source)).rejects.toThrow(
+    'model.safetensors.index.json of the folder y/ (for "model.norm.weight") names the file "../../../../../../dev/zero"',
+  );
 });
