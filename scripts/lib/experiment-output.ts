@@ -103,7 +103,10 @@ export function printReport(r: ExperimentReport, experiment: Experiment): void {
     );
   const revisions = r.revisions;
   if (revisions) {
-    console.log('\nRed-team training prompts, judge labels (comply / refuse / engage / garbled):');
+    const judge = revisions.judge === 'ai' ? "the AI judge's" : "the world's judge's";
+    console.log(
+      `\nRed-team training prompts, ${judge} labels (comply / refuse / engage / garbled):`,
+    );
     const row = (name: string, x: typeof revisions.answers) =>
       console.log(
         `  ${name.padEnd(18)} ${pct(x.comply)} / ${pct(x.refuse)} / ${pct(x.engage)} / ${pct(x.garbled)}`,
@@ -112,7 +115,7 @@ export function printReport(r: ExperimentReport, experiment: Experiment): void {
     revisions.rounds.forEach((x, i) => row(`revision round ${i + 1}`, x));
   } else
     console.log(
-      "\nRevisions: not labelled (the world's judge reads only the tiny model; the AI judge rates held-out answers).",
+      "\nRevisions: not labelled (the world's judge reads only the tiny model; with --judge feedback or both the AI judge labels them).",
     );
   console.log('\n| stage | seconds | details |');
   console.log('| --- | --- | --- |');

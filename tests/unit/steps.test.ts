@@ -97,6 +97,38 @@ describe('steps', () => {
     expect(report.eval.rl).toBeUndefined();
   });
 
+  test("another policy's revisions are labelled by the AI judge when the run has one (issue 31)", async () => {
+    const calls: string[] = [];
+    const experiment = small();
+    experiment.models.policy = 'HuggingFaceTB/SmolLM2-135M-Instruct';
+    experiment.stages.evaluate.judge = 'feedback';
+    const ports = fixedPorts(calls);
+    let scored = 0;
+    // Every option equally likely: the judge's first behaviour (comply) wins each time.
+    ports.feedback.scoreContinuations = async (_p, options) => {
+      scored++;
+      return options.map(() => Math.log(1 / options.length));
+    };
+    const ctx = { experiment, ports, emit: () => {}, signal: new AbortController().signal };
+    const o = await runSteps(ctx, { seconds: {} }, 3); // evaluate base, generate, critique
+    const judged = scored;
+    expect(o.revisionLabels).toEqual({
+      answers: ['comply', 'comply'],
+      rounds: [['comply', 'comply']],
+    });
+    // 1 held-out answer, then 2 answers and 2 revisions: 6 rotations each.
+    expect(judged).toBe((1 + 2 + 2) * 6);
+    const done = await runSteps(ctx, o, slStepCount);
+    const report = reportOf(done, 'cpu', experiment.models.policy, 'ppo')!;
+    expect(report.revisions).toMatchObject({ judge: 'ai', answers: { comply: 1, refuse: 0 } });
+    expect(report.revisions!.rounds).toHaveLength(1);
+    expect(checkShape(reportShape, JSON.parse(JSON.stringify(report)), 'report').ok).toBe(true);
+    // A run the world judges labels no revisions of such a policy.
+    experiment.stages.evaluate.judge = 'world';
+    const worldOnly = await runSteps(ctx, { seconds: {} }, 3);
+    expect(worldOnly.revisionLabels).toBeUndefined();
+  });
+
   test('seconds stored by label (before steps were timed by id) read back by id', () => {
     const stored = readOutputs({
       seconds: { 'critique and revise': 3, 'evaluate base': 2, sft: 1 },

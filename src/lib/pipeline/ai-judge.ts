@@ -6,7 +6,8 @@
  * no behaviour is favoured for the letter it is shown under (the labels stage's two orders,
  * generalised).
  */
-import type { AiVerdict } from '../domain/records.ts';
+import type { Label } from '../domain/labels.ts';
+import type { AiVerdict, Chain } from '../domain/records.ts';
 import { optionProbabilities } from '../ops/preferences.ts';
 import { judgeLetters, judgeOptions, judgePrompt, rotatedOptions } from '../world/judge-format.ts';
 import type { PromptKind } from '../world/topics.ts';
@@ -47,4 +48,33 @@ export async function judgeWithFeedback(
   const probs = rotationAveraged(perRotation);
   const best = probs.indexOf(Math.max(...probs));
   return { label: options[best]!.label, confidence: probs[best]! };
+}
+
+/**
+ * The AI judge's labels of each chain's answer and of every round's revision, all red-team
+ * answers to the chain's prompt: the labels a run whose policy the world cannot read gets for
+ * its revisions. `onLabel` reports progress (labels done, of all).
+ */
+export async function judgeChains(
+  feedback: FeedbackPort,
+  chains: Chain[],
+  onLabel: (done: number, total: number) => void,
+  signal: AbortSignal,
+): Promise<{ answers: Label[]; rounds: Label[][] }> {
+  const rounds = chains[0]?.rounds.length ?? 0;
+  const total = chains.length * (rounds + 1);
+  let done = 0;
+  const label = async (prompt: string, text: string) => {
+    onLabel(done++, total);
+    return (await judgeWithFeedback(feedback, { prompt, kind: 'red-team', text }, signal)).label;
+  };
+  const answers: Label[] = [];
+  for (const c of chains) answers.push(await label(c.prompt, c.answer));
+  const byRound: Label[][] = [];
+  for (let r = 0; r < rounds; r++) {
+    const labels: Label[] = [];
+    for (const c of chains) labels.push(await label(c.prompt, c.rounds[r]!.revision));
+    byRound.push(labels);
+  }
+  return { answers, rounds: byRound };
 }

@@ -38,10 +38,15 @@ export interface ExperimentReport {
   /** DPO's held-out implicit-reward accuracy and margin and its loss (last epoch). */
   dpo?: { accuracy: number; margin: number; loss: number; steps: number; pairs: number };
   stages: Record<string, { seconds: number } & Record<string, number>>;
-  /** The world's judge labels of the red-team training prompts: initial answers, then each
-   * round's revisions. Null for a policy outside the tiny world, whose texts that judge cannot
-   * read (the AI judge rates the held-out answers only). */
-  revisions: { answers: Record<Label, number>; rounds: Record<Label, number>[] } | null;
+  /** Label shares of the red-team training prompts' initial answers, then of each round's
+   * revisions, by the run's judge: the world's for the tiny model, the AI judge's for another
+   * policy (`judge`; runs saved before say none: the world's). Null for another policy in a
+   * run the world judges, whose texts that judge cannot read. */
+  revisions: {
+    judge?: 'world' | 'ai';
+    answers: Record<Label, number>;
+    rounds: Record<Label, number>[];
+  } | null;
   /** A few chains, for a reader to look at. */
   samples: {
     prompt: string;
@@ -66,13 +71,31 @@ const scoresOf = (r: EvalResult): Scores => ({
   ...(r.worldFigures && { worldFigures: r.worldFigures }),
 });
 
+/** The label shares of the chains' answers and revisions, by whichever judge could read them. */
+function revisionShares(o: StepOutputs, policy: string): ExperimentReport['revisions'] {
+  const chains = o.chains ?? [];
+  const rounds = chains[0]?.rounds.length ?? 0;
+  const rates = (labels: Label[]) => labelRates(labels).rates;
+  if (speaksTinyWorld(policy)) {
+    // Chains are of red-team prompts; the judge reads each one's prompt.
+    const world = (texts: string[]) =>
+      rates(texts.map((t, i) => judgeAnswer(t, 'red-team', chains[i]!.prompt)));
+    return {
+      judge: 'world',
+      answers: world(chains.map((c) => c.answer)),
+      rounds: Array.from({ length: rounds }, (_, r) =>
+        world(chains.map((c) => c.rounds[r]!.revision)),
+      ),
+    };
+  }
+  const ai = o.revisionLabels;
+  return ai ? { judge: 'ai', answers: rates(ai.answers), rounds: ai.rounds.map(rates) } : null;
+}
+
 /** The report of SL-CAI's outputs (null until the SL-CAI policy is evaluated; pure). */
 function slReport(o: StepOutputs, backend: string, policy: string): ExperimentReport | null {
   const { evalBase, evalSl, chains, sft } = o;
   if (!evalBase || !evalSl || !chains || !sft) return null;
-  // Chains are of red-team prompts; the judge reads each one's prompt.
-  const judge = (texts: string[]) =>
-    labelRates(texts.map((t, i) => judgeAnswer(t, 'red-team', chains[i]!.prompt))).rates;
   const rounds = chains[0]?.rounds.length ?? 0;
   const seconds = (id: StepId) => o.seconds[id] ?? 0;
   // The report names the stages by their steps' labels (the JSON's keys since its first version).
@@ -95,14 +118,7 @@ function slReport(o: StepOutputs, backend: string, policy: string): ExperimentRe
       },
       'evaluate sl': { seconds: seconds('evaluate-sl') },
     },
-    revisions: speaksTinyWorld(policy)
-      ? {
-          answers: judge(chains.map((c) => c.answer)),
-          rounds: Array.from({ length: rounds }, (_, r) =>
-            judge(chains.map((c) => c.rounds[r]!.revision)),
-          ),
-        }
-      : null,
+    revisions: revisionShares(o, policy),
     samples: chains.slice(0, 5).map((c) => ({
       prompt: c.prompt,
       answer: c.answer,

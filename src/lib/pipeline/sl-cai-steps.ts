@@ -3,6 +3,8 @@
  * model critiques and revises, the policy is fine-tuned on the revisions.
  */
 import type { Experiment } from '../experiment/experiment.ts';
+import { speaksTinyWorld } from '../world/model-names.ts';
+import { judgeChains } from './ai-judge.ts';
 import { runCritiqueRevise } from './critique-revise.ts';
 import { answerAll } from './generate.ts';
 import { buildSftSet, splitHeldOut } from './sft-data.ts';
@@ -71,7 +73,24 @@ export async function critique(ctx: StepContext, o: StepOutputs): Promise<StepRe
     ctx.emit,
     ctx.signal,
   );
-  return { outputs: { chains } };
+  // The world's judge reads only the tiny model's texts: another policy's revisions are read
+  // by the AI judge, when the run has one.
+  const aiJudges = experiment.stages.evaluate.judge !== 'world';
+  if (speaksTinyWorld(experiment.models.policy) || !aiJudges) return { outputs: { chains } };
+  const revisionLabels = await judgeChains(
+    ctx.ports.feedback,
+    chains,
+    (done, total) =>
+      ctx.emit({
+        type: 'progress',
+        stage: 'critique',
+        done,
+        total,
+        message: `the AI judge (${experiment.models.feedback}) labels answers and revisions: ${done + 1} of ${total}`,
+      }),
+    ctx.signal,
+  );
+  return { outputs: { chains, revisionLabels } };
 }
 
 export async function sft({ experiment, ports, emit, signal }: StepContext, o: StepOutputs) {

@@ -16,6 +16,7 @@ import type {
   RewardRunResult,
   SftRunResult,
 } from '../domain/policy.ts';
+import type { Label } from '../domain/labels.ts';
 import type { Chain, EvalResult, PreferenceRecord } from '../domain/records.ts';
 
 /** The stages of CAI; evaluation runs as three steps (base, SL-CAI, RL-CAI). */
@@ -31,6 +32,10 @@ export interface StepOutputs {
   evalBase?: EvalResult;
   answers?: { redTeam: string[]; ordinary: { prompt: string; text: string }[] };
   chains?: Chain[];
+  /** The AI judge's labels of the chains' answers and each round's revisions, when the run's
+   * judge is the feedback model and the policy is outside the tiny world (whose revisions the
+   * world's judge cannot read). */
+  revisionLabels?: { answers: Label[]; rounds: Label[][] };
   sft?: Stored<SftRunResult> & { examples: number; heldOutExamples: number };
   evalSl?: EvalResult;
   preferences?: PreferenceRecord[];

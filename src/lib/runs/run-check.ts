@@ -21,6 +21,7 @@ import {
   type Shape,
 } from '../config/shape.ts';
 import type { ExperimentReport } from '../pipeline/run-report.ts';
+import { labels } from '../domain/labels.ts';
 import { rlMethods } from '../domain/modes.ts';
 import { upgradeEvent, type PipelineEvent } from '../pipeline/events.ts';
 import { heldOutPrompts } from '../pipeline/evaluate.ts';
@@ -84,7 +85,13 @@ export const report: Shape<ExperimentReport> = object({
     object({ accuracy: measured, margin: measured, loss: measured, steps: whole, pairs: whole }),
   ),
   stages: record(stageNumbers, { maxKeys: 20 }),
-  revisions: nullable(object({ answers: labelRates, rounds: list(labelRates, { max: 100 }) })),
+  revisions: nullable(
+    object({
+      judge: optional(oneOf(['world', 'ai'])),
+      answers: labelRates,
+      rounds: list(labelRates, { max: 100 }),
+    }),
+  ),
   samples: list(
     object({
       prompt: text(),
@@ -145,6 +152,9 @@ export const stepOutputs: Shape<StepOutputs> = object({
   ),
   chains: optional(
     list(object({ prompt: text(), answer: text(), rounds: list(roundShape, { max: 100 }) })),
+  ),
+  revisionLabels: optional(
+    object({ answers: list(oneOf(labels)), rounds: list(list(oneOf(labels)), { max: 100 }) }),
   ),
   sft: optional(
     object({
