@@ -225,3 +225,13 @@ describe('Check reads headers only', () => {
     expect(sent).toBeLessThan(16 * 2 ** 20);
   });
 });
+
+test('a download cancelled before it starts asks the Hub nothing', async () => {
+  routes = policyRoutes();
+  asked.length = 0;
+  const cancelled = new AbortController();
+  cancelled.abort();
+  const d = new HubDownloader(base, memoryStore(), fetch, cancelled.signal);
+  await expect(d.policy(() => {})).rejects.toThrow('Cancelled.');
+  expect(asked).toEqual([]);
+});

@@ -67,6 +67,7 @@ export class HubDownloader {
   private async get(url: string, range: [number, number] | null, limit: number) {
     const stall = new AbortController();
     const cancel = () => stall.abort();
+    if (this.signal.aborted) stall.abort(); // cancelled before this request began
     this.signal.addEventListener('abort', cancel);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const arm = () => {
