@@ -228,8 +228,12 @@ export class PpoTrainer {
       return tf.add(pol.loss, tf.mul(c.vfCoef, val.loss)) as tf.Scalar;
     }, [...policyVars, ...valueVars]);
     (entropyRows as tf.Tensor2D | null)?.dispose();
-    // A non-finite loss is refused before its gradients reach either model.
-    const lossValue = (await loss.data())[0]!;
+    // One readback of the loss and the statistics, before the update: a non-finite loss is
+    // refused before its gradients reach either model.
+    const names = Object.keys(kept) as (keyof UpdateStats)[];
+    const [lossValue, ...read] = (
+      await Promise.all([loss, ...names.map((k) => kept[k])].map((t) => t.data()))
+    ).map((d) => d[0]!);
     if (!Number.isFinite(lossValue)) {
       tf.dispose([loss, ...Object.values(kept), ...Object.values(grads), mask, ...inputs]);
       throw new Error(
@@ -241,10 +245,8 @@ export class PpoTrainer {
     const norms = [this.valueOptimizer.apply(valueGrads, lr.value)];
     if (trainPolicy) norms.push(this.policyOptimizer.apply(policyGrads, lr.policy));
     else tf.dispose([...policyGrads.values()]);
-    const names = Object.keys(kept) as (keyof UpdateStats)[];
-    const read = await Promise.all(names.map((k) => kept[k].data()));
     tf.dispose([loss, ...Object.values(kept), ...norms, mask, ...inputs]);
-    return Object.fromEntries(names.map((k, i) => [k, read[i]![0]!])) as UpdateStats;
+    return Object.fromEntries(names.map((k, i) => [k, read[i]!])) as UpdateStats;
   }
 
   dispose(): void {
